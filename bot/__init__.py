@@ -1,0 +1,1 @@
+"""Fund Bot: a GitHub App that runs an open-source fund's grant process on GitHub issues."""
