@@ -1,2 +1,13 @@
 """Shared pytest fixtures: the app, its test client, and the one sandbox GitHub."""
 from sandbox_fixtures import *  # noqa: F401,F403  (sandbox, sandbox_server fixtures)
+
+import pytest
+
+from bot.rules import Rules, load_rules
+from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
+
+
+@pytest.fixture(scope="session")
+def rules() -> Rules:
+    """The shipped rules: tests and documentation rely on their defaults (SPEC)."""
+    return load_rules(DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR)

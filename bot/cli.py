@@ -1,0 +1,283 @@
+"""`fundbot`: serve | check | sweep | clock | labels sync | validate | demo | export.
+
+Exit status: 0 success; 1 a negative answer (not eligible, invalid rules, a sweep that could not
+finish); 2 a usage or configuration error.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from bot.settings import PROJECT_ROOT, Need, Settings, SettingsError
+
+
+def startup_problem(environ: Mapping[str, str]) -> str | None:
+    """Why the web service must not start (settings, then rules), or None."""
+    from bot.rules import RulesError, load_rules
+
+    try:
+        settings = Settings.from_env(environ, Need.server())
+        load_rules(settings.rules_dir, settings.templates_dir)
+    except SettingsError as err:
+        return str(err)
+    except RulesError as err:
+        return "the rules are invalid:\n" + "\n".join(f"  {line}" for line in err.errors)
+    return None
+
+
+def _settings(environ: Mapping[str, str], need: Need) -> Settings:
+    try:
+        return Settings.from_env(environ, need)
+    except SettingsError as err:
+        raise SystemExit(_fail(str(err)))
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"fundbot: {message}", file=sys.stderr)
+    return code
+
+
+def _rules(settings: Settings, rules_dir: str | None = None):
+    from bot.rules import RulesError, load_rules
+
+    try:
+        return load_rules(Path(rules_dir) if rules_dir else settings.rules_dir, settings.templates_dir)
+    except RulesError as err:
+        raise SystemExit(_fail("the rules are invalid:\n" + "\n".join(f"  {e}" for e in err.errors)))
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    problem = startup_problem(environ)
+    if problem:
+        return _fail(problem)
+    argv = ["gunicorn", "-c", str(PROJECT_ROOT / "gunicorn.conf.py"), "bot.app:create_app()"]
+    if args.port:
+        argv += ["--bind", f"127.0.0.1:{args.port}"]
+    os.execvp(argv[0], argv)
+    return 0  # not reached
+
+
+def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    from bot.eligibility import CHECK_TITLES, evaluate_repository
+    from bot.forms import AnswerError, parse_repository
+    from bot.gateway import GitHubApp, GitHubError
+    from bot.gather import repo_facts
+
+    settings = _settings(environ, Need.NOTHING)
+    rules = _rules(settings)
+    try:
+        repo = parse_repository(args.repository if "/" in args.repository and "github.com" in args.repository
+                                else f"https://github.com/{args.repository}")
+    except AnswerError as err:
+        return _fail(str(err))
+    github = GitHubApp(settings)
+    try:
+        if settings.token or not (settings.has_app and settings.repo):
+            gateway = github.for_token(settings.token)
+        else:
+            gateway = github.for_repository(settings.repo)
+        now = dt.datetime.now(dt.timezone.utc)
+        facts = repo_facts(gateway, repo, rules, now)
+    except GitHubError as err:
+        return _fail(f"could not read {repo.full_name} from GitHub: {err}")
+    checks = evaluate_repository(facts, args.licence, rules.eligibility, now)
+    eligible = all(c.ok for c in checks)
+    if args.json:
+        print(json.dumps({
+            "repository": facts.full_name or repo.full_name, "eligible": eligible,
+            "checks": [{"check": c.id, "ok": c.ok, "figure": c.figure, "detail": c.detail, "warning": c.warning}
+                       for c in checks],
+            "requests": {"reads": gateway.stats.reads, "not_modified": gateway.stats.not_modified},
+        }, indent=2))
+    else:
+        print(f"{facts.full_name or repo.full_name}: {'eligible' if eligible else 'not eligible'}")
+        for c in checks:
+            print(f"  {'✅' if c.ok else '❌'} {CHECK_TITLES.get(c.id, c.id)}: {c.figure}")
+            if not c.ok and c.detail:
+                print(f"      {c.detail}")
+            if c.warning:
+                print(f"      ⚠️ {c.warning}")
+        print("  (the form's own checks — clear goals, completeness — run when you apply)")
+    return 0 if eligible else 1
+
+
+def _context(settings: Settings, rules, now: dt.datetime | None = None):
+    from bot.gateway import GitHubApp
+    from bot.handlers import Context
+
+    clock = (lambda: now) if now else (lambda: dt.datetime.now(dt.timezone.utc))
+    return Context(rules=rules, github=GitHubApp(settings), clock=clock)
+
+
+def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    from bot.gateway import GitHubError
+    from bot.sweep import parse_now, sweep
+
+    settings = _settings(environ, Need.APP_OR_TOKEN | Need.REPO)
+    rules = _rules(settings)
+    try:
+        now = parse_now(args.now)
+    except ValueError:
+        return _fail(f"--now must be an ISO-8601 date or time, not {args.now!r}")
+    ctx = _context(settings, rules, now)
+    assert settings.repo
+    try:
+        gateway = ctx.github.for_repository(settings.repo, throttle_writes=not args.dry_run)
+    except GitHubError as err:
+        return _fail(f"could not reach {settings.repo}: {err}", 1)
+    result = sweep(ctx, gateway, settings.repo, dry_run=args.dry_run)
+    verb = "would" if args.dry_run else "did"
+    for line in result.lines:
+        print(f"{verb}: {line}")
+    print(f"swept {result.applications} applications and {result.reports} report issues of {settings.repo} "
+          f"at {now.isoformat()}: {len(result.lines)} changes ({'dry run, nothing written' if args.dry_run else 'written'}); "
+          f"requests {result.stats}")
+    for failure in result.failures:
+        print(f"could not finish: {failure}", file=sys.stderr)
+    return 0 if result.ok else 1
+
+
+def cmd_clock(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Run the sweep every FUNDBOT_SWEEP_INTERVAL seconds until SIGTERM (the Procfile's `clock`)."""
+    from bot.logs import configure_logging
+    from bot.sweep import sweep
+
+    settings = _settings(environ, Need.APP_OR_TOKEN | Need.REPO)
+    rules = _rules(settings)
+    configure_logging(settings.log_level)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    ctx = _context(settings, rules)
+    assert settings.repo
+    while not stop.is_set():
+        try:
+            result = sweep(ctx, ctx.github.for_repository(settings.repo, throttle_writes=True), settings.repo)
+            print(f"sweep: {result.applications} applications, {len(result.lines)} changes, "
+                  f"{len(result.failures)} failures, requests {result.stats}", flush=True)
+        except Exception as err:  # the clock must outlive one bad sweep; the next one retries
+            print(f"sweep failed: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
+        stop.wait(settings.sweep_interval)
+    return 0
+
+
+def cmd_labels_sync(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    from bot.gateway import GitHubError
+    from bot.labels import sync_labels
+
+    settings = _settings(environ, Need.APP_OR_TOKEN | Need.REPO)
+    rules = _rules(settings)
+    ctx = _context(settings, rules)
+    assert settings.repo
+    try:
+        changes = sync_labels(ctx.github.for_repository(settings.repo), settings.repo, rules, dry_run=args.dry_run)
+    except GitHubError as err:
+        return _fail(f"could not sync labels on {settings.repo}: {err}", 1)
+    for change in changes:
+        print(("would " if args.dry_run else "") + change)
+    print(f"{len(changes)} label{'s' if len(changes) != 1 else ''} {'to change' if args.dry_run else 'changed'}; "
+          f"{len(rules.stages.all_labels()) - len(changes)} already right")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    from bot.forms import validate_template_file
+    from bot.rules import RulesError, load_rules
+
+    settings = _settings(environ, Need.NOTHING)
+    rules_dir = Path(args.rules) if args.rules else settings.rules_dir
+    templates_dir = Path(args.templates) if args.templates else settings.templates_dir
+    errors: list[str] = []
+    try:
+        load_rules(rules_dir, templates_dir)
+    except RulesError as err:
+        errors.extend(err.errors)
+    for template in sorted(templates_dir.glob("*.yml")):
+        if template.name != "config.yml":
+            errors.extend(validate_template_file(template))
+    for line in dict.fromkeys(errors):
+        print(line)
+    if errors:
+        print(f"{len(dict.fromkeys(errors))} problem(s) in {rules_dir} and {templates_dir}", file=sys.stderr)
+        return 1
+    print(f"rules in {rules_dir} and templates in {templates_dir} are valid")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    from bot.demo import run_demo
+
+    return run_demo(rules_dir=Path(args.rules) if args.rules else None, out=sys.stdout)
+
+
+def cmd_export(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    from bot.export import run_export
+
+    settings = _settings(environ, Need.APP_OR_TOKEN | Need.REPO)
+    rules = _rules(settings)
+    return run_export(_context(settings, rules), settings.repo or "", args.format, args.output)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fundbot", description="Fund Bot: an open-source fund's grant process on GitHub.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the webhook service (gunicorn, as the Procfile does)")
+    p.add_argument("--port", type=int, help="listen on 127.0.0.1:PORT instead of $HOST:$PORT")
+    p.set_defaults(run=cmd_serve)
+
+    p = sub.add_parser("check", help="check a repository's eligibility before applying")
+    p.add_argument("repository", help="OWNER/REPO or https://github.com/OWNER/REPO")
+    p.add_argument("--licence", "--license", help="the licence you would declare (SPDX id), to compare")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(run=cmd_check)
+
+    p = sub.add_parser("sweep", help="send due reminders and repair what lost deliveries left behind")
+    p.add_argument("--now", help="the moment to sweep at (ISO-8601, UTC), for previews and time travel")
+    p.add_argument("--dry-run", action="store_true", help="print what would change and write nothing")
+    p.set_defaults(run=cmd_sweep)
+
+    p = sub.add_parser("clock", help="run the sweep every FUNDBOT_SWEEP_INTERVAL seconds (Procfile `clock`)")
+    p.set_defaults(run=cmd_clock)
+
+    p = sub.add_parser("labels", help="manage the labels of the rules")
+    labels = p.add_subparsers(dest="labels_command", required=True)
+    s = labels.add_parser("sync", help="create or update every label of the rules in FUNDBOT_REPO")
+    s.add_argument("--dry-run", action="store_true")
+    s.set_defaults(run=cmd_labels_sync)
+
+    p = sub.add_parser("validate", help="check the rules and issue templates; exit 1 on any problem")
+    p.add_argument("--rules", help="rules folder (default FUNDBOT_RULES or the shipped rules/)")
+    p.add_argument("--templates", help="issue templates folder (default .github/ISSUE_TEMPLATE)")
+    p.set_defaults(run=cmd_validate)
+
+    p = sub.add_parser("demo", help="run a whole application's life against a sandbox GitHub, offline")
+    p.add_argument("--rules", help="preview a changed rules folder")
+    p.set_defaults(run=cmd_demo)
+
+    p = sub.add_parser("export", help="write one row per application for the fund's reporting")
+    p.add_argument("--format", choices=("csv", "json", "md"), default="csv")
+    p.add_argument("--output", "-o", help="file to write (default: standard output)")
+    p.set_defaults(run=cmd_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args, os.environ if environ is None else environ))
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

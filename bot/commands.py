@@ -1,0 +1,365 @@
+"""Slash commands (SPEC §5): the parser and the registry of commands.
+
+Each command registers its usage, help text, who may use it and its handler in one place, so
+`/help` is generated from the registry and can never drift from what the bot does. Handlers are
+pure: they take a `CommandContext` and return a `CommandResult` (the new record, the reply text,
+and any actions). A refused command always says why.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bot.forms import AnswerError, ParsedForm, parse_amount
+from bot.models import Action, Assign, CloseIssue, Issue
+from bot.money import format_amount
+from bot.record import NeedsInfo, Outcome, Record, ReportEntry, Score, Waiver
+from bot.rules import Rules
+from bot.text import escape_inline, escape_block
+
+# --- parsing --------------------------------------------------------------------------------
+
+# A command is `/name` at the start of a line (up to three spaces: four make a code block),
+# followed by whitespace or the end of the line, so `/usr/bin` is not a command.
+_COMMAND_RE = re.compile(r"^ {0,3}/([A-Za-z][A-Za-z0-9-]*)(?:[ \t]+(.*?))?[ \t]*$")
+_FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_HTML_COMMENT_RE = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    name: str  # lower-cased, without the slash
+    args: str  # the rest of the line
+    rest: str = ""  # the lines after the command (only kept for commands that take a body)
+
+
+# Commands whose body is the rest of the comment (no further commands are read after them).
+_TAKES_BODY = {"report"}
+
+
+def parse_commands(body: str | None) -> list[ParsedCommand]:
+    """The commands in a comment, in order; lines in code blocks, quotes and HTML comments don't count."""
+    if not body:
+        return []
+    text = _HTML_COMMENT_RE.sub("", body.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = text.split("\n")
+    commands: list[ParsedCommand] = []
+    fence: str | None = None
+    for index, line in enumerate(lines):
+        fence_match = _FENCE_RE.match(line)
+        if fence is not None:
+            if fence_match and fence_match.group(1)[0] == fence[0] and len(fence_match.group(1)) >= len(fence):
+                fence = None
+            continue
+        if fence_match:
+            fence = fence_match.group(1)
+            continue
+        if line.lstrip().startswith(">"):
+            continue
+        match = _COMMAND_RE.match(line)
+        if not match:
+            continue
+        name = match.group(1).lower()
+        if name in _TAKES_BODY:
+            rest = "\n".join(lines[index + 1:]).strip()
+            commands.append(ParsedCommand(name=name, args=(match.group(2) or "").strip(), rest=rest))
+            break
+        commands.append(ParsedCommand(name=name, args=(match.group(2) or "").strip()))
+    return commands
+
+
+# --- context and results ---------------------------------------------------------------------
+
+
+class Role(enum.Enum):
+    ANYONE = "anyone"
+    APPLICANT = "applicant"
+    REVIEWER = "reviewer"
+    MAINTAINER = "funded maintainer"
+
+
+@dataclass(frozen=True)
+class FundingLedger:
+    """Money granted in the current round, read from the funded applications' records."""
+
+    committed: Decimal
+    grants: Mapping[int, Decimal]  # issue number -> amount
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    record: Record
+    issue: Issue
+    form: ParsedForm
+    rules: Rules
+    actor: str
+    roles: frozenset[Role]
+    at: str  # when the comment was written (ISO-8601 UTC): effects are dated by the comment
+    comment_id: int
+    ledger: FundingLedger | None = None
+    assignable: Mapping[str, bool] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    record: Record
+    ok: bool
+    message: str = ""  # reply text; a refusal always has one
+    actions: tuple[Action, ...] = ()
+    recheck: bool = False  # run the eligibility checks again after this comment
+
+
+def _refuse(ctx: CommandContext, message: str) -> CommandResult:
+    return CommandResult(record=ctx.record, ok=False, message=message)
+
+
+def _done(ctx: CommandContext, record: Record | None = None, message: str = "", **kw: object) -> CommandResult:
+    return CommandResult(record=record or ctx.record, ok=True, message=message, **kw)  # type: ignore[arg-type]
+
+
+# --- the registry ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    usage: str
+    summary: str
+    roles: frozenset[Role]
+    run: Callable[[CommandContext, str, str], CommandResult]  # (context, args, rest)
+    open_after_outcome: bool = False  # may be used once the review has ended
+
+
+REGISTRY: dict[str, CommandSpec] = {}
+
+
+def command(name: str, usage: str, summary: str, *roles: Role, open_after_outcome: bool = False):
+    """Register a handler with its usage, help text and who may use it."""
+
+    def register(fn: Callable[[CommandContext, str, str], CommandResult]) -> Callable[..., CommandResult]:
+        REGISTRY[name] = CommandSpec(name, usage, summary, frozenset(roles), fn, open_after_outcome)
+        return fn
+
+    return register
+
+
+def run_command(ctx: CommandContext, parsed: ParsedCommand) -> CommandResult:
+    """Check the command exists, that the actor may use it and that the review allows it; run it."""
+    spec = REGISTRY.get(parsed.name)
+    if spec is None:
+        return _refuse(ctx, f"`/{escape_inline(parsed.name)}` is not a command I know. Say `/help` for the list.")
+    if Role.ANYONE not in spec.roles and not (spec.roles & ctx.roles):
+        who = " or ".join(sorted(r.value + "s" for r in spec.roles))
+        return _refuse(ctx, f"`/{spec.name}` is for {who}, and you are not one here. Say `/help` for what you can use.")
+    if ctx.record.outcome and not spec.open_after_outcome:
+        return _refuse(ctx, f"`/{spec.name}`: the review has ended ({ctx.record.outcome.name}).")
+    return spec.run(ctx, parsed.args, parsed.rest)
+
+
+def help_text(roles: frozenset[Role]) -> str:
+    """The commands someone with `roles` may use, generated from the registry."""
+    lines = ["Commands you can use here (one per line, at the start of a line):", ""]
+    for spec in REGISTRY.values():
+        if Role.ANYONE in spec.roles or spec.roles & roles:
+            lines.append(f"- `{spec.usage}`: {spec.summary}")
+    return "\n".join(lines)
+
+
+def _usage(name: str, problem: str) -> str:
+    return f"`/{name}`: {problem}. Usage: `{REGISTRY[name].usage}`"
+
+
+# --- the commands ------------------------------------------------------------------------------
+
+
+@command("help", "/help", "list the commands you may use", Role.ANYONE, open_after_outcome=True)
+def _help(ctx: CommandContext, args: str, rest: str) -> CommandResult:
+    return _done(ctx, message=help_text(ctx.roles))
+
+
+@command("recheck", "/recheck", "run the eligibility checks again", Role.APPLICANT, Role.REVIEWER)
+def _recheck(ctx: CommandContext, args: str, rest: str) -> CommandResult:
+    return _done(ctx, recheck=True)
+
+
+@command("withdraw", "/withdraw", "withdraw the application (closes the issue)", Role.APPLICANT)
+def _withdraw(ctx: CommandContext, args: str, rest: str) -> CommandResult:
+    return _finish(ctx, "withdrawn")
+
+
+def _finish(ctx: CommandContext, outcome: str, amount: Decimal | None = None, reason: str | None = None,
+            message: str = "") -> CommandResult:
+    spec = ctx.rules.stages.outcomes[outcome]
+    record = dataclasses.replace(
+        ctx.record,
+        outcome=Outcome(name=outcome, by=ctx.actor, at=ctx.at,
+                        amount=str(amount) if amount is not None else None, reason=reason),
+        needs_info=None,
+    )
+    actions: tuple[Action, ...] = (CloseIssue("not_planned" if outcome != "funded" else "completed"),) \
+        if spec.close_issue else ()
+    return _done(ctx, record, message=message, actions=actions)
+
+
+@command("advance", "/advance", "move the application on to the next stage", Role.REVIEWER)
+def _advance(ctx: CommandContext, args: str, rest: str) -> CommandResult:
+    stages = ctx.rules.stages
+    order = [s.name for s in stages.stages]
+    current = stages.stage(ctx.record.stage)
+    later = [n for n in (current.next if current else ()) if order.index(n) > order.index(current.name)]
+    if current is None or not later:
+        return _refuse(ctx, f"`/advance`: there is no stage after {ctx.record.stage or 'this one'}; "
+                            "use `/approve <amount>` or `/decline <reason>`.")
+    return _move(ctx, later[0], via="/advance")
+
+
+@command("stage", "/stage <name>", "move the application to a named stage", Role.REVIEWER)
+def _stage(ctx: CommandContext, args: str, rest: str) -> CommandResult:
+    target = args.strip().lower()
+    names = [s.name for s in ctx.rules.stages.stages]
+    if not target or target not in names:
+        return _refuse(ctx, _usage("stage", f"name one of {', '.join(names)}"))
+    if target == ctx.record.stage:
+        return _refuse(ctx, f"`/stage {target}`: the application is already there.")
+    current = ctx.rules.stages.stage(ctx.record.stage)
+    if current is not None and target not in current.next:
+        allowed = ", ".join(current.next) or "none"
+        return _refuse(ctx, f"`/stage {target}`: from {current.name} the application may move to: {allowed}.")
+    return _move(ctx, target, via="/stage")
+
+
+def _move(ctx: CommandContext, target: str, via: str) -> CommandResult:
+    stages = ctx.rules.stages
+    order = [s.name for s in stages.stages]
+    current = stages.stage(ctx.record.stage)
+    forward = current is None or order.index(target) > order.index(current.name)
+    if forward and current is not None:
+        if current.name == stages.first.name and not ctx.record.eligible:
+            return _refuse(ctx, f"`{via}`: the application has not passed screening (see the status comment); "
+                                "fix the findings, or `/waive <check> <reason>` a failed check.")
+        scorers = ctx.record.scorers_in(current.name)
+        missing = current.min_scores - len(scorers)
+        if missing > 0:
+            return _refuse(ctx, f"`{via}`: {current.name} needs scores from {current.min_scores} reviewers before it "
+                                f"may advance; {missing} more needed (`/score <criterion> <n>`).")
+    return _done(ctx, ctx.record.moved_to(target, at=ctx.at, by=ctx.actor, via=via))
+
+
+@command("score", "/score <criterion> <1-5>", "record your score for a criterion (a later one replaces it)",
+         Role.REVIEWER)
+def _score(ctx: CommandContext, args: str, rest: str) -> CommandResult:
+    stages = ctx.rules.stages
+    parts = args.split()
+    usage = _usage("score", f"name a criterion ({', '.join(stages.criteria)}) and a whole number from "
+                            f"{stages.score_min} to {stages.score_max}").replace("1-5", f"{stages.score_min}-{stages.score_max}")
+    if len(parts) != 2 or parts[0].lower() not in stages.criteria or not re.fullmatch(r"\d+", parts[1]):
+        return _refuse(ctx, usage)
+    value = int(parts[1])
+    if not stages.score_min <= value <= stages.score_max:
+        return _refuse(ctx, usage)
+    score = Score(reviewer=ctx.actor, criterion=parts[0].lower(), value=value, stage=ctx.record.stage, at=ctx.at)
+    return _done(ctx, ctx.record.with_score(score))
+
+
+@command("needs-info", "/needs-info <question>", "ask the applicant for more information", Role.REVIEWER)
+def _needs_info(ctx: CommandContext, args: str, rest: str) -> CommandResult:
+    if not args.strip():
+        return _refuse(ctx, _usage("needs-info", "say what information is needed"))
+    record = dataclasses.replace(ctx.record, needs_info=NeedsInfo(by=ctx.actor, at=ctx.at, text=args.strip()))
+    applicants = " ".join(f"@{login}" for login in applicant_logins(ctx.issue, ctx.form))
+    message = (f"{applicants}: a reviewer asks for more information:\n\n{escape_block(args.strip())}\n\n"
+               "Edit the application or answer in a comment; the `needs: info` label goes when you do.")
+    return _done(ctx, record, message=message)
+
+
+@command("assign", "/assign @user [@user ...]", "assign reviewers to the application", Role.REVIEWER)
+def _assign(ctx: CommandContext, args: str, rest: str) -> CommandResult:
+    logins = [token.lstrip("@") for token in args.split()]
+    if not logins or not all(re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})", login) for login in logins):
+        return _refuse(ctx, _usage("assign", "name one or more GitHub users"))
+    refused = [login for login in logins if not ctx.assignable.get(login.lower(), False)]
+    if refused:
+        names = ", ".join(f"`{login}`" for login in refused)
+        return _refuse(ctx, f"`/assign`: {names} cannot be assigned here (only people with access to this "
+                            "repository can be assigned).")
+    return _done(ctx, actions=(Assign(tuple(logins)),))
+
+
+@command("approve", "/approve <amount>", "fund the application with the amount granted (decision stage)",
+         Role.REVIEWER)
+def _approve(ctx: CommandContext, args: str, rest: str) -> CommandResult:
+    funding = ctx.rules.funding
+    stage = ctx.rules.stages.stage(ctx.record.stage)
+    if stage is None or not stage.decides:
+        deciding = ", ".join(s.name for s in ctx.rules.stages.stages if s.decides)
+        return _refuse(ctx, f"`/approve` is only possible in the {deciding} stage; the application is in "
+                            f"{ctx.record.stage or 'no stage'}.")
+    try:
+        amount = parse_amount(args)
+    except AnswerError as err:
+        return _refuse(ctx, _usage("approve", f"give the amount granted as a positive number ({escape_inline(str(err))})"))
+    if amount > funding.max_per_project:
+        return _refuse(ctx, f"`/approve {format_amount(amount, funding.currency)}` is over the per-project cap of "
+                            f"{format_amount(funding.max_per_project, funding.currency)} (rules/funding.yml).")
+    if funding.pool is not None and ctx.ledger is not None:
+        committed = ctx.ledger.committed - ctx.ledger.grants.get(ctx.issue.number, Decimal(0))
+        left = funding.pool - committed
+        if amount > left:
+            return _refuse(ctx, f"`/approve {format_amount(amount, funding.currency)}` is more than is left in the "
+                                f"round: {format_amount(left, funding.currency)} of "
+                                f"{format_amount(funding.pool, funding.currency)} "
+                                f"({format_amount(committed, funding.currency)} already granted).")
+    return _finish(ctx, "funded", amount=amount)
+
+
+@command("decline", "/decline <reason>", "decline the application, saying why (closes the issue)", Role.REVIEWER)
+def _decline(ctx: CommandContext, args: str, rest: str) -> CommandResult:
+    if not args.strip():
+        return _refuse(ctx, _usage("decline", "give the reason, which the applicant will read"))
+    return _finish(ctx, "declined", reason=args.strip())
+
+
+@command("waive", "/waive <check> <reason>", "waive a failed eligibility check, saying why", Role.REVIEWER)
+def _waive(ctx: CommandContext, args: str, rest: str) -> CommandResult:
+    parts = args.split(maxsplit=1)
+    failed = [c.id for c in ctx.record.checks if not c.ok]
+    if len(parts) != 2 or parts[0].lower() not in {c.id for c in ctx.record.checks}:
+        known = ", ".join(c.id for c in ctx.record.checks) or "none yet"
+        return _refuse(ctx, _usage("waive", f"name a check ({known}) and give the reason"))
+    check = parts[0].lower()
+    if check not in failed:
+        return _refuse(ctx, f"`/waive {check}`: that check has not failed.")
+    waiver = Waiver(check=check, by=ctx.actor, reason=parts[1].strip(), at=ctx.at)
+    waivers = tuple(w for w in ctx.record.waivers if w.check != check) + (waiver,)
+    return _done(ctx, dataclasses.replace(ctx.record, waivers=waivers), recheck=False)
+
+
+@command("report", "/report <progress report text>", "submit a progress report (the rest of the comment)",
+         Role.MAINTAINER, open_after_outcome=True)
+def _report(ctx: CommandContext, args: str, rest: str) -> CommandResult:
+    if ctx.record.outcome is None or ctx.record.outcome.name != "funded":
+        return _refuse(ctx, "`/report`: progress reports start once the application is funded.")
+    text = "\n".join(part for part in (args, rest) if part)
+    from bot.eligibility import count_words  # local: eligibility imports forms, as we do
+
+    needed = ctx.rules.reports.min_words
+    if count_words(text) < needed:
+        return _refuse(ctx, _usage("report", f"a progress report needs at least {needed} words (progress "
+                                             "against milestones, use of funds, community feedback, outcomes)"))
+    entry = ReportEntry(at=ctx.at, by=ctx.actor, ref=f"comment:{ctx.comment_id}")
+    return _done(ctx, dataclasses.replace(ctx.record, reports=ctx.record.reports + (entry,)))
+
+
+# --- who is who ----------------------------------------------------------------------------------
+
+
+def applicant_logins(issue: Issue, form: ParsedForm) -> tuple[str, ...]:
+    """The issue's author plus the maintainers named in the form, in that order, without repeats."""
+    seen: dict[str, str] = {issue.user.login.lower(): issue.user.login}
+    for login in form.maintainers:
+        seen.setdefault(login.lower(), login)
+    return tuple(seen.values())

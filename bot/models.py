@@ -1,0 +1,209 @@
+"""Plain, frozen data that crosses module boundaries: what GitHub told us, and what we decided.
+
+GitHub's webhook payloads and REST answers share the issue/comment shapes, so one `from_api`
+reads both. Nothing here performs I/O.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def parse_time(value: str | None) -> dt.datetime | None:
+    """GitHub's ISO-8601 timestamps (`2026-11-25T16:01:56Z`) as aware UTC datetimes."""
+    if not value:
+        return None
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
+
+
+def format_time(value: dt.datetime) -> str:
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class User:
+    login: str
+    type: str = "User"  # "User", "Bot", "Organization"
+
+    @property
+    def is_bot(self) -> bool:
+        return self.type == "Bot" or self.login.endswith("[bot]")
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any] | None) -> "User":
+        data = data or {}
+        return cls(login=str(data.get("login") or "ghost"), type=str(data.get("type") or "User"))
+
+
+@dataclass(frozen=True)
+class Issue:
+    repo: str
+    number: int
+    title: str
+    body: str
+    state: str
+    user: User
+    author_association: str
+    labels: tuple[str, ...]
+    assignees: tuple[str, ...]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    comments: int
+    is_pull_request: bool
+    html_url: str
+    reactions_up: int = 0
+    reactions_down: int = 0
+
+    def has_label(self, name: str) -> bool:
+        return name.lower() in (label.lower() for label in self.labels)
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any], repo: str) -> "Issue":
+        reactions = data.get("reactions") or {}
+        return cls(
+            repo=repo,
+            number=int(data["number"]),
+            title=str(data.get("title") or ""),
+            body=str(data.get("body") or ""),
+            state=str(data.get("state") or "open"),
+            user=User.from_api(data.get("user")),
+            author_association=str(data.get("author_association") or "NONE"),
+            labels=tuple(str(label["name"]) for label in data.get("labels") or [] if isinstance(label, Mapping)),
+            assignees=tuple(str(a["login"]) for a in data.get("assignees") or [] if isinstance(a, Mapping)),
+            created_at=parse_time(data.get("created_at")) or dt.datetime.now(dt.timezone.utc),
+            updated_at=parse_time(data.get("updated_at")) or dt.datetime.now(dt.timezone.utc),
+            comments=int(data.get("comments") or 0),
+            is_pull_request="pull_request" in data and data["pull_request"] is not None,
+            html_url=str(data.get("html_url") or ""),
+            reactions_up=int(reactions.get("+1") or 0),
+            reactions_down=int(reactions.get("-1") or 0),
+        )
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: int
+    body: str
+    user: User
+    author_association: str
+    created_at: dt.datetime
+    html_url: str = ""
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> "Comment":
+        return cls(
+            id=int(data["id"]),
+            body=str(data.get("body") or ""),
+            user=User.from_api(data.get("user")),
+            author_association=str(data.get("author_association") or "NONE"),
+            created_at=parse_time(data.get("created_at")) or dt.datetime.now(dt.timezone.utc),
+            html_url=str(data.get("html_url") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class Reaction:
+    content: str  # "+1", "-1", "heart", ...
+    user: User
+
+
+@dataclass(frozen=True)
+class RepoLabel:
+    name: str
+    color: str
+    description: str
+
+
+class RepoStatus(enum.Enum):
+    """What GitHub answered for the repository an application names."""
+
+    OK = "ok"
+    NOT_FOUND = "not_found"  # 404: missing, or private and not visible to the App
+    ERROR = "error"  # GitHub failed; the sweep re-checks
+
+
+@dataclass(frozen=True)
+class RepoFacts:
+    """What eligibility needs to know about a repository (SPEC §3), gathered in ≤3 requests."""
+
+    requested: str
+    status: RepoStatus
+    full_name: str | None = None  # differs from `requested` when the repository moved (301)
+    html_url: str | None = None
+    private: bool = False
+    archived: bool = False
+    default_branch: str | None = None
+    pushed_at: dt.datetime | None = None
+    licence_spdx: str | None = None  # GitHub's license.spdx_id (may be NOASSERTION)
+    licence_key: str | None = None
+    empty: bool = False  # 409 on commits or 204 on contributors
+    commits_in_window: int | None = None
+    last_commit_at: dt.datetime | None = None
+    people: int | None = None  # contributors who are not bots (anonymous committers count)
+    people_at_least: bool = False  # True when `people` is a lower bound (more pages, or "too large")
+    bots: int = 0
+    error: str | None = None
+
+    @property
+    def moved(self) -> bool:
+        return bool(self.full_name) and self.full_name.lower() != self.requested.lower()
+
+
+# --- Actions: what `decide` asks the executor to do ------------------------------------------
+
+
+@dataclass(frozen=True)
+class UpsertStatusComment:
+    """Create the status comment, or edit it in place when its body changed."""
+
+    body: str
+
+
+@dataclass(frozen=True)
+class AddLabels:
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RemoveLabel:
+    name: str
+
+
+@dataclass(frozen=True)
+class PostComment:
+    """A comment posted once: `key` becomes a hidden marker that is looked for before posting."""
+
+    key: str
+    body: str
+    number: int | None = None  # another issue (a progress report); None: the application
+
+
+@dataclass(frozen=True)
+class React:
+    comment_id: int
+    content: str = "+1"
+
+
+@dataclass(frozen=True)
+class Assign:
+    logins: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CloseIssue:
+    reason: str = "completed"  # GitHub's state_reason: completed | not_planned
+    number: int | None = None  # another issue (a progress report); None: the application
+
+
+Action = UpsertStatusComment | AddLabels | RemoveLabel | PostComment | React | Assign | CloseIssue
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of `decide`: the actions to apply, and notes for the log / dry run."""
+
+    actions: tuple[Action, ...] = ()
+    notes: tuple[str, ...] = field(default=())

@@ -1,0 +1,383 @@
+"""The fund's rules: `rules/*.yml` (and the issue templates) loaded into typed, frozen structures.
+
+Every problem in every file is collected and reported at once, each as `file: key: reason`;
+unknown keys are errors (the schemas in `bot/schemas/rules/` say `additionalProperties: false`),
+and the service refuses to start on any of them — a warning would let a typo change policy.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from bot.forms import FormTemplate, FormTemplateError
+
+SCHEMA_DIR = Path(__file__).parent / "schemas" / "rules"
+RULE_FILES = ("stages", "eligibility", "reports", "funding")
+OUTCOMES = ("funded", "declined", "withdrawn")
+APPLICATION_TEMPLATE = "application.yml"
+REPORT_TEMPLATE = "progress-report.yml"
+# Form fields the bot gives meaning to (checked against the template, not listed a second time).
+REQUIRED_APPLICATION_FIELDS = ("repository", "funding_amount")
+
+
+class RulesError(Exception):
+    """The rules are broken; `errors` holds every problem found, one line each."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    name: str
+    color: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TeamRef:
+    org: str
+    slug: str
+
+    def __str__(self) -> str:
+        return f"{self.org}/{self.slug}"
+
+
+@dataclass(frozen=True)
+class ReviewerRules:
+    users: frozenset[str]  # lower-cased logins
+    teams: tuple[TeamRef, ...]
+    author_associations: frozenset[str]
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    name: str
+    label: LabelSpec
+    next: tuple[str, ...]
+    max_days: int | None
+    min_scores: int
+    community_vote: bool
+    decides: bool
+    reviewers: ReviewerRules | None  # None: the global reviewers
+
+
+@dataclass(frozen=True)
+class OutcomeSpec:
+    name: str
+    label: LabelSpec
+    close_issue: bool
+
+
+@dataclass(frozen=True)
+class Labels:
+    application: LabelSpec
+    report: LabelSpec
+    eligible: LabelSpec
+    ineligible: LabelSpec
+    needs_info: LabelSpec
+    report_due: LabelSpec
+    report_overdue: LabelSpec
+
+
+@dataclass(frozen=True)
+class StageRules:
+    stages: tuple[StageSpec, ...]
+    outcomes: Mapping[str, OutcomeSpec]
+    auto_advance: bool
+    reviewers: ReviewerRules
+    criteria: tuple[str, ...]
+    score_min: int
+    score_max: int
+    labels: Labels
+
+    @property
+    def first(self) -> StageSpec:
+        return self.stages[0]
+
+    def stage(self, name: str) -> StageSpec | None:
+        return next((s for s in self.stages if s.name == name), None)
+
+    def reviewers_for(self, stage: str | None) -> ReviewerRules:
+        spec = self.stage(stage) if stage else None
+        return spec.reviewers if spec and spec.reviewers else self.reviewers
+
+    def all_labels(self) -> tuple[LabelSpec, ...]:
+        """Every label the bot manages, in a stable order."""
+        labels = [s.label for s in self.stages] + [o.label for o in self.outcomes.values()]
+        labels += [getattr(self.labels, f) for f in Labels.__dataclass_fields__]
+        return tuple(labels)
+
+    def stage_by_label(self, label: str) -> StageSpec | None:
+        return next((s for s in self.stages if s.label.name.lower() == label.lower()), None)
+
+
+@dataclass(frozen=True)
+class EligibilityRules:
+    require_osi_approved: bool
+    flag_declared_mismatch: bool
+    window_days: int
+    min_commits: int
+    max_days_since_last_commit: int | None
+    archived_fails: bool
+    min_contributors: int
+    goal_fields: tuple[str, ...]
+    goal_min_words: int
+
+
+@dataclass(frozen=True)
+class ReportRules:
+    cadence_days: int
+    reminder_lead_days: int
+    overdue_grace_days: int
+    max_reports: int | None
+    mention_reviewers: bool
+    mention_assignees: bool
+    mention_users: tuple[str, ...]
+    min_words: int
+
+
+@dataclass(frozen=True)
+class FundingRules:
+    currency: str
+    max_per_project: Decimal
+    round_name: str | None
+    pool: Decimal | None
+    round_starts: dt.date | None
+
+
+@dataclass(frozen=True)
+class Rules:
+    stages: StageRules
+    eligibility: EligibilityRules
+    reports: ReportRules
+    funding: FundingRules
+    application_form: FormTemplate
+    report_form: FormTemplate
+
+
+def load_rules(rules_dir: Path, templates_dir: Path) -> Rules:
+    """Load and validate every rules file and template; raise `RulesError` listing all problems."""
+    errors: list[str] = []
+    documents: dict[str, dict[str, Any]] = {}
+    for name in RULE_FILES:
+        path = rules_dir / f"{name}.yml"
+        document = _read_yaml(path, errors)
+        if document is None:
+            continue
+        schema = json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text())
+        problems = [f"{path}: {_where(e)}: {e.message}" for e in _schema_errors(schema, document)]
+        errors.extend(problems)
+        if not problems:
+            documents[name] = document
+
+    forms: dict[str, FormTemplate] = {}
+    for filename in (APPLICATION_TEMPLATE, REPORT_TEMPLATE):
+        try:
+            forms[filename] = FormTemplate.load(templates_dir / filename)
+        except FormTemplateError as err:
+            errors.append(str(err))
+
+    rules = None
+    if len(documents) == len(RULE_FILES) and len(forms) == 2:
+        errors.extend(_cross_check(rules_dir, templates_dir, documents, forms))
+        if not errors:
+            rules = _build(documents, forms)
+    if errors or rules is None:
+        raise RulesError(errors)
+    return rules
+
+
+def _read_yaml(path: Path, errors: list[str]) -> dict[str, Any] | None:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        errors.append(f"{path}: file is missing")
+        return None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "syntax"
+        errors.append(f"{path}: {where}: not valid YAML ({getattr(err, 'problem', err)})")
+        return None
+    if not isinstance(document, dict):
+        errors.append(f"{path}: (top): must be a mapping of keys to values")
+        return None
+    return _dates_to_text(document)
+
+
+def _dates_to_text(value: Any) -> Any:
+    # YAML reads `2026-01-01` as a date; the schemas describe dates as ISO text.
+    if isinstance(value, dict):
+        return {k: _dates_to_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dates_to_text(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def _schema_errors(schema: dict[str, Any], document: Any) -> Iterator[jsonschema.ValidationError]:
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    return iter(sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path))))
+
+
+def _where(error: jsonschema.ValidationError) -> str:
+    parts = []
+    for part in error.absolute_path:
+        parts.append(f"[{part}]" if isinstance(part, int) else ("." if parts else "") + str(part))
+    return "".join(parts) or "(top)"
+
+
+def _cross_check(
+    rules_dir: Path, templates_dir: Path, docs: dict[str, dict[str, Any]], forms: dict[str, FormTemplate]
+) -> list[str]:
+    """Checks a schema cannot express: references between keys and files."""
+    errors: list[str] = []
+    stages_path = rules_dir / "stages.yml"
+    stage_docs = docs["stages"]["stages"]
+    names = [s["name"] for s in stage_docs]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        errors.append(f"{stages_path}: stages: stage {name!r} is defined twice")
+    for i, stage in enumerate(stage_docs):
+        for target in stage.get("next", []):
+            if target not in names:
+                errors.append(f"{stages_path}: stages[{i}].next: unknown stage {target!r}")
+            elif target == stage["name"]:
+                errors.append(f"{stages_path}: stages[{i}].next: a stage cannot move to itself")
+    if not any(s.get("decides") for s in stage_docs):
+        errors.append(f"{stages_path}: stages: no stage has `decides: true`, so nothing could be approved")
+
+    all_labels = [s["label"]["name"] for s in stage_docs]
+    all_labels += [o["label"]["name"] for o in docs["stages"]["outcomes"].values()]
+    all_labels += [label["name"] for label in docs["stages"]["labels"].values()]
+    lowered = [n.lower() for n in all_labels]
+    for name in sorted({n for n in all_labels if lowered.count(n.lower()) > 1}):
+        errors.append(f"{stages_path}: labels: label {name!r} is used for two things")
+
+    scoring = docs["stages"]["scoring"]
+    if scoring.get("min", 1) >= scoring.get("max", 5):
+        errors.append(f"{stages_path}: scoring: min must be below max")
+
+    application, report = forms[APPLICATION_TEMPLATE], forms[REPORT_TEMPLATE]
+    field_ids = {f.id for f in application.fields}
+    for i, field_id in enumerate(docs["eligibility"]["clear_goals"]["fields"]):
+        if field_id not in field_ids:
+            errors.append(
+                f"{rules_dir / 'eligibility.yml'}: clear_goals.fields[{i}]: {field_id!r} is not a field id of "
+                f"{templates_dir / APPLICATION_TEMPLATE}"
+            )
+    for field_id in REQUIRED_APPLICATION_FIELDS:
+        if field_id not in field_ids:
+            errors.append(f"{templates_dir / APPLICATION_TEMPLATE}: body: needs a field with id {field_id!r}")
+    if "application" not in {f.id for f in report.fields}:
+        errors.append(f"{templates_dir / REPORT_TEMPLATE}: body: needs a field with id 'application'")
+
+    labels = docs["stages"]["labels"]
+    for form, key, filename in ((application, "application", APPLICATION_TEMPLATE), (report, "report", REPORT_TEMPLATE)):
+        wanted = labels[key]["name"]
+        if wanted.lower() not in {label.lower() for label in form.labels}:
+            errors.append(
+                f"{templates_dir / filename}: labels: must include {wanted!r} "
+                f"(rules/stages.yml labels.{key}) so GitHub labels new issues for the bot"
+            )
+
+    funding = docs["funding"]
+    pool = funding.get("round", {}).get("pool")
+    if pool is not None and funding["max_per_project"] > pool:
+        errors.append(f"{rules_dir / 'funding.yml'}: max_per_project: larger than round.pool")
+    return errors
+
+
+def _label(doc: Mapping[str, Any]) -> LabelSpec:
+    return LabelSpec(name=doc["name"], color=doc["color"].lower(), description=doc.get("description", ""))
+
+
+def _reviewers(doc: Mapping[str, Any]) -> ReviewerRules:
+    return ReviewerRules(
+        users=frozenset(u.lower() for u in doc.get("users", [])),
+        teams=tuple(TeamRef(*t.split("/", 1)) for t in doc.get("teams", [])),
+        author_associations=frozenset(doc.get("author_associations", [])),
+    )
+
+
+def _build(docs: dict[str, dict[str, Any]], forms: dict[str, FormTemplate]) -> Rules:
+    s = docs["stages"]
+    stages = tuple(
+        StageSpec(
+            name=d["name"],
+            label=_label(d["label"]),
+            next=tuple(d.get("next", [])),
+            max_days=d.get("max_days"),
+            min_scores=d.get("min_scores", 0),
+            community_vote=d.get("community_vote", False),
+            decides=d.get("decides", False),
+            reviewers=_reviewers(d["reviewers"]) if "reviewers" in d else None,
+        )
+        for d in s["stages"]
+    )
+    outcomes = {
+        name: OutcomeSpec(name=name, label=_label(s["outcomes"][name]["label"]),
+                          close_issue=s["outcomes"][name].get("close_issue", False))
+        for name in OUTCOMES
+    }
+    labels = Labels(**{key: _label(value) for key, value in s["labels"].items()})
+    stage_rules = StageRules(
+        stages=stages,
+        outcomes=outcomes,
+        auto_advance=s.get("auto_advance", True),
+        reviewers=_reviewers(s["reviewers"]),
+        criteria=tuple(s["scoring"]["criteria"]),
+        score_min=s["scoring"].get("min", 1),
+        score_max=s["scoring"].get("max", 5),
+        labels=labels,
+    )
+    e = docs["eligibility"]
+    eligibility = EligibilityRules(
+        require_osi_approved=e["licence"].get("require_osi_approved", True),
+        flag_declared_mismatch=e["licence"].get("flag_declared_mismatch", True),
+        window_days=e["activity"]["window_days"],
+        min_commits=e["activity"].get("min_commits", 1),
+        max_days_since_last_commit=e["activity"].get("max_days_since_last_commit"),
+        archived_fails=e["activity"].get("archived_fails", True),
+        min_contributors=e["community"]["min_contributors"],
+        goal_fields=tuple(e["clear_goals"]["fields"]),
+        goal_min_words=e["clear_goals"].get("min_words", 0),
+    )
+    r = docs["reports"]
+    mentions = r.get("overdue_mentions", {})
+    reports = ReportRules(
+        cadence_days=r["cadence_days"],
+        reminder_lead_days=r["reminder_lead_days"],
+        overdue_grace_days=r["overdue_grace_days"],
+        max_reports=r.get("max_reports"),
+        mention_reviewers=mentions.get("reviewers", True),
+        mention_assignees=mentions.get("assignees", True),
+        mention_users=tuple(mentions.get("users", [])),
+        min_words=r.get("min_words", 0),
+    )
+    f = docs["funding"]
+    round_doc = f.get("round", {})
+    funding = FundingRules(
+        currency=f.get("currency", "USD"),
+        max_per_project=Decimal(str(f["max_per_project"])),
+        round_name=round_doc.get("name"),
+        pool=Decimal(str(round_doc["pool"])) if "pool" in round_doc else None,
+        round_starts=dt.date.fromisoformat(round_doc["starts"]) if "starts" in round_doc else None,
+    )
+    return Rules(
+        stages=stage_rules,
+        eligibility=eligibility,
+        reports=reports,
+        funding=funding,
+        application_form=forms[APPLICATION_TEMPLATE],
+        report_form=forms[REPORT_TEMPLATE],
+    )

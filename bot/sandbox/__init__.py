@@ -1,0 +1,25 @@
+"""The sandbox GitHub: one strict, stateful fake of GitHub's REST API and webhooks, shared by the
+unit tests, the end-to-end tests and ``fundbot demo``.
+
+>>> sandbox = Sandbox()
+>>> sandbox.add_repo("octo-org/widget", commits=[...], contributors=[...])
+>>> with SandboxServer(sandbox) as server:
+...     github.Github(base_url=server.url, auth=...)
+
+Everything GitHub answers is shaped from GitHub's own examples (``shapes/``, ``payloads/``); a
+request GitHub would not take is answered with an error and recorded in ``sandbox.violations``.
+"""
+from .deliveries import Delivery
+from .server import SandboxServer
+from .state import Faults, GitHubError, RateLimits, RecordedRequest, RequestCounts, Sandbox
+
+__all__ = [
+    "Delivery",
+    "Faults",
+    "GitHubError",
+    "RateLimits",
+    "RecordedRequest",
+    "RequestCounts",
+    "Sandbox",
+    "SandboxServer",
+]

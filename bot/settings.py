@@ -1,0 +1,179 @@
+"""Settings: the environment read once, validated, and frozen.
+
+Nothing here runs at import time; `Settings.from_env` is called by the entry points (the WSGI
+factory and the CLI) with the environment they were given, so tests pass a plain dict.
+A missing or malformed variable raises `SettingsError`, whose message is one line naming it.
+"""
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from cryptography.hazmat.primitives import serialization
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_RULES_DIR = PROJECT_ROOT / "rules"
+DEFAULT_TEMPLATES_DIR = PROJECT_ROOT / ".github" / "ISSUE_TEMPLATE"
+DEFAULT_API_URL = "https://api.github.com"
+
+_REPO_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; `str()` is one line that names the variable."""
+
+    def __init__(self, variable: str, reason: str) -> None:
+        super().__init__(f"{variable} {reason}")
+        self.variable = variable
+
+
+class Need(enum.Flag):
+    """What an entry point needs from the environment."""
+
+    NOTHING = 0
+    WEBHOOK_SECRET = enum.auto()
+    APP = enum.auto()  # GITHUB_APP_ID and a private key
+    APP_OR_TOKEN = enum.auto()  # either the App credentials or GITHUB_TOKEN
+    REPO = enum.auto()  # FUNDBOT_REPO
+
+    @classmethod
+    def server(cls) -> "Need":
+        return cls.WEBHOOK_SECRET | cls.APP
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from its environment (SPEC §8)."""
+
+    api_url: str = DEFAULT_API_URL
+    app_id: int | None = None
+    private_key: str | None = field(default=None, repr=False)
+    webhook_secret: bytes | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+    repo: str | None = None
+    rules_dir: Path = DEFAULT_RULES_DIR
+    templates_dir: Path = DEFAULT_TEMPLATES_DIR
+    queue_size: int = 1000
+    workers: int = 4
+    sweep_interval: int = 3600
+    max_retry_wait: float = 60.0
+    dashboard_token: str | None = field(default=None, repr=False)
+    log_level: str = "INFO"
+
+    @property
+    def has_app(self) -> bool:
+        return self.app_id is not None and self.private_key is not None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], need: Need = Need.NOTHING) -> "Settings":
+        """Read and validate the settings; raise `SettingsError` naming the first bad variable."""
+        env = {k: v for k, v in environ.items() if v is not None and v.strip() != ""}
+
+        api_url = env.get("GITHUB_API_URL", DEFAULT_API_URL).rstrip("/")
+        parsed = urlparse(api_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise SettingsError("GITHUB_API_URL", f"is not an http(s) URL: {api_url!r}")
+
+        app_id = None
+        if "GITHUB_APP_ID" in env:
+            if not env["GITHUB_APP_ID"].strip().isdigit():
+                raise SettingsError("GITHUB_APP_ID", "must be the App's numeric ID")
+            app_id = int(env["GITHUB_APP_ID"])
+
+        private_key = _read_private_key(env)
+
+        secret = env.get("GITHUB_WEBHOOK_SECRET")
+        token = env.get("GITHUB_TOKEN")
+
+        repo = env.get("FUNDBOT_REPO")
+        if repo is not None and not _REPO_RE.match(repo):
+            raise SettingsError("FUNDBOT_REPO", f"must look like OWNER/NAME, not {repo!r}")
+
+        rules_dir = Path(env.get("FUNDBOT_RULES", str(DEFAULT_RULES_DIR)))
+        if not rules_dir.is_dir():
+            raise SettingsError("FUNDBOT_RULES", f"is not a folder: {str(rules_dir)!r}")
+        templates_dir = Path(env.get("FUNDBOT_TEMPLATES", str(DEFAULT_TEMPLATES_DIR)))
+        if not templates_dir.is_dir():
+            raise SettingsError("FUNDBOT_TEMPLATES", f"is not a folder: {str(templates_dir)!r}")
+
+        settings = cls(
+            api_url=api_url,
+            app_id=app_id,
+            private_key=private_key,
+            webhook_secret=secret.encode() if secret else None,
+            token=token,
+            repo=repo,
+            rules_dir=rules_dir,
+            templates_dir=templates_dir,
+            queue_size=_positive_int(env, "FUNDBOT_QUEUE_SIZE", cls.queue_size),
+            workers=_positive_int(env, "FUNDBOT_WORKERS", cls.workers),
+            sweep_interval=_positive_int(env, "FUNDBOT_SWEEP_INTERVAL", cls.sweep_interval),
+            max_retry_wait=float(_positive_int(env, "FUNDBOT_MAX_RETRY_WAIT", int(cls.max_retry_wait))),
+            dashboard_token=env.get("FUNDBOT_DASHBOARD_TOKEN"),
+            log_level=_log_level(env),
+        )
+        settings.require(need)
+        return settings
+
+    def require(self, need: Need) -> None:
+        """Raise `SettingsError` for the first variable `need` calls for that is not set."""
+        if Need.WEBHOOK_SECRET in need and self.webhook_secret is None:
+            raise SettingsError("GITHUB_WEBHOOK_SECRET", "is missing: set it to the App's webhook secret")
+        if Need.APP in need:
+            _require_app(self)
+        if Need.APP_OR_TOKEN in need and not self.token and not self.has_app:
+            if self.app_id is not None or self.private_key is not None:
+                _require_app(self)
+            raise SettingsError("GITHUB_TOKEN", "is missing: set it, or GITHUB_APP_ID and GITHUB_PRIVATE_KEY")
+        if Need.REPO in need and self.repo is None:
+            raise SettingsError("FUNDBOT_REPO", "is missing: set it to OWNER/NAME of the applications repository")
+
+
+def _require_app(settings: Settings) -> None:
+    if settings.app_id is None:
+        raise SettingsError("GITHUB_APP_ID", "is missing: set it to the App's numeric ID")
+    if settings.private_key is None:
+        raise SettingsError("GITHUB_PRIVATE_KEY", "is missing: set it (PEM text) or GITHUB_PRIVATE_KEY_PATH")
+
+
+def _read_private_key(env: Mapping[str, str]) -> str | None:
+    text, path = env.get("GITHUB_PRIVATE_KEY"), env.get("GITHUB_PRIVATE_KEY_PATH")
+    if text and path:
+        raise SettingsError("GITHUB_PRIVATE_KEY_PATH", "is set together with GITHUB_PRIVATE_KEY: set only one")
+    variable = "GITHUB_PRIVATE_KEY"
+    if path:
+        variable = "GITHUB_PRIVATE_KEY_PATH"
+        try:
+            text = Path(path).read_text()
+        except OSError as err:
+            raise SettingsError(variable, f"cannot be read: {err.strerror}") from None
+    if not text:
+        return None
+    # Hosting dashboards often store multi-line values with literal "\n".
+    if "\\n" in text and "\n" not in text.strip():
+        text = text.replace("\\n", "\n")
+    try:
+        serialization.load_pem_private_key(text.encode(), password=None)
+    except (ValueError, TypeError):
+        raise SettingsError(variable, "is not an unencrypted PEM private key") from None
+    return text
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    if name not in env:
+        return default
+    value = env[name].strip()
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(name, f"must be a positive whole number, not {value!r}")
+    return int(value)
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    level = env.get("FUNDBOT_LOG_LEVEL", "INFO").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise SettingsError("FUNDBOT_LOG_LEVEL", f"must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
+    return level

@@ -1,0 +1,160 @@
+"""The status comment (SPEC §6): one comment per application, rendered from the record.
+
+The body is a pure function of the record (no "updated at" clock), so an unchanged record
+renders byte for byte the same and the executor does not edit the comment. Every piece of user
+text is escaped (`bot.text`); people are named without notifying them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from statistics import mean
+
+from bot.commands import FundingLedger
+from bot.eligibility import CHECK_TITLES
+from bot.money import format_amount
+from bot.record import STATUS_MARKER, Record, encode
+from bot.reports import ReportState, report_status
+from bot.rules import Rules
+from bot.text import escape_block, escape_inline
+
+OK, FAIL, WARN = "✅", "❌", "⚠️"
+
+
+def person(login: str) -> str:
+    """A login shown without mentioning (notifying) them."""
+    return escape_inline("@" + login)
+
+
+def day(iso_time: str) -> str:
+    """The UTC calendar date of an ISO timestamp: dates here are UTC, shown as such."""
+    return iso_time[:10]
+
+
+def render_status(record: Record, rules: Rules, today: dt.date, ledger: FundingLedger | None = None) -> str:
+    """The whole status comment: marker, visible sections, hidden record."""
+    parts = [STATUS_MARKER, "## Fund Bot status", _summary(record, rules)]
+    parts += [_form(record), _eligibility(record), _review(record, rules)]
+    parts += [s for s in (_scores(record, rules), _votes(record, rules), _decision(record, rules, ledger),
+                          _reports(record, rules, today)) if s]
+    parts.append("<sub>Fund Bot keeps this comment up to date. Say `/help` in a comment to see the commands "
+                 "you can use.</sub>")
+    parts.append(encode(record))
+    return "\n\n".join(parts) + "\n"
+
+
+def _summary(record: Record, rules: Rules) -> str:
+    if record.outcome:
+        label = rules.stages.outcomes[record.outcome.name].label.name
+        head = f"**Outcome:** {record.outcome.name} (`{escape_inline(label)}`)"
+    else:
+        head = f"**Stage:** {record.stage or '—'}" + (f" since {day(record.stage_since)}" if record.stage_since else "")
+    eligibility = f"{OK} eligible" if record.eligible else f"{FAIL} not eligible yet"
+    if not record.checks:
+        eligibility = "not checked yet"
+    line = f"{head} · **Eligibility:** {eligibility}"
+    if record.needs_info:
+        line += f"\n\n{WARN} **More information needed** (asked by {person(record.needs_info.by)} on " \
+                f"{day(record.needs_info.at)}):\n\n{escape_block(record.needs_info.text)}"
+    return line
+
+
+def _form(record: Record) -> str:
+    if not record.form_problems:
+        return f"### Application form\n\n{OK} Complete."
+    items = "\n".join(f"- {FAIL} {escape_inline(p, limit=500)}" for p in record.form_problems)
+    return f"### Application form\n\n{items}\n\nEdit the issue to fix these; the checks run again when you save."
+
+
+def _eligibility(record: Record) -> str:
+    if not record.checks:
+        return "### Eligibility\n\nNot checked yet."
+    waived = {w.check: w for w in record.waivers}
+    rows = ["| Check | Result | Figure |", "|---|---|---|"]
+    notes: list[str] = []
+    for check in record.checks:
+        title = CHECK_TITLES.get(check.id, check.id)
+        mark = OK if check.ok else (f"{WARN} waived" if check.id in waived else FAIL)
+        rows.append(f"| {title} | {mark} | {escape_inline(check.figure)} |")
+        if not check.ok and check.id not in waived and check.detail:
+            notes.append(f"- **{title}:** {escape_inline(check.detail, limit=500)}")
+        if check.warning:
+            notes.append(f"- {WARN} {escape_inline(check.warning, limit=500)}")
+        if check.id in waived:
+            w = waived[check.id]
+            notes.append(f"- {WARN} **{title}** waived by {person(w.by)} on {day(w.at)}: {escape_inline(w.reason)}")
+    checked = f"\n\n<sub>Checked {day(record.checked_at)} (UTC) on {escape_inline(record.repository)}.</sub>" \
+        if record.checked_at and record.repository else ""
+    return "### Eligibility\n\n" + "\n".join(rows) + ("\n\n" + "\n".join(notes) if notes else "") + checked
+
+
+def _review(record: Record, rules: Rules) -> str:
+    if not record.history:
+        return "### Review\n\nNot started."
+    rows = ["| Stage | Since | By |", "|---|---|---|"]
+    for entry in record.history:
+        rows.append(f"| {entry.stage} | {day(entry.at)} | {person(entry.by)} ({escape_inline(entry.via)}) |")
+    order = " → ".join(f"**{s.name}**" if s.name == record.stage and not record.outcome else s.name
+                       for s in rules.stages.stages)
+    return f"### Review\n\n{order}\n\n" + "\n".join(rows)
+
+
+def _scores(record: Record, rules: Rules) -> str:
+    if not record.scores:
+        return ""
+    rows = ["| Criterion | Mean | Scores | Reviewers |", "|---|---|---|---|"]
+    for criterion in rules.stages.criteria:
+        given = [s for s in record.scores if s.criterion == criterion]
+        if not given:
+            rows.append(f"| {criterion} | — | 0 | |")
+            continue
+        who = ", ".join(f"{person(s.reviewer)} {s.value}" for s in sorted(given, key=lambda s: s.reviewer.lower()))
+        rows.append(f"| {criterion} | {mean(s.value for s in given):.1f} | {len(given)} | {who} |")
+    return "### Scores\n\n" + "\n".join(rows)
+
+
+def _votes(record: Record, rules: Rules) -> str:
+    voting = any(s.community_vote and s.name == record.stage for s in rules.stages.stages)
+    if not voting and not (record.votes_up or record.votes_down):
+        return ""
+    note = "React with 👍 or 👎 on the application to vote." if voting and not record.outcome else "Voting has closed."
+    return f"### Community vote\n\n👍 {record.votes_up} · 👎 {record.votes_down}\n\n<sub>{note}</sub>"
+
+
+def _decision(record: Record, rules: Rules, ledger: FundingLedger | None) -> str:
+    funding = rules.funding
+    outcome = record.outcome
+    if outcome is None:
+        stage = rules.stages.stage(record.stage)
+        if stage and stage.decides and funding.pool is not None and ledger is not None:
+            left = funding.pool - ledger.committed
+            return (f"### Decision\n\nPending. The round has {format_amount(left, funding.currency)} left of "
+                    f"{format_amount(funding.pool, funding.currency)}; the cap per project is "
+                    f"{format_amount(funding.max_per_project, funding.currency)}.")
+        return ""
+    when = f"on {day(outcome.at)} by {person(outcome.by)}"
+    if outcome.name == "funded":
+        amount = format_amount(Decimal(outcome.amount or "0"), funding.currency)
+        return f"### Decision\n\n{OK} **Funded: {amount}** {when}."
+    if outcome.name == "declined":
+        return f"### Decision\n\n**Declined** {when}:\n\n{escape_block(outcome.reason or '')}"
+    return f"### Decision\n\n**Withdrawn** by the applicant {when.removeprefix('on ')}."
+
+
+def _reports(record: Record, rules: Rules, today: dt.date) -> str:
+    status = report_status(record, rules.reports, today)
+    if not record.reports and status.next_due is None:
+        return ""
+    expected = f" of {status.expected}" if status.expected else ""
+    lines = [f"### Progress reports\n\nReceived: {status.received}{expected}."]
+    for entry in record.reports:
+        kind, _, ref = entry.ref.partition(":")
+        where = f"#{ref}" if kind == "issue" else "a comment"
+        lines.append(f"- {day(entry.at)} by {person(entry.by)} ({where})")
+    if status.next_due:
+        flag = {ReportState.OVERDUE: f" {FAIL} overdue", ReportState.DUE: f" {WARN} due soon"}.get(status.state, "")
+        lines.append(f"\nNext report due: **{status.next_due.isoformat()}** (UTC){flag}. Comment `/report` followed "
+                     "by the report, or open a progress-report issue naming this application.")
+    else:
+        lines.append("\nAll reports received. Thank you!")
+    return "\n".join(lines)

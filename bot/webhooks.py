@@ -1,0 +1,132 @@
+"""The webhook protocol: signature check, `Event.from_http`, and routing. No I/O here.
+
+The HMAC is checked over the raw bytes before anything parses them (a flood of badly signed
+requests must cost little), the comparison is constant-time, and nothing of a rejected body is
+logged. See https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB and does not send larger ones.
+
+
+class WebhookError(Exception):
+    """A delivery that must be refused; `status` is the HTTP answer."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def signature_for(secret: bytes, body: bytes) -> str:
+    """The `X-Hub-Signature-256` value GitHub sends for `body`."""
+    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(secret: bytes, body: bytes, header: str | None) -> bool:
+    """True when `header` is the HMAC-SHA256 of `body` under `secret` (constant-time compare)."""
+    if not header or not header.startswith("sha256="):
+        return False
+    return hmac.compare_digest(signature_for(secret, body), header.strip())
+
+
+@dataclass(frozen=True)
+class Event:
+    """One webhook delivery, verified and parsed."""
+
+    name: str
+    delivery_id: str
+    payload: Mapping[str, Any] = field(repr=False)
+
+    @property
+    def action(self) -> str | None:
+        action = self.payload.get("action")
+        return action if isinstance(action, str) else None
+
+    @property
+    def sender_login(self) -> str | None:
+        return _get(self.payload, "sender", "login")
+
+    @property
+    def sender_is_bot(self) -> bool:
+        # Covers this App's own comments and label changes and every other bot (SPEC §5, §10).
+        return _get(self.payload, "sender", "type") == "Bot"
+
+    @property
+    def installation_id(self) -> int | None:
+        value = _get(self.payload, "installation", "id")
+        return value if isinstance(value, int) else None
+
+    @property
+    def repository(self) -> str | None:
+        return _get(self.payload, "repository", "full_name")
+
+    @classmethod
+    def from_http(cls, headers: Mapping[str, str], body: bytes, secret: bytes) -> "Event":
+        """Verify and parse a delivery; raise `WebhookError` with the status to answer."""
+        if len(body) > MAX_BODY_BYTES:
+            raise WebhookError(413, "payload larger than 25 MB")
+        if not verify_signature(secret, body, headers.get("X-Hub-Signature-256")):
+            raise WebhookError(401, "missing or wrong X-Hub-Signature-256")
+        name = headers.get("X-GitHub-Event", "").strip()
+        delivery_id = headers.get("X-GitHub-Delivery", "").strip()
+        if not name:
+            raise WebhookError(400, "missing X-GitHub-Event header")
+        if not delivery_id:
+            raise WebhookError(400, "missing X-GitHub-Delivery header")
+        payload = _parse_payload(headers.get("Content-Type", ""), body)
+        return cls(name=name, delivery_id=delivery_id, payload=payload)
+
+
+def _parse_payload(content_type: str, body: bytes) -> Mapping[str, Any]:
+    text_body = body
+    if content_type.split(";")[0].strip() == "application/x-www-form-urlencoded":
+        # Repository webhooks may be configured to send `payload=<json>` form posts.
+        form = parse_qs(body.decode("utf-8", "replace"))
+        if "payload" not in form:
+            raise WebhookError(400, "form-encoded delivery without a payload field")
+        text_body = form["payload"][0].encode()
+    try:
+        payload = json.loads(text_body)
+    except (ValueError, UnicodeDecodeError):
+        raise WebhookError(400, "body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise WebhookError(400, "body is not a JSON object")
+    return payload
+
+
+def _get(payload: Mapping[str, Any], *keys: str) -> Any:
+    value: Any = payload
+    for key in keys:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+Handler = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class Route:
+    """`(event, actions) -> handler`; `actions=None` matches every action of the event."""
+
+    event: str
+    actions: frozenset[str] | None
+    handler: Handler
+
+    def matches(self, event: Event) -> bool:
+        return event.name == self.event and (self.actions is None or event.action in self.actions)
+
+
+def route(routes: tuple[Route, ...], event: Event) -> Route | None:
+    """The first route in the ordered table that takes `event`, or None (answered 202, ignored)."""
+    return next((r for r in routes if r.matches(event)), None)

@@ -1,0 +1,87 @@
+"""The slash-command parser and the registry: what counts as a command, and /help from the registry."""
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.commands import REGISTRY, Role, help_text, parse_commands
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("/advance", [("advance", "")]),
+        ("/score technical 4\n/score impact 5", [("score", "technical 4"), ("score", "impact 5")]),
+        ("Looks good.\n\n/advance  \nthanks", [("advance", "")]),
+        ("/ADVANCE", [("advance", "")]),
+        ("   /advance", [("advance", "")]),
+        ("    /advance", []),  # four spaces: an indented code block
+        ("> /advance", []),
+        ("  > /approve 5000", []),
+        ("```\n/advance\n```", []),
+        ("~~~\n/advance\n~~~\n/help", [("help", "")]),
+        ("````\n```\n/advance\n```\n````", []),
+        ("<!-- /advance -->", []),
+        ("<!--\n/advance\n-->\n/help", [("help", "")]),
+        ("please /advance", []),
+        ("/usr/bin/python is broken", []),
+        ("/needs-info What is the licence?", [("needs-info", "What is the licence?")]),
+        ("/report\nDone: the API.\n/advance", [("report", "")]),
+        ("\r\n/advance\r\n", [("advance", "")]),
+        ("", []),
+    ],
+    ids=["one", "several", "among-text", "case", "3-spaces", "4-spaces", "quote", "indented-quote", "fence",
+         "tilde-fence-then-command", "nested-fences", "html-comment", "multiline-html-comment", "mid-line", "path",
+         "args", "report-takes-the-rest", "crlf", "empty"],
+)
+def test_what_counts_as_a_command(body, expected):
+    assert [(c.name, c.args) for c in parse_commands(body)] == expected
+
+
+def test_report_keeps_the_rest_of_the_comment():
+    [report] = parse_commands("/report Q1\nShipped the plugin API.\n/advance is not a command here")
+    assert report.args == "Q1"
+    assert report.rest == "Shipped the plugin API.\n/advance is not a command here"
+
+
+SAFE_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(SAFE_TEXT, st.sampled_from(["/advance", "/approve 100", "```", "~~~", ">", "<!--",
+                                                        "-->", "    /x", "/help", "\r\n"])), max_size=20))
+def test_parser_never_raises(parts):
+    for command in parse_commands("\n".join(parts)):
+        assert command.name == command.name.lower()
+
+
+@settings(max_examples=200, deadline=None)
+@given(prefix=SAFE_TEXT, quoted=st.lists(st.sampled_from(sorted(REGISTRY)), min_size=1, max_size=5),
+       fence=st.sampled_from(["```", "~~~", "````"]), info=st.sampled_from(["", "python", "md"]))
+def test_never_a_command_inside_a_quote_or_a_code_block(prefix, quoted, fence, info):
+    quote = "\n".join(f"> /{name}" for name in quoted)
+    block = f"{fence}{info}\n" + "\n".join(f"/{name} 5" for name in quoted) + f"\n{fence}"
+    comment = "\n".join(line for line in prefix.splitlines() if not line.lstrip().startswith(("/", "`", "~", "<")))
+    assert parse_commands(f"{comment}\n{quote}\n\n{block}\n") == []
+
+
+def test_every_command_of_the_spec_is_registered():
+    assert set(REGISTRY) == {"help", "recheck", "withdraw", "advance", "stage", "score", "needs-info", "assign",
+                             "approve", "decline", "report", "waive"}
+
+
+@pytest.mark.parametrize(
+    "roles, shown, hidden",
+    [
+        (frozenset({Role.ANYONE}), ["/help"], ["/advance", "/withdraw", "/report"]),
+        (frozenset({Role.ANYONE, Role.APPLICANT}), ["/help", "/withdraw", "/recheck"], ["/advance", "/approve"]),
+        (frozenset({Role.ANYONE, Role.REVIEWER}), ["/advance", "/approve", "/waive", "/recheck"], ["/withdraw"]),
+        (frozenset({Role.ANYONE, Role.APPLICANT, Role.MAINTAINER}), ["/report"], ["/score"]),
+    ],
+    ids=["stranger", "applicant", "reviewer", "funded-maintainer"],
+)
+def test_help_shows_only_what_the_asker_may_use(roles, shown, hidden):
+    text = help_text(roles)
+    for usage in shown:
+        assert f"`{usage}" in text
+    for usage in hidden:
+        assert f"`{usage}" not in text

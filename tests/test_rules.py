@@ -1,0 +1,87 @@
+"""Rules: typed, validated, every problem reported at once with file, key and reason."""
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.rules import RulesError, load_rules
+from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
+
+
+def test_shipped_rules_have_the_spec_defaults(rules):
+    assert [s.name for s in rules.stages.stages] == ["screening", "technical", "community", "funding", "decision"]
+    assert set(rules.stages.outcomes) == {"funded", "declined", "withdrawn"}
+    assert rules.stages.auto_advance is True
+    assert rules.stages.criteria == ("technical", "impact", "community", "funding")
+    assert (rules.eligibility.window_days, rules.eligibility.min_commits, rules.eligibility.min_contributors) == (90, 1, 3)
+    assert (rules.reports.cadence_days, rules.reports.reminder_lead_days, rules.reports.overdue_grace_days) == (90, 14, 7)
+    assert rules.stages.labels.application.name == "fund: application"
+    labels = [label.name for label in rules.stages.all_labels()]
+    assert len(labels) == len({name.lower() for name in labels})
+
+
+@pytest.fixture
+def rules_dir(tmp_path) -> Path:
+    target = tmp_path / "rules"
+    shutil.copytree(DEFAULT_RULES_DIR, target)
+    return target
+
+
+def edit(path: Path, change) -> None:
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+
+
+def test_every_problem_is_reported_at_once(rules_dir):
+    edit(rules_dir / "stages.yml", lambda d: d.update(colour_scheme="dark"))  # unknown key
+    edit(rules_dir / "stages.yml", lambda d: d["stages"][0]["label"].update(color="red"))
+    edit(rules_dir / "eligibility.yml", lambda d: d["activity"].update(window_days=0))
+    edit(rules_dir / "reports.yml", lambda d: d.update(cadence_days="often"))
+    with pytest.raises(RulesError) as err:
+        load_rules(rules_dir, DEFAULT_TEMPLATES_DIR)
+    text = "\n".join(err.value.errors)
+    assert len(err.value.errors) == 4, text
+    assert "stages.yml: (top): Additional properties are not allowed ('colour_scheme'" in text
+    assert "stages.yml: stages[0].label.color: 'red' does not match" in text
+    assert "eligibility.yml: activity.window_days: 0 is less than the minimum of 1" in text
+    assert "reports.yml: cadence_days: 'often' is not of type 'integer'" in text
+
+
+@pytest.mark.parametrize(
+    "file, change, expected",
+    [
+        ("stages.yml", lambda d: d["stages"][0].update(next=["review"]), "stages[0].next: unknown stage 'review'"),
+        ("stages.yml", lambda d: d["stages"][1].update(name="screening"), "stage 'screening' is defined twice"),
+        ("stages.yml", lambda d: [s.pop("decides", None) for s in d["stages"]], "no stage has `decides: true`"),
+        ("stages.yml", lambda d: d["labels"]["needs_info"].update(name="stage: technical"),
+         "label 'stage: technical' is used for two things"),
+        ("stages.yml", lambda d: d["labels"]["application"].update(name="grant request"),
+         "labels: must include 'grant request'"),
+        ("eligibility.yml", lambda d: d["clear_goals"].update(fields=["roadmap"]),
+         "clear_goals.fields[0]: 'roadmap' is not a field id"),
+        ("funding.yml", lambda d: d.update(max_per_project=10**9), "max_per_project: larger than round.pool"),
+    ],
+    ids=["unknown-next-stage", "duplicate-stage", "nothing-decides", "label-twice", "template-label",
+         "goal-field-not-in-form", "cap-over-pool"],
+)
+def test_cross_file_checks(rules_dir, file, change, expected):
+    edit(rules_dir / file, change)
+    with pytest.raises(RulesError) as err:
+        load_rules(rules_dir, DEFAULT_TEMPLATES_DIR)
+    assert any(expected in line for line in err.value.errors), err.value.errors
+
+
+def test_missing_file_and_broken_yaml(rules_dir):
+    (rules_dir / "funding.yml").unlink()
+    (rules_dir / "reports.yml").write_text("cadence_days: [90\n")
+    with pytest.raises(RulesError) as err:
+        load_rules(rules_dir, DEFAULT_TEMPLATES_DIR)
+    text = "\n".join(err.value.errors)
+    assert "funding.yml: file is missing" in text and "reports.yml: line" in text and "not valid YAML" in text
+
+
+def test_dates_written_plainly_in_yaml_are_accepted(rules_dir, rules):
+    # `starts: 2026-01-01` is a YAML date; the loader must not trip over it.
+    assert rules.funding.round_starts.isoformat() == "2026-01-01"

@@ -1,0 +1,79 @@
+"""Settings: validated at start-up; a missing or malformed variable is named in one line."""
+import pytest
+
+from bot.settings import Need, Settings, SettingsError
+
+
+@pytest.fixture
+def env(app_key, tmp_path):
+    return {"GITHUB_APP_ID": "1234", "GITHUB_PRIVATE_KEY": app_key, "GITHUB_WEBHOOK_SECRET": "s3cret"}
+
+
+def test_complete_environment(env):
+    settings = Settings.from_env(env, Need.server())
+    assert settings.app_id == 1234 and settings.webhook_secret == b"s3cret"
+    assert settings.api_url == "https://api.github.com"
+    # Secrets never show in a repr (and so never in a log line or a traceback).
+    assert "s3cret" not in repr(settings) and "PRIVATE" not in repr(settings)
+
+
+@pytest.mark.parametrize("missing", ["GITHUB_APP_ID", "GITHUB_PRIVATE_KEY", "GITHUB_WEBHOOK_SECRET"])
+def test_each_missing_setting_is_named(env, missing):
+    del env[missing]
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env(env, Need.server())
+    assert err.value.variable == missing
+    assert str(err.value).startswith(missing) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "variable, value",
+    [("GITHUB_APP_ID", "abc"), ("GITHUB_PRIVATE_KEY", "not a key"), ("GITHUB_API_URL", "ftp://x"),
+     ("GITHUB_API_URL", "api.github.com"), ("FUNDBOT_REPO", "no-slash"), ("FUNDBOT_QUEUE_SIZE", "0"),
+     ("FUNDBOT_WORKERS", "many"), ("FUNDBOT_RULES", "/does/not/exist"), ("FUNDBOT_LOG_LEVEL", "LOUD")],
+    ids=lambda v: str(v)[:20],
+)
+def test_each_malformed_setting_is_named(env, variable, value):
+    env[variable] = value
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env(env, Need.server())
+    assert err.value.variable == variable and "\n" not in str(err.value)
+
+
+def test_private_key_from_a_path(env, app_key, tmp_path):
+    key_file = tmp_path / "app.pem"
+    key_file.write_text(app_key)
+    del env["GITHUB_PRIVATE_KEY"]
+    env["GITHUB_PRIVATE_KEY_PATH"] = str(key_file)
+    assert Settings.from_env(env, Need.server()).private_key == app_key
+
+
+def test_private_key_path_that_cannot_be_read(env, tmp_path):
+    del env["GITHUB_PRIVATE_KEY"]
+    env["GITHUB_PRIVATE_KEY_PATH"] = str(tmp_path / "missing.pem")
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env(env, Need.server())
+    assert err.value.variable == "GITHUB_PRIVATE_KEY_PATH"
+
+
+def test_both_key_forms_at_once_is_an_error(env, tmp_path):
+    env["GITHUB_PRIVATE_KEY_PATH"] = str(tmp_path / "x.pem")
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env(env, Need.server())
+    assert err.value.variable == "GITHUB_PRIVATE_KEY_PATH"
+
+
+def test_private_key_with_escaped_newlines(env, app_key):
+    # Hosting dashboards often keep a PEM on one line with literal "\n".
+    env["GITHUB_PRIVATE_KEY"] = app_key.strip().replace("\n", "\\n")
+    assert Settings.from_env(env, Need.server()).private_key.count("\n") > 5
+
+
+def test_cli_needs_a_token_or_the_app(env):
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env({}, Need.APP_OR_TOKEN)
+    assert err.value.variable == "GITHUB_TOKEN"
+    assert Settings.from_env({"GITHUB_TOKEN": "t"}, Need.APP_OR_TOKEN).token == "t"
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env({"GITHUB_TOKEN": "t"}, Need.APP_OR_TOKEN | Need.REPO)
+    assert err.value.variable == "FUNDBOT_REPO"

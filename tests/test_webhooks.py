@@ -1,0 +1,86 @@
+"""The webhook protocol: GitHub's signature test vector and every refusal of Event.from_http."""
+import json
+
+import pytest
+
+from bot.handlers import ROUTES
+from bot.webhooks import MAX_BODY_BYTES, Event, WebhookError, route, signature_for, verify_signature
+
+SECRET = b"It's a Secret to Everybody"
+
+
+def test_githubs_published_test_vector():
+    # https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries#testing-the-webhook-payload-validation
+    expected = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+    assert signature_for(SECRET, b"Hello, World!") == expected
+    assert verify_signature(SECRET, b"Hello, World!", expected)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [None, "", "sha256=", "sha1=757107ea0eb2509fc211221cce984b8a37570b6d", "sha256=" + "0" * 64,
+     "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"],
+    ids=["missing", "empty", "no-digest", "sha1-only", "wrong-digest", "no-prefix"],
+)
+def test_wrong_signatures_are_refused(header):
+    assert not verify_signature(SECRET, b"Hello, World!", header)
+
+
+def _headers(body: bytes, **extra: str) -> dict[str, str]:
+    headers = {"X-Hub-Signature-256": signature_for(SECRET, body), "X-GitHub-Event": "issues",
+               "X-GitHub-Delivery": "d-1", "Content-Type": "application/json"}
+    headers.update(extra)
+    return {k: v for k, v in headers.items() if v is not None}
+
+
+BODY = json.dumps({"action": "opened", "sender": {"login": "a", "type": "User"}}).encode()
+
+
+@pytest.mark.parametrize(
+    "body, headers, status",
+    [
+        (BODY, {"X-Hub-Signature-256": "sha256=" + "1" * 64}, 401),
+        (BODY, {"X-Hub-Signature-256": ""}, 401),
+        (BODY, {"X-GitHub-Event": ""}, 400),
+        (BODY, {"X-GitHub-Delivery": ""}, 400),
+        (b"{not json", {}, 400),
+        (b"[1, 2]", {}, 400),
+        (b"\xff\xfe", {}, 400),
+        (b"x" * (MAX_BODY_BYTES + 1), {}, 413),
+    ],
+    ids=["bad-signature", "empty-signature", "no-event", "no-delivery", "malformed-json", "json-not-object",
+         "not-utf8", "too-large"],
+)
+def test_bad_deliveries_get_their_status(body, headers, status):
+    all_headers = _headers(body)
+    all_headers.update(headers)
+    with pytest.raises(WebhookError) as err:
+        Event.from_http(all_headers, body, SECRET)
+    assert err.value.status == status
+
+
+def test_signature_is_checked_before_anything_else():
+    # A badly signed request is refused as such even when it is also malformed.
+    with pytest.raises(WebhookError) as err:
+        Event.from_http({"X-Hub-Signature-256": "sha256=00"}, b"{oops", SECRET)
+    assert err.value.status == 401
+
+
+def test_form_encoded_delivery_is_read():
+    from urllib.parse import urlencode
+
+    body = urlencode({"payload": BODY.decode()}).encode()
+    event = Event.from_http(_headers(body, **{"Content-Type": "application/x-www-form-urlencoded"}), body, SECRET)
+    assert event.action == "opened" and event.sender_login == "a"
+
+
+@pytest.mark.parametrize(
+    "name, action, handled",
+    [("issues", "opened", True), ("issues", "edited", True), ("issues", "labeled", True),
+     ("issue_comment", "created", True), ("issue_comment", "edited", False), ("issue_comment", "deleted", False),
+     ("issues", "closed", False), ("push", None, False), ("ping", None, True)],
+    ids=lambda v: str(v),
+)
+def test_routing_table(name, action, handled):
+    event = Event(name=name, delivery_id="d", payload={"action": action} if action else {})
+    assert (route(ROUTES, event) is not None) is handled
