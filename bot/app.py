@@ -81,9 +81,9 @@ def _runtime() -> Runtime:
     return current_app.extensions["fundbot"]
 
 
-def _answer(status: int, **body: Any) -> Any:
+def _answer(code: int, **body: Any) -> Any:
     response = jsonify(body)
-    response.status_code = status
+    response.status_code = code
     return response
 
 

@@ -36,7 +36,6 @@ class TriggerKind(enum.Enum):
     REOPENED = "reopened"
     COMMENT = "comment"
     LABELED = "labeled"
-    UNLABELED = "unlabeled"
     REPORT_ISSUE = "report_issue"
     SWEEP = "sweep"
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +26,24 @@ from bot.webhooks import Event, Route, route
 log = logging.getLogger("fundbot.handlers")
 
 
+class IssueLocks:
+    """One lock per issue: GitHub sends `issues.opened` and `issues.labeled` for the same new
+    application at once, and two workers handling them together would each post a status comment."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakValueDictionary[tuple[str, int], threading.Lock] = weakref.WeakValueDictionary()
+        self._guard = threading.Lock()
+
+    def lock(self, repo: str, number: int) -> threading.Lock:
+        with self._guard:
+            key = (repo.lower(), number)
+            lock = self._locks.get(key)
+            if lock is None:
+                lock = threading.Lock()
+                self._locks[key] = lock
+            return lock
+
+
 @dataclass
 class Context:
     """What handlers share for the life of the process."""
@@ -32,6 +52,7 @@ class Context:
     github: GitHubApp
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.timezone.utc))
     teams: TeamCache = field(default_factory=TeamCache)
+    locks: IssueLocks = field(default_factory=IssueLocks)
 
 
 def is_report_issue(issue: Issue, rules: Rules) -> bool:
@@ -50,11 +71,12 @@ def is_application(issue: Issue, rules: Rules) -> bool:
 def run_application(
     ctx: Context, gateway: GitHubGateway, issue: Issue, trigger: Trigger, *, dry_run: bool = False, **gathered: Any
 ) -> Applied:
-    """gather -> decide -> apply for one application."""
-    now = ctx.clock()
-    snap = gather(gateway, issue, trigger, ctx.rules, now, teams=ctx.teams, **gathered)
-    decision = decide(trigger, snap, ctx.rules, now)
-    return apply(gateway, snap, decision.actions, dry_run=dry_run)
+    """gather -> decide -> apply for one application (one at a time per issue)."""
+    with ctx.locks.lock(issue.repo, issue.number):
+        now = ctx.clock()
+        snap = gather(gateway, issue, trigger, ctx.rules, now, teams=ctx.teams, **gathered)
+        decision = decide(trigger, snap, ctx.rules, now)
+        return apply(gateway, snap, decision.actions, dry_run=dry_run)
 
 
 def run_report_issue(ctx: Context, gateway: GitHubGateway, report: Issue, *, dry_run: bool = False) -> Applied:
@@ -123,12 +145,11 @@ def on_label(ctx: Context, event: Event) -> None:
     name = label.get("name") if isinstance(label, dict) else None
     if issue is None or not name or not is_application(issue, ctx.rules):
         return
-    managed = {spec.name.lower() for spec in ctx.rules.stages.all_labels()}
-    if name.lower() not in managed:
-        return  # someone's own labels are theirs: nothing to mirror
-    kind = TriggerKind.LABELED if event.action == "labeled" else TriggerKind.UNLABELED
+    if ctx.rules.stages.stage_by_label(name) is None:
+        return  # only a stage label put on by hand is input; the sweep puts other labels right
     if gateway := _gateway(ctx, event):
-        _log_done(event, gateway, run_application(ctx, gateway, issue, Trigger(kind, actor=event.sender_login, label=name)))
+        trigger = Trigger(TriggerKind.LABELED, actor=event.sender_login, label=name)
+        _log_done(event, gateway, run_application(ctx, gateway, issue, trigger))
 
 
 def on_comment(ctx: Context, event: Event) -> None:
@@ -149,10 +170,11 @@ def on_ping(ctx: Context, event: Event) -> None:
 
 
 # The ordered routing table: the first match handles the delivery; anything else is answered 202
-# and ignored. Only `issue_comment.created` runs commands, so an edited comment never runs twice.
+# and ignored. Only `issue_comment.created` runs commands, so an edited comment never runs twice;
+# only `issues.labeled` with a stage label is input (the bot's own label events come from a bot).
 ROUTES: tuple[Route, ...] = (
     Route("issues", frozenset(_ISSUE_TRIGGERS), on_issue),
-    Route("issues", frozenset({"labeled", "unlabeled"}), on_label),
+    Route("issues", frozenset({"labeled"}), on_label),
     Route("issue_comment", frozenset({"created"}), on_comment),
     Route("ping", None, on_ping),
 )

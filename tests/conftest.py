@@ -11,3 +11,16 @@ from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
 def rules() -> Rules:
     """The shipped rules: tests and documentation rely on their defaults (SPEC)."""
     return load_rules(DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR)
+
+
+@pytest.fixture
+def world(sandbox, sandbox_server, app_key):
+    """The fund's repository on the sandbox GitHub, with the real service wired to it."""
+    from sandbox_fixtures import APP_ID
+
+    from bot.sandbox.world import World
+
+    w = World(sandbox, sandbox_server.url, APP_ID, app_key)
+    sandbox.clear_log()
+    yield w
+    w.close()

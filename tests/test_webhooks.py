@@ -76,7 +76,7 @@ def test_form_encoded_delivery_is_read():
 
 @pytest.mark.parametrize(
     "name, action, handled",
-    [("issues", "opened", True), ("issues", "edited", True), ("issues", "labeled", True),
+    [("issues", "opened", True), ("issues", "edited", True), ("issues", "labeled", True), ("issues", "unlabeled", False),
      ("issue_comment", "created", True), ("issue_comment", "edited", False), ("issue_comment", "deleted", False),
      ("issues", "closed", False), ("push", None, False), ("ping", None, True)],
     ids=lambda v: str(v),

@@ -1,0 +1,157 @@
+"""A fund on the sandbox GitHub, with Fund Bot wired to it: what the tests and `fundbot demo` run.
+
+`World` seeds the sandbox (the fund's applications repository with the App installed, its labels,
+reviewers, applicants' repositories), builds the real service with `create_app` pointed at the
+sandbox's URL, and delivers the sandbox's webhooks to it signed, exactly as GitHub would. The
+bot's clock is the sandbox's clock, so `travel()` moves both.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.app import Runtime, create_app
+from bot.gateway import GitHubApp, RetryPolicy
+from bot.handlers import Context
+from bot.labels import sync_labels
+from bot.rules import Rules, load_rules
+from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR, Settings
+from bot.sweep import SweepResult, sweep
+from bot.webhooks import signature_for
+
+from .deliveries import Delivery
+from .state import Sandbox
+
+FUND_REPO = "open-source-fund/applications"
+FUND_OWNER = "open-source-fund"
+INSTALLATION_ID = 77
+WEBHOOK_SECRET = "sandbox-webhook-secret"
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    json: dict[str, Any]
+
+
+class World:
+    """The fund, its GitHub, and the bot, in one process."""
+
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        api_url: str,
+        app_id: int,
+        app_key: str,
+        *,
+        rules_dir: Path = DEFAULT_RULES_DIR,
+        templates_dir: Path = DEFAULT_TEMPLATES_DIR,
+        reviewers: Iterable[str] = ("rita", "ravi"),
+        workers: int = 2,
+        retry: RetryPolicy | None = None,
+        sleep: Any = None,
+    ) -> None:
+        self.sandbox = sandbox
+        self.repo = FUND_REPO
+        self.settings = Settings(
+            api_url=api_url, app_id=app_id, private_key=app_key, webhook_secret=WEBHOOK_SECRET.encode(),
+            repo=FUND_REPO, rules_dir=rules_dir, templates_dir=templates_dir, workers=workers,
+        )
+        self.rules: Rules = load_rules(rules_dir, templates_dir)
+        github_kw: dict[str, Any] = {"clock": sandbox.now, "policy": retry or RetryPolicy(base_delay=0.05)}
+        if sleep is not None:
+            github_kw["sleep"] = sleep
+        self.github = GitHubApp(self.settings, **github_kw)
+        self.app = create_app({"SETTINGS": self.settings, "RULES": self.rules, "GITHUB": self.github,
+                               "CLOCK": sandbox.now})
+        self.client = self.app.test_client()
+        self._seed(reviewers)
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.app.extensions["fundbot"]
+
+    @property
+    def context(self) -> Context:
+        return self.runtime.context
+
+    def _seed(self, reviewers: Iterable[str]) -> None:
+        sb = self.sandbox
+        sb.add_user(FUND_OWNER, "Organization")
+        sb.add_repo(FUND_REPO, default_labels=True)
+        sb.add_installation(INSTALLATION_ID, FUND_OWNER, [FUND_REPO])
+        for login in reviewers:
+            sb.set_permission(FUND_REPO, login, "write")  # collaborators: author_association COLLABORATOR
+        sync_labels(self.github.for_installation(INSTALLATION_ID), FUND_REPO, self.rules)
+
+    def add_applicant_repo(self, full_name: str, *, days_since_commit: int = 3, commits: int = 12,
+                           people: int = 5, **kw: Any) -> None:
+        """A public repository with recent commits and contributors (override to make it fail)."""
+        now = self.sandbox.now()
+        self.sandbox.add_repo(
+            full_name,
+            commits=[now - dt.timedelta(days=days_since_commit + i) for i in range(commits)],
+            contributors=[(f"dev{i}", "User", 50 - i) for i in range(people)] + [("dependabot[bot]", "Bot", 3)],
+            **kw,
+        )
+
+    # --- deliveries --------------------------------------------------------------------------
+
+    def post(self, delivery: Delivery, *, wait: bool = True) -> Answer:
+        """Send one delivery to the service, signed as GitHub signs it; wait for its processing."""
+        body = delivery.body()
+        headers = {"X-GitHub-Event": delivery.event, "X-GitHub-Delivery": delivery.id,
+                   "X-Hub-Signature-256": signature_for(WEBHOOK_SECRET.encode(), body),
+                   "Content-Type": "application/json", "User-Agent": "GitHub-Hookshot/sandbox"}
+        response = self.client.post("/webhook", data=body, headers=headers)
+        if wait:
+            self.runtime.queue.join(30)
+        return Answer(response.status_code, response.get_json() or {})
+
+    def deliver(self, delivery: Delivery | None, *, lose: bool = False) -> Answer | None:
+        """Deliver what a person's action caused (and GitHub's follow-up deliveries for the bot's
+        own writes, which the bot must ignore). `lose=True` drops it, as a failed delivery would."""
+        if delivery is None:
+            return None
+        answer = None if lose else self.post(delivery)
+        self.flush()
+        return answer
+
+    def flush(self) -> list[Answer]:
+        """Deliver everything GitHub queued (events of the bot's own writes, labels of forms ...)."""
+        answers = []
+        while pending := self.sandbox.pending_deliveries():
+            answers += [self.post(d) for d in pending]
+        return answers
+
+    def sweep(self, *, dry_run: bool = False) -> SweepResult:
+        gateway = self.github.for_repository(FUND_REPO)
+        result = sweep(self.context, gateway, FUND_REPO, dry_run=dry_run)
+        self.flush()
+        return result
+
+    # --- what people see -----------------------------------------------------------------------
+
+    def status_comment(self, number: int) -> str | None:
+        from bot.record import STATUS_MARKER
+
+        found = [c["body"] for c in self.sandbox.comments(FUND_REPO, number) if STATUS_MARKER in c["body"]]
+        return found[0] if found else None
+
+    def bot_comments(self, number: int) -> list[str]:
+        return [c["body"] for c in self.sandbox.comments(FUND_REPO, number) if c["user"]["type"] == "Bot"]
+
+    def labels(self, number: int) -> set[str]:
+        return set(self.sandbox.issue_labels(FUND_REPO, number))
+
+    def record(self, number: int):
+        from bot.record import decode
+
+        body = self.status_comment(number)
+        return decode(body) if body else None
+
+    def close(self) -> None:
+        self.runtime.queue.close(5)

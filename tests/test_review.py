@@ -1,0 +1,118 @@
+"""A whole review through the real service: screening to funded, with reviewers' commands,
+a refused stranger, community votes, team reviewers and `fundbot labels sync`."""
+import dataclasses
+
+from factories import application_body
+
+from bot.labels import sync_labels
+from bot.rules import TeamRef
+from bot.sandbox.world import FUND_REPO, INSTALLATION_ID
+
+
+def apply_for(world, user="applicant"):
+    world.add_applicant_repo("tiny-org/tiny-inference")
+    delivery = world.sandbox.open_issue(FUND_REPO, user, "[Application]: Tiny Inference", application_body(),
+                                        labels=["fund: application"])
+    world.deliver(delivery)
+    return delivery.payload["issue"]["number"]
+
+
+def say(world, number, user, text):
+    delivery = world.sandbox.comment(FUND_REPO, number, user, text)
+    world.deliver(delivery)
+    return delivery.payload["comment"]["id"]
+
+
+def replies(world, number):
+    return [b for b in world.bot_comments(number) if "fund-bot:status" not in b]
+
+
+def test_screening_to_funded(world):
+    number = apply_for(world)
+    assert world.record(number).stage == "technical"
+
+    say(world, number, "rita", "/score technical 4\n/score impact 5")
+    say(world, number, "stan", "/advance")  # a stranger: refused, with a reply that says why
+    assert "is for reviewers" in replies(world, number)[-1]
+    say(world, number, "ravi", "/score technical 3")
+    say(world, number, "rita", "/advance")
+    assert world.record(number).stage == "community"
+    assert world.labels(number) >= {"stage: community", "eligibility: passed"}
+
+    for voter, vote in [("ann", "+1"), ("ben", "+1"), ("cat", "-1"), ("applicant", "+1")]:
+        world.sandbox.react(FUND_REPO, number, voter, vote)
+    say(world, number, "ravi", "/advance")
+    record = world.record(number)
+    assert record.stage == "funding" and (record.votes_up, record.votes_down) == (2, 1)
+
+    say(world, number, "rita", "/score funding 4")
+    say(world, number, "rita", "/advance")
+    say(world, number, "rita", "/approve 30000")
+    record = world.record(number)
+    assert record.outcome.name == "funded" and record.outcome.amount == "30000"
+    assert world.labels(number) == {"fund: application", "status: funded", "eligibility: passed"}
+    status = world.status_comment(number)
+    assert "Funded: 30,000 USD" in status and "Next report due" in status
+    assert [e.stage for e in record.history] == ["screening", "technical", "community", "funding", "decision"]
+    assert world.sandbox.issue(FUND_REPO, number)["state"] == "open"  # reports come here
+    # One status comment for the whole review, and one reply: the stranger's.
+    assert len([b for b in world.bot_comments(number) if "fund-bot:status" in b]) == 1
+    assert len(replies(world, number)) == 1
+
+
+def test_accepted_commands_get_a_thumbs_up(world):
+    number = apply_for(world)
+    comment_id = say(world, number, "rita", "/score impact 4")
+    reacted = [r for r in world.sandbox.requests(method="POST") if r.path.endswith(f"/comments/{comment_id}/reactions")]
+    assert len(reacted) == 1 and reacted[0].body == {"content": "+1"}
+
+
+def test_decline_closes_the_issue_with_the_reason(world):
+    number = apply_for(world)
+    say(world, number, "rita", "/decline Outside what this round funds.")
+    issue = world.sandbox.issue(FUND_REPO, number)
+    assert issue["state"] == "closed" and issue["state_reason"] == "not_planned"
+    assert "Outside what this round funds." in world.status_comment(number)
+    assert "status: declined" in world.labels(number)
+
+
+def test_withdraw_by_the_applicant(world):
+    number = apply_for(world)
+    say(world, number, "applicant", "/withdraw")
+    assert world.sandbox.issue(FUND_REPO, number)["state"] == "closed"
+    assert world.record(number).outcome.name == "withdrawn"
+
+
+def test_a_stage_label_put_on_by_hand(world):
+    number = apply_for(world)
+    world.deliver(world.sandbox.label_issue(FUND_REPO, number, "rita", "stage: community"))
+    assert world.record(number).stage == "community"
+    assert world.labels(number) == {"fund: application", "stage: community", "eligibility: passed"}
+
+
+def test_team_members_are_reviewers_looked_up_once(world):
+    rules = world.rules
+    reviewers = dataclasses.replace(rules.stages.reviewers, teams=(TeamRef("open-source-fund", "reviewers"),),
+                                    author_associations=frozenset({"OWNER"}))
+    world.context.rules = dataclasses.replace(rules, stages=dataclasses.replace(rules.stages, reviewers=reviewers))
+    world.sandbox.add_team("open-source-fund", "reviewers", ["tess"])
+    number = apply_for(world)
+    world.sandbox.clear_log()
+    say(world, number, "tess", "/score impact 4")
+    say(world, number, "tess", "/score technical 4")
+    say(world, number, "rita", "/score funding 2")  # a collaborator, but the rules trust only teams now
+    lookups = world.sandbox.requests(path="/orgs/open-source-fund/teams/reviewers/memberships/*")
+    assert [r.path.rsplit("/", 1)[-1] for r in lookups] == ["tess", "rita"]  # tess looked up once
+    record = world.record(number)
+    assert sorted((s.reviewer, s.criterion) for s in record.scores) == [("tess", "impact"), ("tess", "technical")]
+    assert "is for reviewers" in replies(world, number)[-1]
+
+
+def test_labels_sync_is_idempotent(world):
+    gateway = world.github.for_installation(INSTALLATION_ID)
+    assert sync_labels(gateway, FUND_REPO, world.rules) == []  # World synced them already
+    changed = dataclasses.replace(world.rules.stages.labels.needs_info, color="000000")
+    rules = dataclasses.replace(world.rules, stages=dataclasses.replace(
+        world.rules.stages, labels=dataclasses.replace(world.rules.stages.labels, needs_info=changed)))
+    assert sync_labels(gateway, FUND_REPO, rules) == ["update 'needs: info' (fef2c0 -> 000000)"]
+    assert sync_labels(gateway, FUND_REPO, rules) == []
