@@ -1,13 +1,15 @@
 """The web service: `create_app()` is the WSGI application factory (`bot.app:create_app()`).
 
 `POST /webhook` verifies, acknowledges within milliseconds (202) and hands the delivery to the
-background queue; `GET /healthz` answers 200. Settings and rules are read here, when the factory
+background queue (served as plain WSGI in front of Flask: it is the hot path); `GET /healthz`
+answers 200; other pages are Flask blueprints. Settings and rules are read here, when the factory
 is called, never at import time, and the factory refuses to build an app from bad ones.
 """
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import logging
 import os
 import re
@@ -17,8 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from flask import Blueprint, Flask, Response, current_app, request
 
 from bot.gateway import GitHubApp
 from bot.handlers import ROUTES, Context, process
@@ -26,7 +27,8 @@ from bot.logs import configure_logging
 from bot.rules import Rules, load_rules
 from bot.settings import Need, Settings
 from bot.webhooks import MAX_BODY_BYTES, Event, WebhookError, route
-from bot.workqueue import DeliveryQueue, InProcessQueue, Submitted
+from bot.locks import IssueLocks
+from bot.workqueue import DeliveryQueue, InProcessQueue, SqliteSeen, Submitted
 
 log = logging.getLogger("fundbot.app")
 webhooks = Blueprint("webhooks", __name__)
@@ -81,50 +83,78 @@ def _runtime() -> Runtime:
     return current_app.extensions["fundbot"]
 
 
-def _answer(code: int, **body: Any) -> Any:
-    response = jsonify(body)
-    response.status_code = code
-    return response
+def _json(code: int, **body: Any) -> Response:
+    return Response(json.dumps(body), status=code, mimetype="application/json")
 
 
-@webhooks.post("/webhook")
-def receive() -> Any:
-    runtime = _runtime()
-    delivery = _safe_id(request.headers.get("X-GitHub-Delivery"))
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        runtime.refusals.refused(413, "payload larger than 25 MB", delivery)
-        return _answer(413, error="payload larger than 25 MB")
-    body = request.get_data(cache=False)
-    secret = runtime.settings.webhook_secret or b""
+_REASONS = {202: "Accepted", 400: "Bad Request", 401: "Unauthorized", 405: "Method Not Allowed",
+            413: "Payload Too Large", 503: "Service Unavailable"}
+
+
+def receive(runtime: Runtime, environ: Mapping[str, Any]) -> tuple[int, dict[str, str], dict[str, str]]:
+    """`POST /webhook`: verify, acknowledge, queue. Returns (status, JSON body, extra headers).
+
+    Served as plain WSGI in front of Flask (see `WebhookEndpoint`): this is the hot path, and
+    Flask's request machinery would cost more than everything done here."""
+    delivery = _safe_id(environ.get("HTTP_X_GITHUB_DELIVERY"))
     try:
-        event = Event.from_http(request.headers, body, secret)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 400, {"error": "bad Content-Length"}, {}
+    if length > MAX_BODY_BYTES:
+        runtime.refusals.refused(413, "payload larger than 25 MB", delivery)
+        return 413, {"error": "payload larger than 25 MB"}, {}
+    stream = environ["wsgi.input"]
+    # Without a Content-Length (chunked), read at most one byte past the limit.
+    body = stream.read(length) if length else stream.read(MAX_BODY_BYTES + 1)
+    headers = {
+        "X-Hub-Signature-256": environ.get("HTTP_X_HUB_SIGNATURE_256", ""),
+        "X-GitHub-Event": environ.get("HTTP_X_GITHUB_EVENT", ""),
+        "X-GitHub-Delivery": environ.get("HTTP_X_GITHUB_DELIVERY", ""),
+        "Content-Type": environ.get("CONTENT_TYPE", ""),
+    }
+    try:
+        event = Event.from_http(headers, body, runtime.settings.webhook_secret or b"")
     except WebhookError as err:
         runtime.refusals.refused(err.status, err.reason, delivery)
-        return _answer(err.status, error=err.reason)
+        return err.status, {"error": err.reason}, {}
     if event.sender_is_bot:
-        return _answer(202, status="ignored", reason="sent by a bot")
+        return 202, {"status": "ignored", "reason": "sent by a bot"}, {}
     if route(ROUTES, event) is None:
-        return _answer(202, status="ignored", reason=f"{event.name}.{event.action or '-'} is not handled")
+        return 202, {"status": "ignored", "reason": f"{event.name}.{event.action or '-'} is not handled"}, {}
     submitted = runtime.queue.submit(event)
     if submitted is Submitted.DUPLICATE:
-        return _answer(202, status="duplicate", reason="this delivery id was already received")
+        return 202, {"status": "duplicate", "reason": "this delivery id was already received"}, {}
     if submitted in (Submitted.FULL, Submitted.CLOSED):
-        response = _answer(503, error="busy" if submitted is Submitted.FULL else "shutting down")
-        response.headers["Retry-After"] = str(RETRY_AFTER_FULL)
         log.warning("delivery not queued", extra={"delivery": delivery, "reason": submitted.value})
-        return response
-    return _answer(202, status="queued")
+        error = "busy" if submitted is Submitted.FULL else "shutting down"
+        return 503, {"error": error}, {"Retry-After": str(RETRY_AFTER_FULL)}
+    return 202, {"status": "queued"}, {}
+
+
+class WebhookEndpoint:
+    """WSGI middleware: `POST /webhook` is answered by `receive`; everything else goes to Flask."""
+
+    def __init__(self, flask_wsgi: Any, runtime: Runtime) -> None:
+        self.flask_wsgi = flask_wsgi
+        self.runtime = runtime
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") != "/webhook":
+            return self.flask_wsgi(environ, start_response)
+        if environ.get("REQUEST_METHOD") != "POST":
+            code, body, extra = 405, {"error": "use POST"}, {"Allow": "POST"}
+        else:
+            code, body, extra = receive(self.runtime, environ)
+        payload = json.dumps(body).encode()
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
+        start_response(f"{code} {_REASONS.get(code, 'OK')}", headers + list(extra.items()))
+        return [payload]
 
 
 @webhooks.get("/healthz")
 def healthz() -> Any:
-    return _answer(200, status="ok")
-
-
-@webhooks.app_errorhandler(RequestEntityTooLarge)
-def too_large(err: RequestEntityTooLarge) -> Any:
-    _runtime().refusals.refused(413, "payload larger than 25 MB", _safe_id(request.headers.get("X-GitHub-Delivery")))
-    return _answer(413, error="payload larger than 25 MB")
+    return _json(200, status="ok")
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -137,14 +167,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     rules = config.get("RULES") or load_rules(settings.rules_dir, settings.templates_dir)
     github = config.get("GITHUB") or GitHubApp(settings)
     clock = config.get("CLOCK") or (lambda: dt.datetime.now(dt.timezone.utc))
-    context = Context(rules=rules, github=github, clock=clock)
+    state = settings.state_dir
+    if state is not None:
+        state.mkdir(parents=True, exist_ok=True)
+    context = Context(rules=rules, github=github, clock=clock, locks=IssueLocks(state / "locks" if state else None))
     queue = config.get("QUEUE") or InProcessQueue(
-        functools.partial(process, context), maxsize=settings.queue_size, workers=settings.workers
+        functools.partial(process, context), maxsize=settings.queue_size, workers=settings.workers,
+        shared=SqliteSeen(state / "deliveries.sqlite3") if state else None,
     )
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.extensions["fundbot"] = Runtime(settings, rules, context, queue, RefusalLog())
+    runtime = Runtime(settings, rules, context, queue, RefusalLog())
+    app.extensions["fundbot"] = runtime
     app.register_blueprint(webhooks)
+    app.wsgi_app = WebhookEndpoint(app.wsgi_app, runtime)  # type: ignore[method-assign]
     for blueprint in config.get("BLUEPRINTS", ()):
         app.register_blueprint(blueprint)
     return app

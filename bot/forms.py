@@ -579,6 +579,12 @@ class ParsedForm:
         }
 
 
+def could_be_form(template: FormTemplate, body: str | None) -> bool:
+    """False when `body` cannot be `recognised` as `template` (too few `###` headings): a cheap
+    test that spares a full parse for the many issues and comments that are not forms."""
+    return isinstance(body, str) and 2 * body.count("###") >= len(template.fields)
+
+
 def parse_form(template: FormTemplate, body: str | None) -> ParsedForm:
     """Read the answers to ``template`` from an issue body, and list what the applicant must fix.
 

@@ -7,41 +7,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.decide import ReportIssue, Snapshot, Trigger, TriggerKind, decide
 from bot.executor import Applied, apply
-from bot.forms import parse_form
+from bot.forms import FormTemplate, could_be_form, parse_form
 from bot.gateway import GitHubApp, GitHubGateway
 from bot.gather import TeamCache, bot_markers, gather
+from bot.locks import IssueLocks
 from bot.models import Comment, Issue, PostComment
 from bot.rules import Rules
 from bot.text import escape_inline
 from bot.webhooks import Event, Route, route
 
 log = logging.getLogger("fundbot.handlers")
-
-
-class IssueLocks:
-    """One lock per issue: GitHub sends `issues.opened` and `issues.labeled` for the same new
-    application at once, and two workers handling them together would each post a status comment."""
-
-    def __init__(self) -> None:
-        self._locks: weakref.WeakValueDictionary[tuple[str, int], threading.Lock] = weakref.WeakValueDictionary()
-        self._guard = threading.Lock()
-
-    def lock(self, repo: str, number: int) -> threading.Lock:
-        with self._guard:
-            key = (repo.lower(), number)
-            lock = self._locks.get(key)
-            if lock is None:
-                lock = threading.Lock()
-                self._locks[key] = lock
-            return lock
 
 
 @dataclass
@@ -55,17 +36,21 @@ class Context:
     locks: IssueLocks = field(default_factory=IssueLocks)
 
 
+def _is_form(template: FormTemplate, body: str) -> bool:
+    return could_be_form(template, body) and parse_form(template, body).recognised
+
+
 def is_report_issue(issue: Issue, rules: Rules) -> bool:
     if issue.has_label(rules.stages.labels.report.name):
         return True
-    return not issue.has_label(rules.stages.labels.application.name) and parse_form(rules.report_form, issue.body).recognised
+    return not issue.has_label(rules.stages.labels.application.name) and _is_form(rules.report_form, issue.body)
 
 
 def is_application(issue: Issue, rules: Rules) -> bool:
     """Labelled by the issue form, or a body that parses as the application form."""
     if issue.has_label(rules.stages.labels.application.name):
         return True
-    return not is_report_issue(issue, rules) and parse_form(rules.application_form, issue.body).recognised
+    return not is_report_issue(issue, rules) and _is_form(rules.application_form, issue.body)
 
 
 def run_application(

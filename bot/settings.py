@@ -63,6 +63,7 @@ class Settings:
     max_retry_wait: float = 60.0
     dashboard_token: str | None = field(default=None, repr=False)
     log_level: str = "INFO"
+    state_dir: Path | None = None  # shared by the processes of one machine: delivery ids, issue locks
 
     @property
     def has_app(self) -> bool:
@@ -115,6 +116,7 @@ class Settings:
             max_retry_wait=float(_positive_int(env, "FUNDBOT_MAX_RETRY_WAIT", int(cls.max_retry_wait))),
             dashboard_token=env.get("FUNDBOT_DASHBOARD_TOKEN"),
             log_level=_log_level(env),
+            state_dir=Path(env["FUNDBOT_STATE_DIR"]) if "FUNDBOT_STATE_DIR" in env else None,
         )
         settings.require(need)
         return settings

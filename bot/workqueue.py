@@ -6,18 +6,21 @@ same three methods: no handler knows which queue runs it.
 
 Deduplication is by `X-GitHub-Delivery`: GitHub's manual redelivery keeps the id, so an id that is
 queued, running or done is not processed again. A delivery whose processing failed is forgotten,
-so a manual redelivery can retry it (the sweep repairs it otherwise).
+so a manual redelivery can retry it (the sweep repairs it otherwise). With one process the ids are
+kept in memory (`MemorySeen`); several gunicorn workers share them in a SQLite file (`SqliteSeen`).
 """
 from __future__ import annotations
 
 import enum
 import logging
 import queue
+import sqlite3
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from bot.webhooks import Event
@@ -43,8 +46,18 @@ class DeliveryQueue(Protocol):
         """Wait until every accepted delivery has been processed; False on timeout."""
 
 
-class SeenDeliveries:
-    """A bounded, thread-safe set of delivery ids (oldest forgotten first)."""
+class SeenDeliveries(Protocol):
+    """Delivery ids already taken; shared by every process that serves the same App."""
+
+    def add(self, delivery_id: str) -> bool:
+        """Record `delivery_id`; False if it was already there."""
+
+    def forget(self, delivery_id: str) -> None:
+        """Take `delivery_id` back (it was not processed after all)."""
+
+
+class MemorySeen:
+    """A bounded, thread-safe set of delivery ids (oldest forgotten first), for one process."""
 
     def __init__(self, capacity: int = 100_000) -> None:
         self._ids: OrderedDict[str, None] = OrderedDict()
@@ -52,7 +65,6 @@ class SeenDeliveries:
         self._lock = threading.Lock()
 
     def add(self, delivery_id: str) -> bool:
-        """Record `delivery_id`; False if it was already there."""
         with self._lock:
             if delivery_id in self._ids:
                 self._ids.move_to_end(delivery_id)
@@ -65,6 +77,35 @@ class SeenDeliveries:
     def forget(self, delivery_id: str) -> None:
         with self._lock:
             self._ids.pop(delivery_id, None)
+
+
+class SqliteSeen:
+    """Delivery ids in a SQLite file, so several gunicorn workers on one machine (and restarts)
+    agree on what was taken. Ids older than `keep_days` are pruned: GitHub keeps deliveries for
+    redelivery for a few days only."""
+
+    def __init__(self, path: Path, keep_days: int = 7) -> None:
+        self._path = path
+        self._keep = keep_days * 86400
+        self._lock = threading.Lock()
+        self._added = 0
+        self._db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, at REAL NOT NULL)")
+
+    def add(self, delivery_id: str) -> bool:
+        with self._lock:
+            cursor = self._db.execute("INSERT OR IGNORE INTO seen (id, at) VALUES (?, ?)", (delivery_id, time.time()))
+            self._added += 1
+            if self._added % 1000 == 0:
+                self._db.execute("DELETE FROM seen WHERE at < ?", (time.time() - self._keep,))
+            return cursor.rowcount == 1
+
+    def forget(self, delivery_id: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM seen WHERE id = ?", (delivery_id,))
 
 
 @dataclass
@@ -88,11 +129,15 @@ class InProcessQueue:
         *,
         maxsize: int = 1000,
         workers: int = 4,
-        seen: SeenDeliveries | None = None,
+        shared: SeenDeliveries | None = None,
     ) -> None:
         self._process = process
         self._queue: queue.Queue[object] = queue.Queue(maxsize=maxsize)
-        self._seen = seen or SeenDeliveries()
+        # Two checks: in memory when the delivery arrives (so this process answers "duplicate" at
+        # once), and in the shared ledger when a worker takes it (so no other process on the
+        # machine ran it) — the shared one costs a write, so it stays off the acknowledgement path.
+        self._seen = MemorySeen()
+        self._shared = shared
         self._closed = threading.Event()
         self._idle = threading.Condition()
         self._in_flight = 0
@@ -146,7 +191,7 @@ class InProcessQueue:
                 break
             if isinstance(item, Event):
                 left.append(item)
-                self._seen.forget(item.delivery_id)
+                self._seen.forget(item.delivery_id)  # handed back: not taken in the shared ledger yet
         for _ in self._threads:
             self._queue.put(_STOP)
         for thread in self._threads:
@@ -160,11 +205,17 @@ class InProcessQueue:
                 return
             assert isinstance(item, Event)
             try:
+                if self._shared is not None and not self._shared.add(item.delivery_id):
+                    with self._lock:
+                        self.stats.duplicates += 1
+                    continue  # another process took this delivery id
                 self._process(item)
                 with self._lock:
                     self.stats.processed += 1
             except Exception:  # a worker must survive any delivery; the sweep finishes the job
                 self._seen.forget(item.delivery_id)
+                if self._shared is not None:
+                    self._shared.forget(item.delivery_id)
                 with self._lock:
                     self.stats.failed += 1
                 log.exception(

@@ -77,3 +77,44 @@ def test_close_finishes_running_work_and_hands_back_the_rest():
     assert done == ["first"]  # the running one was allowed to finish
     assert [e.delivery_id for e in left] == ["second", "third"]
     assert queue.submit(event("late")) is Submitted.CLOSED
+
+
+def test_processes_sharing_a_ledger_run_a_delivery_once(tmp_path):
+    from bot.workqueue import SqliteSeen
+
+    # Two gunicorn workers: each has its own queue, both share the ledger file.
+    ran = []
+    queues = [InProcessQueue(lambda e, n=n: ran.append((n, e.delivery_id)), workers=1,
+                             shared=SqliteSeen(tmp_path / "deliveries.sqlite3")) for n in (1, 2)]
+    for q in queues:
+        assert q.submit(event("same-id")) is Submitted.ACCEPTED  # each process accepts it ...
+    for q in queues:
+        assert q.join(5)
+    assert [d for _, d in ran] == ["same-id"]  # ... but only one runs it
+    assert sum(q.stats.duplicates for q in queues) == 1
+    for q in queues:
+        q.close(1)
+
+
+def test_issue_locks_hold_across_processes(tmp_path):
+    import time
+
+    from bot.locks import IssueLocks
+
+    first, second = IssueLocks(tmp_path), IssueLocks(tmp_path)  # as two processes would have
+    order = []
+
+    def hold(locks, name):
+        with locks.lock("fund/applications", 7):
+            order.append(f"{name} in")
+            time.sleep(0.2)
+            order.append(f"{name} out")
+
+    a = threading.Thread(target=hold, args=(first, "a"))
+    a.start()
+    time.sleep(0.05)
+    b = threading.Thread(target=hold, args=(second, "b"))
+    b.start()
+    a.join()
+    b.join()
+    assert order == ["a in", "a out", "b in", "b out"]

@@ -1,0 +1,196 @@
+"""Ingress benchmark: signed deliveries on loopback, Fund Bot vs a bare HMAC-only Flask handler.
+
+Both are served exactly as the Procfile's `web` line serves Fund Bot (gunicorn -c gunicorn.conf.py),
+one after the other in the same run, and loaded by the same client: `--connections` keep-alive
+connections on 127.0.0.1, each sending its next delivery as soon as the last one is answered
+(wrk when it is installed, `apt-get install wrk`; otherwise an asyncio client in Python).
+
+The deliveries are GitHub's real `issue_comment.created` example (tests/fixtures), each with a fresh
+X-GitHub-Delivery id, so every one is verified, parsed, deduplicated, queued and routed by a worker
+(it is not an application, so no GitHub request follows). The client shares the machine's cores
+with the server, equally for both.
+
+    python benchmarks/ingress.py [--seconds 10] [--connections 32] [--rounds 3]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import shlex
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = b"benchmark-secret"
+PROCFILE_WEB = next(line.split(":", 1)[1].strip() for line in (ROOT / "Procfile").read_text().splitlines()
+                    if line.startswith("web:"))
+
+
+def payload() -> bytes:
+    examples = json.loads((ROOT / "tests" / "fixtures" / "octokit-webhooks-examples.json").read_text())
+    group = next(g for g in examples if g["name"] == "issue_comment")
+    example = next(e for e in group["examples"] if e["action"] == "created")
+    return json.dumps(example).encode()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(app_target: str, port: int, env: dict[str, str]) -> subprocess.Popen:
+    command = shlex.split(PROCFILE_WEB.replace("'bot.app:create_app()'", f"'{app_target}'"))
+    process = subprocess.Popen(command, cwd=ROOT, env={**env, "PORT": str(port), "HOST": "127.0.0.1"},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"{app_target} did not start: {process.stderr.read().decode()[-2000:]}")
+
+
+async def connection(port: int, body: bytes, until: float, latencies: list[float], errors: list[int]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    signature = "sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest()
+    head_template = (
+        "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"X-GitHub-Event: issue_comment\r\nX-Hub-Signature-256: {signature}\r\n"
+        f"Content-Length: {len(body)}\r\nX-GitHub-Delivery: {{}}\r\n\r\n"
+    )
+    while time.perf_counter() < until:
+        started = time.perf_counter()
+        writer.write(head_template.format(uuid.uuid4()).encode() + body)
+        await writer.drain()
+        status_line = await reader.readline()
+        length = 0
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        await reader.readexactly(length)
+        latencies.append(time.perf_counter() - started)
+        status = int(status_line.split()[1])
+        if status != 202:
+            errors.append(status)
+    writer.close()
+
+
+async def load(port: int, body: bytes, seconds: float, connections: int) -> tuple[list[float], list[int], float]:
+    latencies: list[float] = []
+    errors: list[int] = []
+    started = time.perf_counter()
+    until = started + seconds
+    await asyncio.gather(*(connection(port, body, until, latencies, errors) for _ in range(connections)))
+    return latencies, errors, time.perf_counter() - started
+
+
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = io.open("%(body)s"):read("*a")
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-GitHub-Event"] = "issue_comment"
+wrk.headers["X-Hub-Signature-256"] = "%(signature)s"
+local counter = 0
+local prefix = tostring(math.random(1, 1000000000))
+request = function()
+  counter = counter + 1
+  wrk.headers["X-GitHub-Delivery"] = prefix .. "-" .. counter .. "-" .. tostring(os.clock())
+  return wrk.format(nil, "/webhook")
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %%d %%f %%f %%f %%d\\n", summary.requests, summary.duration / 1e6,
+    latency:percentile(50) / 1e3, latency:percentile(99) / 1e3,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def load_with_wrk(port: int, body: bytes, seconds: float, connections: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "body.json").write_bytes(body)
+        signature = "sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest()
+        script = Path(tmp) / "post.lua"
+        script.write_text(WRK_SCRIPT % {"body": Path(tmp) / "body.json", "signature": signature})
+        run = subprocess.run(["wrk", f"-t{min(connections, 2)}", f"-c{connections}", f"-d{seconds}s", "-s",
+                              str(script), f"http://127.0.0.1:{port}/webhook"], capture_output=True, text=True)
+    line = next(l for l in run.stdout.splitlines() if l.startswith("RESULT"))
+    requests, duration, p50, p99, errors = line.split()[1:]
+    return {"acks": int(requests), "rate": int(requests) / float(duration), "p50": float(p50), "p99": float(p99),
+            "errors": int(errors)}
+
+
+def load_with_python(port: int, body: bytes, seconds: float, connections: int) -> dict:
+    latencies, errors, elapsed = asyncio.run(load(port, body, seconds, connections))
+    latencies.sort()
+    return {"acks": len(latencies), "errors": len(errors), "rate": len(latencies) / elapsed,
+            "p50": statistics.median(latencies) * 1000, "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000}
+
+
+def measure(name: str, target: str, env: dict[str, str], args: argparse.Namespace, body: bytes) -> dict:
+    port = free_port()
+    process = start(target, port, env)
+    client = load_with_wrk if args.client == "wrk" else load_with_python
+    try:
+        client(port, body, 1, args.connections)  # warm up
+        row = client(port, body, int(args.seconds), args.connections)
+    finally:
+        process.terminate()
+        process.wait(30)
+    return {"name": name, **row}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; the medians are reported")
+    parser.add_argument("--client", choices=("wrk", "python"), default="wrk" if shutil.which("wrk") else "python",
+                        help="load generator: wrk (Debian package `wrk`, lighter on the shared CPU) or asyncio")
+    args = parser.parse_args()
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    env = {**os.environ, "GITHUB_APP_ID": "1", "GITHUB_PRIVATE_KEY": key, "GITHUB_WEBHOOK_SECRET": SECRET.decode(),
+           "GITHUB_API_URL": "http://127.0.0.1:9", "FUNDBOT_LOG_LEVEL": "WARNING",
+           "PYTHONPATH": str(ROOT)}
+    body = payload()
+    print(f"{args.connections} connections, {args.seconds:.0f} s each, {len(body)}-byte issue_comment deliveries, "
+          f"client {args.client}, {os.cpu_count()} cores, served as the Procfile does: {PROCFILE_WEB}")
+    rows: dict[str, list[dict]] = {"bare Flask, HMAC only": [], "Fund Bot": []}
+    print(f"{'round':<6} {'server':<24} {'acks/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-202':>8}")
+    for round_ in range(1, args.rounds + 1):  # alternate, so drift on the machine hits both alike
+        for name, target in (("bare Flask, HMAC only", "benchmarks.bare_app:create_app()"),
+                             ("Fund Bot", "bot.app:create_app()")):
+            row = measure(name, target, env, args, body)
+            rows[name].append(row)
+            print(f"{round_:<6} {name:<24} {row['rate']:>8.0f} {row['p50']:>8.2f} {row['p99']:>8.2f} "
+                  f"{row['errors']:>8}")
+    median = {name: {k: statistics.median(r[k] for r in runs) for k in ("rate", "p50", "p99")}
+              for name, runs in rows.items()}
+    for name, m in median.items():
+        print(f"{'median':<6} {name:<24} {m['rate']:>8.0f} {m['p50']:>8.2f} {m['p99']:>8.2f}")
+    bare, bot = median["bare Flask, HMAC only"], median["Fund Bot"]
+    print(f"Fund Bot / bare throughput: {bot['rate'] / bare['rate']:.2f}x (target >= 0.8x); "
+          f"Fund Bot p99 {bot['p99']:.1f} ms (target < 20 ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
