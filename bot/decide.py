@@ -167,10 +167,15 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
         if record.needs_info and (edited_by_applicant or (trigger.kind is TriggerKind.SWEEP and body_changed)):
             record = dataclasses.replace(record, needs_info=None)
             notes.append("needs-info answered by an edit")
+    record = _auto_advance(record, rules, record.checked_at or iso(now))
 
-    # 2. Comments not processed yet, in order, once.
+    # 2. Comments not processed yet, in order, once. Bots' comments (ours included) are passed
+    #    over without moving the mark, so the bot's own replies never cause another edit.
     for comment in unprocessed(snap.comments, snap.record, trigger):
+        if comment.user.is_bot:
+            continue
         record, comment_actions = _process_comment(comment, record, form, snap, rules, now)
+        record = _auto_advance(record, rules, iso(comment.created_at))  # e.g. after a /waive
         actions.extend(comment_actions)
         record = dataclasses.replace(record, last_comment_id=max(record.last_comment_id, comment.id))
 
@@ -185,19 +190,12 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
         record, report_actions = _report_issue(trigger.report, record, issue, form, rules)
         actions.extend(report_actions)
 
-    # 5. The stage moves on by itself when screening passes and the rules say so (but not when a
-    #    reviewer has sent the application back to screening on purpose).
-    first = rules.stages.first
-    if rules.stages.auto_advance and record.stage == first.name and record.eligible and first.next \
-            and not record.outcome and record.history and record.history[-1].via == "intake":
-        record = record.moved_to(first.next[0], at=record.checked_at or iso(now), by=BOT_ACTOR, via="eligibility")
-
-    # 6. The calendar: community votes, report reminders, stalled stages.
+    # 5. The calendar: community votes, report reminders, stalled stages.
     record = _count_votes(record, snap, form, rules)
     record, calendar_actions = _calendar(record, issue, form, rules, now, posted)
     actions.extend(calendar_actions)
 
-    # 7. Mirror the record: labels, the status comment, and closing when an outcome says so.
+    # 6. Mirror the record: labels, the status comment, and closing when an outcome says so.
     actions.extend(_label_actions(record, issue, rules, now))
     body = render_status(record, rules, now.date(), snap.ledger)
     if snap.status_comment is None or snap.status_comment.body != body:
@@ -206,6 +204,17 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
             and not any(isinstance(a, CloseIssue) for a in actions):
         actions.append(CloseIssue("not_planned"))
     return Decision(actions=_ordered(actions), notes=tuple(notes))
+
+
+def _auto_advance(record: Record, rules: Rules, at: str) -> Record:
+    """Screening passed: move on, when the rules say so — as soon as it passes, so that what
+    follows (scores, commands) happens in the next stage whenever the bot gets to see it. Not when
+    a reviewer has sent the application back to screening on purpose."""
+    first = rules.stages.first
+    if rules.stages.auto_advance and record.stage == first.name and record.eligible and first.next \
+            and not record.outcome and record.history and record.history[-1].via == "intake":
+        return record.moved_to(first.next[0], at=at, by=BOT_ACTOR, via="eligibility")
+    return record
 
 
 def _intake(record: Record, form: ParsedForm, snap: Snapshot, rules: Rules, now: dt.datetime) -> Record:
@@ -227,8 +236,6 @@ def _intake(record: Record, form: ParsedForm, snap: Snapshot, rules: Rules, now:
 
 def _process_comment(comment: Comment, record: Record, form: ParsedForm, snap: Snapshot, rules: Rules,
                      now: dt.datetime) -> tuple[Record, list[Action]]:
-    if comment.user.is_bot:
-        return record, []  # never react to ourselves or to other bots
     issue = snap.issue
     actions: list[Action] = []
     login = comment.user.login
@@ -311,7 +318,7 @@ def _calendar(record: Record, issue: Issue, form: ParsedForm, rules: Rules, now:
         status = report_status(record, rules.reports, today)
         due = status.next_due.isoformat() if status.next_due else ""
         if status.state is ReportState.OVERDUE:
-            mentions = _overdue_mentions(issue, rules)
+            mentions = _overdue_mentions(issue, record, rules)
             notice(f"report-overdue:{due}",
                    f"{maintainers} the progress report due on **{due}** (UTC) is overdue. Please comment `/report` "
                    f"followed by the report, or open a progress-report issue naming #{issue.number}."
@@ -334,12 +341,15 @@ def _calendar(record: Record, issue: Issue, form: ParsedForm, rules: Rules, now:
     return record, actions
 
 
-def _overdue_mentions(issue: Issue, rules: Rules) -> str:
+def _overdue_mentions(issue: Issue, record: Record, rules: Rules) -> str:
     r = rules.reports
     people: list[str] = []
     if r.mention_reviewers:
+        # The reviewers of the rules, and those who reviewed this application (scored, decided).
         reviewers = rules.stages.reviewers
         people += sorted(reviewers.users) + [str(t) for t in reviewers.teams]
+        people += [record.outcome.by] if record.outcome else []
+        people += sorted({s.reviewer for s in record.scores})
     if r.mention_assignees:
         people += list(issue.assignees)
     people += list(r.mention_users)

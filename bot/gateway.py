@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlparse
 
 import requests
+from cryptography.hazmat.primitives import serialization
 from github import Auth, Github
 
 from bot.models import Comment, Issue, Reaction, RepoLabel, User, parse_time
@@ -525,7 +526,9 @@ class GitHubApp:
         self._lock = threading.Lock()
         self._tokens: InstallationTokens | None = None
         if self.settings.has_app:
-            app_auth = Auth.AppAuth(self.settings.app_id, self.settings.private_key)
+            # Parse the PEM once: PyJWT would parse it again for every JWT (~40 ms for RSA-2048).
+            key = serialization.load_pem_private_key(self.settings.private_key.encode(), password=None)
+            app_auth = Auth.AppAuth(self.settings.app_id, lambda: key)
             app_github = self._github(app_auth, throttle_writes=False)
             self._app_transport = self._transport(lambda: app_github.requester, scope="app")
             self._tokens = InstallationTokens(self._app_transport, self.clock)

@@ -1,0 +1,95 @@
+"""The `fundbot` command line: check (exit 0/1/2), validate, labels sync, sweep --dry-run."""
+import json
+import shutil
+
+import pytest
+from factories import application_body
+from sandbox_fixtures import APP_ID
+
+from bot.cli import main
+from bot.sandbox import Faults
+from bot.sandbox.world import FUND_REPO
+from bot.settings import DEFAULT_RULES_DIR
+
+
+@pytest.fixture
+def token_env(sandbox, sandbox_server):
+    sandbox.add_token("ghp_cli_token", "applicant")
+    now = sandbox.now()
+    import datetime as dt
+
+    sandbox.add_repo("tiny-org/good", commits=[now - dt.timedelta(days=d) for d in range(1, 6)],
+                     contributors=[(f"p{i}", "User", 9) for i in range(4)])
+    sandbox.add_repo("tiny-org/unlicensed", license_spdx=None, commits=[now - dt.timedelta(days=200)],
+                     contributors=[("solo", "User", 3), ("renovate[bot]", "Bot", 40)])
+    return {"GITHUB_API_URL": sandbox_server.url, "GITHUB_TOKEN": "ghp_cli_token"}
+
+
+def test_check_an_eligible_repository(token_env, capsys):
+    assert main(["check", "tiny-org/good"], token_env) == 0
+    out = capsys.readouterr().out
+    assert "tiny-org/good: eligible" in out and "✅ OSI-approved licence: MIT" in out
+
+
+def test_check_an_ineligible_repository_as_json(token_env, capsys):
+    assert main(["check", "https://github.com/tiny-org/unlicensed", "--json"], token_env) == 1
+    report = json.loads(capsys.readouterr().out)
+    failed = {c["check"]: c for c in report["checks"] if not c["ok"]}
+    assert set(failed) == {"licence", "activity", "community"}
+    assert "LICENSE" in failed["licence"]["detail"] and "1 contributor (1 bot not counted)" == failed["community"]["figure"]
+    assert report["requests"]["reads"] == 3  # SPEC §3: at most three requests per repository
+
+
+def test_check_errors_exit_2(token_env, sandbox, capsys):
+    assert main(["check", "not a repository"], token_env) == 2
+    sandbox.faults = Faults(error_rate=1.0)
+    assert main(["check", "tiny-org/good"], {**token_env, "FUNDBOT_MAX_RETRY_WAIT": "1"}) == 2
+    assert "could not read tiny-org/good" in capsys.readouterr().err
+
+
+def test_validate_accepts_the_shipped_rules_and_lists_every_problem(tmp_path, capsys):
+    assert main(["validate"], {}) == 0
+    rules = tmp_path / "rules"
+    shutil.copytree(DEFAULT_RULES_DIR, rules)
+    (rules / "reports.yml").write_text("cadence_days: 0\nreminder_lead_days: 14\noverdue_grace_days: 7\nsurprise: 1\n")
+    assert main(["validate", "--rules", str(rules)], {}) == 1
+    out = capsys.readouterr().out
+    assert "cadence_days: 0 is less than the minimum of 1" in out and "'surprise' was unexpected" in out
+
+
+@pytest.fixture
+def app_env(world, sandbox_server, app_key):
+    return {"GITHUB_API_URL": sandbox_server.url, "GITHUB_APP_ID": str(APP_ID), "GITHUB_PRIVATE_KEY": app_key,
+            "FUNDBOT_REPO": FUND_REPO}
+
+
+def test_labels_sync_reports_what_it_changed(world, app_env, capsys):
+    assert main(["labels", "sync"], app_env) == 0
+    assert "0 labels changed" in capsys.readouterr().out  # World synced them already: idempotent
+    gateway = world.github.for_repository(FUND_REPO)
+    gateway.update_label(FUND_REPO, "needs: info", "Needs Info", "ffffff", "renamed by hand")
+    assert main(["labels", "sync", "--dry-run"], app_env) == 0
+    assert "would create 'needs: info'" in capsys.readouterr().out
+    assert main(["labels", "sync"], app_env) == 0
+    assert "1 label changed" in capsys.readouterr().out
+    assert "needs: info" in {label["name"] for label in world.sandbox.labels(FUND_REPO)}
+
+
+def test_sweep_dry_run_writes_nothing(world, app_env, capsys):
+    world.add_applicant_repo("tiny-org/tiny-inference")
+    # An application whose delivery was lost: no status comment yet.
+    world.deliver(world.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Tiny", application_body(),
+                                           labels=["fund: application"]), lose=True)
+    world.sandbox.clear_log()
+    assert main(["sweep", "--dry-run"], app_env) == 0
+    out = capsys.readouterr().out
+    assert "would: #1: update the status comment" in out and "dry run, nothing written" in out
+    assert world.sandbox.request_counts().writes == 0
+    assert main(["sweep"], app_env) == 0
+    assert world.record(1).stage == "technical"
+
+
+def test_sweep_needs_its_settings(capsys):
+    assert main(["sweep"], {"GITHUB_TOKEN": "x"}) == 2
+    assert "FUNDBOT_REPO is missing" in capsys.readouterr().err
+    assert main(["sweep", "--now", "yesterday"], {"GITHUB_TOKEN": "x", "FUNDBOT_REPO": "a/b"}) == 2
