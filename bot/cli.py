@@ -131,11 +131,15 @@ def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         return _fail(f"--now must be an ISO-8601 date or time, not {args.now!r}")
     ctx = _context(settings, rules, now)
     assert settings.repo
+    if settings.cache_file:
+        ctx.github.load_caches(settings.cache_file)
     try:
         gateway = ctx.github.for_repository(settings.repo, throttle_writes=not args.dry_run)
     except GitHubError as err:
         return _fail(f"could not reach {settings.repo}: {err}", 1)
     result = sweep(ctx, gateway, settings.repo, dry_run=args.dry_run)
+    if settings.cache_file:
+        ctx.github.save_caches(settings.cache_file)
     verb = "would" if args.dry_run else "did"
     for line in result.lines:
         print(f"{verb}: {line}")

@@ -27,6 +27,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlparse
 
@@ -135,6 +136,16 @@ class ConditionalCache:
                 return None
             self._entries.move_to_end(key)
             return entry[0], entry[1]
+
+    def dump(self) -> list[list[Any]]:
+        """The entries as JSON-ready lists, oldest first (for `save_caches`)."""
+        with self._lock:
+            return [[key, etag, r.status, dict(r.headers), r.data, size]
+                    for key, (etag, r, size) in self._entries.items()]
+
+    def load(self, entries: list[list[Any]]) -> None:
+        for key, etag, status, headers, data, size in entries:
+            self.put(key, etag, Response(status, headers, data), size)
 
     def put(self, key: str, etag: str, response: Response, size: int) -> None:
         with self._lock:
@@ -570,6 +581,30 @@ class GitHubApp:
         """A gateway acting as a personal token, or anonymously (60 requests an hour) without one."""
         github = self._github(Auth.Token(token) if token else None, throttle_writes=throttle_writes)
         return GitHubGateway(self._transport(lambda: github.requester, scope="token" if token else "anonymous"))
+
+    def save_caches(self, path: Path) -> None:
+        """Keep the conditional-request caches in a file, so that the next process (a scheduled
+        `fundbot sweep`) is answered by 304s where nothing changed."""
+        with self._lock:
+            data = {scope: cache.dump() for scope, cache in self._caches.items() if scope != "app"}
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps(data))
+        tmp.replace(path)
+
+    def load_caches(self, path: Path) -> None:
+        """Read a file written by `save_caches`; a missing or unreadable one is simply not used."""
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return
+        if not isinstance(data, dict):
+            return
+        with self._lock:
+            for scope, entries in data.items():
+                try:
+                    self._caches.setdefault(scope, ConditionalCache()).load(entries)
+                except (TypeError, ValueError):
+                    self._caches.pop(scope, None)
 
     def _transport(self, requester_factory: Callable[[], Any], scope: str) -> Transport:
         with self._lock:

@@ -64,6 +64,7 @@ class Settings:
     dashboard_token: str | None = field(default=None, repr=False)
     log_level: str = "INFO"
     state_dir: Path | None = None  # shared by the processes of one machine: delivery ids, issue locks
+    cache_file: Path | None = None  # ETags kept between runs of `fundbot sweep`
 
     @property
     def has_app(self) -> bool:
@@ -117,6 +118,7 @@ class Settings:
             dashboard_token=env.get("FUNDBOT_DASHBOARD_TOKEN"),
             log_level=_log_level(env),
             state_dir=Path(env["FUNDBOT_STATE_DIR"]) if "FUNDBOT_STATE_DIR" in env else None,
+            cache_file=Path(env["FUNDBOT_CACHE_FILE"]) if "FUNDBOT_CACHE_FILE" in env else None,
         )
         settings.require(need)
         return settings

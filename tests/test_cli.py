@@ -93,3 +93,15 @@ def test_sweep_needs_its_settings(capsys):
     assert main(["sweep"], {"GITHUB_TOKEN": "x"}) == 2
     assert "FUNDBOT_REPO is missing" in capsys.readouterr().err
     assert main(["sweep", "--now", "yesterday"], {"GITHUB_TOKEN": "x", "FUNDBOT_REPO": "a/b"}) == 2
+
+
+def test_a_scheduled_sweep_keeps_its_etags_between_runs(world, app_env, tmp_path, capsys):
+    world.add_applicant_repo("tiny-org/tiny-inference")
+    world.deliver(world.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Tiny", application_body(),
+                                           labels=["fund: application"]))
+    env = {**app_env, "FUNDBOT_CACHE_FILE": str(tmp_path / "etags.json")}
+    assert main(["sweep"], env) == 0  # first run: fills the cache file
+    world.sandbox.clear_log()
+    assert main(["sweep"], env) == 0  # a new process, as the daily workflow starts one
+    reads = [r for r in world.sandbox.requests(method="GET") if "/installation" not in r.path]
+    assert reads and all(r.not_modified for r in reads)

@@ -1,0 +1,90 @@
+"""Sweep cost: GitHub requests for N = 10, 100 and 1000 applications, against the sandbox GitHub.
+
+For each N, the applications are filed without their deliveries (as if every webhook had been
+lost), then:
+  1. the repair sweep gives each one its status comment and labels (the writes it must make);
+  2. a sweep by a new process (no ETags cached yet, the installation looked up), with nothing to do;
+  3. the same process sweeping again, nothing changed: every read is a 304.
+Requests are counted by the sandbox, the installation-token request left out. The bound printed is
+N + ceil(N/100) + 2 + writes: one listing per 100 applications, one comment listing per
+application, the progress-report listing and the installation lookup (once per process). 304s do
+not count against GitHub's rate limit.
+
+    python benchmarks/sweep.py [--sizes 10 100 1000]
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
+from factories import application_body  # noqa: E402
+
+from bot.gateway import GitHubApp  # noqa: E402
+from bot.sandbox import Sandbox, SandboxServer  # noqa: E402
+from bot.sandbox.world import FUND_REPO, World  # noqa: E402
+from bot.sweep import sweep  # noqa: E402
+
+
+def measure(sandbox: Sandbox, run) -> tuple[int, int, int, float]:
+    sandbox.clear_log()
+    started = time.perf_counter()
+    run()
+    elapsed = time.perf_counter() - started
+    requests = [r for r in sandbox.requests() if not r.path.endswith("/access_tokens")]
+    writes = sum(r.method != "GET" for r in requests)
+    not_modified = sum(r.not_modified for r in requests)
+    return len(requests) - writes - not_modified, not_modified, writes, elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
+    args = parser.parse_args()
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    print(f"{'N':>5}  {'sweep':<34} {'reads':>6} {'304s':>6} {'writes':>6} {'bound':>6} {'seconds':>8}")
+    for n in args.sizes:
+        sandbox = Sandbox()
+        sandbox.register_app(1, key)
+        with SandboxServer(sandbox) as server:
+            world = World(sandbox, server.url, 1, key)
+            logging.getLogger("fundbot").setLevel(logging.WARNING)
+            world.add_applicant_repo("tiny-org/tiny-inference")
+            body = application_body()
+            for i in range(n):
+                sandbox.add_issue(FUND_REPO, f"applicant{i}", f"[Application]: Project {i}", body,
+                                  labels=["fund: application"])
+
+            def run_sweep(ctx_world: World = world) -> None:
+                result = ctx_world.sweep()
+                assert result.ok, result.failures[:3]
+
+            # A new process (the `fundbot sweep` cron, or the clock after a restart): a new
+            # GitHubApp, so no ETag is cached yet and the installation is looked up again.
+            fresh = GitHubApp(world.settings, clock=sandbox.now)
+
+            def quiet_sweep() -> None:
+                result = sweep(world.context, fresh.for_repository(FUND_REPO), FUND_REPO)
+                assert result.ok and not result.lines, (result.failures[:3], result.lines[:3])
+
+            rows = [("repair: status comments and labels", run_sweep),
+                    ("new process, nothing to do", quiet_sweep),
+                    ("same process again, nothing changed", quiet_sweep)]
+            for name, run in rows:
+                reads, not_modified, writes, elapsed = measure(sandbox, run)
+                bound = n + math.ceil(n / 100) + 2 + writes
+                print(f"{n:>5}  {name:<34} {reads:>6} {not_modified:>6} {writes:>6} {bound:>6} {elapsed:>8.2f}")
+            world.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
