@@ -1,0 +1,37 @@
+"""The README stays true: the two commands are what CI runs, the stage diagram is the rules'
+stages, and the command table is the registry's."""
+import re
+from pathlib import Path
+
+from bot.commands import REGISTRY
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def test_ci_runs_exactly_the_readme_commands():
+    first_block = re.search(r"## Install and test.*?```sh\n(.*?)```", README, re.DOTALL).group(1).strip().splitlines()
+    install, test = first_block
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert f"python -m {install}" in ci or install in ci
+    assert ci.rstrip().splitlines()[-1] == test  # the last thing CI does is the README's test command
+
+
+def test_stage_diagram_matches_the_rules(rules):
+    diagram = re.search(r"```mermaid\n(.*?)```", README, re.DOTALL).group(1)
+    edges = set(re.findall(r"^\s*(\S+) --> (\w+)", diagram, re.MULTILINE))
+    stages = rules.stages
+    expected = {("[*]", stages.first.name)}
+    expected |= {(s.name, n) for s in stages.stages for n in s.next}
+    expected |= {(s.name, "funded") for s in stages.stages if s.decides}
+    expected |= {("review", "declined"), ("review", "withdrawn")}
+    assert edges == expected
+    inside = re.search(r"state review \{(.*?)\}", diagram, re.DOTALL).group(1)
+    assert {a for a, _ in re.findall(r"(\w+) --> (\w+)", inside)} == {s.name for s in stages.stages}
+
+
+def test_command_table_matches_the_registry():
+    rows = re.findall(r"^\| `(/[^`]+)` \| ([^|]+) \| ([^|]+) \|$", README, re.MULTILINE)
+    table = {usage: (who.strip(), what.strip()) for usage, who, what in rows}
+    assert table == {spec.usage: (", ".join(sorted(r.value for r in spec.roles)), spec.summary)
+                     for spec in REGISTRY.values()}
