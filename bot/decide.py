@@ -273,22 +273,22 @@ def _report_issue(report: ReportIssue, record: Record, issue: Issue, form: Parse
     if any(r.ref == ref for r in record.reports):
         return record, [CloseIssue("completed", number=report.number)]  # recorded; only the closing was lost
     maintainers = {a.lower() for a in applicant_logins(issue, form)}
-    key = f"report-ack:{report.number}"
+    refused = f"report-refused:{report.number}"
     if record.outcome is None or record.outcome.name != "funded":
         text = f"@{report.author} #{issue.number} is not a funded application, so it takes no progress reports."
-        return record, [PostComment(key=key, body=text, number=report.number)]
+        return record, [PostComment(key=f"{refused}:not-funded", body=text, number=report.number)]
     if report.author.lower() not in maintainers:
         names = ", ".join(person(m) for m in applicant_logins(issue, form))
         text = (f"@{report.author} only the maintainers of #{issue.number} ({names}) can report on it, so this "
                 "issue was not recorded as its progress report.")
-        return record, [PostComment(key=key, body=text, number=report.number)]
+        return record, [PostComment(key=f"{refused}:not-maintainer", body=text, number=report.number)]
     entry = ReportEntry(at=iso(report.created_at), by=report.author, ref=ref)
     record = dataclasses.replace(record, reports=record.reports + (entry,))
     status = report_status(record, rules.reports, report.created_at.date())
     after = f" The next one is due on {status.next_due.isoformat()} (UTC)." if status.next_due else \
         " That was the last report the grant needs."
     text = f"Thank you, @{report.author}: recorded as a progress report on #{issue.number}.{after}"
-    return record, [PostComment(key=key, body=text, number=report.number),
+    return record, [PostComment(key=f"report-ack:{report.number}", body=text, number=report.number),
                     CloseIssue("completed", number=report.number)]
 
 

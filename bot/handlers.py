@@ -6,6 +6,7 @@ sweep calls too, with a synthetic trigger, so scheduled work is tested exactly l
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,27 +66,34 @@ def run_application(
 
 
 def run_report_issue(ctx: Context, gateway: GitHubGateway, report: Issue, *, dry_run: bool = False) -> Applied:
-    """A progress-report issue: record it on the application it names, or say what is wrong."""
+    """A progress-report issue: record it on the application it names, or say what is wrong.
+
+    Each kind of refusal has its own marker, so a report fixed by an edit is still acknowledged."""
     form = parse_form(ctx.rules.report_form, report.body)
     markers = bot_markers(gateway.comments(report.repo, report.number)) if report.comments else frozenset()
     number = form.application_number
-    refusal = None
-    application = None
+    author = report.user.login
+    refusal: tuple[str, str] | None = None
     if number is None:
         problems = " ".join(p.message for p in form.problems_for("application")) or "the application is not named."
-        refusal = f"@{report.user.login} I could not tell which application this reports on: {escape_inline(problems)}"
+        refusal = ("unnamed", f"@{author} I could not tell which application this reports on: {escape_inline(problems)}")
+    elif form.problems:
+        missing = "\n".join(f"- {escape_inline(p.message)}" for p in form.problems)
+        digest = hashlib.sha256(missing.encode()).hexdigest()[:8]
+        refusal = (f"incomplete-{digest}", f"@{author} this progress report is not complete yet; edit the issue to "
+                                           f"fix:\n\n{missing}")
     else:
         application = gateway.issue(report.repo, number)
         if application.is_pull_request or not is_application(application, ctx.rules):
-            refusal = f"@{report.user.login} #{number} is not an application to the fund. Edit this issue to name one."
-    if refusal is not None or application is None:
-        key = f"report-ack:{report.number}"
-        action = PostComment(key=key, body=refusal or "")
+            refusal = ("not-application", f"@{author} #{number} is not an application to the fund. Edit this issue "
+                                          "to name one.")
+    if refusal is not None:
+        action = PostComment(key=f"report-refused:{report.number}:{refusal[0]}", body=refusal[1])
         return apply(gateway, Snapshot(issue=report, bot_markers=markers), (action,), dry_run=dry_run)
     trigger = Trigger(
         TriggerKind.REPORT_ISSUE,
-        actor=report.user.login,
-        report=ReportIssue(number=report.number, author=report.user.login, created_at=report.created_at),
+        actor=author,
+        report=ReportIssue(number=report.number, author=author, created_at=report.created_at),
     )
     return run_application(ctx, gateway, application, trigger, dry_run=dry_run, extra_markers=markers)
 

@@ -269,3 +269,19 @@ def _fresh(app_key) -> World:
 
     world.close = close  # type: ignore[method-assign]
     return world
+
+
+def test_an_incomplete_report_is_explained_then_recorded_once_fixed(frozen):
+    world = frozen
+    funded_application(world)
+    opened = world.sandbox.open_issue(FUND_REPO, "alice-dev", "Progress report", report_body(1, progress=None),
+                                      labels=["fund: report"])
+    world.deliver(opened)
+    number = opened.payload["issue"]["number"]
+    [refusal] = world.bot_comments(number)
+    assert "not complete yet" in refusal and "Progress against milestones" in refusal
+    assert world.record(1).reports == ()
+    world.deliver(world.sandbox.edit_issue(FUND_REPO, number, "alice-dev", body=report_body(1)))
+    assert [r.ref for r in world.record(1).reports] == [f"issue:{number}"]
+    assert any("recorded as a progress report" in b for b in world.bot_comments(number))
+    assert world.sandbox.issue(FUND_REPO, number)["state"] == "closed"
