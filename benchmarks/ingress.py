@@ -162,11 +162,9 @@ def main() -> int:
     parser.add_argument("--client", choices=("wrk", "python"), default="wrk" if shutil.which("wrk") else "python",
                         help="load generator: wrk (Debian package `wrk`, lighter on the shared CPU) or asyncio")
     args = parser.parse_args()
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from bot.sandbox.keys import throwaway_app_key
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    key = throwaway_app_key()
     env = {**os.environ, "GITHUB_APP_ID": "1", "GITHUB_PRIVATE_KEY": key, "GITHUB_WEBHOOK_SECRET": SECRET.decode(),
            "GITHUB_API_URL": "http://127.0.0.1:9", "FUNDBOT_LOG_LEVEL": "WARNING",
            "PYTHONPATH": str(ROOT)}

@@ -15,7 +15,6 @@ not count against GitHub's rate limit.
 from __future__ import annotations
 
 import argparse
-import logging
 import math
 import sys
 import time
@@ -23,13 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from cryptography.hazmat.primitives import serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from factories import application_body  # noqa: E402
 
 from bot.gateway import GitHubApp  # noqa: E402
-from bot.sandbox import Sandbox, SandboxServer  # noqa: E402
-from bot.sandbox.world import FUND_REPO, World  # noqa: E402
+from bot.sandbox import Sandbox  # noqa: E402
+from bot.sandbox.world import FUND_REPO, World, running_world  # noqa: E402
 from bot.sweep import sweep  # noqa: E402
 
 
@@ -38,25 +35,18 @@ def measure(sandbox: Sandbox, run) -> tuple[int, int, int, float]:
     started = time.perf_counter()
     run()
     elapsed = time.perf_counter() - started
-    requests = [r for r in sandbox.requests() if not r.path.endswith("/access_tokens")]
-    writes = sum(r.method != "GET" for r in requests)
-    not_modified = sum(r.not_modified for r in requests)
-    return len(requests) - writes - not_modified, not_modified, writes, elapsed
+    c = sandbox.request_counts()  # the App's token exchange is counted apart, as `auth`
+    return c.reads, c.not_modified, c.writes, elapsed
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
     args = parser.parse_args()
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
     print(f"{'N':>5}  {'sweep':<34} {'reads':>6} {'304s':>6} {'writes':>6} {'bound':>6} {'seconds':>8}")
     for n in args.sizes:
-        sandbox = Sandbox()
-        sandbox.register_app(1, key)
-        with SandboxServer(sandbox) as server:
-            world = World(sandbox, server.url, 1, key)
-            logging.getLogger("fundbot").setLevel(logging.WARNING)
+        with running_world() as world:
+            sandbox = world.sandbox
             world.add_applicant_repo("tiny-org/tiny-inference")
             body = application_body()
             for i in range(n):
@@ -82,7 +72,6 @@ def main() -> int:
                 reads, not_modified, writes, elapsed = measure(sandbox, run)
                 bound = n + math.ceil(n / 100) + 2 + writes
                 print(f"{n:>5}  {name:<34} {reads:>6} {not_modified:>6} {writes:>6} {bound:>6} {elapsed:>8.2f}")
-            world.close()
     return 0
 
 

@@ -11,10 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-
 from bot.sandbox import Sandbox, SandboxServer
+from bot.sandbox.keys import throwaway_app_key
 
 APP_ID = 424242
 OPENAPI_SUBSET = Path(__file__).parent / "fixtures" / "github-openapi-subset.json"
@@ -25,9 +23,7 @@ __all__ = ["APP_ID", "OPENAPI_SUBSET", "app_key", "sandbox", "sandbox_server"]
 @pytest.fixture(scope="session")
 def app_key() -> str:
     """The App's private key (PKCS#8 PEM), generated for this test session only."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return throwaway_app_key()
 
 
 @pytest.fixture

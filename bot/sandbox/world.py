@@ -7,8 +7,10 @@ bot's clock is the sandbox's clock, so `travel()` moves both.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,8 @@ from bot.sweep import SweepResult, sweep
 from bot.webhooks import signature_for
 
 from .deliveries import Delivery
+from .keys import throwaway_app_key
+from .server import SandboxServer
 from .state import Sandbox
 
 FUND_REPO = "open-source-fund/applications"
@@ -155,3 +159,23 @@ class World:
 
     def close(self) -> None:
         self.runtime.queue.close(5)
+
+
+@contextlib.contextmanager
+def running_world(
+    *, now: Callable[[], dt.datetime] | None = None, openapi: Path | None = None, app_id: int = 1,
+    app_key: str | None = None, quiet: bool = True, **world_kw: Any,
+) -> Iterator[World]:
+    """A sandbox GitHub served on 127.0.0.1 with a fresh App key, and a `World` on it; all
+    stopped on exit. `quiet` keeps the service's INFO lines out of the way."""
+    key = app_key or throwaway_app_key()
+    sandbox = Sandbox(now=now, openapi=openapi)
+    sandbox.register_app(app_id, key)
+    with SandboxServer(sandbox) as server:
+        world = World(sandbox, server.url, app_id, key, **world_kw)
+        if quiet:
+            logging.getLogger("fundbot").setLevel(logging.WARNING)
+        try:
+            yield world
+        finally:
+            world.close()
