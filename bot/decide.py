@@ -120,9 +120,12 @@ def needs(trigger: Trigger, issue: Issue, comments: tuple[Comment, ...], record:
     })
     assignees = sorted({t.lstrip("@") for _, cmd in commands if cmd.name == "assign" for t in cmd.args.split()})
     stage = rules.stages.stage(record.stage) if record else None
+    voting = bool(stage and stage.community_vote and record and not record.outcome)
+    # The issue's roll-up says whether any vote changed; the sweep lists reactions only then.
+    votes_moved = not record or record.reactions_seen != reactions_rollup(issue)
     return Needs(
         repo_facts=intake_due(trigger, record, issue) or "recheck" in names,
-        reactions=bool(stage and stage.community_vote and not (record and record.outcome)),
+        reactions=voting and (trigger.kind is not TriggerKind.SWEEP or votes_moved),
         ledger=rules.funding.pool is not None and ("approve" in names or bool(stage and stage.decides)),
         team_lookups=tuple(lookups),
         assignees=tuple(assignees),
@@ -299,7 +302,11 @@ def _count_votes(record: Record, snap: Snapshot, form: ParsedForm, rules: Rules)
     voters = [r for r in snap.reactions if not r.user.is_bot and r.user.login.lower() not in excluded]
     up = len({r.user.login.lower() for r in voters if r.content == "+1"})
     down = len({r.user.login.lower() for r in voters if r.content == "-1"})
-    return dataclasses.replace(record, votes_up=up, votes_down=down)
+    return dataclasses.replace(record, votes_up=up, votes_down=down, reactions_seen=reactions_rollup(snap.issue))
+
+
+def reactions_rollup(issue: Issue) -> str:
+    return f"{issue.reactions_up}/{issue.reactions_down}"
 
 
 def _calendar(record: Record, issue: Issue, form: ParsedForm, rules: Rules, now: dt.datetime,

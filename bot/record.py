@@ -95,6 +95,7 @@ class Record:
     needs_info: NeedsInfo | None = None
     votes_up: int = 0
     votes_down: int = 0
+    reactions_seen: str = ""  # the issue's 👍/👎 roll-up when the votes were last counted ("up/down")
     reports: tuple[ReportEntry, ...] = ()
     notices: tuple[str, ...] = ()  # keys of one-off comments already posted (reminders, ...)
     last_comment_id: int = 0
@@ -189,6 +190,7 @@ def _from_json(data: dict[str, Any]) -> Record:
         needs_info=NeedsInfo(**data["needs_info"]) if data.get("needs_info") else None,
         votes_up=int(data.get("votes_up", 0)),
         votes_down=int(data.get("votes_down", 0)),
+        reactions_seen=data.get("reactions_seen", ""),
         reports=many(ReportEntry, "reports"),
         notices=tuple(data.get("notices", [])),
         last_comment_id=int(data.get("last_comment_id", 0)),

@@ -116,3 +116,18 @@ def test_labels_sync_is_idempotent(world):
         world.rules.stages, labels=dataclasses.replace(world.rules.stages.labels, needs_info=changed)))
     assert sync_labels(gateway, FUND_REPO, rules) == ["update 'needs: info' (fef2c0 -> 000000)"]
     assert sync_labels(gateway, FUND_REPO, rules) == []
+
+
+def test_the_sweep_lists_reactions_only_when_the_votes_moved(world):
+    number = apply_for(world)
+    world.deliver(world.sandbox.label_issue(FUND_REPO, number, "rita", "stage: community"))
+    world.sandbox.react(FUND_REPO, number, "ann", "+1")
+    world.sweep()
+    assert world.record(number).votes_up == 1
+    world.sandbox.clear_log()
+    world.sweep()  # nothing changed: the issue's roll-up says so, no reactions request
+    assert world.sandbox.requests(path=f"/repos/{FUND_REPO}/issues/{number}/reactions") == []
+    world.sandbox.react(FUND_REPO, number, "ben", "-1")
+    world.sweep()
+    record = world.record(number)
+    assert (record.votes_up, record.votes_down) == (1, 1)
