@@ -187,6 +187,7 @@ class Transport:
         policy: RetryPolicy,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        renew: Callable[[], None] | None = None,
     ) -> None:
         self._requester_factory = requester_factory
         self._scope = scope
@@ -194,6 +195,7 @@ class Transport:
         self._policy = policy
         self._sleep = sleep
         self._clock = clock
+        self._renew = renew  # drops a credential GitHub refused, so the next try fetches a new one
         self.stats = RequestStats()
 
     def request(
@@ -210,10 +212,18 @@ class Transport:
         cached = self._cache.get(key) if (conditional and self._cache and verb == "GET") else None
         headers = {"If-None-Match": cached[0]} if cached else {}
         waited = 0.0
+        renewed = False
         for attempt in range(1, self._policy.attempts + 1):
             status, response_headers, data = self._send(verb, url, params, headers, body)
             if status is not None and status < 400:
                 break
+            if status == 401 and self._renew is not None and not renewed and attempt < self._policy.attempts:
+                # An installation token GitHub no longer takes (revoked, or expired early by our
+                # clock): fetch a new one and try once more, instead of failing the delivery.
+                log.info("GitHub refused the installation token; renewing it", extra={"reason": f"{verb} {url}"})
+                self._renew()
+                renewed = True
+                continue
             delay = retry_delay(verb, status, response_headers, data, attempt, self._policy, self._clock())
             if delay is None:
                 raise _error(status or 0, data)
@@ -520,6 +530,11 @@ class InstallationTokens:
             self._tokens[installation_id] = (data["token"], expires)
             return data["token"]
 
+    def forget(self, installation_id: int) -> None:
+        """Drop the cached token (GitHub refused it); the next `token()` fetches a new one."""
+        with self._lock:
+            self._tokens.pop(installation_id, None)
+
 
 @dataclass
 class GitHubApp:
@@ -560,7 +575,8 @@ class GitHubApp:
                 current["github"] = self._github(Auth.Token(token), throttle_writes=throttle_writes)
             return current["github"].requester
 
-        return GitHubGateway(self._transport(requester, scope=f"installation:{installation_id}"))
+        return GitHubGateway(self._transport(requester, scope=f"installation:{installation_id}",
+                                             renew=lambda: tokens.forget(installation_id)))
 
     def for_repository(self, full_name: str, *, throttle_writes: bool = False) -> GitHubGateway:
         """:calls: `GET /repos/{owner}/{repo}/installation` (once per process) to find the installation"""
@@ -606,10 +622,12 @@ class GitHubApp:
                 except (TypeError, ValueError):
                     self._caches.pop(scope, None)
 
-    def _transport(self, requester_factory: Callable[[], Any], scope: str) -> Transport:
+    def _transport(self, requester_factory: Callable[[], Any], scope: str,
+                   renew: Callable[[], None] | None = None) -> Transport:
         with self._lock:
             cache = self._caches.setdefault(scope, ConditionalCache())
-        return Transport(requester_factory, scope=scope, cache=cache, policy=self._policy, sleep=self.sleep)
+        return Transport(requester_factory, scope=scope, cache=cache, policy=self._policy, sleep=self.sleep,
+                         renew=renew)
 
     def _github(self, auth: Any, *, throttle_writes: bool) -> Github:
         # Deliberate throttling (SPEC §10): none while answering a delivery (a handful of

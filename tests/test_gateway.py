@@ -101,6 +101,21 @@ def test_installation_tokens_are_cached_until_shortly_before_expiry(sandbox, git
     assert len(sandbox.requests(method="POST", path="/app/installations/*/access_tokens")) == 2
 
 
+def test_a_token_github_refuses_is_renewed_once(sandbox, sandbox_server, app_key):
+    # The bot's clock runs two hours behind GitHub's: by its own reckoning the token is still valid.
+    settings = Settings(api_url=sandbox_server.url, app_id=APP_ID, private_key=app_key)
+    sandbox.add_user("open-source-fund", "Organization")
+    sandbox.add_repo(FUND_REPO)
+    sandbox.add_installation(INSTALLATION_ID, "open-source-fund", [FUND_REPO])
+    lagging = GitHubApp(settings, clock=lambda: sandbox.now() - dt.timedelta(hours=2), sleep=lambda _: None)
+    gateway = lagging.for_installation(INSTALLATION_ID)
+    gateway.repository(FUND_REPO)
+    sandbox.travel(dt.timedelta(minutes=61))  # GitHub has expired the token
+    sandbox.clear_log()
+    assert gateway.repository(FUND_REPO).full_name == FUND_REPO
+    assert [(r.method, r.status) for r in sandbox.requests()] == [("GET", 401), ("POST", 201), ("GET", 304)]
+
+
 def test_not_found_is_typed(github):
     with pytest.raises(NotFound):
         github.for_installation(INSTALLATION_ID).repository("nobody/nothing")
