@@ -6,9 +6,9 @@ lost), then:
   2. a sweep by a new process (no ETags cached yet, the installation looked up), with nothing to do;
   3. the same process sweeping again, nothing changed: every read is a 304.
 Requests are counted by the sandbox, the installation-token request left out. The bound printed is
-N + ceil(N/100) + 2 + writes: one listing per 100 applications, one comment listing per
-application, the progress-report listing and the installation lookup (once per process). 304s do
-not count against GitHub's rate limit.
+N + ceil(N/100) + 3 + writes: one listing per 100 applications, one comment listing per
+application, the progress-report listing, and, on a process's first sweep of the day, the sweep
+log's listing and the installation lookup. 304s do not count against GitHub's rate limit.
 
     python benchmarks/sweep.py [--sizes 10 100 1000]
 """
@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from factories import application_body  # noqa: E402
 
 from bot.gateway import GitHubApp  # noqa: E402
+from bot.handlers import Context  # noqa: E402
 from bot.sandbox import Sandbox  # noqa: E402
 from bot.sandbox.world import FUND_REPO, World, running_world  # noqa: E402
 from bot.sweep import sweep  # noqa: E402
@@ -60,9 +61,10 @@ def main() -> int:
             # A new process (the `fundbot sweep` cron, or the clock after a restart): a new
             # GitHubApp, so no ETag is cached yet and the installation is looked up again.
             fresh = GitHubApp(world.settings, clock=sandbox.now)
+            process = Context(rules=world.rules, github=fresh, clock=sandbox.now)
 
             def quiet_sweep() -> None:
-                result = sweep(world.context, fresh.for_repository(FUND_REPO), FUND_REPO)
+                result = sweep(process, fresh.for_repository(FUND_REPO), FUND_REPO)
                 assert result.ok and not result.lines, (result.failures[:3], result.lines[:3])
 
             rows = [("repair: status comments and labels", run_sweep),
@@ -70,7 +72,7 @@ def main() -> int:
                     ("same process again, nothing changed", quiet_sweep)]
             for name, run in rows:
                 reads, not_modified, writes, elapsed = measure(sandbox, run)
-                bound = n + math.ceil(n / 100) + 2 + writes
+                bound = n + math.ceil(n / 100) + 3 + writes
                 print(f"{n:>5}  {name:<34} {reads:>6} {not_modified:>6} {writes:>6} {bound:>6} {elapsed:>8.2f}")
     return 0
 

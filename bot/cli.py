@@ -146,6 +146,8 @@ def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     print(f"swept {result.applications} applications and {result.reports} report issues of {settings.repo} "
           f"at {now.isoformat()}: {len(result.lines)} changes ({'dry run, nothing written' if args.dry_run else 'written'}); "
           f"requests {result.stats}")
+    if result.logged and result.log:
+        print(f"logged this run in the sweep log: {result.log.html_url}")
     for failure in result.failures:
         print(f"could not finish: {failure}", file=sys.stderr)
     return 0 if result.ok else 1

@@ -35,6 +35,7 @@ class Context:
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.timezone.utc))
     teams: TeamCache = field(default_factory=TeamCache)
     locks: IssueLocks = field(default_factory=IssueLocks)
+    sweep_logs: dict[str, Any] = field(default_factory=dict)  # repo -> the sweep log this process last saw
 
 
 def _is_form(template: FormTemplate, body: str) -> bool:

@@ -87,6 +87,7 @@ class Labels:
     needs_info: LabelSpec
     report_due: LabelSpec
     report_overdue: LabelSpec
+    bot: LabelSpec  # the sweep log's issue (bot.sweeplog)
 
 
 @dataclass(frozen=True)

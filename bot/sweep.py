@@ -6,7 +6,10 @@ by running each application through the same pipeline as a webhook with a `SWEEP
 state is read from GitHub, so running it twice, or after a crash, changes nothing more.
 
 Cost: one listing per 100 applications, then one (conditional) comment listing per application,
-plus the open progress-report issues (one more listing), plus the writes it must make.
+plus the open progress-report issues (one more listing), plus the writes it must make, plus the
+sweep log (`bot.sweeplog`: read and written only when something changed or failed, or on a
+process's first sweep of a UTC day; a quiet sweep the same process already logged today costs
+nothing for it).
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from bot.decide import Trigger, TriggerKind
 from bot.gateway import GitHubError, GitHubGateway, RequestStats
 from bot.gather import find_status, ledger_from_records
 from bot.handlers import Context, run_application, run_report_issue
+from bot.sweeplog import SweepLog, find_log, make_run, should_log, write_log
 
 log = logging.getLogger("fundbot.sweep")
 
@@ -29,6 +33,8 @@ class SweepResult:
     lines: list[str] = field(default_factory=list)  # writes made (or, in a dry run, that would be)
     failures: list[str] = field(default_factory=list)
     stats: RequestStats | None = None
+    log: SweepLog | None = None  # the sweep log as found, or as written by this run
+    logged: bool = False  # this run was written to the sweep log
 
     @property
     def ok(self) -> bool:
@@ -36,15 +42,42 @@ class SweepResult:
 
 
 def sweep(ctx: Context, gateway: GitHubGateway, repo: str, *, dry_run: bool = False) -> SweepResult:
-    """Sweep `repo`; failures of single applications are collected, not raised."""
+    """Sweep `repo`, then log the run (not in a dry run); failures are collected, not raised."""
     result = SweepResult(stats=gateway.stats)
+    _sweep(ctx, gateway, repo, result, dry_run)
+    if not dry_run:
+        _keep_log(ctx, gateway, repo, result)
+    return result
+
+
+def _keep_log(ctx: Context, gateway: GitHubGateway, repo: str, result: SweepResult) -> None:
+    """Leave the run on GitHub for the dashboard, under the quiet-day rule (`bot.sweeplog`)."""
+    run = make_run(ctx.clock(), result.applications, result.reports, result.lines, result.failures,
+                   str(gateway.stats))
+    known = ctx.sweep_logs.get(repo.lower())
+    if known and known.last and not should_log(known.last, run):
+        result.log = known  # a quiet sweep already logged today by this process: not even a read
+        return
+    try:
+        result.log = find_log(gateway, repo, ctx.rules)  # read afresh: another process may have logged
+        if should_log(result.log.last if result.log else None, run):
+            result.log = write_log(gateway, repo, ctx.rules, run, result.log)
+            result.logged = True
+        if result.log:
+            ctx.sweep_logs[repo.lower()] = result.log
+    except GitHubError as err:
+        result.failures.append(f"writing the sweep log: {err}")
+        log.warning("sweep could not write its log", extra={"repo": repo, "reason": str(err)})
+
+
+def _sweep(ctx: Context, gateway: GitHubGateway, repo: str, result: SweepResult, dry_run: bool) -> None:
     labels = ctx.rules.stages.labels
     funded_label = ctx.rules.stages.outcomes["funded"].label.name
     try:
         applications = gateway.issues(repo, labels=labels.application.name, state="all")
     except GitHubError as err:
         result.failures.append(f"listing applications of {repo}: {err}")
-        return result
+        return
     # Closed applications are finished, except funded ones, which still count against the pool.
     relevant = [i for i in applications if i.state == "open" or i.has_label(funded_label)]
     comments = {}
@@ -79,7 +112,6 @@ def sweep(ctx: Context, gateway: GitHubGateway, repo: str, *, dry_run: bool = Fa
             result.lines.extend(run_report_issue(ctx, gateway, report, dry_run=dry_run).lines)
         except GitHubError as err:
             result.failures.append(f"report #{report.number}: {err}")
-    return result
 
 
 def parse_now(text: str | None) -> dt.datetime:

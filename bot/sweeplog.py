@@ -1,0 +1,168 @@
+"""The sweep log: one issue in the applications repository where the bot says when it last swept.
+
+The sweep runs in another process than the web service (the Procfile's `clock`, or the daily
+workflow), and all state lives on GitHub, so the sweep leaves its summary there: one issue with
+the rules' `labels.bot` label, found again by a hidden marker, whose body is edited in place with
+the last run (UTC time, counts, failures) and a short history, plus the same as hidden JSON that
+the dashboard reads back.
+
+It is written only when the sweep changed something or failed, or when the last logged run is
+from an earlier UTC day, so a repeated sweep with nothing changed still writes nothing (at most
+one write a day when all is quiet). A dry run never writes it; a second log issue is never made.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.gateway import GitHubGateway
+from bot.models import Issue
+from bot.record import iso
+from bot.rules import Rules
+from bot.text import escape_inline
+
+LOG_MARKER = "<!-- fund-bot:sweep-log -->"
+LOG_TITLE = "Fund Bot: sweep log"
+_DATA_RE = re.compile(r"<!-- fund-bot:sweep-data (.*?) -->", re.DOTALL)
+LOG_VERSION = 1
+KEEP_RUNS = 14  # the history shown and kept: two weeks of daily sweeps
+KEEP_LINES = 50  # changes and failures kept of one run (the body must stay far below GitHub's 65,536 characters)
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    """One logged sweep. `lines`/`failures` may be cut to `KEEP_LINES`; the counts are whole."""
+
+    at: str  # ISO-8601 UTC
+    applications: int
+    reports: int
+    changes: int
+    failures: tuple[str, ...] = ()
+    lines: tuple[str, ...] = ()  # the writes made (kept for the latest run only)
+    requests: str = ""  # RequestStats as text, e.g. "104r/3w/0nm/0retry"
+
+    @property
+    def day(self) -> dt.date:
+        return dt.date.fromisoformat(self.at[:10])
+
+    @property
+    def moment(self) -> dt.datetime:
+        return dt.datetime.fromisoformat(self.at.replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
+class SweepLog:
+    """The log issue as found: its number, address and the runs it holds (newest first)."""
+
+    number: int
+    html_url: str
+    runs: tuple[SweepRun, ...] = ()
+
+    @property
+    def last(self) -> SweepRun | None:
+        return self.runs[0] if self.runs else None
+
+
+def should_log(last: SweepRun | None, run: SweepRun) -> bool:
+    """The quiet-day rule: log a run that changed something or failed, or the first of a UTC day."""
+    return bool(run.changes or run.failures) or last is None or last.day < run.day
+
+
+def find_log(gateway: GitHubGateway, repo: str, rules: Rules) -> SweepLog | None:
+    """:calls: `GET /repos/{owner}/{repo}/issues?labels=<labels.bot>&state=all` (conditional)
+
+    The oldest issue the bot opened with the marker; failing that (someone edited the marker
+    away), the oldest one the bot opened with the label, so that a second log is never made.
+    """
+    mine = [i for i in gateway.issues(repo, labels=rules.stages.labels.bot.name, state="all") if i.user.is_bot]
+    found = next((i for i in mine if LOG_MARKER in i.body), mine[0] if mine else None)
+    return None if found is None else _log_of(found)
+
+
+def _log_of(issue: Issue) -> SweepLog:
+    return SweepLog(number=issue.number, html_url=issue.html_url, runs=decode_runs(issue.body))
+
+
+def write_log(gateway: GitHubGateway, repo: str, rules: Rules, run: SweepRun, found: SweepLog | None) -> SweepLog:
+    """:calls: `PATCH /repos/{owner}/{repo}/issues/{n}` (or `POST …/issues` the first time)"""
+    previous = found.runs if found else ()
+    # Only the latest run keeps its list of changes: the history is a table of counts.
+    runs = (run,) + tuple(dataclasses.replace(r, lines=()) for r in previous)[: KEEP_RUNS - 1]
+    body = render_log(runs)
+    if found is None:
+        label = rules.stages.labels.bot.name
+        issue = gateway.create_issue(repo, LOG_TITLE, body, labels=(label,))
+        if not issue.has_label(label):  # GitHub drops labels it will not set: the next run must find it
+            gateway.add_labels(repo, issue.number, (label,))
+    else:
+        issue = gateway.update_issue(repo, found.number, body=body)
+    return SweepLog(number=issue.number, html_url=issue.html_url, runs=runs)
+
+
+def make_run(at: dt.datetime, applications: int, reports: int, lines: Iterable[str], failures: Iterable[str],
+             requests: str = "") -> SweepRun:
+    lines, failures = tuple(lines), tuple(failures)
+    return SweepRun(at=iso(at), applications=applications, reports=reports, changes=len(lines),
+                    failures=failures[:KEEP_LINES], lines=lines[:KEEP_LINES], requests=requests)
+
+
+# --- the issue body ------------------------------------------------------------------------------
+
+
+def render_log(runs: tuple[SweepRun, ...]) -> str:
+    """The whole body: what a person reads, then the hidden data. User-derived text is escaped."""
+    last = runs[0]
+    parts = [LOG_MARKER, "## Fund Bot sweep log",
+             "Fund Bot edits this issue after each sweep that changed something or failed, and after the first "
+             "quiet sweep of each day. The fund's dashboard shows it too. Times are UTC.",
+             f"**Last logged run:** {_when(last)} · {_counts(last)}"]
+    if last.lines:
+        more = f"\n- … and {last.changes - len(last.lines)} more" if last.changes > len(last.lines) else ""
+        parts.append("### Changes\n\n" + "\n".join(f"- {escape_inline(line)}" for line in last.lines) + more)
+    if last.failures:
+        parts.append("### Could not finish\n\n" + "\n".join(f"- {escape_inline(f)}" for f in last.failures))
+    rows = ["| Run (UTC) | Applications | Report issues | Changes | Failures |", "|---|---|---|---|---|"]
+    rows += [f"| {_when(r)} | {r.applications} | {r.reports} | {r.changes} | {len(r.failures)} |" for r in runs]
+    parts.append("### Recent runs\n\n" + "\n".join(rows))
+    parts.append(encode_runs(runs))
+    return "\n\n".join(parts) + "\n"
+
+
+def _when(run: SweepRun) -> str:
+    return run.at.replace("T", " ").removesuffix("Z")[:16]
+
+
+def _counts(run: SweepRun) -> str:
+    failed = f"{len(run.failures)} failures" if run.failures else "no failures"
+    return (f"{run.applications} applications and {run.reports} report issues swept, {run.changes} changes, "
+            f"{failed}" + (f" (GitHub requests {run.requests})" if run.requests else ""))
+
+
+def encode_runs(runs: tuple[SweepRun, ...]) -> str:
+    text = json.dumps({"v": LOG_VERSION, "runs": [dataclasses.asdict(r) for r in runs]},
+                      separators=(",", ":"), ensure_ascii=True)
+    # `--` could end the HTML comment early, and `@login` or `#12` must not look like a mention or
+    # a cross-reference even hidden; all can only be inside JSON strings, where the escapes mean
+    # the same characters.
+    text = text.replace("--", "-\\u002d").replace("@", "\\u0040").replace("#", "\\u0023")
+    return f"<!-- fund-bot:sweep-data {text} -->"
+
+
+def decode_runs(body: str) -> tuple[SweepRun, ...]:
+    """The runs in a log body; () when there are none or they cannot be read."""
+    match = _DATA_RE.search(body or "")
+    if not match:
+        return ()
+    try:
+        data: Any = json.loads(match.group(1))
+        if data.get("v") != LOG_VERSION:
+            return ()
+        return tuple(SweepRun(**{**item, "failures": tuple(item.get("failures", ())),
+                                 "lines": tuple(item.get("lines", ()))}) for item in data["runs"])
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return ()
