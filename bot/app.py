@@ -2,8 +2,9 @@
 
 `POST /webhook` verifies, acknowledges within milliseconds (202) and hands the delivery to the
 background queue (served as plain WSGI in front of Flask: it is the hot path); `GET /healthz`
-answers 200; other pages are Flask blueprints. Settings and rules are read here, when the factory
-is called, never at import time, and the factory refuses to build an app from bad ones.
+answers 200; `GET /dashboard` shows the pipeline (`bot.dashboard`). Settings and rules are read
+here, when the factory is called, never at import time, and the factory refuses to build an app
+from bad ones.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
 
+from bot.dashboard import dashboard
 from bot.gateway import GitHubApp
 from bot.handlers import ROUTES, Context, process
 from bot.logs import configure_logging
@@ -179,6 +181,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     runtime = Runtime(settings, rules, context, queue, RefusalLog())
     app.extensions["fundbot"] = runtime
     app.register_blueprint(webhooks)
+    app.register_blueprint(dashboard)
     app.wsgi_app = WebhookEndpoint(app.wsgi_app, runtime)  # type: ignore[method-assign]
     for blueprint in config.get("BLUEPRINTS", ()):
         app.register_blueprint(blueprint)

@@ -62,6 +62,7 @@ class Settings:
     sweep_interval: int = 3600
     max_retry_wait: float = 60.0
     dashboard_token: str | None = field(default=None, repr=False)
+    dashboard_ttl: int = 30  # seconds the dashboard's data is kept before GitHub is asked again
     log_level: str = "INFO"
     state_dir: Path | None = None  # shared by the processes of one machine: delivery ids, issue locks
     cache_file: Path | None = None  # ETags kept between runs of `fundbot sweep`
@@ -116,6 +117,7 @@ class Settings:
             sweep_interval=_positive_int(env, "FUNDBOT_SWEEP_INTERVAL", cls.sweep_interval),
             max_retry_wait=float(_positive_int(env, "FUNDBOT_MAX_RETRY_WAIT", int(cls.max_retry_wait))),
             dashboard_token=env.get("FUNDBOT_DASHBOARD_TOKEN"),
+            dashboard_ttl=_positive_int(env, "FUNDBOT_DASHBOARD_TTL", cls.dashboard_ttl),
             log_level=_log_level(env),
             state_dir=Path(env["FUNDBOT_STATE_DIR"]) if "FUNDBOT_STATE_DIR" in env else None,
             cache_file=Path(env["FUNDBOT_CACHE_FILE"]) if "FUNDBOT_CACHE_FILE" in env else None,

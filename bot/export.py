@@ -1,0 +1,124 @@
+"""`fundbot export --format csv|json|md`: the dashboard's rows for the fund's own reporting.
+
+The rows are `bot.pipeline`'s (one source of truth with the dashboard), one per application, in
+issue order, with the columns in a fixed order (`COLUMNS`, then one mean score per criterion of
+the rules). Dates are UTC calendar dates (ISO-8601); amounts are decimal text in the rules'
+currency, never floats.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.gateway import GitHubError
+from bot.pipeline import ApplicationRow, pipeline_rows
+from bot.record import iso
+from bot.rules import Rules
+from bot.text import escape_inline
+
+FORMATS = ("csv", "json", "md")
+COLUMNS = (
+    "number", "project", "applicant", "url", "state", "stage", "outcome", "eligibility", "filed_on",
+    "stage_since", "days_in_stage", "decided_on", "days_to_decision", "currency", "amount_requested",
+    "amount_granted", "votes_up", "votes_down", "assignees", "reports_received", "reports_expected",
+    "next_report_due", "report_status", "report_overdue",
+)
+
+
+def columns(rules: Rules) -> tuple[str, ...]:
+    return COLUMNS + tuple(f"score_{criterion}" for criterion in rules.stages.criteria)
+
+
+def record(row: ApplicationRow, rules: Rules) -> dict[str, Any]:
+    """One row as plain JSON values, keys in `columns(rules)` order."""
+    def text(value: object) -> str | None:
+        return None if value is None else str(value)
+
+    out: dict[str, Any] = {
+        "number": row.number, "project": row.project, "applicant": row.applicant, "url": row.html_url,
+        "state": row.state, "stage": row.stage, "outcome": row.outcome, "eligibility": row.eligibility.value,
+        "filed_on": text(row.filed_on), "stage_since": text(row.stage_since), "days_in_stage": row.days_in_stage,
+        "decided_on": text(row.decided_on), "days_to_decision": row.days_to_decision,
+        "currency": rules.funding.currency, "amount_requested": _amount(row.amount_requested),
+        "amount_granted": _amount(row.amount_granted), "votes_up": row.votes_up, "votes_down": row.votes_down,
+        "assignees": list(row.assignees), "reports_received": row.reports_received,
+        "reports_expected": row.reports_expected, "next_report_due": text(row.next_report_due),
+        "report_status": row.report_state.value, "report_overdue": row.overdue,
+    }
+    for score in row.scores:
+        out[f"score_{score.criterion}"] = None if score.mean is None else round(score.mean, 2)
+    return out
+
+
+def _amount(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def render(rows: Sequence[ApplicationRow], rules: Rules, fmt: str, *, repo: str = "", as_of: str = "") -> str:
+    """The rows in `fmt` (csv, json or md)."""
+    names = columns(rules)
+    records = [record(row, rules) for row in rows]
+    if fmt == "json":
+        return json.dumps({"repository": repo, "as_of": as_of, "columns": list(names), "applications": records},
+                          indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(names)
+        writer.writerows([_cell(r[name]) for name in names] for r in records)
+        return buffer.getvalue()
+    if fmt == "md":
+        lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+        lines += ["| " + " | ".join(_md(r[name]) for name in names) + " |" for r in records]
+        title = f"# Applications to {repo}" + (f" as of {as_of}" if as_of else "") + "\n\n" if repo else ""
+        return title + "\n".join(lines) + "\n"
+    raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return " ".join(value)
+    return str(value)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> str:
+    # A spreadsheet runs a cell that starts like a formula; an applicant's project name must not.
+    text = _plain(value)
+    return "'" + text if isinstance(value, str) and text.startswith(_FORMULA_START) else text
+
+
+def _md(value: Any) -> str:
+    # Pasted into a GitHub issue, user text must not mention people or break the table.
+    return escape_inline(_plain(value), limit=200) if isinstance(value, str) else _plain(value)
+
+
+def run_export(ctx: Any, repo: str, fmt: str, output: str | None, *, stdout: TextIO | None = None) -> int:
+    """`fundbot export`: read the pipeline through the gateway and write it; 1 when GitHub fails."""
+    out = stdout or sys.stdout
+    now = ctx.clock()
+    try:
+        gateway = ctx.github.for_repository(repo)
+        rows = pipeline_rows(gateway, repo, ctx.rules, now.date())
+    except GitHubError as err:
+        print(f"fundbot: could not read the applications of {repo}: {err}", file=sys.stderr)
+        return 1
+    text = render(rows, ctx.rules, fmt, repo=repo, as_of=iso(now))
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        print(f"wrote {len(rows)} applications to {output} ({fmt})", file=sys.stderr)
+    else:
+        out.write(text)
+    return 0

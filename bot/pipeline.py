@@ -1,0 +1,312 @@
+"""The pipeline as data: one row per application, read from GitHub, for the dashboard and the export.
+
+One source of truth for both: `pipeline_rows` lists the applications (one conditional listing per
+100) and each one's comments (conditional, skipped when it has none), reads the bot's record from
+the status comment, and makes a frozen `ApplicationRow` of each with `application_row`, a pure
+function of the issue, its comments, the rules and today's UTC date.
+
+`PipelineSource` keeps the last result for a short time (`ttl` seconds), so page views inside it
+make no request at all, and after it the ETag cache turns an unchanged pipeline into 304s, which
+cost nothing against the rate limit.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from statistics import mean, median
+
+from bot.forms import parse_form
+from bot.gateway import GitHubError, GitHubGateway
+from bot.gather import find_status
+from bot.models import Comment, Issue
+from bot.record import Record
+from bot.reports import ReportState, report_status
+from bot.rules import Rules
+from bot.sweeplog import SweepLog, find_log
+
+log = logging.getLogger("fundbot.pipeline")
+
+DEFAULT_TTL = 30.0  # seconds: a reviewer's refresh is answered from memory, yet the page is never old
+
+
+class Eligibility(enum.Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    INCOMPLETE = "incomplete"  # the form has problems to fix
+    UNCHECKED = "not checked"  # no record yet (the bot has not seen it, or a delivery was lost)
+
+
+@dataclass(frozen=True)
+class CriterionScore:
+    criterion: str
+    mean: float | None  # None: nobody scored it yet
+    count: int
+
+
+@dataclass(frozen=True)
+class ApplicationRow:
+    """Everything the dashboard shows and the export writes about one application (dates UTC)."""
+
+    number: int
+    title: str
+    project: str  # from the form, else the issue title
+    applicant: str
+    html_url: str
+    state: str  # the issue's: open | closed
+    column: str  # the outcome when there is one, else the stage
+    stage: str
+    outcome: str | None  # funded | declined | withdrawn
+    eligibility: Eligibility
+    waived: tuple[str, ...]
+    scores: tuple[CriterionScore, ...]  # one per criterion of the rules, in their order
+    votes_up: int
+    votes_down: int
+    filed_on: dt.date
+    stage_since: dt.date
+    days_in_stage: int | None  # None once there is an outcome
+    stage_limit: int | None  # the stage's max_days
+    needs_info: bool
+    assignees: tuple[str, ...]
+    decided_on: dt.date | None  # the outcome's date (withdrawals included)
+    amount_requested: Decimal | None
+    amount_granted: Decimal | None
+    reports_received: int
+    reports_expected: int | None  # None: the grant reports without end
+    next_report_due: dt.date | None
+    report_state: ReportState
+
+    @property
+    def overdue(self) -> bool:
+        return self.report_state is ReportState.OVERDUE
+
+    @property
+    def stalled(self) -> bool:
+        """Longer in its stage than the rules allow (the sweep reminds the assignees)."""
+        return self.days_in_stage is not None and self.stage_limit is not None and self.days_in_stage > self.stage_limit
+
+    @property
+    def days_to_decision(self) -> int | None:
+        """Filing to funding or declining; withdrawals are not decisions."""
+        if self.outcome not in ("funded", "declined") or self.decided_on is None:
+            return None
+        return (self.decided_on - self.filed_on).days
+
+
+def _day(iso_time: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(iso_time[:10]) if iso_time else None
+
+
+def _eligibility(record: Record | None) -> Eligibility:
+    if record is None or not (record.checks or record.form_problems):
+        return Eligibility.UNCHECKED
+    if record.form_problems:
+        return Eligibility.INCOMPLETE
+    return Eligibility.PASSED if record.eligible else Eligibility.FAILED
+
+
+def _scores(record: Record, rules: Rules) -> tuple[CriterionScore, ...]:
+    out = []
+    for criterion in rules.stages.criteria:
+        values = [s.value for s in record.scores if s.criterion == criterion]
+        out.append(CriterionScore(criterion, mean(values) if values else None, len(values)))
+    return tuple(out)
+
+
+def _project(issue: Issue, answers: dict[str, object]) -> str:
+    name = answers.get("project_name")
+    if isinstance(name, str) and name.strip():
+        return name.strip()
+    return issue.title.split(":", 1)[1].strip() if issue.title.startswith("[Application]:") else issue.title
+
+
+def application_row(issue: Issue, comments: Iterable[Comment], rules: Rules, today: dt.date) -> ApplicationRow:
+    """One application's row, from the issue, its comments (for the status record) and the rules.
+
+    Without a record yet (the bot has not seen the issue, or a delivery was lost), the labels
+    say the stage or outcome, and the stage defaults to the first one."""
+    _, found = find_status(comments)
+    record = found or Record()
+    form = parse_form(rules.application_form, issue.body)
+    stages = rules.stages
+    by_label = next((s.name for label in issue.labels if (s := stages.stage_by_label(label))), None)
+    stage = record.stage or by_label or stages.first.name
+    outcome = record.outcome.name if record.outcome else next(
+        (name for name, spec in stages.outcomes.items() if issue.has_label(spec.label.name)), None)
+    filed = issue.created_at.date()
+    since = _day(record.stage_since) or filed
+    spec = stages.stage(stage)
+    funded = outcome == "funded"
+    granted = record.outcome.amount if funded and record.outcome else None
+    reports = report_status(record, rules.reports, today)
+    return ApplicationRow(
+        number=issue.number, title=issue.title, project=_project(issue, dict(form.answers)),
+        applicant=issue.user.login, html_url=issue.html_url, state=issue.state,
+        column=outcome or stage, stage=stage, outcome=outcome,
+        eligibility=_eligibility(found), waived=tuple(w.check for w in record.waivers),
+        scores=_scores(record, rules), votes_up=record.votes_up, votes_down=record.votes_down,
+        filed_on=filed, stage_since=since,
+        days_in_stage=None if outcome else (today - since).days, stage_limit=spec.max_days if spec else None,
+        needs_info=record.needs_info is not None, assignees=issue.assignees,
+        decided_on=_day(record.outcome.at) if record.outcome else None,
+        amount_requested=form.funding_amount, amount_granted=Decimal(granted) if granted else None,
+        reports_received=reports.received, reports_expected=reports.expected if funded else None,
+        next_report_due=reports.next_due, report_state=reports.state,
+    )
+
+
+def pipeline_rows(gateway: GitHubGateway, repo: str, rules: Rules, today: dt.date) -> list[ApplicationRow]:
+    """:calls: `GET /repos/{o}/{r}/issues?labels=<application>&state=all` (conditional, every page),
+    then `GET …/issues/{n}/comments` for each application with comments (conditional)."""
+    issues = gateway.issues(repo, labels=rules.stages.labels.application.name, state="all")
+    return [
+        application_row(issue, gateway.comments(repo, issue.number) if issue.comments else (), rules, today)
+        for issue in issues
+    ]
+
+
+# --- views of the rows -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # the stage's or outcome's name
+    is_outcome: bool
+    stage_limit: int | None
+    rows: tuple[ApplicationRow, ...]
+
+
+def columns(rows: Iterable[ApplicationRow], rules: Rules) -> tuple[Column, ...]:
+    """Stages in the rules' order, then the outcomes. Waiting longest first in a stage; latest
+    decision first in an outcome."""
+    rows = list(rows)
+    out = []
+    for spec in rules.stages.stages:
+        here = sorted((r for r in rows if r.column == spec.name), key=lambda r: (r.stage_since, r.number))
+        out.append(Column(spec.name, False, spec.max_days, tuple(here)))
+    for name in rules.stages.outcomes:
+        here = sorted((r for r in rows if r.column == name),
+                      key=lambda r: (r.decided_on or r.filed_on, r.number), reverse=True)
+        out.append(Column(name, True, None, tuple(here)))
+    return tuple(out)
+
+
+def median_days_to_decision(rows: Iterable[ApplicationRow]) -> float | None:
+    days = [d for r in rows if (d := r.days_to_decision) is not None]
+    return median(days) if days else None
+
+
+def grants(rows: Iterable[ApplicationRow]) -> list[ApplicationRow]:
+    """Funded applications: overdue reports first, then by the next report's due date."""
+    funded = [r for r in rows if r.outcome == "funded"]
+    return sorted(funded, key=lambda r: (not r.overdue, r.next_report_due or dt.date.max, r.number))
+
+
+# --- the cached source ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """What one read of GitHub gave, and what it cost."""
+
+    repo: str
+    as_of: dt.datetime  # UTC
+    today: dt.date
+    rows: tuple[ApplicationRow, ...]
+    sweep_log: SweepLog | None
+    reads: int  # requests that counted against the rate limit
+    not_modified: int  # 304s, which do not
+    error: str | None = None  # GitHub failed at the last refresh: these rows are older
+
+
+class PipelineSource:
+    """`pipeline_rows` and the sweep log behind a time-to-live, shared by the page's threads.
+
+    Inside `ttl` seconds a view makes no request at all. After it, with `background` (the
+    dashboard's way) the view is served the rows it already has at once, while one thread reads
+    GitHub again (only 304s when nothing changed), so no view waits for GitHub but the very first;
+    without it, the view waits for the read (the others wait for that one rather than each asking
+    GitHub). When GitHub fails, the last rows are kept with the error, and the next try waits
+    another `ttl`.
+    """
+
+    def __init__(self, gateway: Callable[[], GitHubGateway], repo: str, rules: Rules,
+                 clock: Callable[[], dt.datetime], *, ttl: float = DEFAULT_TTL,
+                 monotonic: Callable[[], float] = time.monotonic, background: bool = False) -> None:
+        self._gateway = gateway
+        self._repo = repo
+        self._rules = rules
+        self._clock = clock
+        self._ttl = ttl
+        self._monotonic = monotonic
+        self._background = background
+        self._lock = threading.Lock()  # guards the fields below
+        self._reading = threading.Lock()  # one read of GitHub at a time
+        self._current: Pipeline | None = None
+        self._expires = 0.0
+        self._refresher: threading.Thread | None = None
+        self._first_error: GitHubError | None = None
+        self.refreshes = 0  # reads of GitHub made (for tests and the benchmark)
+
+    def get(self) -> Pipeline:
+        """The pipeline, at most `ttl` seconds old (or, in the background mode, the last one while
+        a fresher one is read); raises `GitHubError` only if none was ever read."""
+        with self._lock:
+            current = self._current
+            if current is not None and self._monotonic() < self._expires:
+                return current
+            if current is not None and self._background:
+                if self._refresher is None or not self._refresher.is_alive():
+                    self._refresher = threading.Thread(target=self._refresh, name="dashboard-refresh", daemon=True)
+                    self._refresher.start()
+                return current
+        self._refresh()
+        with self._lock:
+            if self._current is None:
+                raise self._first_error or GitHubError(0, "GitHub could not be read")
+            return self._current
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for a background refresh to finish (tests, and a clean shutdown)."""
+        refresher = self._refresher
+        if refresher is not None:
+            refresher.join(timeout)
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._expires = 0.0
+
+    def _refresh(self) -> None:
+        with self._reading:
+            with self._lock:
+                if self._current is not None and self._monotonic() < self._expires:
+                    return  # another thread refreshed while this one waited
+            try:
+                fresh: Pipeline | None = self._read()
+                error = None
+            except GitHubError as err:
+                log.warning("dashboard could not read GitHub", extra={"repo": self._repo, "reason": str(err)})
+                fresh, error = None, err
+            with self._lock:
+                if fresh is not None:
+                    self._current = fresh
+                elif self._current is not None:
+                    self._current = dataclasses.replace(self._current, error=str(error))
+                self._first_error = error if self._current is None else None
+                self._expires = self._monotonic() + self._ttl
+
+    def _read(self) -> Pipeline:
+        self.refreshes += 1
+        gateway = self._gateway()
+        now = self._clock()
+        rows = pipeline_rows(gateway, self._repo, self._rules, now.date())
+        sweep_log = find_log(gateway, self._repo, self._rules)
+        return Pipeline(repo=self._repo, as_of=now, today=now.date(), rows=tuple(rows), sweep_log=sweep_log,
+                        reads=gateway.stats.reads - gateway.stats.not_modified,
+                        not_modified=gateway.stats.not_modified)
