@@ -1,0 +1,331 @@
+"""`fundbot demo`: one application's whole life on a sandbox GitHub, told as the people on the issue see it.
+
+No credentials, no network beyond 127.0.0.1: a throwaway App key is made in memory, the sandbox
+GitHub is served on loopback (`SandboxServer`), and the real service (`create_app`, through
+`World`) answers its signed webhook deliveries. The story follows the rules it is given, so a fund
+administrator can preview a change to `rules/` (`fundbot demo --rules DIR`): the review walks the
+stages those rules define, and stops, saying why, where the rules stop it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TextIO
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from bot.money import format_amount
+from bot.record import STATUS_MARKER, Record
+from bot.reports import report_status
+from bot.rules import Rules, RulesError, StageSpec, load_rules
+from bot.sandbox import Delivery, Sandbox, SandboxServer
+from bot.sandbox.samples import REPORT_TEXT, application_body, report_body
+from bot.sandbox.world import FUND_REPO, World
+from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
+
+APP_ID = 1
+APPLICANT = "alice-dev"  # the issue's author, also named as maintainer in the sample form
+REVIEWERS = ("rita", "ravi", "rosa")  # collaborators of the fund's repository
+STRANGER = "stan"
+VOTERS = (("ann", "+1"), ("ben", "+1"), ("cat", "-1"), (APPLICANT, "+1"))  # the applicant's own vote does not count
+AMOUNT = "40000"  # what the sample form asks for, and what the reviewers grant
+STEP_GAP = dt.timedelta(days=2)  # the review takes a few days between steps, as it would
+EMOJI = {"+1": "👍", "-1": "👎"}
+
+_HIDDEN = re.compile(r"<!--.*?-->", re.DOTALL)
+_SUB = re.compile(r"</?sub>")
+
+
+def visible_lines(body: str) -> list[str]:
+    """What a person sees of a comment, as terminal lines: hidden `<!-- ... -->` blocks and
+    `<sub>` tags dropped, the invisible joiner that stops mentions removed, blank lines squeezed."""
+    text = _SUB.sub("", _HIDDEN.sub("", body)).replace("\u2060", "")
+    return [line.rstrip() for line in text.strip().splitlines() if line.strip()]
+
+
+@dataclass
+class IssueView:
+    """One issue as people see it: comments (id -> body, author), labels, state, 👍 on comments."""
+
+    comments: dict[int, tuple[str, str]] = field(default_factory=dict)
+    bot_ids: set[int] = field(default_factory=set)
+    labels: set[str] = field(default_factory=set)
+    state: str = "open"
+    thumbs: dict[int, int] = field(default_factory=dict)
+
+
+class Story:
+    """Runs the steps and prints, after each, what changed on the issues it follows."""
+
+    def __init__(self, world: World, out: TextIO) -> None:
+        self.world = world
+        self.sandbox = world.sandbox
+        self.rules: Rules = world.rules
+        self.out = out
+        self.steps = 0
+        self.issues: dict[int, str] = {}  # number -> what it is
+        self.seen: dict[int, IssueView] = {}
+        self.application = 0  # the application's issue number, once filed
+        self.impact_scored = False
+
+    # --- telling -------------------------------------------------------------------------------
+
+    def say(self, text: str = "", indent: int = 0) -> None:
+        print(" " * indent + text if text else "", file=self.out)
+
+    def step(self, title: str, act: Callable[[], Delivery | None], *, quote: str = "", note: str = "") -> None:
+        """One thing a person (or the clock) does; then what everyone sees on the issues."""
+        self.steps += 1
+        self.say()
+        self.say(f"{self.steps:>2} ▸ {self.sandbox.now().date().isoformat()} · {title}")
+        if note:
+            self.say(f"({note})", 5)
+        for line in quote.splitlines():
+            self.say(f"│ {line}", 5)
+        delivery = act()
+        if delivery is not None:
+            if delivery.event == "issues" and delivery.action == "opened":
+                number = delivery.payload["issue"]["number"]
+                self.issues[number] = "progress report" if self.issues else "application"
+                self.application = self.application or number
+            self.world.deliver(delivery)
+        self.show_changes()
+
+    def comment(self, user: str, text: str, *, why: str = "") -> None:
+        """`user` comments `text` on the application."""
+        number = self.application
+        self.step(f"{user} comments on #{number}{why}", lambda: self.sandbox.comment(FUND_REPO, number, user, text),
+                  quote=text)
+
+    def view(self, number: int) -> IssueView:
+        issue = self.sandbox.issue(FUND_REPO, number)
+        view = IssueView(labels=set(self.sandbox.issue_labels(FUND_REPO, number)), state=issue["state"])
+        for c in self.sandbox.comments(FUND_REPO, number):
+            view.comments[c["id"]] = (c["body"], c["user"]["login"])
+            if c["user"]["type"] == "Bot":
+                view.bot_ids.add(c["id"])
+            else:
+                view.thumbs[c["id"]] = c["reactions"]["+1"]
+        return view
+
+    def show_changes(self) -> None:
+        for number, kind in self.issues.items():
+            before, now = self.seen.get(number, IssueView()), self.view(number)
+            self.seen[number] = now
+            lines = self._changes(before, now)
+            if lines and len(self.issues) > 1:
+                self.say(f"on #{number} ({kind}):", 5)
+            for line in lines:
+                self.say(line, 5 + (2 if len(self.issues) > 1 else 0))
+
+    def _changes(self, before: IssueView, now: IssueView) -> list[str]:
+        lines: list[str] = []
+        for cid in sorted(now.thumbs):
+            if now.thumbs[cid] > before.thumbs.get(cid, 0):
+                lines.append(f"👍 fund-bot reacts to {now.comments[cid][1]}'s comment (done)")
+        for cid in sorted(now.bot_ids):
+            body = now.comments[cid][0]
+            shown = visible_lines(body)
+            if cid not in before.comments:
+                what = "posts its status comment" if STATUS_MARKER in body else "comments"
+                lines.append(f"💬 fund-bot {what}:")
+                lines += [f"   {line}" for line in shown]
+            elif before.comments[cid][0] != body:
+                old = set(visible_lines(before.comments[cid][0]))
+                changed = [line for line in shown if line not in old]
+                if changed:
+                    lines.append("✏️  fund-bot updates its status comment; new lines:")
+                    lines += [f"   {line}" for line in changed]
+        if now.labels != before.labels:
+            moves = [f"+{n}" for n in sorted(now.labels - before.labels)]
+            moves += [f"−{n}" for n in sorted(before.labels - now.labels)]
+            lines.append(f"🏷  labels: {', '.join(sorted(now.labels)) or '(none)'}   ({' '.join(moves)})")
+        if now.state != before.state:
+            lines.append(f"🔒 the issue is now {now.state}")
+        if not lines:
+            lines.append("(nothing changes on the issue yet)")
+        return lines
+
+    # --- the lifecycle -------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.apply()
+        if self.review():
+            self.report()
+
+    def record(self) -> Record | None:
+        return self.world.record(self.application)
+
+    def apply(self) -> None:
+        self.world.add_applicant_repo("tiny-org/tiny-inference")
+        wrong = application_body(funding_amount="forty thousand dollars", milestones="")
+        self.step(f"{APPLICANT} files an application (two mistakes: the amount in words, no milestones)",
+                  lambda: self.sandbox.open_issue(FUND_REPO, APPLICANT, "[Application]: Tiny Inference", wrong,
+                                                  labels=[self.rules.stages.labels.application.name]))
+        self.sandbox.travel(dt.timedelta(hours=3))
+        self.step(f"{APPLICANT} edits the issue: amount $40,000, milestones filled in",
+                  lambda: self.sandbox.edit_issue(FUND_REPO, self.application, APPLICANT, body=application_body()))
+
+    def review(self) -> bool:
+        """Walk the stages the rules define; True when the application ends up funded."""
+        stages = self.rules.stages
+        stranger_heard = False
+        for _ in range(2 * len(stages.stages) + 2):  # every stage once, with room for the rules' detours
+            record = self.record()
+            if record is None or record.outcome:
+                break
+            stage = stages.stage(record.stage)
+            if stage is None:
+                break
+            self.sandbox.travel(STEP_GAP)
+            if not stranger_heard and stage is not stages.first:
+                stranger_heard = True
+                self.comment(STRANGER, "/advance", why=" (he is not a reviewer)")
+            self.act_in(stage, first=stage is stages.first)
+            after = self.record()
+            if after.stage == record.stage and not after.outcome:
+                self.say()
+                self.say(f"The review cannot leave {stage.name} under these rules; the demo stops here.")
+                return False
+        record = self.record()
+        if not record or not record.outcome or record.outcome.name != "funded":
+            self.say()
+            self.say("The application was not funded under these rules, so no progress reports follow.")
+            return False
+        return True
+
+    def act_in(self, stage: StageSpec, *, first: bool) -> None:
+        """What the reviewers (and the community) do in `stage` to move the application on."""
+        if stage.decides:
+            self.comment(REVIEWERS[0], f"/approve {AMOUNT}")
+            return
+        if stage.community_vote:
+            def vote() -> None:
+                for user, content in VOTERS:
+                    self.sandbox.react(FUND_REPO, self.application, user, content)
+            votes = ", ".join(f"{user} {EMOJI[content]}" for user, content in VOTERS)
+            self.step(f"the community reacts to the application: {votes}", vote,
+                      note="GitHub sends no webhook for reactions: the bot counts them when it next looks")
+        criteria = self.rules.stages.criteria
+        criterion = stage.name if stage.name in criteria else criteria[0]
+        needed = min(stage.min_scores or 0, len(REVIEWERS))
+        why = f" ({stage.name} does not advance by itself under these rules)" if first else ""
+        if not needed:
+            self.comment(REVIEWERS[0], "/advance", why=why)
+            return
+        for i, reviewer in enumerate(REVIEWERS[:needed]):
+            lines = [f"/score {criterion} {4 - i % 2}"]
+            if i == 0 and "impact" in criteria and criterion != "impact" and not self.impact_scored:
+                self.impact_scored = True  # once: to show several commands in one comment
+                lines.append("/score impact 5")
+            if i == needed - 1:
+                lines.append("/advance")
+            self.comment(reviewer, "\n".join(lines))
+
+    def report(self) -> None:
+        """The calendar after the grant: a reminder, a `/report`, a missed date, a report issue."""
+        self.sweep_on(self._next_reminder())
+        self.sandbox.travel(dt.timedelta(days=3))
+        self.comment(APPLICANT, f"/report\n{REPORT_TEXT}")
+        reminder = self._next_reminder()
+        if reminder is None:
+            return
+        self.sweep_on(reminder)
+        self.sweep_on(reminder + dt.timedelta(days=self.rules.reports.reminder_lead_days
+                                              + self.rules.reports.overdue_grace_days))
+        self.step(f"{APPLICANT} opens a progress-report issue naming #{self.application}",
+                  lambda: self.sandbox.open_issue(FUND_REPO, APPLICANT, "Progress report: Tiny Inference",
+                                                  report_body(self.application),
+                                                  labels=[self.rules.stages.labels.report.name]))
+
+    def _next_reminder(self) -> dt.date | None:
+        status = report_status(self.record(), self.rules.reports, self.sandbox.now().date())
+        return status.next_due - dt.timedelta(days=self.rules.reports.reminder_lead_days) if status.next_due else None
+
+    def sweep_on(self, day: dt.date | None) -> None:
+        if day is None:
+            return
+        moment = dt.datetime.combine(day, dt.time(9), dt.timezone.utc)
+        if moment > self.sandbox.now():
+            self.sandbox.travel(moment - self.sandbox.now())
+        self.step("the scheduled sweep runs (`fundbot sweep`, daily)", self._sweep)
+
+    def _sweep(self) -> None:
+        result = self.world.sweep()
+        for failure in result.failures:
+            self.say(f"⚠️  the sweep could not finish: {failure}", 5)
+
+    def summary(self, seconds: float) -> str:
+        counts = self.sandbox.request_counts()
+        record = self.record()
+        if record and record.outcome:
+            amount = f" {format_amount(Decimal(record.outcome.amount), self.rules.funding.currency)}" \
+                if record.outcome.amount else ""
+            reports = len(record.reports)
+            where = f"#{self.application} {record.outcome.name}{amount}, {reports} progress reports recorded"
+        else:
+            where = f"#{self.application} in {record.stage if record else 'no stage'}"
+        return (f"{self.steps} steps · {counts.reads + counts.writes + counts.not_modified} GitHub API requests "
+                f"({counts.reads} reads, {counts.writes} writes, {counts.not_modified} answered 304) · "
+                f"{seconds:.1f} s · {where}")
+
+
+def _throwaway_key() -> str:
+    """An App private key made for this run only, never written anywhere."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd())) + "/"
+    except ValueError:
+        return str(path)
+
+
+def run_demo(rules_dir: Path | None, out: TextIO) -> int:
+    """Run the demo with the rules in `rules_dir` (default: the shipped ones), printing to `out`.
+    Returns 0, or 2 when the rules are invalid (their errors are printed)."""
+    started = time.perf_counter()
+    rules_dir = rules_dir or DEFAULT_RULES_DIR
+    try:
+        load_rules(rules_dir, DEFAULT_TEMPLATES_DIR)
+    except RulesError as err:
+        print(f"fundbot demo: the rules in {rules_dir} are invalid:", file=out)
+        for line in err.errors:
+            print(f"  {line}", file=out)
+        return 2
+    logger = logging.getLogger("fundbot")
+    level = logger.level
+    key = _throwaway_key()
+    # A fixed start (this morning, UTC) so that every step's date reads as a calendar date.
+    start = dt.datetime.now(dt.timezone.utc).replace(hour=9, minute=0, second=0, microsecond=0)
+    sandbox = Sandbox(now=lambda: start)
+    sandbox.register_app(APP_ID, key)
+    try:
+        with SandboxServer(sandbox) as server:
+            world = World(sandbox, server.url, APP_ID, key, rules_dir=rules_dir, reviewers=REVIEWERS)
+            logger.setLevel(logging.WARNING)  # the service logs each delivery at INFO: not the story
+            sandbox.clear_log()  # count the story's requests, not the setting up
+            story = Story(world, out)
+            print(f"Fund Bot demo: the real service and a sandbox GitHub at {server.url} (offline), "
+                  f"rules from {_shown(rules_dir)}", file=out)
+            print(f"fund repository {FUND_REPO} · reviewers {', '.join('@' + r for r in REVIEWERS)} · "
+                  f"applicant @{APPLICANT} · someone else: @{STRANGER}", file=out)
+            try:
+                story.run()
+            finally:
+                world.close()
+            print(file=out)
+            print(story.summary(time.perf_counter() - started), file=out)
+    finally:
+        logger.setLevel(level)
+    return 0
