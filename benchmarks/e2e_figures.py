@@ -20,13 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from cryptography.hazmat.primitives import serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from e2e_harness import Fund, Service  # noqa: E402
 from sandbox_fixtures import APP_ID, OPENAPI_SUBSET  # noqa: E402
 
 from bot.record import STATUS_MARKER  # noqa: E402
 from bot.sandbox import Faults, Sandbox, SandboxServer  # noqa: E402
+from bot.sandbox.keys import throwaway_app_key  # noqa: E402
 from bot.sandbox.samples import application_body  # noqa: E402
 from bot.sandbox.world import FUND_REPO, World  # noqa: E402
 
@@ -62,8 +61,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--latency-ms", type=int, default=100)
     args = parser.parse_args()
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    key = throwaway_app_key()
     sandbox = Sandbox(openapi=OPENAPI_SUBSET)
     sandbox.register_app(APP_ID, key)
     rows = []

@@ -9,7 +9,6 @@ stages those rules define, and stops, saying why, where the rules stop it.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import re
 import time
 from collections.abc import Callable
@@ -18,19 +17,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-
 from bot.money import format_amount
 from bot.record import STATUS_MARKER, Record
 from bot.reports import report_status
 from bot.rules import Rules, RulesError, StageSpec, load_rules
-from bot.sandbox import Delivery, Sandbox, SandboxServer
+from bot.sandbox import Delivery
 from bot.sandbox.samples import REPORT_TEXT, application_body, report_body
-from bot.sandbox.world import FUND_REPO, World
+from bot.sandbox.world import FUND_REPO, World, running_world
 from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
 
-APP_ID = 1
 APPLICANT = "alice-dev"  # the issue's author, also named as maintainer in the sample form
 REVIEWERS = ("rita", "ravi", "rosa")  # collaborators of the fund's repository
 STRANGER = "stan"
@@ -277,13 +272,6 @@ class Story:
                 f"{seconds:.1f} s · {where}")
 
 
-def _throwaway_key() -> str:
-    """An App private key made for this run only, never written anywhere."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
-
-
 def _shown(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd())) + "/"
@@ -303,29 +291,17 @@ def run_demo(rules_dir: Path | None, out: TextIO) -> int:
         for line in err.errors:
             print(f"  {line}", file=out)
         return 2
-    logger = logging.getLogger("fundbot")
-    level = logger.level
-    key = _throwaway_key()
     # A fixed start (this morning, UTC) so that every step's date reads as a calendar date.
     start = dt.datetime.now(dt.timezone.utc).replace(hour=9, minute=0, second=0, microsecond=0)
-    sandbox = Sandbox(now=lambda: start)
-    sandbox.register_app(APP_ID, key)
-    try:
-        with SandboxServer(sandbox) as server:
-            world = World(sandbox, server.url, APP_ID, key, rules_dir=rules_dir, reviewers=REVIEWERS)
-            logger.setLevel(logging.WARNING)  # the service logs each delivery at INFO: not the story
-            sandbox.clear_log()  # count the story's requests, not the setting up
-            story = Story(world, out)
-            print(f"Fund Bot demo: the real service and a sandbox GitHub at {server.url} (offline), "
-                  f"rules from {_shown(rules_dir)}", file=out)
-            print(f"fund repository {FUND_REPO} · reviewers {', '.join('@' + r for r in REVIEWERS)} · "
-                  f"applicant @{APPLICANT} · someone else: @{STRANGER}", file=out)
-            try:
-                story.run()
-            finally:
-                world.close()
-            print(file=out)
-            print(story.summary(time.perf_counter() - started), file=out)
-    finally:
-        logger.setLevel(level)
+    # The service logs each delivery at INFO: not the story (running_world quietens it).
+    with running_world(now=lambda: start, rules_dir=rules_dir, reviewers=REVIEWERS) as world:
+        world.sandbox.clear_log()  # count the story's requests, not the setting up
+        story = Story(world, out)
+        print(f"Fund Bot demo: the real service and a sandbox GitHub at {world.settings.api_url} (offline), "
+              f"rules from {_shown(rules_dir)}", file=out)
+        print(f"fund repository {FUND_REPO} · reviewers {', '.join('@' + r for r in REVIEWERS)} · "
+              f"applicant @{APPLICANT} · someone else: @{STRANGER}", file=out)
+        story.run()
+        print(file=out)
+        print(story.summary(time.perf_counter() - started), file=out)
     return 0

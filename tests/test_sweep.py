@@ -9,8 +9,7 @@ import pytest
 from factories import application_body, report_body
 from sandbox_fixtures import APP_ID, OPENAPI_SUBSET
 
-from bot.sandbox import Sandbox, SandboxServer
-from bot.sandbox.world import FUND_REPO, World
+from bot.sandbox.world import FUND_REPO, running_world
 
 START = dt.datetime(2027, 1, 4, 15, 0, tzinfo=dt.timezone.utc)
 
@@ -18,13 +17,10 @@ START = dt.datetime(2027, 1, 4, 15, 0, tzinfo=dt.timezone.utc)
 @pytest.fixture
 def frozen(app_key):
     """A world whose clock stands still unless a test moves it (no midnight surprises)."""
-    sandbox = Sandbox(now=lambda: START, openapi=OPENAPI_SUBSET)
-    sandbox.register_app(APP_ID, app_key)
-    with SandboxServer(sandbox) as server:
-        world = World(sandbox, server.url, APP_ID, app_key)
+    with running_world(now=lambda: START, openapi=OPENAPI_SUBSET, app_id=APP_ID, app_key=app_key,
+                       quiet=False) as world:
         yield world
-        world.close()
-    assert not sandbox.violations, sandbox.violations
+    assert not world.sandbox.violations, world.sandbox.violations
 
 
 def say(world, number, user, text):
@@ -217,10 +213,7 @@ def end_state(world) -> dict:
 @pytest.mark.parametrize("lose", [{0}, {2, 5}, {1, 3, 6, 8}, {4, 7, 9, 10, 11}, set(range(12))],
                          ids=["lost-opened", "lost-score-and-edit", "lost-a-third", "lost-most", "lost-all"])
 def test_after_one_sweep_lost_deliveries_leave_no_trace(frozen, app_key, lose):
-    expected_world = _fresh(app_key)
-    scenario(expected_world, set())
-    expected = end_state(expected_world)
-    expected_world.close()
+    expected = expected_state(app_key)
 
     scenario(frozen, lose)
     result = frozen.sweep()
@@ -229,10 +222,7 @@ def test_after_one_sweep_lost_deliveries_leave_no_trace(frozen, app_key, lose):
 
 
 def test_processing_killed_midway_is_finished_by_the_sweep(frozen, app_key):
-    expected_world = _fresh(app_key)
-    scenario(expected_world, set())
-    expected = end_state(expected_world)
-    expected_world.close()
+    expected = expected_state(app_key)
 
     # Every third GitHub write fails for good (the process dies at that point of a delivery).
     import bot.gateway as gateway_module
@@ -257,20 +247,11 @@ def test_processing_killed_midway_is_finished_by_the_sweep(frozen, app_key):
     assert end_state(frozen) == expected
 
 
-def _fresh(app_key) -> World:
-    sandbox = Sandbox(now=lambda: START)
-    sandbox.register_app(APP_ID, app_key)
-    server = SandboxServer(sandbox)
-    server.start()
-    world = World(sandbox, server.url, APP_ID, app_key)
-    original_close = world.close
-
-    def close() -> None:
-        original_close()
-        server.stop()
-
-    world.close = close  # type: ignore[method-assign]
-    return world
+def expected_state(app_key) -> dict:
+    """The end state of the scenario when no delivery is lost, in a world of its own."""
+    with running_world(now=lambda: START, app_id=APP_ID, app_key=app_key, quiet=False) as expected_world:
+        scenario(expected_world, set())
+        return end_state(expected_world)
 
 
 def test_an_incomplete_report_is_explained_then_recorded_once_fixed(frozen):

@@ -171,11 +171,14 @@ def running_world(
     key = app_key or throwaway_app_key()
     sandbox = Sandbox(now=now, openapi=openapi)
     sandbox.register_app(app_id, key)
+    logger = logging.getLogger("fundbot")
+    level = logger.level
     with SandboxServer(sandbox) as server:
         world = World(sandbox, server.url, app_id, key, **world_kw)
         if quiet:
-            logging.getLogger("fundbot").setLevel(logging.WARNING)
+            logger.setLevel(logging.WARNING)
         try:
             yield world
         finally:
             world.close()
+            logger.setLevel(level)
