@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app
+from flask import Blueprint, Flask, Response
 
 from bot.dashboard import dashboard
 from bot.gateway import GitHubApp
@@ -79,10 +79,6 @@ class RefusalLog:
 def _safe_id(value: str | None) -> str:
     # Header values are attacker-controlled: keep log lines to one short, plain token.
     return re.sub(r"[^A-Za-z0-9-]", "", value or "")[:64] or "-"
-
-
-def _runtime() -> Runtime:
-    return current_app.extensions["fundbot"]
 
 
 def _json(code: int, **body: Any) -> Response:
