@@ -126,7 +126,11 @@ def needs(trigger: Trigger, issue: Issue, comments: tuple[Comment, ...], record:
     return Needs(
         repo_facts=intake_due(trigger, record, issue) or "recheck" in names,
         reactions=voting and (trigger.kind is not TriggerKind.SWEEP or votes_moved),
-        ledger=rules.funding.pool is not None and ("approve" in names or bool(stage and stage.decides)),
+        # The round's ledger: to check `/approve`, and for the status comment of a deciding stage
+        # (which a move in this very delivery may reach).
+        ledger=rules.funding.pool is not None and (
+            bool(names & {"approve", "advance", "stage"}) or trigger.kind is TriggerKind.LABELED
+            or bool(stage and stage.decides)),
         team_lookups=tuple(lookups),
         assignees=tuple(assignees),
     )

@@ -131,3 +131,15 @@ def test_the_sweep_lists_reactions_only_when_the_votes_moved(world):
     world.sweep()
     record = world.record(number)
     assert (record.votes_up, record.votes_down) == (1, 1)
+
+
+def test_the_decision_stage_shows_what_is_left_of_the_round_at_once(world):
+    number = apply_for(world)
+    say(world, number, "rita", "/score technical 4")
+    say(world, number, "ravi", "/score technical 4")
+    say(world, number, "rita", "/advance")
+    say(world, number, "rita", "/advance")
+    say(world, number, "rita", "/score funding 3")
+    say(world, number, "rita", "/advance")  # into decision: the same delivery renders the pool
+    assert world.record(number).stage == "decision"
+    assert "The round has 500,000 USD left of 500,000 USD" in world.status_comment(number)
