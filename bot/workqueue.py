@@ -192,10 +192,13 @@ class InProcessQueue:
             if isinstance(item, Event):
                 left.append(item)
                 self._seen.forget(item.delivery_id)  # handed back: not taken in the shared ledger yet
+        # Idle workers stop at once; a busy one is a daemon thread and ends with the process (what
+        # it was doing is finished by the sweep). Waiting for it here could outlast the grace period.
         for _ in self._threads:
-            self._queue.put(_STOP)
-        for thread in self._threads:
-            thread.join(timeout=1)
+            try:
+                self._queue.put_nowait(_STOP)
+            except queue.Full:
+                break
         return left
 
     def _work(self) -> None:

@@ -29,6 +29,7 @@ from bot.reports import due_dates as due_dates_of
 from bot.sandbox import Delivery, Faults
 from bot.sandbox.samples import REPORT_TEXT, application_body, report_body
 from bot.sandbox.world import FUND_REPO, World
+from bot.sweep import sweep
 
 pytestmark = pytest.mark.e2e
 
@@ -251,3 +252,32 @@ def test_the_same_lifecycle_with_github_misbehaving(fund):
     check(fund, run)
     answered = [r.status for r in fund.sandbox.requests()]
     assert answered.count(502) > 0 and answered.count(403) > 0  # GitHub did misbehave
+
+
+def test_sigterm_finishes_or_hands_back_and_the_sweep_loses_nothing(sandbox, sandbox_server, app_key, tmp_path):
+    """A deploy stops the service while deliveries wait in its queue: gunicorn's SIGTERM lets the
+    worker finish what it can, the rest is logged by delivery id, and one sweep completes them."""
+    world = World(sandbox, sandbox_server.url, APP_ID, app_key)
+    world.add_applicant_repo("tiny-org/tiny-inference")
+    service = Service(sandbox_server.url, APP_ID, app_key, tmp_path / "gunicorn.log",
+                      FUNDBOT_WORKERS="1", GUNICORN_GRACEFUL_TIMEOUT="3").start()
+    fund = Fund(world, service)
+    sandbox.faults = Faults(latency_ms=1000)  # an intake takes ~5 s: the others must wait in the queue
+    filed = [sandbox.open_issue(FUND_REPO, f"applicant{i}", f"[Application]: P{i}", application_body(),
+                                labels=["fund: application"]) for i in range(3)]
+    for delivery in filed:
+        assert fund.post(delivery)["status"] == "queued"
+    service.stop()  # SIGTERM, as a deploy or a scale-down sends it
+    sandbox.faults = Faults()
+    handed_back = re.findall(r"delivery not processed before shutdown.*?delivery=(\S+)", service.log())
+    assert sorted(handed_back) == sorted(d.id for d in filed[1:])  # the first one was being processed
+    assert "Traceback" not in service.log()
+
+    # The service is gone: the sweep (run here, as `fundbot sweep` would) completes every one.
+    assert sweep(world.context, world.github.for_repository(FUND_REPO), FUND_REPO).ok
+    for delivery in filed:
+        number = delivery.payload["issue"]["number"]
+        record = world.record(number)
+        assert record is not None and record.stage == "technical"
+        assert sum("fund-bot:status" in b for b in world.bot_comments(number)) == 1
+    world.close()
