@@ -18,7 +18,7 @@ if workers > 1 and not os.environ.get("FUNDBOT_STATE_DIR"):
     os.environ["FUNDBOT_STATE_DIR"] = tempfile.mkdtemp(prefix="fundbot-state-")
 keepalive = 5
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # heartbeat file off the disk
-# SIGTERM: the delivery queue gets most of this to finish (see worker_exit); Heroku allows 30 s.
+# SIGTERM: the delivery queue gets half of this to finish (see worker_exit); Heroku allows 30 s.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 timeout = 30
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None  # off by default: the app logs what matters
@@ -40,4 +40,6 @@ def worker_exit(server, worker):
 
     app = getattr(worker, "wsgi", None)
     if app is not None and hasattr(app, "extensions") and "fundbot" in app.extensions:
-        shutdown(app, timeout=graceful_timeout * 0.8)  # the rest is margin before the master's SIGKILL
+        # Half the grace period: it counts from SIGTERM, and the worker takes a moment to stop serving
+        # before this hook runs; what is left must be logged before the master's SIGKILL.
+        shutdown(app, timeout=graceful_timeout / 2)

@@ -260,9 +260,9 @@ def test_sigterm_finishes_or_hands_back_and_the_sweep_loses_nothing(sandbox, san
     world = World(sandbox, sandbox_server.url, APP_ID, app_key)
     world.add_applicant_repo("tiny-org/tiny-inference")
     service = Service(sandbox_server.url, APP_ID, app_key, tmp_path / "gunicorn.log",
-                      FUNDBOT_WORKERS="1", GUNICORN_GRACEFUL_TIMEOUT="3").start()
+                      FUNDBOT_WORKERS="1", GUNICORN_GRACEFUL_TIMEOUT="6").start()
     fund = Fund(world, service)
-    sandbox.faults = Faults(latency_ms=1000)  # an intake takes ~5 s: the others must wait in the queue
+    sandbox.faults = Faults(latency_ms=2000)  # an intake takes ~10 s: the others must wait in the queue
     filed = [sandbox.open_issue(FUND_REPO, f"applicant{i}", f"[Application]: P{i}", application_body(),
                                 labels=["fund: application"]) for i in range(3)]
     for delivery in filed:
