@@ -63,7 +63,7 @@ def main() -> int:
             fresh = GitHubApp(world.settings, clock=sandbox.now)
             process = Context(rules=world.rules, github=fresh, clock=sandbox.now)
 
-            def quiet_sweep() -> None:
+            def quiet_sweep(process: Context = process, fresh: GitHubApp = fresh) -> None:
                 result = sweep(process, fresh.for_repository(FUND_REPO), FUND_REPO)
                 assert result.ok and not result.lines, (result.failures[:3], result.lines[:3])
 

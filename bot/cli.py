@@ -36,7 +36,7 @@ def _settings(environ: Mapping[str, str], need: Need) -> Settings:
     try:
         return Settings.from_env(environ, need)
     except SettingsError as err:
-        raise SystemExit(_fail(str(err)))
+        raise SystemExit(_fail(str(err))) from None
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -50,7 +50,7 @@ def _rules(settings: Settings, rules_dir: str | None = None):
     try:
         return load_rules(Path(rules_dir) if rules_dir else settings.rules_dir, settings.templates_dir)
     except RulesError as err:
-        raise SystemExit(_fail("the rules are invalid:\n" + "\n".join(f"  {e}" for e in err.errors)))
+        raise SystemExit(_fail("the rules are invalid:\n" + "\n".join(f"  {e}" for e in err.errors))) from None
 
 
 # --- commands ---------------------------------------------------------------------------------

@@ -72,7 +72,7 @@ def test_csv_holds_the_same_rows(exported):
     rows = list(reader)
     assert reader.fieldnames == json.loads(exported["json"])["columns"]
     assert len(rows) == len(from_json)
-    for got, want in zip(rows, from_json):
+    for got, want in zip(rows, from_json, strict=True):
         assert got["number"] == str(want["number"]) and got["project"] == want["project"]
         assert got["amount_granted"] == (want["amount_granted"] or "")
         assert got["report_overdue"] == ("true" if want["report_overdue"] else "false")

@@ -34,7 +34,7 @@ def match(template: str, segments: list[str]) -> dict[str, str] | None:
     if len(parts) != len(segments):
         return None
     params: dict[str, str] = {}
-    for part, segment in zip(parts, segments):
+    for part, segment in zip(parts, segments, strict=True):  # lengths checked above
         if part.startswith("{") and part.endswith("}"):
             name = part[1:-1]
             if (not segment and name != "path") or (name.endswith(("_id", "_number")) and not segment.isdigit()):
