@@ -72,6 +72,7 @@ class Snapshot:
     assignable: Mapping[str, bool] = field(default_factory=dict)
     ledger: FundingLedger | None = None
     bot_markers: frozenset[str] = frozenset()  # keys of the one-off comments already on the issue
+    form: ParsedForm | None = None  # the issue body read as the application form (read here if None)
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ def roles_of(login: str, association: str, issue: Issue, form: ParsedForm, recor
 def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> Decision:
     """Bring the record up to date and say what to change on GitHub."""
     issue = snap.issue
-    form = parse_form(rules.application_form, issue.body)
+    form = snap.form or parse_form(rules.application_form, issue.body)
     record = snap.record or Record()
     actions: list[Action] = []
     notes: list[str] = []

@@ -171,5 +171,5 @@ def gather(
     return Snapshot(
         issue=issue, comments=comments, status_comment=status_comment, record=record, repo_facts=facts,
         reactions=reactions, team_members=members, assignable=assignable, ledger=ledger,
-        bot_markers=bot_markers(comments) | extra_markers,
+        bot_markers=bot_markers(comments) | extra_markers, form=form,
     )
