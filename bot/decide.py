@@ -163,7 +163,6 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
     form = snap.form or parse_form(rules.application_form, issue.body)
     record = snap.record or Record()
     actions: list[Action] = []
-    notes: list[str] = []
     posted = set(snap.bot_markers) | set(record.notices)
 
     # 1. Intake: the form and the eligibility checks, when new or when the body changed.
@@ -173,8 +172,7 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
         applicants = {a.lower() for a in applicant_logins(issue, form)}
         edited_by_applicant = trigger.kind is TriggerKind.EDITED and (trigger.actor or "").lower() in applicants
         if record.needs_info and (edited_by_applicant or (trigger.kind is TriggerKind.SWEEP and body_changed)):
-            record = dataclasses.replace(record, needs_info=None)
-            notes.append("needs-info answered by an edit")
+            record = dataclasses.replace(record, needs_info=None)  # the applicant answered by editing
     record = _auto_advance(record, rules, record.checked_at or iso(now))
 
     # 2. Comments not processed yet, in order, once. Bots' comments (ours included) are passed
@@ -211,7 +209,7 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
     if record.outcome and rules.stages.outcomes[record.outcome.name].close_issue and issue.state == "open" \
             and not any(isinstance(a, CloseIssue) for a in actions):
         actions.append(CloseIssue("not_planned"))
-    return Decision(actions=_ordered(actions), notes=tuple(notes))
+    return Decision(actions=_ordered(actions))
 
 
 def _auto_advance(record: Record, rules: Rules, at: str) -> Record:

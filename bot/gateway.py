@@ -373,18 +373,6 @@ class GitHubGateway:
         )
         return ContributorPage(contributors=people, more="next" in parse_link(response.headers.get("link")))
 
-    def file_text(self, full_name: str, path: str) -> str | None:
-        """:calls: `GET /repos/{owner}/{repo}/contents/{path}` (conditional); None when absent"""
-        import base64
-
-        try:
-            data = self._t.request("GET", f"{_repo_path(full_name)}/contents/{quote(path)}", conditional=True).data
-        except NotFound:
-            return None
-        if not isinstance(data, Mapping) or data.get("encoding") != "base64":
-            return None
-        return base64.b64decode(data.get("content", "")).decode("utf-8", "replace")
-
     # --- issues ---------------------------------------------------------------------------
 
     def issue(self, full_name: str, number: int) -> Issue:

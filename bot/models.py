@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -17,10 +17,6 @@ def parse_time(value: str | None) -> dt.datetime | None:
     if not value:
         return None
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
-
-
-def format_time(value: dt.datetime) -> str:
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -203,7 +199,6 @@ Action = UpsertStatusComment | AddLabels | RemoveLabel | PostComment | React | A
 
 @dataclass(frozen=True)
 class Decision:
-    """The outcome of `decide`: the actions to apply, and notes for the log / dry run."""
+    """The outcome of `decide`: the actions to apply, in the order to apply them."""
 
     actions: tuple[Action, ...] = ()
-    notes: tuple[str, ...] = field(default=())
