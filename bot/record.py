@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.text import hidden_json, read_hidden_json
+
 STATUS_MARKER = "<!-- fund-bot:status -->"
-_DATA_RE = re.compile(r"<!-- fund-bot:data (.*?) -->", re.DOTALL)
 RECORD_VERSION = 1
 
 
@@ -144,22 +143,13 @@ def decision_date(record: Record) -> dt.date | None:
 
 def encode(record: Record) -> str:
     """The hidden data block for the status comment."""
-    text = json.dumps({"v": RECORD_VERSION, **_to_json(record)}, separators=(",", ":"), ensure_ascii=True)
-    # `--` can only appear inside JSON strings, where `\u002d` means the same character.
-    text = text.replace("--", "-\\u002d")
-    return f"<!-- fund-bot:data {text} -->"
+    return hidden_json("data", {"v": RECORD_VERSION, **_to_json(record)})
 
 
 def decode(comment_body: str) -> Record | None:
     """The record inside a status comment, or None when there is none or it cannot be read."""
-    match = _DATA_RE.search(comment_body or "")
-    if not match:
-        return None
-    try:
-        data = json.loads(match.group(1))
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or data.get("v") != RECORD_VERSION:
+    data = read_hidden_json("data", comment_body, RECORD_VERSION)
+    if data is None:
         return None
     try:
         return _from_json(data)

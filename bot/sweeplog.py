@@ -14,21 +14,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from bot.gateway import GitHubGateway
 from bot.models import Issue
 from bot.record import iso
 from bot.rules import Rules
-from bot.text import escape_inline
+from bot.text import escape_inline, hidden_json, read_hidden_json
 
 LOG_MARKER = "<!-- fund-bot:sweep-log -->"
 LOG_TITLE = "Fund Bot: sweep log"
-_DATA_RE = re.compile(r"<!-- fund-bot:sweep-data (.*?) -->", re.DOTALL)
 LOG_VERSION = 1
 KEEP_RUNS = 14  # the history shown and kept: two weeks of daily sweeps
 KEEP_LINES = 50  # changes and failures kept of one run (the body must stay far below GitHub's 65,536 characters)
@@ -144,24 +140,15 @@ def _counts(run: SweepRun) -> str:
 
 
 def encode_runs(runs: tuple[SweepRun, ...]) -> str:
-    text = json.dumps({"v": LOG_VERSION, "runs": [dataclasses.asdict(r) for r in runs]},
-                      separators=(",", ":"), ensure_ascii=True)
-    # `--` could end the HTML comment early, and `@login` or `#12` must not look like a mention or
-    # a cross-reference even hidden; all can only be inside JSON strings, where the escapes mean
-    # the same characters.
-    text = text.replace("--", "-\\u002d").replace("@", "\\u0040").replace("#", "\\u0023")
-    return f"<!-- fund-bot:sweep-data {text} -->"
+    return hidden_json("sweep-data", {"v": LOG_VERSION, "runs": [dataclasses.asdict(r) for r in runs]})
 
 
 def decode_runs(body: str) -> tuple[SweepRun, ...]:
     """The runs in a log body; () when there are none or they cannot be read."""
-    match = _DATA_RE.search(body or "")
-    if not match:
+    data = read_hidden_json("sweep-data", body, LOG_VERSION)
+    if data is None:
         return ()
     try:
-        data: Any = json.loads(match.group(1))
-        if data.get("v") != LOG_VERSION:
-            return ()
         return tuple(SweepRun(**{**item, "failures": tuple(item.get("failures", ())),
                                  "lines": tuple(item.get("lines", ()))}) for item in data["runs"])
     except (AttributeError, KeyError, TypeError, ValueError):

@@ -7,7 +7,9 @@ a zero-width joiner after the sign (rendered invisibly, no longer a mention or a
 from __future__ import annotations
 
 import html
+import json
 import re
+from typing import Any
 
 _ZW = "\u2060"  # WORD JOINER: invisible, and it breaks GitHub's @mention / #ref autolinking
 _MENTION_RE = re.compile(r"([@#])(?=[\w-])")
@@ -34,3 +36,26 @@ def escape_block(text: str, limit: int = 2000) -> str:
         text = text[: limit - 1] + "…"
     lines = html.escape(text, quote=False).replace("\r\n", "\n").split("\n")
     return "\n".join("> " + _neutralise_links(line) for line in lines)
+
+
+def hidden_json(tag: str, data: dict[str, Any]) -> str:
+    """`data` as JSON inside an HTML comment `<!-- fund-bot:<tag> ... -->`, invisible on GitHub.
+
+    `--` could end the comment early, and `@login` or `#12` must not look like a mention or a
+    cross-reference even hidden; all can only occur inside JSON strings, where the escapes mean
+    the same characters."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=True)
+    text = text.replace("--", "-\\u002d").replace("@", "\\u0040").replace("#", "\\u0023")
+    return f"<!-- fund-bot:{tag} {text} -->"
+
+
+def read_hidden_json(tag: str, body: str | None, version: int) -> dict[str, Any] | None:
+    """The object `hidden_json(tag, ...)` wrote into `body`, if its `v` is `version`; else None."""
+    match = re.search(rf"<!-- fund-bot:{re.escape(tag)} (.*?) -->", body or "", re.DOTALL)
+    if not match:
+        return None
+    try:
+        data = json.loads(match.group(1))
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) and data.get("v") == version else None
