@@ -36,7 +36,7 @@ def on_starting(server):
 
 def worker_exit(server, worker):
     """On SIGTERM: let the queue finish, and log what it hands back (the sweep repairs it)."""
-    from bot.app import shutdown
+    from bot.web.app import shutdown
 
     app = getattr(worker, "wsgi", None)
     if app is not None and hasattr(app, "extensions") and "fundbot" in app.extensions:

@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from factories import application_body  # noqa: E402
 
-from bot.app import create_app, shutdown  # noqa: E402
-from bot.gateway import GitHubApp  # noqa: E402
+from bot.web.app import create_app, shutdown  # noqa: E402
+from bot.github.gateway import GitHubApp  # noqa: E402
 from bot.sandbox import Sandbox  # noqa: E402
 from bot.sandbox.world import FUND_REPO, World, running_world  # noqa: E402
 

@@ -51,7 +51,7 @@ def free_port() -> int:
 
 
 def start(app_target: str, port: int, env: dict[str, str]) -> subprocess.Popen:
-    command = shlex.split(PROCFILE_WEB.replace("'bot.app:create_app()'", f"'{app_target}'"))
+    command = shlex.split(PROCFILE_WEB.replace("'bot.web.app:create_app()'", f"'{app_target}'"))
     process = subprocess.Popen(command, cwd=ROOT, env={**env, "PORT": str(port), "HOST": "127.0.0.1"},
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 20
@@ -175,7 +175,7 @@ def main() -> int:
     print(f"{'round':<6} {'server':<24} {'acks/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-202':>8}")
     for round_ in range(1, args.rounds + 1):  # alternate, so drift on the machine hits both alike
         for name, target in (("bare Flask, HMAC only", "benchmarks.bare_app:create_app()"),
-                             ("Fund Bot", "bot.app:create_app()")):
+                             ("Fund Bot", "bot.web.app:create_app()")):
             row = measure(name, target, env, args, body)
             rows[name].append(row)
             print(f"{round_:<6} {name:<24} {row['rate']:>8.0f} {row['p50']:>8.2f} {row['p99']:>8.2f} "

@@ -20,7 +20,7 @@ from bot.settings import PROJECT_ROOT, Need, Settings, SettingsError
 
 def startup_problem(environ: Mapping[str, str]) -> str | None:
     """Why the web service must not start (settings, then rules), or None."""
-    from bot.rules import RulesError, load_rules
+    from bot.policy.rules import RulesError, load_rules
 
     try:
         settings = Settings.from_env(environ, Need.server())
@@ -45,7 +45,7 @@ def _fail(message: str, code: int = 2) -> int:
 
 
 def _rules(settings: Settings, rules_dir: str | None = None):
-    from bot.rules import RulesError, load_rules
+    from bot.policy.rules import RulesError, load_rules
 
     try:
         return load_rules(Path(rules_dir) if rules_dir else settings.rules_dir, settings.templates_dir)
@@ -60,7 +60,7 @@ def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     problem = startup_problem(environ)
     if problem:
         return _fail(problem)
-    argv = ["gunicorn", "-c", str(PROJECT_ROOT / "gunicorn.conf.py"), "bot.app:create_app()"]
+    argv = ["gunicorn", "-c", str(PROJECT_ROOT / "gunicorn.conf.py"), "bot.web.app:create_app()"]
     if args.port:
         argv += ["--bind", f"127.0.0.1:{args.port}"]
     os.execvp(argv[0], argv)
@@ -68,10 +68,10 @@ def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 
 def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    from bot.eligibility import CHECK_TITLES, evaluate_repository
-    from bot.forms import AnswerError, parse_repository
-    from bot.gateway import GitHubApp, GitHubError
-    from bot.gather import repo_facts
+    from bot.policy.eligibility import CHECK_TITLES, evaluate_repository
+    from bot.policy.forms import AnswerError, parse_repository
+    from bot.github.gateway import GitHubApp, GitHubError
+    from bot.jobs.gather import repo_facts
 
     settings = _settings(environ, Need.NOTHING)
     rules = _rules(settings)
@@ -112,16 +112,16 @@ def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 
 def _context(settings: Settings, rules, now: dt.datetime | None = None):
-    from bot.gateway import GitHubApp
-    from bot.handlers import Context
+    from bot.github.gateway import GitHubApp
+    from bot.jobs.handle import Context
 
     clock = (lambda: now) if now else (lambda: dt.datetime.now(dt.timezone.utc))
     return Context(rules=rules, github=GitHubApp(settings), clock=clock)
 
 
 def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    from bot.gateway import GitHubError
-    from bot.sweep import parse_now, sweep
+    from bot.github.gateway import GitHubError
+    from bot.jobs.sweep import parse_now, sweep
 
     settings = _settings(environ, Need.APP_OR_TOKEN | Need.REPO)
     rules = _rules(settings)
@@ -156,7 +156,7 @@ def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 def cmd_clock(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run the sweep every FUNDBOT_SWEEP_INTERVAL seconds until SIGTERM (the Procfile's `clock`)."""
     from bot.logs import configure_logging
-    from bot.sweep import sweep
+    from bot.jobs.sweep import sweep
 
     settings = _settings(environ, Need.APP_OR_TOKEN | Need.REPO)
     rules = _rules(settings)
@@ -177,8 +177,8 @@ def cmd_clock(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 
 def cmd_labels_sync(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    from bot.gateway import GitHubError
-    from bot.labels import sync_labels
+    from bot.github.gateway import GitHubError
+    from bot.jobs.labels import sync_labels
 
     settings = _settings(environ, Need.APP_OR_TOKEN | Need.REPO)
     rules = _rules(settings)
@@ -196,8 +196,8 @@ def cmd_labels_sync(args: argparse.Namespace, environ: Mapping[str, str]) -> int
 
 
 def cmd_validate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    from bot.forms import validate_template_file
-    from bot.rules import RulesError, load_rules
+    from bot.policy.forms import validate_template_file
+    from bot.policy.rules import RulesError, load_rules
 
     settings = _settings(environ, Need.NOTHING)
     rules_dir = Path(args.rules) if args.rules else settings.rules_dir
@@ -226,7 +226,7 @@ def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 
 def cmd_export(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    from bot.export import run_export
+    from bot.views.export import run_export
 
     settings = _settings(environ, Need.APP_OR_TOKEN | Need.REPO)
     rules = _rules(settings)

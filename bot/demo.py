@@ -17,10 +17,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
-from bot.money import format_amount
-from bot.record import STATUS_MARKER, Record
-from bot.reports import report_status
-from bot.rules import Rules, RulesError, StageSpec, load_rules
+from bot.policy.money import format_amount
+from bot.policy.record import STATUS_MARKER, Record
+from bot.policy.reports import report_status
+from bot.policy.rules import Rules, RulesError, StageSpec, load_rules
 from bot.sandbox import Delivery
 from bot.sandbox.samples import REPORT_TEXT, application_body, report_body
 from bot.sandbox.world import FUND_REPO, World, running_world

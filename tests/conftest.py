@@ -3,7 +3,7 @@ from sandbox_fixtures import *  # noqa: F401,F403  (sandbox, sandbox_server fixt
 
 import pytest
 
-from bot.rules import Rules, load_rules
+from bot.policy.rules import Rules, load_rules
 from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
 
 

@@ -26,7 +26,7 @@ import requests
 from bot.sandbox import Delivery
 from bot.sandbox.world import FUND_REPO, World
 from bot.settings import PROJECT_ROOT
-from bot.sweep import SweepResult, sweep
+from bot.jobs.sweep import SweepResult, sweep
 
 # Settings the service would otherwise take from the developer's shell.
 _INHERITED = ("GITHUB_", "FUNDBOT_", "WEB_CONCURRENCY", "GUNICORN_", "HOST", "PORT")

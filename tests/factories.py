@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.models import Comment, Issue, User
+from bot.policy.models import Comment, Issue, User
 from bot.sandbox.samples import application_answers, application_body, report_body
 
 __all__ = ["T0", "application_answers", "application_body", "make_comment", "make_issue", "report_body"]

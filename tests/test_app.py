@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import create_app, shutdown
-from bot.rules import RulesError
+from bot.web.app import create_app, shutdown
+from bot.policy.rules import RulesError
 from bot.sandbox.world import WEBHOOK_SECRET
 from bot.settings import SettingsError
-from bot.webhooks import MAX_BODY_BYTES, signature_for
-from bot.workqueue import InProcessQueue
+from bot.github.webhooks import MAX_BODY_BYTES, signature_for
+from bot.jobs.queue import InProcessQueue
 
 EXAMPLES = json.loads((Path(__file__).parent / "fixtures" / "octokit-webhooks-examples.json").read_text())
 ALL_DELIVERIES = [(group["name"], example) for group in EXAMPLES for example in group["examples"]]
@@ -157,7 +157,7 @@ def test_gunicorn_refuses_to_start_with_one_line(good_env):
     # Exactly as the Procfile runs it; no worker ever boots.
     env = {k: v for k, v in good_env.items() if k != "GITHUB_WEBHOOK_SECRET"}
     env.update(PATH=__import__("os").environ["PATH"], PORT="0")
-    run = subprocess.run([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "bot.app:create_app()"],
+    run = subprocess.run([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "bot.web.app:create_app()"],
                          cwd=Path(__file__).parent.parent, env=env, capture_output=True, text=True, timeout=60)
     assert run.returncode != 0
     lines = [line for line in run.stderr.splitlines() if line.startswith("fundbot:")]

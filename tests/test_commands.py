@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.commands import REGISTRY, Role, help_text, parse_commands
+from bot.policy.commands import REGISTRY, Role, help_text, parse_commands
 
 
 @pytest.mark.parametrize(

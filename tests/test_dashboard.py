@@ -13,8 +13,8 @@ from contextlib import contextmanager
 import pytest
 from pipeline_world import HOSTILE_NAME, seeded_world
 
-from bot.app import create_app, shutdown
-from bot.dashboard import authorised
+from bot.web.app import create_app, shutdown
+from bot.views.dashboard import authorised
 from bot.sandbox.world import FUND_REPO, World
 from bot.settings import Settings, SettingsError
 

@@ -7,13 +7,13 @@ import datetime as dt
 import pytest
 from factories import T0, application_body, make_comment, make_issue
 
-from bot.commands import FundingLedger
-from bot.decide import Snapshot, Trigger, TriggerKind, decide
-from bot.models import (
+from bot.policy.commands import FundingLedger
+from bot.policy.decide import Snapshot, Trigger, TriggerKind, decide
+from bot.policy.models import (
     AddLabels, Assign, CloseIssue, PostComment, React, Reaction, RemoveLabel, RepoFacts, RepoStatus,
     UpsertStatusComment, User,
 )
-from bot.record import Record, Score, decode
+from bot.policy.record import Record, Score, decode
 
 NOW = T0 + dt.timedelta(hours=1)
 GOOD = RepoFacts(requested="tiny-org/tiny-inference", status=RepoStatus.OK, full_name="tiny-org/tiny-inference",

@@ -23,13 +23,13 @@ import pytest
 from e2e_harness import Fund, Service
 from sandbox_fixtures import APP_ID
 
-from bot.decide import body_sha
-from bot.record import Record, decision_date
-from bot.reports import due_dates as due_dates_of
+from bot.policy.decide import body_sha
+from bot.policy.record import Record, decision_date
+from bot.policy.reports import due_dates as due_dates_of
 from bot.sandbox import Delivery, Faults
 from bot.sandbox.samples import REPORT_TEXT, application_body, report_body
 from bot.sandbox.world import FUND_REPO, World
-from bot.sweep import sweep
+from bot.jobs.sweep import sweep
 
 pytestmark = pytest.mark.e2e
 

@@ -15,8 +15,8 @@ from pipeline_world import HOSTILE_NAME, seeded_world
 from sandbox_fixtures import APP_ID
 
 from bot.cli import main
-from bot.export import COLUMNS, columns, render, run_export
-from bot.pipeline import pipeline_rows
+from bot.views.export import COLUMNS, columns, render, run_export
+from bot.views.rows import pipeline_rows
 from bot.sandbox.world import FUND_REPO
 
 

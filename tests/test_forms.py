@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.forms import (
+from bot.policy.forms import (
     NO_RESPONSE,
     VALIDATORS,
     AnswerError,

@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 from sandbox_fixtures import APP_ID
 
-from bot.gateway import GitHubApp, GitHubUnavailable, NotFound, RetryPolicy, retry_delay
+from bot.github.gateway import GitHubApp, GitHubUnavailable, NotFound, RetryPolicy, retry_delay
 from bot.sandbox import Faults
 from bot.sandbox.world import FUND_REPO, INSTALLATION_ID
 from bot.settings import Settings

@@ -9,15 +9,15 @@ from decimal import Decimal
 import pytest
 from factories import T0, application_body, make_comment, make_issue
 
-from bot.gateway import GitHubError
-from bot.pipeline import (
+from bot.github.gateway import GitHubError
+from bot.views.rows import (
     ApplicationRow, Eligibility, PipelineSource, application_row, columns, grants, median_days_to_decision,
 )
-from bot.record import (
+from bot.policy.record import (
     STATUS_MARKER, CheckResult, NeedsInfo, Outcome, Record, ReportEntry, Score, StageEntry, Waiver, encode,
 )
-from bot.reports import ReportState
-from bot.rules import load_rules
+from bot.policy.reports import ReportState
+from bot.policy.rules import load_rules
 from bot.sandbox.world import FUND_REPO
 from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
 

@@ -3,7 +3,7 @@ stages, and the command table is the registry's."""
 import re
 from pathlib import Path
 
-from bot.commands import REGISTRY
+from bot.policy.commands import REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from bot.record import Outcome, Record, ReportEntry
-from bot.reports import ReportState, report_status
+from bot.policy.record import Outcome, Record, ReportEntry
+from bot.policy.reports import ReportState, report_status
 
 FUNDED = Record(outcome=Outcome(name="funded", by="rita", at="2027-01-10T23:30:00Z", amount="10000"))
 

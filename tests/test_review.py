@@ -4,8 +4,8 @@ import dataclasses
 
 from factories import application_body
 
-from bot.labels import sync_labels
-from bot.rules import TeamRef
+from bot.jobs.labels import sync_labels
+from bot.policy.rules import TeamRef
 from bot.sandbox.world import FUND_REPO, INSTALLATION_ID
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.rules import RulesError, load_rules
+from bot.policy.rules import RulesError, load_rules
 from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
 
 

@@ -5,9 +5,9 @@ import dataclasses
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.record import STATUS_MARKER, CheckResult, NeedsInfo, Outcome, Record, Score, Waiver, decode, encode
-from bot.status import render_status
-from bot.text import escape_inline
+from bot.policy.record import STATUS_MARKER, CheckResult, NeedsInfo, Outcome, Record, Score, Waiver, decode, encode
+from bot.policy.status import render_status
+from bot.policy.text import escape_inline
 
 import datetime as dt
 

@@ -225,7 +225,7 @@ def test_processing_killed_midway_is_finished_by_the_sweep(frozen, app_key):
     expected = expected_state(app_key)
 
     # Every third GitHub write fails for good (the process dies at that point of a delivery).
-    import bot.gateway as gateway_module
+    import bot.github.gateway as gateway_module
 
     original = gateway_module.Transport.request
     calls = {"n": 0}

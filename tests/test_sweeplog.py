@@ -9,7 +9,7 @@ from factories import application_body, report_body
 from pipeline_world import frozen_world
 
 from bot.sandbox.world import FUND_REPO
-from bot.sweeplog import (
+from bot.jobs.sweeplog import (
     KEEP_RUNS, LOG_MARKER, SweepRun, decode_runs, make_run, render_log, should_log,
 )
 

@@ -1,5 +1,5 @@
 """Tests for the issue templates in .github/ISSUE_TEMPLATE. Each form must validate against
-GitHub's issue-forms schema, which ships in bot/schemas. Each must be usable by bot.forms,
+GitHub's issue-forms schema, which ships in bot/policy/schemas. Each must be usable by bot.policy.forms,
 with unique ids and labels. The ids the rest of the bot relies on must be present, and
 config.yml must have the chooser's shape."""
 
@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
-from bot.forms import ISSUE_FORMS_SCHEMA_PATH, FieldType, FormTemplate, validate_template_file
+from bot.policy.forms import ISSUE_FORMS_SCHEMA_PATH, FieldType, FormTemplate, validate_template_file
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / ".github" / "ISSUE_TEMPLATE"
 FORMS = sorted(p for p in TEMPLATE_DIR.glob("*.yml") if p.name != "config.yml")

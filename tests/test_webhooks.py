@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from bot.handlers import ROUTES
-from bot.webhooks import MAX_BODY_BYTES, Event, WebhookError, route, signature_for, verify_signature
+from bot.jobs.handle import ROUTES
+from bot.github.webhooks import MAX_BODY_BYTES, Event, WebhookError, route, signature_for, verify_signature
 
 SECRET = b"It's a Secret to Everybody"
 

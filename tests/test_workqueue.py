@@ -1,8 +1,8 @@
 """The in-process delivery queue: bounded, deduplicated by delivery id, and safe to shut down."""
 import threading
 
-from bot.webhooks import Event
-from bot.workqueue import InProcessQueue, Submitted
+from bot.github.webhooks import Event
+from bot.jobs.queue import InProcessQueue, Submitted
 
 
 def event(delivery_id: str) -> Event:
@@ -85,7 +85,7 @@ def test_close_waits_for_running_work_and_hands_back_the_rest():
 
 
 def test_processes_sharing_a_ledger_run_a_delivery_once(tmp_path):
-    from bot.workqueue import SqliteSeen
+    from bot.jobs.queue import SqliteSeen
 
     # Two gunicorn workers: each has its own queue, both share the ledger file.
     ran = []
@@ -104,7 +104,7 @@ def test_processes_sharing_a_ledger_run_a_delivery_once(tmp_path):
 def test_issue_locks_hold_across_processes(tmp_path):
     import time
 
-    from bot.locks import IssueLocks
+    from bot.jobs.locks import IssueLocks
 
     first, second = IssueLocks(tmp_path), IssueLocks(tmp_path)  # as two processes would have
     order = []

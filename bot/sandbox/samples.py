@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from bot.forms import FormTemplate, render_form
+from bot.policy.forms import FormTemplate, render_form
 from bot.settings import DEFAULT_TEMPLATES_DIR
 
 GOALS = ("We will ship a stable plugin interface, a test farm for small ARM boards, and translated "

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.app import Runtime, create_app
-from bot.gateway import GitHubApp, RetryPolicy
-from bot.handlers import Context
-from bot.labels import sync_labels
-from bot.rules import Rules, load_rules
+from bot.web.app import Runtime, create_app
+from bot.github.gateway import GitHubApp, RetryPolicy
+from bot.jobs.handle import Context
+from bot.jobs.labels import sync_labels
+from bot.policy.rules import Rules, load_rules
 from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR, Settings
-from bot.sweep import SweepResult, sweep
-from bot.webhooks import signature_for
+from bot.jobs.sweep import SweepResult, sweep
+from bot.github.webhooks import signature_for
 
 from .deliveries import Delivery
 from .keys import throwaway_app_key
@@ -140,7 +140,7 @@ class World:
     # --- what people see -----------------------------------------------------------------------
 
     def status_comment(self, number: int) -> str | None:
-        from bot.record import STATUS_MARKER
+        from bot.policy.record import STATUS_MARKER
 
         found = [c["body"] for c in self.sandbox.comments(FUND_REPO, number) if STATUS_MARKER in c["body"]]
         return found[0] if found else None
@@ -152,7 +152,7 @@ class World:
         return set(self.sandbox.issue_labels(FUND_REPO, number))
 
     def record(self, number: int):
-        from bot.record import decode
+        from bot.policy.record import decode
 
         body = self.status_comment(number)
         return decode(body) if body else None

@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from bot.decide import Snapshot
-from bot.gateway import GitHubGateway
-from bot.gather import notice_marker
-from bot.models import (
+from bot.policy.decide import Snapshot
+from bot.github.gateway import GitHubGateway
+from bot.jobs.gather import notice_marker
+from bot.policy.models import (
     Action, AddLabels, Assign, CloseIssue, PostComment, React, RemoveLabel, UpsertStatusComment,
 )
 

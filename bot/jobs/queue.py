@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from bot.webhooks import Event
+from bot.github.webhooks import Event
 
 log = logging.getLogger("fundbot.queue")
 

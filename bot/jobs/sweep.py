@@ -7,7 +7,7 @@ state is read from GitHub, so running it twice, or after a crash, changes nothin
 
 Cost: one listing per 100 applications, then one (conditional) comment listing per application,
 plus the open progress-report issues (one more listing), plus the writes it must make, plus the
-sweep log (`bot.sweeplog`: read and written only when something changed or failed, or on a
+sweep log (`bot.jobs.sweeplog`: read and written only when something changed or failed, or on a
 process's first sweep of a UTC day; a quiet sweep the same process already logged today costs
 nothing for it).
 """
@@ -17,11 +17,11 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from bot.decide import Trigger, TriggerKind
-from bot.gateway import GitHubError, GitHubGateway, RequestStats
-from bot.gather import find_status, ledger_from_records
-from bot.handlers import Context, run_application, run_report_issue
-from bot.sweeplog import SweepLog, find_log, make_run, should_log, write_log
+from bot.policy.decide import Trigger, TriggerKind
+from bot.github.gateway import GitHubError, GitHubGateway, RequestStats
+from bot.jobs.gather import find_status, ledger_from_records
+from bot.jobs.handle import Context, run_application, run_report_issue
+from bot.jobs.sweeplog import SweepLog, find_log, make_run, should_log, write_log
 
 log = logging.getLogger("fundbot.sweep")
 
@@ -51,7 +51,7 @@ def sweep(ctx: Context, gateway: GitHubGateway, repo: str, *, dry_run: bool = Fa
 
 
 def _keep_log(ctx: Context, gateway: GitHubGateway, repo: str, result: SweepResult) -> None:
-    """Leave the run on GitHub for the dashboard, under the quiet-day rule (`bot.sweeplog`)."""
+    """Leave the run on GitHub for the dashboard, under the quiet-day rule (`bot.jobs.sweeplog`)."""
     run = make_run(ctx.clock(), result.applications, result.reports, result.lines, result.failures,
                    str(gateway.stats))
     known = ctx.sweep_logs.get(repo.lower())

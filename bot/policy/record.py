@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from bot.text import hidden_json, read_hidden_json
+from bot.policy.text import hidden_json, read_hidden_json
 
 STATUS_MARKER = "<!-- fund-bot:status -->"
 RECORD_VERSION = 1

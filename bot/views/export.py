@@ -1,6 +1,6 @@
 """`fundbot export --format csv|json|md`: the dashboard's rows for the fund's own reporting.
 
-The rows are `bot.pipeline`'s (one source of truth with the dashboard), one per application, in
+The rows are `bot.views.rows`'s (one source of truth with the dashboard), one per application, in
 issue order, with the columns in a fixed order (`COLUMNS`, then one mean score per criterion of
 the rules). Dates are UTC calendar dates (ISO-8601); amounts are decimal text in the rules'
 currency, never floats.
@@ -16,11 +16,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.gateway import GitHubError
-from bot.pipeline import ApplicationRow, pipeline_rows
-from bot.record import iso
-from bot.rules import Rules
-from bot.text import escape_inline
+from bot.github.gateway import GitHubError
+from bot.views.rows import ApplicationRow, pipeline_rows
+from bot.policy.record import iso
+from bot.policy.rules import Rules
+from bot.policy.text import escape_inline
 
 FORMATS = ("csv", "json", "md")
 COLUMNS = (

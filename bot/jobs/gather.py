@@ -13,13 +13,13 @@ import time
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 
-from bot.commands import FundingLedger
-from bot.decide import Snapshot, Trigger, needs
-from bot.forms import RepoRef, parse_form
-from bot.gateway import GitHubError, GitHubGateway, GitHubUnavailable, NotFound
-from bot.models import Comment, Issue, RepoFacts, RepoStatus
-from bot.record import STATUS_MARKER, Record, decode
-from bot.rules import Rules
+from bot.policy.commands import FundingLedger
+from bot.policy.decide import Snapshot, Trigger, needs
+from bot.policy.forms import RepoRef, parse_form
+from bot.github.gateway import GitHubError, GitHubGateway, GitHubUnavailable, NotFound
+from bot.policy.models import Comment, Issue, RepoFacts, RepoStatus
+from bot.policy.record import STATUS_MARKER, Record, decode
+from bot.policy.rules import Rules
 
 NOTICE_RE = re.compile(r"<!-- fund-bot:notice (\S+) -->")
 

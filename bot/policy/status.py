@@ -2,7 +2,7 @@
 
 The body is a pure function of the record (no "updated at" clock), so an unchanged record
 renders byte for byte the same and the executor does not edit the comment. Every piece of user
-text is escaped (`bot.text`); people are named without notifying them.
+text is escaped (`bot.policy.text`); people are named without notifying them.
 """
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import datetime as dt
 from decimal import Decimal
 from statistics import mean
 
-from bot.commands import FundingLedger
-from bot.eligibility import CHECK_TITLES
-from bot.money import format_amount
-from bot.record import STATUS_MARKER, Record, encode
-from bot.reports import ReportState, report_status
-from bot.rules import Rules
-from bot.text import escape_block, escape_inline
+from bot.policy.commands import FundingLedger
+from bot.policy.eligibility import CHECK_TITLES
+from bot.policy.money import format_amount
+from bot.policy.record import STATUS_MARKER, Record, encode
+from bot.policy.reports import ReportState, report_status
+from bot.policy.rules import Rules
+from bot.policy.text import escape_block, escape_inline
 
 OK, FAIL, WARN = "✅", "❌", "⚠️"
 

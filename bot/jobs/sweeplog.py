@@ -17,11 +17,11 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.gateway import GitHubGateway
-from bot.models import Issue
-from bot.record import iso
-from bot.rules import Rules
-from bot.text import escape_inline, hidden_json, read_hidden_json
+from bot.github.gateway import GitHubGateway
+from bot.policy.models import Issue
+from bot.policy.record import iso
+from bot.policy.rules import Rules
+from bot.policy.text import escape_inline, hidden_json, read_hidden_json
 
 LOG_MARKER = "<!-- fund-bot:sweep-log -->"
 LOG_TITLE = "Fund Bot: sweep log"

@@ -1,7 +1,7 @@
 """The fund's rules: `rules/*.yml` (and the issue templates) loaded into typed, frozen structures.
 
 Every problem in every file is collected and reported at once, each as `file: key: reason`;
-unknown keys are errors (the schemas in `bot/schemas/rules/` say `additionalProperties: false`),
+unknown keys are errors (the schemas in `bot/policy/schemas/rules/` say `additionalProperties: false`),
 and the service refuses to start on any of them — a warning would let a typo change policy.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from bot.forms import FormTemplate, FormTemplateError
+from bot.policy.forms import FormTemplate, FormTemplateError
 
 SCHEMA_DIR = Path(__file__).parent / "schemas" / "rules"
 RULE_FILES = ("stages", "eligibility", "reports", "funding")
@@ -87,7 +87,7 @@ class Labels:
     needs_info: LabelSpec
     report_due: LabelSpec
     report_overdue: LabelSpec
-    bot: LabelSpec  # the sweep log's issue (bot.sweeplog)
+    bot: LabelSpec  # the sweep log's issue (bot.jobs.sweeplog)
 
 
 @dataclass(frozen=True)

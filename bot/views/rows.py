@@ -22,14 +22,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from statistics import mean, median
 
-from bot.forms import parse_form
-from bot.gateway import GitHubError, GitHubGateway
-from bot.gather import find_status
-from bot.models import Comment, Issue
-from bot.record import Record
-from bot.reports import ReportState, report_status
-from bot.rules import Rules
-from bot.sweeplog import SweepLog, find_log
+from bot.policy.forms import parse_form
+from bot.github.gateway import GitHubError, GitHubGateway
+from bot.jobs.gather import find_status
+from bot.policy.models import Comment, Issue
+from bot.policy.record import Record
+from bot.policy.reports import ReportState, report_status
+from bot.policy.rules import Rules
+from bot.jobs.sweeplog import SweepLog, find_log
 
 log = logging.getLogger("fundbot.pipeline")
 

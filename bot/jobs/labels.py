@@ -2,8 +2,8 @@
 the rules say (idempotent: a second run changes nothing)."""
 from __future__ import annotations
 
-from bot.gateway import GitHubGateway
-from bot.rules import Rules
+from bot.github.gateway import GitHubGateway
+from bot.policy.rules import Rules
 
 
 def sync_labels(gateway: GitHubGateway, repo: str, rules: Rules, *, dry_run: bool = False) -> list[str]:

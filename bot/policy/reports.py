@@ -10,8 +10,8 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
-from bot.record import Record, decision_date
-from bot.rules import ReportRules
+from bot.policy.record import Record, decision_date
+from bot.policy.rules import ReportRules
 
 
 class ReportState(enum.Enum):

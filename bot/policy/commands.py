@@ -14,12 +14,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.forms import AnswerError, ParsedForm, parse_amount
-from bot.models import Action, Assign, CloseIssue, Issue
-from bot.money import format_amount
-from bot.record import NeedsInfo, Outcome, Record, ReportEntry, Score, Waiver
-from bot.rules import Rules
-from bot.text import escape_inline, escape_block
+from bot.policy.forms import AnswerError, ParsedForm, parse_amount
+from bot.policy.models import Action, Assign, CloseIssue, Issue
+from bot.policy.money import format_amount
+from bot.policy.record import NeedsInfo, Outcome, Record, ReportEntry, Score, Waiver
+from bot.policy.rules import Rules
+from bot.policy.text import escape_inline, escape_block
 
 # --- parsing --------------------------------------------------------------------------------
 
@@ -344,7 +344,7 @@ def _report(ctx: CommandContext, args: str, rest: str) -> CommandResult:
     if ctx.record.outcome is None or ctx.record.outcome.name != "funded":
         return _refuse(ctx, "`/report`: progress reports start once the application is funded.")
     text = "\n".join(part for part in (args, rest) if part)
-    from bot.eligibility import count_words  # local: eligibility imports forms, as we do
+    from bot.policy.eligibility import count_words  # local: eligibility imports forms, as we do
 
     needed = ctx.rules.reports.min_words
     if count_words(text) < needed:

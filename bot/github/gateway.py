@@ -11,7 +11,7 @@ PyGithub's defaults do not give (SPEC §10):
   for an hour); past that, `GitHubUnavailable` leaves the work for the sweep. PyGithub's own
   `GithubRetry` sleeps inside urllib3, uncapped for a `Retry-After`, where tests cannot see it;
 - conditional GETs (ETag / If-None-Match): a 304 does not count against the rate limit;
-- plain frozen dataclasses out (`bot.models`), never lazy PyGithub objects, so the core can
+- plain frozen dataclasses out (`bot.policy.models`), never lazy PyGithub objects, so the core can
   never trigger a hidden request.
 
 Each public method says which endpoint it calls.
@@ -35,7 +35,7 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from github import Auth, Github
 
-from bot.models import Comment, Issue, Reaction, RepoLabel, User, parse_time
+from bot.policy.models import Comment, Issue, Reaction, RepoLabel, User, parse_time
 from bot.settings import Settings
 
 log = logging.getLogger("fundbot.gateway")

@@ -15,17 +15,17 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.commands import CommandContext, FundingLedger, Role, applicant_logins, parse_commands, run_command
-from bot.eligibility import evaluate
-from bot.forms import ParsedForm, parse_form
-from bot.models import (
+from bot.policy.commands import CommandContext, FundingLedger, Role, applicant_logins, parse_commands, run_command
+from bot.policy.eligibility import evaluate
+from bot.policy.forms import ParsedForm, parse_form
+from bot.policy.models import (
     Action, AddLabels, Assign, CloseIssue, Comment, Decision, Issue, PostComment, React, Reaction, RemoveLabel,
     RepoFacts, UpsertStatusComment,
 )
-from bot.record import Record, ReportEntry, iso
-from bot.reports import ReportState, report_status
-from bot.rules import Rules
-from bot.status import person, render_status
+from bot.policy.record import Record, ReportEntry, iso
+from bot.policy.reports import ReportState, report_status
+from bot.policy.rules import Rules
+from bot.policy.status import person, render_status
 
 BOT_ACTOR = "fund-bot"
 

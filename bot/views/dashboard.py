@@ -2,7 +2,7 @@
 
 Server-rendered HTML (Jinja, autoescaped) that needs no JavaScript and loads nothing from
 elsewhere: the chart is inline SVG drawn here, the CSS is inline and allowed by its hash in the
-Content-Security-Policy, which allows no script at all. The data comes from `bot.pipeline`
+Content-Security-Policy, which allows no script at all. The data comes from `bot.views.rows`
 (cached for `FUNDBOT_DASHBOARD_TTL` seconds, then conditional requests) and the sweep log.
 
 When `FUNDBOT_DASHBOARD_TOKEN` is set, the page needs it, as `Authorization: Bearer <token>` or
@@ -23,11 +23,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, render_template, request
 from flask.blueprints import BlueprintSetupState
 
-from bot.gateway import GitHubError
-from bot.money import format_amount
-from bot.pipeline import ApplicationRow, Column, Pipeline, PipelineSource, columns, grants, median_days_to_decision
-from bot.reports import ReportState
-from bot.rules import Rules
+from bot.github.gateway import GitHubError
+from bot.policy.money import format_amount
+from bot.views.rows import ApplicationRow, Column, Pipeline, PipelineSource, columns, grants, median_days_to_decision
+from bot.policy.reports import ReportState
+from bot.policy.rules import Rules
 
 dashboard = Blueprint("dashboard", __name__, template_folder="templates")
 EXTENSION = "fundbot.dashboard"

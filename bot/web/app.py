@@ -1,8 +1,8 @@
-"""The web service: `create_app()` is the WSGI application factory (`bot.app:create_app()`).
+"""The web service: `create_app()` is the WSGI application factory (`bot.web.app:create_app()`).
 
 `POST /webhook` verifies, acknowledges within milliseconds (202) and hands the delivery to the
 background queue (served as plain WSGI in front of Flask: it is the hot path); `GET /healthz`
-answers 200; `GET /dashboard` shows the pipeline (`bot.dashboard`). Settings and rules are read
+answers 200; `GET /dashboard` shows the pipeline (`bot.views.dashboard`). Settings and rules are read
 here, when the factory is called, never at import time, and the factory refuses to build an app
 from bad ones.
 """
@@ -22,15 +22,15 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response
 
-from bot.dashboard import dashboard
-from bot.gateway import GitHubApp
-from bot.handlers import ROUTES, Context, process
+from bot.views.dashboard import dashboard
+from bot.github.gateway import GitHubApp
+from bot.jobs.handle import ROUTES, Context, process
 from bot.logs import configure_logging
-from bot.rules import Rules, load_rules
+from bot.policy.rules import Rules, load_rules
 from bot.settings import Need, Settings
-from bot.webhooks import MAX_BODY_BYTES, Event, WebhookError, route
-from bot.locks import IssueLocks
-from bot.workqueue import DeliveryQueue, InProcessQueue, SqliteSeen, Submitted
+from bot.github.webhooks import MAX_BODY_BYTES, Event, WebhookError, route
+from bot.jobs.locks import IssueLocks
+from bot.jobs.queue import DeliveryQueue, InProcessQueue, SqliteSeen, Submitted
 
 log = logging.getLogger("fundbot.app")
 webhooks = Blueprint("webhooks", __name__)

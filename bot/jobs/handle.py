@@ -12,16 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.decide import ReportIssue, Snapshot, Trigger, TriggerKind, decide
-from bot.executor import Applied, apply
-from bot.forms import FormTemplate, could_be_form, parse_form
-from bot.gateway import GitHubApp, GitHubGateway
-from bot.gather import TeamCache, bot_markers, gather
-from bot.locks import IssueLocks
-from bot.models import Comment, Issue, PostComment
-from bot.rules import Rules
-from bot.text import escape_inline
-from bot.webhooks import Event, Route, route
+from bot.policy.decide import ReportIssue, Snapshot, Trigger, TriggerKind, decide
+from bot.jobs.apply import Applied, apply
+from bot.policy.forms import FormTemplate, could_be_form, parse_form
+from bot.github.gateway import GitHubApp, GitHubGateway
+from bot.jobs.gather import TeamCache, bot_markers, gather
+from bot.jobs.locks import IssueLocks
+from bot.policy.models import Comment, Issue, PostComment
+from bot.policy.rules import Rules
+from bot.policy.text import escape_inline
+from bot.github.webhooks import Event, Route, route
 
 log = logging.getLogger("fundbot.handlers")
 
