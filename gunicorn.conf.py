@@ -1,21 +1,15 @@
 """Gunicorn settings for `web` in the Procfile (and `fundbot serve`).
 
-One worker process with a few threads by default: a delivery is acknowledged in a fraction of a
-millisecond of work, so threads mostly wait on the socket and more of them only lengthen the tail
-(README, "Figures"). With WEB_CONCURRENCY > 1 the processes share the delivery ids already taken
-and the per-issue locks through FUNDBOT_STATE_DIR (a fresh temporary folder when it is not set).
+One worker process by default; WEB_CONCURRENCY > 1 needs FUNDBOT_REDIS_URL (the processes then
+share delivery ids, locks and the queue through Redis; `fundbot` refuses to start otherwise).
 """
 import os
 import sys
-import tempfile
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-if workers > 1 and not os.environ.get("FUNDBOT_STATE_DIR"):
-    # Set in the master before the workers fork, so they all see the same folder.
-    os.environ["FUNDBOT_STATE_DIR"] = tempfile.mkdtemp(prefix="fundbot-state-")
 keepalive = 5
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # heartbeat file off the disk
 # SIGTERM: the delivery queue gets half of this to finish (see worker_exit); Heroku allows 30 s.

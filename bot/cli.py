@@ -69,6 +69,7 @@ def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.policy.eligibility import CHECK_TITLES, evaluate_repository
+    from bot.policy.wording import describe
     from bot.policy.forms import AnswerError, parse_repository
     from bot.github.gateway import GitHubApp, GitHubError
     from bot.jobs.gather import repo_facts
@@ -95,18 +96,18 @@ def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     if args.json:
         print(json.dumps({
             "repository": facts.full_name or repo.full_name, "eligible": eligible,
-            "checks": [{"check": c.id, "ok": c.ok, "figure": c.figure, "detail": c.detail, "warning": c.warning}
-                       for c in checks],
+            "checks": [{"check": c.id, "ok": c.ok, "figure": describe(c.figure), "detail": describe(c.detail),
+                        "warning": describe(c.warning)} for c in checks],
             "requests": {"reads": gateway.stats.reads, "not_modified": gateway.stats.not_modified},
         }, indent=2))
     else:
         print(f"{facts.full_name or repo.full_name}: {'eligible' if eligible else 'not eligible'}")
         for c in checks:
-            print(f"  {'✅' if c.ok else '❌'} {CHECK_TITLES.get(c.id, c.id)}: {c.figure}")
+            print(f"  {'✅' if c.ok else '❌'} {CHECK_TITLES.get(c.id, c.id)}: {describe(c.figure)}")
             if not c.ok and c.detail:
-                print(f"      {c.detail}")
+                print(f"      {describe(c.detail)}")
             if c.warning:
-                print(f"      ⚠️ {c.warning}")
+                print(f"      ⚠️ {describe(c.warning)}")
         print("  (the form's own checks — clear goals, completeness — run when you apply)")
     return 0 if eligible else 1
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.policy.money import format_amount
-from bot.policy.record import STATUS_MARKER, Record
+from bot.policy.markers import STATUS_MARKER
+from bot.policy.record import Record
 from bot.policy.reports import report_status
 from bot.policy.rules import Rules, RulesError, StageSpec, load_rules
 from bot.sandbox import Delivery

@@ -39,10 +39,12 @@ class Need(enum.Flag):
     APP = enum.auto()  # GITHUB_APP_ID and a private key
     APP_OR_TOKEN = enum.auto()  # either the App credentials or GITHUB_TOKEN
     REPO = enum.auto()  # FUNDBOT_REPO
+    REDIS = enum.auto()  # FUNDBOT_REDIS_URL
+    WEB_SCALE = enum.auto()  # WEB_CONCURRENCY > 1 only with FUNDBOT_REDIS_URL
 
     @classmethod
     def server(cls) -> "Need":
-        return cls.WEBHOOK_SECRET | cls.APP
+        return cls.WEBHOOK_SECRET | cls.APP | cls.WEB_SCALE
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,8 @@ class Settings:
     dashboard_token: str | None = field(default=None, repr=False)
     dashboard_ttl: int = 30  # seconds the dashboard's data is kept before GitHub is asked again
     log_level: str = "INFO"
-    state_dir: Path | None = None  # shared by the processes of one machine: delivery ids, issue locks
+    redis_url: str | None = field(default=None, repr=False)  # queue, delivery ids and locks shared by processes
+    web_processes: int = 1  # WEB_CONCURRENCY: more than one needs Redis
     cache_file: Path | None = None  # ETags kept between runs of `fundbot sweep`
 
     @property
@@ -119,7 +122,8 @@ class Settings:
             dashboard_token=env.get("FUNDBOT_DASHBOARD_TOKEN"),
             dashboard_ttl=_positive_int(env, "FUNDBOT_DASHBOARD_TTL", cls.dashboard_ttl),
             log_level=_log_level(env),
-            state_dir=Path(env["FUNDBOT_STATE_DIR"]) if "FUNDBOT_STATE_DIR" in env else None,
+            redis_url=_redis_url(env),
+            web_processes=_positive_int(env, "WEB_CONCURRENCY", 1),
             cache_file=Path(env["FUNDBOT_CACHE_FILE"]) if "FUNDBOT_CACHE_FILE" in env else None,
         )
         settings.require(need)
@@ -135,6 +139,11 @@ class Settings:
             if self.app_id is not None or self.private_key is not None:
                 _require_app(self)
             raise SettingsError("GITHUB_TOKEN", "is missing: set it, or GITHUB_APP_ID and GITHUB_PRIVATE_KEY")
+        if Need.WEB_SCALE in need and self.web_processes > 1 and not self.redis_url:
+            raise SettingsError("WEB_CONCURRENCY", f"is {self.web_processes}: several web processes need "
+                                "FUNDBOT_REDIS_URL, to share delivery ids and locks")
+        if Need.REDIS in need and not self.redis_url:
+            raise SettingsError("FUNDBOT_REDIS_URL", "is missing: workers take their jobs from Redis")
         if Need.REPO in need and self.repo is None:
             raise SettingsError("FUNDBOT_REPO", "is missing: set it to OWNER/NAME of the applications repository")
 
@@ -176,6 +185,15 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if not value.isdigit() or int(value) < 1:
         raise SettingsError(name, f"must be a positive whole number, not {value!r}")
     return int(value)
+
+
+def _redis_url(env: Mapping[str, str]) -> str | None:
+    url = env.get("FUNDBOT_REDIS_URL")
+    if url is None:
+        return None
+    if urlparse(url).scheme not in ("redis", "rediss", "unix"):
+        raise SettingsError("FUNDBOT_REDIS_URL", "must be a redis://, rediss:// or unix:// URL")
+    return url
 
 
 def _log_level(env: Mapping[str, str]) -> str:

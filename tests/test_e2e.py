@@ -14,6 +14,7 @@ installation token that GitHub (the sandbox) says has expired.
 """
 from __future__ import annotations
 
+from decimal import Decimal
 import dataclasses
 import datetime as dt
 import re
@@ -210,7 +211,7 @@ def expected_end_state(fund: Fund, run: Run) -> dict:
         },
         "report issue": {"labels": {"fund: report"}, "state": "closed", "bot comments": 1, "status comments": 0,
                          "notices": [f"report-ack:{run.report_issue}"], "thumbs up": {}},
-        "outcome": ("funded", "rita", "40000"),
+        "outcome": ("funded", "rita", Decimal("40000")),
         "history": [("screening", APPLICANT, "intake"), ("technical", "fund-bot", "eligibility"),
                     ("community", "ravi", "/advance"), ("funding", "ravi", "/advance"),
                     ("decision", "rita", "/advance")],

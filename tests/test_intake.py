@@ -31,17 +31,22 @@ def test_intake_makes_exactly_these_requests(world):
     requests = [(r.method, r.path, dict(r.query)) for r in world.sandbox.requests() if r.actor != "app"]
     tokens = [r for r in world.sandbox.requests() if r.path.endswith("/access_tokens")]
     assert len(tokens) <= 1  # the installation token is cached across deliveries
-    without_token = [r for r in requests if not r[1].endswith("/access_tokens")]
+    # The App's own JWT calls (its login from GET /app, the token) happen once per process.
+    without_token = [r for r in requests if not r[1].startswith("/app")]
     paths = [(m, p) for m, p, _ in without_token]
     assert paths == [
+        # Under the application's lock, the issue and its comments are read again: the payload's
+        # labels, body and comment count may be stale by now (SPEC §11).
+        ("GET", f"/repos/{FUND_REPO}/issues/1"),
+        ("GET", f"/repos/{FUND_REPO}/issues/1/comments"),
         ("GET", "/repos/tiny-org/tiny-inference"),
         ("GET", "/repos/tiny-org/tiny-inference/commits"),
         ("GET", "/repos/tiny-org/tiny-inference/contributors"),
         ("POST", f"/repos/{FUND_REPO}/issues/1/labels"),
         ("POST", f"/repos/{FUND_REPO}/issues/1/comments"),  # the record is written last
     ]
-    assert without_token[1][2]["per_page"] == "1" and "since" in without_token[1][2]
-    assert without_token[2][2] == {"anon": "true", "per_page": "100"}
+    assert without_token[3][2]["per_page"] == "1" and "since" in without_token[3][2]
+    assert without_token[4][2] == {"anon": "true", "per_page": "100"}
 
 
 def test_an_edit_rechecks_and_edits_the_same_comment(world):

@@ -13,8 +13,9 @@ from bot.github.gateway import GitHubError
 from bot.views.rows import (
     ApplicationRow, Eligibility, PipelineSource, application_row, columns, grants, median_days_to_decision,
 )
+from bot.policy.markers import STATUS_MARKER, record_block
 from bot.policy.record import (
-    STATUS_MARKER, CheckResult, NeedsInfo, Outcome, Record, ReportEntry, Score, StageEntry, Waiver, encode,
+    CheckResult, NeedsInfo, Note, Outcome, Record, ReportEntry, Score, StageEntry, Waiver,
 )
 from bot.policy.reports import ReportState
 from bot.policy.rules import load_rules
@@ -26,12 +27,13 @@ RULES = load_rules(DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR)
 TODAY = T0.date()
 
 
-def at(days: int) -> str:
-    """An ISO time `days` after T0 (negative: before)."""
-    return (T0 + dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+def at(days: int) -> dt.datetime:
+    """A moment `days` after T0 (negative: before)."""
+    return T0 + dt.timedelta(days=days)
 
 
-PASSING = tuple(CheckResult(c, True, "fine") for c in ("licence", "activity", "community", "goals"))
+PASSING = tuple(CheckResult(c, True, Note("text", {"text": "fine"})) for c in ("licence", "activity", "community", "goals"))
+APP = "fund-bot[bot]"
 
 
 def record(**fields) -> Record:
@@ -42,17 +44,17 @@ def record(**fields) -> Record:
 
 
 def status(rec: Record):
-    return make_comment(900, f"{STATUS_MARKER}\n\nstatus\n\n{encode(rec)}", user="fund-bot[bot]", bot=True)
+    return make_comment(900, f"{STATUS_MARKER}\n\nstatus\n\n{record_block(rec)}", user=APP, bot=True)
 
 
 def row_for(rec: Record | None, *, labels=("fund: application",), body=None, today=TODAY, **issue) -> ApplicationRow:
     issue_obj = make_issue(7, body, labels=labels, created=T0 - dt.timedelta(days=30), **issue)
     comments = [make_comment(1, "Looks promising!", user="someone")] + ([status(rec)] if rec else [])
-    return application_row(issue_obj, comments, RULES, today)
+    return application_row(issue_obj, comments, RULES, today, APP)
 
 
 def funded(days_ago: int, reports: int = 0) -> Record:
-    return record(stage="decision", outcome=Outcome("funded", "rita", at(-days_ago), amount="20000"),
+    return record(stage="decision", outcome=Outcome("funded", "rita", at(-days_ago), amount=Decimal("20000")),
                   reports=tuple(ReportEntry(at(-1), "applicant", f"comment:{k}") for k in range(reports)))
 
 
@@ -65,11 +67,11 @@ CASES = [
      {"stage": "funding", "column": "funding", "eligibility": Eligibility.UNCHECKED}),
     ("no-record-outcome-from-label", None, {"labels": ("fund: application", "status: declined")},
      {"outcome": "declined", "column": "declined", "days_in_stage": None}),
-    ("form-incomplete", record(stage="screening", form_problems=("The amount is missing.",)), {},
+    ("form-incomplete", record(stage="screening", form_problems=(Note("text", {"text": "The amount is missing."}),)), {},
      {"eligibility": Eligibility.INCOMPLETE, "column": "screening"}),
-    ("failed-check", record(stage="screening", checks=PASSING[:1] + (CheckResult("activity", False, "0 commits"),)), {},
+    ("failed-check", record(stage="screening", checks=PASSING[:1] + (CheckResult("activity", False, Note("text", {"text": "0 commits"})),)), {},
      {"eligibility": Eligibility.FAILED}),
-    ("waived-check", record(checks=PASSING[:1] + (CheckResult("activity", False, "0 commits"),),
+    ("waived-check", record(checks=PASSING[:1] + (CheckResult("activity", False, Note("text", {"text": "0 commits"})),),
                             waivers=(Waiver("activity", "rita", "a mature project", at(-2)),)), {},
      {"eligibility": Eligibility.PASSED, "waived": ("activity",)}),
     ("in-stage-days-and-limit", record(), {},
@@ -116,10 +118,12 @@ def test_the_row_reads_the_form_and_falls_back_to_the_title():
     assert (untitled.project, untitled.amount_requested) == ("Tiny Inference", None)  # "[Application]: Tiny Inference"
 
 
-def test_only_the_bots_status_comment_counts():
-    forged = make_comment(5, f"{STATUS_MARKER}\n{encode(funded(97))}", user="mallory")
+def test_only_the_apps_own_status_comment_counts():
+    # A copy of a genuine record, posted by a person or by another bot, is text, nothing more.
+    forged = [make_comment(5, f"{STATUS_MARKER}\n{record_block(funded(97))}", user="mallory"),
+              make_comment(6, f"{STATUS_MARKER}\n{record_block(funded(97))}", user="other-bot[bot]", bot=True)]
     issue = make_issue(7, labels=("fund: application", "stage: technical"))
-    row = application_row(issue, [forged], RULES, TODAY)
+    row = application_row(issue, forged, RULES, TODAY, APP)
     assert (row.outcome, row.eligibility, row.column) == (None, Eligibility.UNCHECKED, "technical")
 
 

@@ -4,10 +4,12 @@ import datetime as dt
 
 import pytest
 
-from bot.policy.record import Outcome, Record, ReportEntry
+from decimal import Decimal
+
+from bot.policy.record import Outcome, Record, ReportEntry, parse_iso
 from bot.policy.reports import ReportState, report_status
 
-FUNDED = Record(outcome=Outcome(name="funded", by="rita", at="2027-01-10T23:30:00Z", amount="10000"))
+FUNDED = Record(outcome=Outcome(name="funded", by="rita", at=parse_iso("2027-01-10T23:30:00Z"), amount=Decimal("10000")))
 
 
 @pytest.mark.parametrize(
@@ -26,7 +28,7 @@ FUNDED = Record(outcome=Outcome(name="funded", by="rita", at="2027-01-10T23:30:0
     ids=lambda v: str(v),
 )
 def test_schedule(rules, today, reports, state, due):
-    entries = tuple(ReportEntry(at="2027-04-01T00:00:00Z", by="alice", ref=f"comment:{i}") for i in range(reports))
+    entries = tuple(ReportEntry(at=parse_iso("2027-04-01T00:00:00Z"), by="alice", ref=f"comment:{i}") for i in range(reports))
     status = report_status(dataclasses.replace(FUNDED, reports=entries), rules.reports, dt.date.fromisoformat(today))
     assert status.state is state
     assert (status.next_due.isoformat() if status.next_due else None) == due

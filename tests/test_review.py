@@ -1,6 +1,7 @@
 """A whole review through the real service: screening to funded, with reviewers' commands,
 a refused stranger, community votes, team reviewers and `fundbot labels sync`."""
 import dataclasses
+from decimal import Decimal
 
 from factories import application_body
 
@@ -49,7 +50,7 @@ def test_screening_to_funded(world):
     say(world, number, "rita", "/advance")
     say(world, number, "rita", "/approve 30000")
     record = world.record(number)
-    assert record.outcome.name == "funded" and record.outcome.amount == "30000"
+    assert record.outcome.name == "funded" and record.outcome.amount == Decimal("30000")
     assert world.labels(number) == {"fund: application", "status: funded", "eligibility: passed"}
     status = world.status_comment(number)
     assert "Funded: 30,000 USD" in status and "Next report due" in status
@@ -83,11 +84,24 @@ def test_withdraw_by_the_applicant(world):
     assert world.record(number).outcome.name == "withdrawn"
 
 
-def test_a_stage_label_put_on_by_hand(world):
+def test_a_stage_label_put_on_by_hand_moves_the_stage_when_the_rules_allow(world):
     number = apply_for(world)
+    world.deliver(world.sandbox.label_issue(FUND_REPO, number, "rita", "stage: community"))
+    # Technical needs two reviewers' scores first: the label is taken off again, and the reply says why.
+    assert world.record(number).stage == "technical"
+    assert world.labels(number) == {"fund: application", "stage: technical", "eligibility: passed"}
+    assert "needs scores from 2 reviewers" in replies(world, number)[-1]
+    say(world, number, "rita", "/score technical 4")
+    say(world, number, "ravi", "/score technical 3")
     world.deliver(world.sandbox.label_issue(FUND_REPO, number, "rita", "stage: community"))
     assert world.record(number).stage == "community"
     assert world.labels(number) == {"fund: application", "stage: community", "eligibility: passed"}
+
+
+def to_community(world, number):
+    say(world, number, "rita", "/score technical 4")
+    say(world, number, "ravi", "/score technical 3")
+    say(world, number, "rita", "/advance")
 
 
 def test_team_members_are_reviewers_looked_up_once(world):
@@ -120,7 +134,7 @@ def test_labels_sync_is_idempotent(world):
 
 def test_the_sweep_lists_reactions_only_when_the_votes_moved(world):
     number = apply_for(world)
-    world.deliver(world.sandbox.label_issue(FUND_REPO, number, "rita", "stage: community"))
+    to_community(world, number)
     world.sandbox.react(FUND_REPO, number, "ann", "+1")
     world.sweep()
     assert world.record(number).votes_up == 1

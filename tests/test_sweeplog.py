@@ -9,7 +9,7 @@ from factories import application_body, report_body
 from pipeline_world import frozen_world
 
 from bot.sandbox.world import FUND_REPO
-from bot.jobs.sweeplog import (
+from bot.policy.sweeplog import (
     KEEP_RUNS, LOG_MARKER, SweepRun, decode_runs, make_run, render_log, should_log,
 )
 
@@ -95,18 +95,32 @@ def test_a_dry_run_never_writes_the_log(frozen):
     assert world.sandbox.request_counts().writes == 0 and log_issues(world) == []
 
 
-def test_failures_are_logged_at_once(frozen):
+def test_failures_are_logged_at_once_and_not_repeated(frozen):
     world = frozen
-    apply_once(world)
+    number = apply_once(world)
     world.sweep()
-    # A progress report naming an application that does not exist: the sweep cannot finish it.
-    world.sandbox.add_issue(FUND_REPO, "alice-dev", "Progress report", report_body(999), labels=["fund: report"])
+    # GitHub will not take the stalled-stage reminder on this application (as for a locked issue).
+    world.sandbox.refuse("POST", f"/repos/{FUND_REPO}/issues/{number}/comments", 403, "Issue is locked")
+    world.sandbox.travel(dt.timedelta(days=30))
     world.sandbox.clear_log()
     failed = world.sweep()
-    assert failed.failures and failed.lines == [] and failed.logged
+    assert failed.failures and failed.logged
     [issue] = log_issues(world)
-    assert "### Could not finish" in issue["body"] and "report #" in issue["body"]
+    assert "### Could not finish" in issue["body"] and "GitHub refused comment stalled:" in issue["body"]
     assert decode_runs(issue["body"])[0].failures == tuple(failed.failures)
+    assert "Issue is locked" in world.status_comment(number)  # shown where the reviewers look
+    assert world.sweep().ok  # reported once, not retried: the next sweep is clean
+
+
+def test_a_report_naming_a_missing_issue_gets_a_reply_and_the_sweep_finishes(frozen):
+    world = frozen
+    apply_once(world)
+    report = world.sandbox.add_issue(FUND_REPO, "alice-dev", "Progress report", report_body(999),
+                                     labels=["fund: report"])
+    result = world.sweep()
+    assert result.ok
+    assert any("there is no issue #999" in b for b in world.bot_comments(report))
+    assert world.sweep().ok and world.sweep().lines == []  # answered once
 
 
 def test_a_log_whose_marker_was_edited_away_is_still_the_log(frozen):

@@ -28,7 +28,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, quote, urlparse
 
 import requests
@@ -36,9 +36,11 @@ from cryptography.hazmat.primitives import serialization
 from github import Auth, Github
 
 from bot.policy.models import Comment, Issue, Reaction, RepoLabel, User, parse_time
+from bot.policy.text import bounded_output
 from bot.settings import Settings
 
 log = logging.getLogger("fundbot.gateway")
+T = TypeVar("T")
 
 PER_PAGE = 100
 TOKEN_REFRESH_MARGIN = dt.timedelta(minutes=5)  # installation tokens live 1 h; renew a little early
@@ -60,6 +62,11 @@ class NotFound(GitHubError):
 
 class GitHubUnavailable(GitHubError):
     """GitHub kept failing or rate-limiting past our retry budget; the sweep will finish the job."""
+
+
+class AnswerLost(GitHubUnavailable):
+    """A write that is not safe to repeat got no answer (a 5xx, a timeout): GitHub may have done it.
+    The caller looks for what it wrote before writing again (SPEC §11)."""
 
 
 @dataclass(frozen=True)
@@ -206,8 +213,12 @@ class Transport:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
         conditional: bool = False,
+        idempotent: bool = True,
     ) -> Response:
-        """Send one request; raise `NotFound`, `GitHubError` or `GitHubUnavailable` on failure."""
+        """Send one request; raise `NotFound`, `GitHubError` or `GitHubUnavailable` on failure.
+
+        A write that is not `idempotent` (creating a comment or an issue) is not repeated after a
+        5xx or a lost connection — GitHub may have carried it out — but raises `AnswerLost`."""
         key = f"{self._scope} {url} {json.dumps(params, sort_keys=True)}"
         cached = self._cache.get(key) if (conditional and self._cache and verb == "GET") else None
         headers = {"If-None-Match": cached[0]} if cached else {}
@@ -224,8 +235,12 @@ class Transport:
                 self._renew()
                 renewed = True
                 continue
+            if not idempotent and (status is None or status >= 500):
+                self._count(verb)
+                raise AnswerLost(status or 0, _message(data) or "no answer from GitHub", data)
             delay = retry_delay(verb, status, response_headers, data, attempt, self._policy, self._clock())
             if delay is None:
+                self._count(verb)
                 raise _error(status or 0, data)
             if attempt == self._policy.attempts or waited + delay > self._policy.max_wait:
                 raise GitHubUnavailable(status or 0, _message(data) or "GitHub is unavailable", data)
@@ -234,10 +249,7 @@ class Transport:
             self._sleep(delay)
             waited += delay
         assert status is not None
-        if verb == "GET":
-            self.stats.reads += 1
-        else:
-            self.stats.writes += 1
+        self._count(verb)
         if status == 304 and cached:
             self.stats.not_modified += 1
             return Response(cached[1].status, cached[1].headers, cached[1].data, not_modified=True)
@@ -246,6 +258,12 @@ class Transport:
         if conditional and self._cache and verb == "GET" and etag:
             self._cache.put(key, etag, response, len(json.dumps(data)) if data is not None else 0)
         return response
+
+    def _count(self, verb: str) -> None:
+        if verb == "GET":
+            self.stats.reads += 1
+        else:
+            self.stats.writes += 1
 
     def _send(
         self, verb: str, url: str, params: Mapping[str, Any] | None, headers: dict[str, str], body: Any
@@ -311,14 +329,44 @@ class RepoInfo:
 
 
 class GitHubGateway:
-    """GitHub as seen by one installation (or one token): typed reads and idempotent writes."""
+    """GitHub as seen by one installation (or one token): typed reads and idempotent writes.
 
-    def __init__(self, transport: Transport) -> None:
+    Every body the App writes passes `bounded_output`: no bidirectional controls, never longer
+    than GitHub takes."""
+
+    def __init__(self, transport: Transport, app_login: Callable[[], str] = lambda: "", *,
+                 sleep: Callable[[float], None] = time.sleep, policy: RetryPolicy | None = None) -> None:
         self._t = transport
+        self._app_login = app_login
+        self._sleep = sleep
+        self._policy = policy or RetryPolicy()
 
     @property
     def stats(self) -> RequestStats:
         return self._t.stats
+
+    @property
+    def app_login(self) -> str:
+        """The login the App writes as (`<slug>[bot]`, or the token's user): its own comments are
+        recognised by it, never by `type == "Bot"` (SPEC §11)."""
+        return self._app_login()
+
+    def _create_once(self, path: str, payload: dict[str, Any], parse: Callable[[Any], T],
+                     find_again: Callable[[], T | None]) -> T:
+        """POST `payload` to `path`, at most once in effect: when the answer is lost, look for what
+        was written (`find_again`) and adopt it before trying again."""
+        for attempt in range(1, self._policy.attempts + 1):
+            try:
+                return parse(self._t.request("POST", path, body=payload, idempotent=False).data)
+            except AnswerLost:
+                if attempt == self._policy.attempts:
+                    raise
+                self._sleep(min(self._policy.base_delay * 2 ** (attempt - 1), self._policy.max_delay))
+                found = find_again()
+                if found is not None:
+                    log.info("a write GitHub did without answering was found and adopted", extra={"reason": path})
+                    return found
+        raise AssertionError("not reached")
 
     # --- repositories -------------------------------------------------------------------
 
@@ -394,28 +442,58 @@ class GitHubGateway:
 
     def update_issue(self, full_name: str, number: int, **fields: Any) -> Issue:
         """:calls: `PATCH /repos/{owner}/{repo}/issues/{issue_number}`"""
+        if "body" in fields:
+            fields["body"] = bounded_output(fields["body"])
         data = self._t.request("PATCH", f"{_repo_path(full_name)}/issues/{number}", body=fields).data
         return Issue.from_api(data, full_name)
 
-    def create_issue(self, full_name: str, title: str, body: str, labels: tuple[str, ...] = ()) -> Issue:
-        """:calls: `POST /repos/{owner}/{repo}/issues`"""
-        payload = {"title": title, "body": body, "labels": list(labels)}
-        return Issue.from_api(self._t.request("POST", f"{_repo_path(full_name)}/issues", body=payload).data, full_name)
+    def create_issue(self, full_name: str, title: str, body: str, labels: tuple[str, ...] = (), *,
+                     marker: str | None = None) -> Issue:
+        """:calls: `POST /repos/{owner}/{repo}/issues`; when the answer is lost, the App's open issue
+        carrying `marker` (looked for among those with the first label) is adopted instead of a second."""
+        payload = {"title": title, "body": bounded_output(body), "labels": list(labels)}
+
+        def find_again() -> Issue | None:
+            if not marker or not labels:
+                return None
+            return next((i for i in self.issues(full_name, labels=labels[0], state="open")
+                         if i.user.login.lower() == self.app_login.lower() and marker in i.body), None)
+
+        return self._create_once(f"{_repo_path(full_name)}/issues", payload,
+                                 lambda data: Issue.from_api(data, full_name), find_again)
 
     def comments(self, full_name: str, number: int) -> list[Comment]:
         """:calls: `GET /repos/{owner}/{repo}/issues/{issue_number}/comments?per_page=100` (conditional, every page)"""
         path = f"{_repo_path(full_name)}/issues/{number}/comments"
         return [Comment.from_api(item) for item in self._pages(path, {"per_page": PER_PAGE})]
 
-    def create_comment(self, full_name: str, number: int, body: str) -> Comment:
-        """:calls: `POST /repos/{owner}/{repo}/issues/{issue_number}/comments`"""
+    def create_comment(self, full_name: str, number: int, body: str, *, marker: str | None = None) -> Comment:
+        """:calls: `POST /repos/{owner}/{repo}/issues/{issue_number}/comments`
+
+        When the answer is lost (a 5xx, a timeout), the comments are listed and the App's comment
+        carrying `marker` is adopted, so a comment is never posted twice (SPEC §11)."""
         path = f"{_repo_path(full_name)}/issues/{number}/comments"
-        return Comment.from_api(self._t.request("POST", path, body={"body": body}).data)
+        text = bounded_output(body)
+
+        def find_again() -> Comment | None:
+            if not marker:
+                return None
+            return next((c for c in self.comments(full_name, number)
+                         if c.user.login.lower() == self.app_login.lower() and marker in c.body), None)
+
+        return self._create_once(path, {"body": text}, Comment.from_api, find_again)
 
     def edit_comment(self, full_name: str, comment_id: int, body: str) -> Comment:
         """:calls: `PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}`"""
         path = f"{_repo_path(full_name)}/issues/comments/{comment_id}"
-        return Comment.from_api(self._t.request("PATCH", path, body={"body": body}).data)
+        return Comment.from_api(self._t.request("PATCH", path, body={"body": bounded_output(body)}).data)
+
+    def delete_comment(self, full_name: str, comment_id: int) -> None:
+        """:calls: `DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}`; already gone is fine"""
+        try:
+            self._t.request("DELETE", f"{_repo_path(full_name)}/issues/comments/{comment_id}")
+        except NotFound:
+            pass
 
     # --- labels ---------------------------------------------------------------------------
 
@@ -475,6 +553,14 @@ class GitHubGateway:
         except NotFound:
             return False
         return True
+
+    def collaborators(self, full_name: str, limit: int = 10) -> tuple[str, ...]:
+        """:calls: `GET /repos/{owner}/{repo}/collaborators?permission=push&per_page=…` (conditional, one page)
+
+        Who can act on the repository: the people a reminder names when the rules name no one."""
+        params = {"permission": "push", "per_page": limit}
+        data = self._t.request("GET", f"{_repo_path(full_name)}/collaborators", params=params, conditional=True).data
+        return tuple(c["login"] for c in data or [] if c.get("type") != "Bot")
 
     def is_team_member(self, org: str, team_slug: str, login: str) -> bool:
         """:calls: `GET /orgs/{org}/teams/{team_slug}/memberships/{username}` (active membership only)"""
@@ -539,6 +625,7 @@ class GitHubApp:
         self._installations: dict[str, int] = {}
         self._lock = threading.Lock()
         self._tokens: InstallationTokens | None = None
+        self._logins: dict[str, str] = {}  # scope -> the login that scope writes as
         if self.settings.has_app:
             # Parse the PEM once: PyJWT would parse it again for every JWT (~40 ms for RSA-2048).
             key = serialization.load_pem_private_key(self.settings.private_key.encode(), password=None)
@@ -563,8 +650,8 @@ class GitHubApp:
                 current["github"] = self._github(Auth.Token(token), throttle_writes=throttle_writes)
             return current["github"].requester
 
-        return GitHubGateway(self._transport(requester, scope=f"installation:{installation_id}",
-                                             renew=lambda: tokens.forget(installation_id)))
+        return self._gateway(self._transport(requester, scope=f"installation:{installation_id}",
+                                             renew=lambda: tokens.forget(installation_id)), self.app_login)
 
     def for_repository(self, full_name: str, *, throttle_writes: bool = False) -> GitHubGateway:
         """:calls: `GET /repos/{owner}/{repo}/installation` (once per process) to find the installation"""
@@ -584,7 +671,32 @@ class GitHubApp:
     def for_token(self, token: str | None, *, throttle_writes: bool = False) -> GitHubGateway:
         """A gateway acting as a personal token, or anonymously (60 requests an hour) without one."""
         github = self._github(Auth.Token(token) if token else None, throttle_writes=throttle_writes)
-        return GitHubGateway(self._transport(lambda: github.requester, scope="token" if token else "anonymous"))
+        transport = self._transport(lambda: github.requester, scope="token" if token else "anonymous")
+        return self._gateway(transport, (lambda: self._token_login(transport)) if token else (lambda: ""))
+
+    def app_login(self) -> str:
+        """:calls: `GET /app` (once per process): the App writes as `<slug>[bot]`."""
+        with self._lock:
+            known = self._logins.get("app")
+        if known is None:
+            data = self._app_transport.request("GET", "/app").data
+            known = f"{data['slug']}[bot]"
+            with self._lock:
+                self._logins["app"] = known
+        return known
+
+    def _token_login(self, transport: Transport) -> str:
+        """:calls: `GET /user` (once per process): a token writes as its user."""
+        with self._lock:
+            known = self._logins.get("token")
+        if known is None:
+            known = str(transport.request("GET", "/user").data["login"])
+            with self._lock:
+                self._logins["token"] = known
+        return known
+
+    def _gateway(self, transport: Transport, login: Callable[[], str]) -> GitHubGateway:
+        return GitHubGateway(transport, login, sleep=self.sleep, policy=self._policy)
 
     def save_caches(self, path: Path) -> None:
         """Keep the conditional-request caches in a file, so that the next process (a scheduled

@@ -1,4 +1,4 @@
-"""The webhook protocol: signature check, `Event.from_http`, and routing. No I/O here.
+"""GitHub's webhook protocol: the signature check and `Event.from_http`. No I/O here.
 
 The HMAC is checked over the raw bytes before anything parses them (a flood of badly signed
 requests must cost little), the comparison is constant-time, and nothing of a rejected body is
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
@@ -112,23 +112,3 @@ def _get(payload: Mapping[str, Any], *keys: str) -> Any:
             return None
         value = value.get(key)
     return value
-
-
-Handler = Callable[..., None]
-
-
-@dataclass(frozen=True)
-class Route:
-    """`(event, actions) -> handler`; `actions=None` matches every action of the event."""
-
-    event: str
-    actions: frozenset[str] | None
-    handler: Handler
-
-    def matches(self, event: Event) -> bool:
-        return event.name == self.event and (self.actions is None or event.action in self.actions)
-
-
-def route(routes: tuple[Route, ...], event: Event) -> Route | None:
-    """The first route in the ordered table that takes `event`, or None (answered 202, ignored)."""
-    return next((r for r in routes if r.matches(event)), None)

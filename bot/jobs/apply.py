@@ -2,29 +2,40 @@
 
 A repeated delivery changes nothing: labels already present are not added, the status comment is
 edited only when its body differs, a one-off comment whose marker is already on the issue is not
-posted again, and a reaction GitHub already has answers 200. With `dry_run`, nothing is written:
-the actions are described instead.
+posted again (nor when GitHub did post it but lost the answer: it is found by its marker), and a
+reaction GitHub already has answers 200. With `dry_run`, nothing is written: the actions are
+described instead.
+
+A write GitHub refuses for good (422, 404, 410, a 403 that is not a rate limit) does not stop the
+others: it is logged and returned as a `WriteFailure`, which the record keeps and the status
+comment shows, and nothing retries it — so one hostile input can never leave an application stuck
+(SPEC §11). GitHub being unavailable (`GitHubUnavailable`) still fails the whole run, to be
+retried or finished by the sweep; so does a refused status comment, since the record lives in it.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.github.gateway import GitHubError, GitHubGateway, GitHubUnavailable
 from bot.policy.decide import Snapshot
-from bot.github.gateway import GitHubGateway
-from bot.jobs.gather import notice_marker
+from bot.policy.markers import STATUS_MARKER, notice
 from bot.policy.models import (
-    Action, AddLabels, Assign, CloseIssue, PostComment, React, RemoveLabel, UpsertStatusComment,
+    Action, AddLabels, Assign, CloseIssue, DeleteComment, PostComment, React, RemoveLabel, UpsertStatusComment,
 )
+from bot.policy.record import WriteFailure
 
-log = logging.getLogger("fundbot.executor")
+log = logging.getLogger("fundbot.apply")
 
 
 @dataclass
 class Applied:
-    """What `apply` did (or, in a dry run, would do), one line per write."""
+    """What `apply` did (or, in a dry run, would do), one line per write, and what GitHub refused."""
 
     lines: list[str] = field(default_factory=list)
+    failures: list[WriteFailure] = field(default_factory=list)
 
 
 def describe(action: Action, number: int) -> str:
@@ -43,40 +54,85 @@ def describe(action: Action, number: int) -> str:
             return f"#{number}: assign {', '.join(logins)}"
         case CloseIssue(reason=reason, number=other):
             return f"#{other or number}: close ({reason})"
+        case DeleteComment(comment_id=cid):
+            return f"#{number}: delete duplicate status comment {cid}"
     return f"#{number}: {action}"
 
 
-def apply(gateway: GitHubGateway, snap: Snapshot, actions: tuple[Action, ...], *, dry_run: bool = False) -> Applied:
-    """Carry out `actions` on the snapshot's issue; skip whatever is already true."""
+def what(action: Action) -> str:
+    """A short name for a write, for the status comment's list of refused writes."""
+    match action:
+        case PostComment(key=key):
+            return f"comment {key}"
+        case React(comment_id=cid):
+            return f"reaction on comment {cid}"
+        case AddLabels() | RemoveLabel():
+            return "labels"
+        case Assign(logins=logins):
+            return f"assign {', '.join(logins)}"
+        case CloseIssue():
+            return "closing the issue"
+        case DeleteComment(comment_id=cid):
+            return f"deleting comment {cid}"
+    return type(action).__name__
+
+
+def apply(gateway: GitHubGateway, snap: Snapshot, actions: tuple[Action, ...], now: dt.datetime, *,
+          dry_run: bool = False, delivery: str | None = None,
+          restate: Callable[[list[WriteFailure]], str] | None = None) -> Applied:
+    """Carry out `actions` on the snapshot's issue; skip whatever is already true.
+
+    The status comment comes after the other writes; when GitHub refused some of them, `restate`
+    gives its body again with the refusals recorded."""
     issue = snap.issue
     repo, number = issue.repo, issue.number
     done = Applied()
     present = {label.lower() for label in issue.labels}
     for action in actions:
+        if isinstance(action, UpsertStatusComment) and done.failures and restate is not None:
+            action = UpsertStatusComment(restate(done.failures))
         if _already_true(action, snap, present):
             continue
         done.lines.append(describe(action, number))
         if dry_run:
             continue
-        match action:
-            case UpsertStatusComment(body=body):
-                if snap.status_comment is None:
-                    gateway.create_comment(repo, number, body)
-                else:
-                    gateway.edit_comment(repo, snap.status_comment.id, body)
-            case AddLabels(names=names):
-                gateway.add_labels(repo, number, names)
-            case RemoveLabel(name=name):
-                gateway.remove_label(repo, number, name)
-            case PostComment(key=key, body=body, number=other):
-                gateway.create_comment(repo, other or number, f"{body}\n\n{notice_marker(key)}")
-            case React(comment_id=comment_id, content=content):
-                gateway.react_to_comment(repo, comment_id, content)
-            case Assign(logins=logins):
-                gateway.add_assignees(repo, number, logins)
-            case CloseIssue(reason=reason, number=other):
-                gateway.update_issue(repo, other or number, state="closed", state_reason=reason)
+        try:
+            _write(gateway, snap, action)
+        except GitHubUnavailable:
+            raise
+        except GitHubError as err:
+            if isinstance(action, UpsertStatusComment) or err.status in (0, 401):
+                raise
+            done.failures.append(WriteFailure(now, what(action), err.status, err.message[:300]))
+            log.warning("GitHub refused a write; going on without it",
+                        extra={"delivery": delivery, "repo": repo, "issue": number, "status": err.status,
+                               "reason": f"{what(action)}: {err.message[:200]}"})
     return done
+
+
+def _write(gateway: GitHubGateway, snap: Snapshot, action: Action) -> None:
+    repo, number = snap.issue.repo, snap.issue.number
+    match action:
+        case UpsertStatusComment(body=body):
+            if snap.status_comment is None:
+                gateway.create_comment(repo, number, body, marker=STATUS_MARKER)
+            else:
+                gateway.edit_comment(repo, snap.status_comment.id, body)
+        case AddLabels(names=names):
+            gateway.add_labels(repo, number, names)
+        case RemoveLabel(name=name):
+            gateway.remove_label(repo, number, name)
+        case PostComment(key=key, body=body, number=other):
+            marker = notice(key)
+            gateway.create_comment(repo, other or number, f"{body}\n\n{marker}", marker=marker)
+        case React(comment_id=comment_id, content=content):
+            gateway.react_to_comment(repo, comment_id, content)
+        case Assign(logins=logins):
+            gateway.add_assignees(repo, number, logins)
+        case CloseIssue(reason=reason, number=other):
+            gateway.update_issue(repo, other or number, state="closed", state_reason=reason)
+        case DeleteComment(comment_id=comment_id):
+            gateway.delete_comment(repo, comment_id)
 
 
 def _already_true(action: Action, snap: Snapshot, present: set[str]) -> bool:
@@ -88,7 +144,7 @@ def _already_true(action: Action, snap: Snapshot, present: set[str]) -> bool:
         case RemoveLabel(name=name):
             return name.lower() not in present
         case PostComment(key=key):
-            return key in snap.bot_markers
+            return key in snap.posted
         case Assign(logins=logins):
             return all(login.lower() in {a.lower() for a in snap.issue.assignees} for login in logins)
         case CloseIssue(number=None):

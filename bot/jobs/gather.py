@@ -1,43 +1,31 @@
 """gather: read, through the gateway, what `decide` needs for one application — and nothing more.
 
-`decide.needs` says what is needed from what is already known (the payload, the comments), so an
-issue opened with no comments costs no comment listing, and repository facts are fetched only when
-the form is new or changed (SPEC §3: at most 3 requests per repository, conditional).
+Called under the application's lock, it re-reads the issue and its comments (conditional requests,
+free when nothing changed) instead of trusting the payload: a payload's labels, body and comment
+count were taken when the event happened and are often stale (SPEC §11). Then `policy.decide.needs`
+says what else to read, from what is now known: repository facts only when the form is new or
+changed (SPEC §3: at most 3 requests, conditional), reactions in the community stage, team
+memberships of commenters whose role depends on them, and `/assign` names — only a reviewer's.
 """
 from __future__ import annotations
 
 import datetime as dt
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 
-from bot.policy.commands import FundingLedger
-from bot.policy.decide import Snapshot, Trigger, needs
-from bot.policy.forms import RepoRef, parse_form
 from bot.github.gateway import GitHubError, GitHubGateway, GitHubUnavailable, NotFound
+from bot.policy.commands import FundingLedger
+from bot.policy.decide import Snapshot, Trigger, assignee_lookups, needs
+from bot.policy.forms import RepoRef, parse_form
+from bot.policy.markers import find_status, notices_posted, status_comments
 from bot.policy.models import Comment, Issue, RepoFacts, RepoStatus
-from bot.policy.record import STATUS_MARKER, Record, decode
+from bot.policy.record import Record
+from bot.policy.roles import all_teams
 from bot.policy.rules import Rules
 
-NOTICE_RE = re.compile(r"<!-- fund-bot:notice (\S+) -->")
-
-
-def notice_marker(key: str) -> str:
-    return f"<!-- fund-bot:notice {key} -->"
-
-
-def find_status(comments: Iterable[Comment]) -> tuple[Comment | None, Record | None]:
-    """The bot's status comment (the oldest bot comment carrying the marker) and its record."""
-    for comment in comments:
-        if comment.user.is_bot and STATUS_MARKER in comment.body:
-            return comment, decode(comment.body)
-    return None, None
-
-
-def bot_markers(comments: Iterable[Comment]) -> frozenset[str]:
-    return frozenset(key for c in comments if c.user.is_bot for key in NOTICE_RE.findall(c.body))
+TOP_CONTRIBUTORS = 10  # the repository's people a reviewer is conflicted by (SPEC §14)
 
 
 def repo_facts(gateway: GitHubGateway, repo: RepoRef, rules: Rules, now: dt.datetime) -> RepoFacts:
@@ -55,6 +43,7 @@ def repo_facts(gateway: GitHubGateway, repo: RepoRef, rules: Rules, now: dt.date
         requested=requested, status=RepoStatus.OK, full_name=info.full_name, html_url=info.html_url,
         private=info.private, archived=info.archived, default_branch=info.default_branch,
         pushed_at=info.pushed_at, licence_spdx=info.licence_spdx, licence_key=info.licence_key,
+        people_logins=(info.full_name.split("/", 1)[0].lower(),),
     )
     since = now - dt.timedelta(days=rules.eligibility.window_days)
     try:
@@ -68,9 +57,11 @@ def repo_facts(gateway: GitHubGateway, repo: RepoRef, rules: Rules, now: dt.date
         return _replace(facts, empty=True, commits_in_window=window.count, last_commit_at=window.newest_at, people=0)
     bots = sum(1 for user in page.contributors if user.is_bot)
     people = len(page.contributors) - bots
+    top = [u.login.lower() for u in page.contributors if not u.is_bot and "@" not in u.login][:TOP_CONTRIBUTORS]
     return _replace(
         facts, commits_in_window=window.count, last_commit_at=window.newest_at,
         people=people, people_at_least=page.more or page.too_large, bots=bots,
+        people_logins=tuple(dict.fromkeys(facts.people_logins + tuple(top))),
     )
 
 
@@ -86,9 +77,9 @@ def ledger_from_records(records: Iterable[tuple[int, Record]], rules: Rules) -> 
     grants: dict[int, Decimal] = {}
     for number, record in records:
         outcome = record.outcome
-        if outcome and outcome.name == "funded" and outcome.amount:
-            if starts is None or outcome.at[:10] >= starts.isoformat():
-                grants[number] = Decimal(outcome.amount)
+        if record.funded and outcome and outcome.amount:
+            if starts is None or outcome.at.date() >= starts:
+                grants[number] = outcome.amount
     return FundingLedger(committed=sum(grants.values(), Decimal(0)), grants=grants)
 
 
@@ -97,9 +88,9 @@ def fetch_ledger(gateway: GitHubGateway, repo: str, rules: Rules) -> FundingLedg
     funded = gateway.issues(repo, labels=rules.stages.outcomes["funded"].label.name, state="all")
     records = []
     for issue in funded:
-        _, record = find_status(gateway.comments(repo, issue.number))
-        if record:
-            records.append((issue.number, record))
+        _, found = find_status(gateway.comments(repo, issue.number), gateway.app_login)
+        if found.record:
+            records.append((issue.number, found.record))
     return ledger_from_records(records, rules)
 
 
@@ -129,14 +120,6 @@ class TeamCache:
         return frozenset(found)
 
 
-def all_teams(rules: Rules) -> list[str]:
-    teams = {str(t) for t in rules.stages.reviewers.teams}
-    for stage in rules.stages.stages:
-        if stage.reviewers:
-            teams |= {str(t) for t in stage.reviewers.teams}
-    return sorted(teams)
-
-
 def gather(
     gateway: GitHubGateway,
     issue: Issue,
@@ -145,31 +128,34 @@ def gather(
     now: dt.datetime,
     *,
     teams: TeamCache,
-    comments: tuple[Comment, ...] | None = None,
     ledger: FundingLedger | None = None,
-    extra_markers: frozenset[str] = frozenset(),
 ) -> Snapshot:
-    """Read what `decide` needs for `issue` (comments may be passed in when already listed)."""
-    if comments is None:
-        listed = issue.comments > 0 or trigger.comment is not None
-        comments = tuple(gateway.comments(issue.repo, issue.number)) if listed else ()
-    status_comment, record = find_status(comments)
-    wanted = needs(trigger, issue, comments, record, rules)
-    form = parse_form(rules.application_form, issue.body)
+    """Read what `decide` needs for the application `issue` names (re-read here: the argument may
+    be a stale payload, or a row of the sweep's listing)."""
+    fresh = gateway.issue(issue.repo, issue.number)
+    comments = tuple(gateway.comments(issue.repo, issue.number))
+    if trigger.comment is not None and all(c.id != trigger.comment.id for c in comments):
+        comments += (trigger.comment,)  # GitHub's list may lag the webhook by a moment
+    login = gateway.app_login
+    status_comment, found = find_status(comments, login)
+    duplicates = tuple(status_comments(comments, login)[1:])
+    wanted = needs(trigger, fresh, comments, found.record, rules, now)
+    form = parse_form(rules.application_form, fresh.body)
 
     facts = None
     if wanted.repo_facts and form.repository is not None:
         facts = repo_facts(gateway, form.repository, rules, now)
-    reactions = None
-    if wanted.reactions:
-        reactions = tuple(gateway.issue_reactions(issue.repo, issue.number))
+    reactions = tuple(gateway.issue_reactions(fresh.repo, fresh.number)) if wanted.reactions else None
     if wanted.ledger and ledger is None:
-        ledger = fetch_ledger(gateway, issue.repo, rules)
+        ledger = fetch_ledger(gateway, fresh.repo, rules)
     team_names = all_teams(rules)
     members = {login.lower(): teams.teams_of(gateway, login, team_names) for login in wanted.team_lookups}
-    assignable = {login.lower(): gateway.can_be_assigned(issue.repo, login) for login in wanted.assignees}
+    # Only now, with the roles known, the names a reviewer's /assign gives are looked up.
+    named = assignee_lookups(trigger, fresh, comments, found.record, form, rules, members)
+    assignable = {name.lower(): gateway.can_be_assigned(fresh.repo, name) for name in named}
+    collaborators = gateway.collaborators(fresh.repo) if wanted.collaborators else None
     return Snapshot(
-        issue=issue, comments=comments, status_comment=status_comment, record=record, repo_facts=facts,
-        reactions=reactions, team_members=members, assignable=assignable, ledger=ledger,
-        bot_markers=bot_markers(comments) | extra_markers, form=form,
+        issue=fresh, comments=comments, status_comment=status_comment, found=found, duplicates=duplicates,
+        repo_facts=facts, reactions=reactions, team_members=members, assignable=assignable, ledger=ledger,
+        posted=notices_posted(comments, login), form=form, collaborators=collaborators,
     )

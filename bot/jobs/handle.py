@@ -1,29 +1,34 @@
-"""Handlers and the ordered routing table: which deliveries the bot acts on, and how.
+"""Handling one delivery: the routing table, the handlers, and lock → gather → decide → apply.
 
-Every handler ends in the same gather -> decide -> apply pipeline (`run_application`), which the
-sweep calls too, with a synthetic trigger, so scheduled work is tested exactly like a webhook.
+The web tier routes a delivery once (`route`) and queues it with its handler; a worker calls the
+handler. Every handler ends in `run_application` (or `run_report_issue`), which the sweep calls
+too, with a synthetic trigger, so scheduled work is tested exactly like a webhook. Work on one
+application is serialised by its lock, and everything is read again under it (SPEC §11).
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.policy.decide import ReportIssue, Snapshot, Trigger, TriggerKind, decide
+from bot.github.gateway import GitHubApp, GitHubGateway, NotFound
+from bot.github.webhooks import Event
 from bot.jobs.apply import Applied, apply
+from bot.jobs.gather import TeamCache, gather
+from bot.jobs.locks import LocalLocks, Locks
+from bot.policy.commands import FundingLedger
+from bot.policy.decide import (
+    Named, Snapshot, Trigger, TriggerKind, decide, decide_report_issue, with_failures,
+)
 from bot.policy.forms import FormTemplate, could_be_form, parse_form
-from bot.github.gateway import GitHubApp, GitHubGateway
-from bot.jobs.gather import TeamCache, bot_markers, gather
-from bot.jobs.locks import IssueLocks
-from bot.policy.models import Comment, Issue, PostComment
+from bot.policy.markers import notices_posted
+from bot.policy.models import Comment, Issue
 from bot.policy.rules import Rules
-from bot.policy.text import escape_inline
-from bot.github.webhooks import Event, Route, route
 
-log = logging.getLogger("fundbot.handlers")
+log = logging.getLogger("fundbot.handle")
 
 
 @dataclass
@@ -34,8 +39,11 @@ class Context:
     github: GitHubApp
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.timezone.utc))
     teams: TeamCache = field(default_factory=TeamCache)
-    locks: IssueLocks = field(default_factory=IssueLocks)
+    locks: Locks = field(default_factory=LocalLocks)
     sweep_logs: dict[str, Any] = field(default_factory=dict)  # repo -> the sweep log this process last saw
+
+
+# --- what an issue is ------------------------------------------------------------------------
 
 
 def _is_form(template: FormTemplate, body: str) -> bool:
@@ -50,53 +58,67 @@ def is_report_issue(issue: Issue, rules: Rules) -> bool:
 
 def is_application(issue: Issue, rules: Rules) -> bool:
     """Labelled by the issue form, or a body that parses as the application form."""
+    if issue.is_pull_request:
+        return False
     if issue.has_label(rules.stages.labels.application.name):
         return True
     return not is_report_issue(issue, rules) and _is_form(rules.application_form, issue.body)
 
 
-def run_application(
-    ctx: Context, gateway: GitHubGateway, issue: Issue, trigger: Trigger, *, dry_run: bool = False, **gathered: Any
-) -> Applied:
-    """gather -> decide -> apply for one application (one at a time per issue)."""
-    with ctx.locks.lock(issue.repo, issue.number):
+# --- one application --------------------------------------------------------------------------
+
+
+def run_application(ctx: Context, gateway: GitHubGateway, issue: Issue, trigger: Trigger, *, dry_run: bool = False,
+                    ledger: FundingLedger | None = None, extra_posted: frozenset[str] = frozenset(),
+                    delivery: str | None = None) -> Applied:
+    """lock → gather → decide → apply for one application. `issue` only names it: it is read again."""
+    with ctx.locks.application(issue.repo, issue.number):
         now = ctx.clock()
-        snap = gather(gateway, issue, trigger, ctx.rules, now, teams=ctx.teams, **gathered)
+        snap = gather(gateway, issue, trigger, ctx.rules, now, teams=ctx.teams, ledger=ledger)
+        if extra_posted:
+            snap = dataclasses.replace(snap, posted=snap.posted | extra_posted)
         decision = decide(trigger, snap, ctx.rules, now)
-        return apply(gateway, snap, decision.actions, dry_run=dry_run)
+        # GitHub may refuse some writes for good: the status comment then says so, and the run goes on.
+        return apply(gateway, snap, decision.actions, now, dry_run=dry_run, delivery=delivery,
+                     restate=lambda failures: with_failures(decision, failures, snap, ctx.rules, now).status)
 
 
-def run_report_issue(ctx: Context, gateway: GitHubGateway, report: Issue, *, dry_run: bool = False) -> Applied:
-    """A progress-report issue: record it on the application it names, or say what is wrong.
+def run_report_issue(ctx: Context, gateway: GitHubGateway, report: Issue, *, dry_run: bool = False,
+                     delivery: str | None = None) -> Applied:
+    """A progress-report issue: refused with a reply that says why, or recorded on its application."""
+    with ctx.locks.application(report.repo, report.number):
+        now = ctx.clock()
+        fresh = gateway.issue(report.repo, report.number)
+        comments = tuple(gateway.comments(fresh.repo, fresh.number))
+        posted = notices_posted(comments, gateway.app_login)
+        form = parse_form(ctx.rules.report_form, fresh.body)
+        named, application = _named(gateway, fresh, form.application_number, ctx.rules)
+        decision = decide_report_issue(fresh, form, named, posted)
+        applied = apply(gateway, Snapshot(issue=fresh, comments=comments, posted=posted), decision.actions, now,
+                        dry_run=dry_run, delivery=delivery)
+    if decision.forward is None or application is None:
+        return applied
+    trigger = Trigger(TriggerKind.REPORT_ISSUE, actor=decision.forward.author, report=decision.forward)
+    recorded = run_application(ctx, gateway, application, trigger, dry_run=dry_run, extra_posted=posted,
+                               delivery=delivery)
+    applied.lines += recorded.lines
+    applied.failures += recorded.failures
+    return applied
 
-    Each kind of refusal has its own marker, so a report fixed by an edit is still acknowledged."""
-    form = parse_form(ctx.rules.report_form, report.body)
-    markers = bot_markers(gateway.comments(report.repo, report.number)) if report.comments else frozenset()
-    number = form.application_number
-    author = report.user.login
-    refusal: tuple[str, str] | None = None
+
+def _named(gateway: GitHubGateway, report: Issue, number: int | None, rules: Rules) -> tuple[Named, Issue | None]:
+    """:calls: `GET /repos/{o}/{r}/issues/{number}` for the issue a report names."""
     if number is None:
-        problems = " ".join(p.message for p in form.problems_for("application")) or "the application is not named."
-        refusal = ("unnamed", f"@{author} I could not tell which application this reports on: {escape_inline(problems)}")
-    elif form.problems:
-        missing = "\n".join(f"- {escape_inline(p.message)}" for p in form.problems)
-        digest = hashlib.sha256(missing.encode()).hexdigest()[:8]
-        refusal = (f"incomplete-{digest}", f"@{author} this progress report is not complete yet; edit the issue to "
-                                           f"fix:\n\n{missing}")
-    else:
+        return Named.NOTHING, None
+    if number == report.number:
+        return Named.NOT_APPLICATION, None
+    try:
         application = gateway.issue(report.repo, number)
-        if application.is_pull_request or not is_application(application, ctx.rules):
-            refusal = ("not-application", f"@{author} #{number} is not an application to the fund. Edit this issue "
-                                          "to name one.")
-    if refusal is not None:
-        action = PostComment(key=f"report-refused:{report.number}:{refusal[0]}", body=refusal[1])
-        return apply(gateway, Snapshot(issue=report, bot_markers=markers), (action,), dry_run=dry_run)
-    trigger = Trigger(
-        TriggerKind.REPORT_ISSUE,
-        actor=author,
-        report=ReportIssue(number=report.number, author=author, created_at=report.created_at),
-    )
-    return run_application(ctx, gateway, application, trigger, dry_run=dry_run, extra_markers=markers)
+    except NotFound:
+        return Named.MISSING, None
+    if not is_application(application, rules):
+        return Named.NOT_APPLICATION, None
+    return Named.APPLICATION, application
 
 
 # --- webhook handlers ----------------------------------------------------------------------------
@@ -108,7 +130,10 @@ def _issue(event: Event) -> Issue | None:
     data, repo = event.payload.get("issue"), event.repository
     if not isinstance(data, dict) or not repo or "number" not in data:
         return None
-    issue = Issue.from_api(data, repo)
+    try:
+        issue = Issue.from_api(data, repo)
+    except (KeyError, TypeError, ValueError):
+        return None
     return None if issue.is_pull_request else issue  # issue_comment fires for pull requests too
 
 
@@ -124,26 +149,26 @@ def on_issue(ctx: Context, event: Event) -> None:
     if issue is None:
         return
     if is_report_issue(issue, ctx.rules):
-        if issue.state == "open" and (gateway := _gateway(ctx, event)):
-            _log_done(event, gateway, run_report_issue(ctx, gateway, issue))
+        if gateway := _gateway(ctx, event):
+            _log_done(event, gateway, run_report_issue(ctx, gateway, issue, delivery=event.delivery_id))
         return
     if not is_application(issue, ctx.rules) or not (gateway := _gateway(ctx, event)):
         return
-    trigger = Trigger(_ISSUE_TRIGGERS[event.action or ""], actor=event.sender_login)
-    _log_done(event, gateway, run_application(ctx, gateway, issue, trigger))
+    trigger = Trigger(_ISSUE_TRIGGERS[event.action or ""], actor=event.sender_login, delivery=event.delivery_id)
+    _log_done(event, gateway, run_application(ctx, gateway, issue, trigger, delivery=event.delivery_id))
 
 
 def on_label(ctx: Context, event: Event) -> None:
     issue = _issue(event)
     label = event.payload.get("label") or {}
     name = label.get("name") if isinstance(label, dict) else None
-    if issue is None or not name or not is_application(issue, ctx.rules):
+    if issue is None or not isinstance(name, str) or not is_application(issue, ctx.rules):
         return
     if ctx.rules.stages.stage_by_label(name) is None:
         return  # only a stage label put on by hand is input; the sweep puts other labels right
     if gateway := _gateway(ctx, event):
-        trigger = Trigger(TriggerKind.LABELED, actor=event.sender_login, label=name)
-        _log_done(event, gateway, run_application(ctx, gateway, issue, trigger))
+        trigger = Trigger(TriggerKind.LABELED, actor=event.sender_login, label=name, delivery=event.delivery_id)
+        _log_done(event, gateway, run_application(ctx, gateway, issue, trigger, delivery=event.delivery_id))
 
 
 def on_comment(ctx: Context, event: Event) -> None:
@@ -151,16 +176,34 @@ def on_comment(ctx: Context, event: Event) -> None:
     data = event.payload.get("comment")
     if issue is None or not isinstance(data, dict) or not is_application(issue, ctx.rules):
         return
-    comment = Comment.from_api(data)
+    try:
+        comment = Comment.from_api(data)
+    except (KeyError, TypeError, ValueError):
+        return
     if comment.user.is_bot:
         return
     if gateway := _gateway(ctx, event):
-        trigger = Trigger(TriggerKind.COMMENT, actor=comment.user.login, comment=comment)
-        _log_done(event, gateway, run_application(ctx, gateway, issue, trigger))
+        trigger = Trigger(TriggerKind.COMMENT, actor=comment.user.login, comment=comment, delivery=event.delivery_id)
+        _log_done(event, gateway, run_application(ctx, gateway, issue, trigger, delivery=event.delivery_id))
 
 
 def on_ping(ctx: Context, event: Event) -> None:
     log.info("ping received", extra={"delivery": event.delivery_id})
+
+
+Handler = Callable[[Context, Event], None]
+
+
+@dataclass(frozen=True)
+class Route:
+    """`(event, actions) -> handler`; `actions=None` matches every action of the event."""
+
+    event: str
+    actions: frozenset[str] | None
+    handler: Handler
+
+    def matches(self, event: Event) -> bool:
+        return event.name == self.event and (self.actions is None or event.action in self.actions)
 
 
 # The ordered routing table: the first match handles the delivery; anything else is answered 202
@@ -174,11 +217,19 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-def process(ctx: Context, event: Event) -> None:
-    """Handle one delivery (called by the queue's workers)."""
-    matched = route(ROUTES, event)
-    if matched is not None:
-        matched.handler(ctx, event)
+def route(event: Event) -> Route | None:
+    """The first route that takes `event`, or None (answered 202 and ignored). Called once, by the
+    web tier, which queues the delivery with its handler."""
+    return next((r for r in ROUTES if r.matches(event)), None)
+
+
+def process(ctx: Context, event: Event, handler: Handler | None = None) -> None:
+    """Handle one delivery (called by the queue's workers) with the handler it was routed to."""
+    if handler is None:
+        matched = route(event)
+        handler = matched.handler if matched else None
+    if handler is not None:
+        handler(ctx, event)
 
 
 def _log_done(event: Event, gateway: GitHubGateway, applied: Applied) -> None:
@@ -187,4 +238,3 @@ def _log_done(event: Event, gateway: GitHubGateway, applied: Applied) -> None:
         extra={"delivery": event.delivery_id, "event": event.name, "action": event.action, "repo": event.repository,
                "requests": str(gateway.stats), "reason": "; ".join(applied.lines) or "nothing to change"},
     )
-

@@ -1,38 +1,47 @@
-"""One application handled at a time, across threads and processes.
+"""One application handled at a time: the per-application lock every path takes (SPEC §11).
 
-GitHub sends `issues.opened` and `issues.labeled` for a new application at the same moment; two
-workers handling them together would each post a status comment. Within a process a lock per
-issue is enough; several gunicorn workers (or the `clock` process) on one machine also take an
-`flock` on a file, so they queue up behind each other too. Issues share 256 lock files by hash.
+GitHub sends `issues.opened` and `issues.labeled` for a new application at the same moment, a
+person may comment while the sweep is at the same issue, and GitHub redelivers at any time; two
+runs working on one application together would each post a status comment. So webhook
+processing, `fundbot sweep` and `fundbot clock` all take the same lock for an application, and
+read the issue and its comments again once they hold it.
+
+`LocalLocks` serves one process (threads). With Redis configured, `bot.jobs.redis_locks` gives the
+same interface across processes and machines. A fund-wide lock (`fund`) guards the round's money.
 """
 from __future__ import annotations
 
 import contextlib
 import threading
 import weakref
-import zlib
 from collections.abc import Iterator
-from pathlib import Path
-
-try:
-    import fcntl
-except ImportError:  # not POSIX: thread locks only (one process)
-    fcntl = None  # type: ignore[assignment]
-
-STRIPES = 256
+from typing import Protocol
 
 
-class IssueLocks:
-    """`with locks.lock(repo, number): ...` holds the issue against every other handler."""
+class Locks(Protocol):
+    def application(self, repo: str, number: int) -> contextlib.AbstractContextManager[None]:
+        """Hold one application (an issue) against every other run."""
 
-    def __init__(self, directory: Path | None = None) -> None:
-        self._directory = directory
-        if directory is not None:
-            directory.mkdir(parents=True, exist_ok=True)
-        self._locks: weakref.WeakValueDictionary[tuple[str, int], threading.Lock] = weakref.WeakValueDictionary()
+    def fund(self, repo: str) -> contextlib.AbstractContextManager[None]:
+        """Hold a fund's shared state (the round's ledger) against every other run."""
+
+
+def application_key(repo: str, number: int) -> str:
+    return f"app:{repo.lower()}#{number}"
+
+
+def fund_key(repo: str) -> str:
+    return f"fund:{repo.lower()}"
+
+
+class LocalLocks:
+    """Locks for the threads of one process (the default, without Redis)."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakValueDictionary[str, threading.Lock] = weakref.WeakValueDictionary()
         self._guard = threading.Lock()
 
-    def _thread_lock(self, key: tuple[str, int]) -> threading.Lock:
+    def _lock(self, key: str) -> threading.Lock:
         with self._guard:
             lock = self._locks.get(key)
             if lock is None:
@@ -41,16 +50,12 @@ class IssueLocks:
             return lock
 
     @contextlib.contextmanager
-    def lock(self, repo: str, number: int) -> Iterator[None]:
-        key = (repo.lower(), number)
-        with self._thread_lock(key):
-            if self._directory is None or fcntl is None:
-                yield
-                return
-            stripe = zlib.crc32(f"{key[0]}#{number}".encode()) % STRIPES
-            with open(self._directory / f"issue-{stripe:03d}.lock", "a+b") as handle:
-                fcntl.flock(handle, fcntl.LOCK_EX)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(handle, fcntl.LOCK_UN)
+    def _hold(self, key: str) -> Iterator[None]:
+        with self._lock(key):
+            yield
+
+    def application(self, repo: str, number: int) -> contextlib.AbstractContextManager[None]:
+        return self._hold(application_key(repo, number))
+
+    def fund(self, repo: str) -> contextlib.AbstractContextManager[None]:
+        return self._hold(fund_key(repo))

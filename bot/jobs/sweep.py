@@ -1,15 +1,20 @@
 """The sweep (SPEC §7): walk every application and bring it up to date, safely, at any time.
 
 It sends reminders that are due, labels overdue reports, and repairs what lost deliveries left
-behind (no status comment, an edit never checked, commands never carried out, labels out of step),
-by running each application through the same pipeline as a webhook with a `SWEEP` trigger. All
-state is read from GitHub, so running it twice, or after a crash, changes nothing more.
+behind (no status comment, an edit never checked, commands never carried out, labels out of step,
+a status comment duplicated by an older version), by running each application through the same
+pipeline as a webhook with a `SWEEP` trigger — under the same per-application lock, re-reading the
+issue and its comments once it holds it. All state is read from GitHub, so running it twice, or
+after a crash, or while deliveries arrive, changes nothing more.
 
-Cost: one listing per 100 applications, then one (conditional) comment listing per application,
-plus the open progress-report issues (one more listing), plus the writes it must make, plus the
-sweep log (`bot.jobs.sweeplog`: read and written only when something changed or failed, or on a
-process's first sweep of a UTC day; a quiet sweep the same process already logged today costs
-nothing for it).
+Every sweep finishes (SPEC §11): a failure on one application is reported for it and the sweep
+goes on; the summary and exit status say what failed. Funded applications are swept whoever
+closed them: reports are owed while the grant runs.
+
+Cost: one listing per 100 applications, then two conditional reads per application (the issue and
+its comments: 304s, free against the rate limit, when nothing changed), plus the open progress-report
+issues (one more listing), plus the writes it must make, plus the sweep log (read and written only
+when something changed or failed, or on a process's first sweep of a UTC day).
 """
 from __future__ import annotations
 
@@ -17,11 +22,13 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from bot.policy.decide import Trigger, TriggerKind
 from bot.github.gateway import GitHubError, GitHubGateway, RequestStats
-from bot.jobs.gather import find_status, ledger_from_records
+from bot.jobs.gather import ledger_from_records
 from bot.jobs.handle import Context, run_application, run_report_issue
-from bot.jobs.sweeplog import SweepLog, find_log, make_run, should_log, write_log
+from bot.policy.decide import Trigger, TriggerKind
+from bot.policy.markers import find_status
+from bot.policy.rules import Rules
+from bot.policy.sweeplog import LOG_MARKER, LOG_TITLE, SweepLog, make_run, next_runs, pick_log, render_log, should_log
 
 log = logging.getLogger("fundbot.sweep")
 
@@ -50,8 +57,13 @@ def sweep(ctx: Context, gateway: GitHubGateway, repo: str, *, dry_run: bool = Fa
     return result
 
 
+def find_log(gateway: GitHubGateway, repo: str, rules: Rules) -> SweepLog | None:
+    """:calls: `GET /repos/{owner}/{repo}/issues?labels=<labels.bot>&state=all` (conditional)"""
+    return pick_log(gateway.issues(repo, labels=rules.stages.labels.bot.name, state="all"), gateway.app_login)
+
+
 def _keep_log(ctx: Context, gateway: GitHubGateway, repo: str, result: SweepResult) -> None:
-    """Leave the run on GitHub for the dashboard, under the quiet-day rule (`bot.jobs.sweeplog`)."""
+    """Leave the run on GitHub for the dashboard, under the quiet-day rule (`bot.policy.sweeplog`)."""
     run = make_run(ctx.clock(), result.applications, result.reports, result.lines, result.failures,
                    str(gateway.stats))
     known = ctx.sweep_logs.get(repo.lower())
@@ -59,15 +71,30 @@ def _keep_log(ctx: Context, gateway: GitHubGateway, repo: str, result: SweepResu
         result.log = known  # a quiet sweep already logged today by this process: not even a read
         return
     try:
-        result.log = find_log(gateway, repo, ctx.rules)  # read afresh: another process may have logged
-        if should_log(result.log.last if result.log else None, run):
-            result.log = write_log(gateway, repo, ctx.rules, run, result.log)
-            result.logged = True
+        with ctx.locks.fund(repo):  # two sweeps at once must not open two logs
+            found = find_log(gateway, repo, ctx.rules)  # read afresh: another process may have logged
+            result.log = found
+            if should_log(found.last if found else None, run):
+                result.log = _write_log(gateway, repo, ctx.rules, next_runs(run, found), found)
+                result.logged = True
         if result.log:
             ctx.sweep_logs[repo.lower()] = result.log
     except GitHubError as err:
         result.failures.append(f"writing the sweep log: {err}")
         log.warning("sweep could not write its log", extra={"repo": repo, "reason": str(err)})
+
+
+def _write_log(gateway: GitHubGateway, repo: str, rules: Rules, runs: tuple, found: SweepLog | None) -> SweepLog:
+    """:calls: `PATCH /repos/{owner}/{repo}/issues/{n}` (or `POST …/issues` the first time)"""
+    body = render_log(runs)
+    if found is None:
+        label = rules.stages.labels.bot.name
+        issue = gateway.create_issue(repo, LOG_TITLE, body, labels=(label,), marker=LOG_MARKER)
+        if not issue.has_label(label):  # GitHub drops labels it will not set: the next run must find it
+            gateway.add_labels(repo, issue.number, (label,))
+    else:
+        issue = gateway.update_issue(repo, found.number, body=body)
+    return SweepLog(number=issue.number, html_url=issue.html_url, runs=runs)
 
 
 def _sweep(ctx: Context, gateway: GitHubGateway, repo: str, result: SweepResult, dry_run: bool) -> None:
@@ -78,28 +105,34 @@ def _sweep(ctx: Context, gateway: GitHubGateway, repo: str, result: SweepResult,
     except GitHubError as err:
         result.failures.append(f"listing applications of {repo}: {err}")
         return
-    # Closed applications are finished, except funded ones, which still count against the pool.
+    # Closed applications are finished, except funded ones: reports are owed whoever closed them.
     relevant = [i for i in applications if i.state == "open" or i.has_label(funded_label)]
-    comments = {}
-    for issue in relevant:
-        try:
-            comments[issue.number] = tuple(gateway.comments(repo, issue.number)) if issue.comments else ()
-        except GitHubError as err:
-            result.failures.append(f"#{issue.number}: reading comments: {err}")
-    records = [(n, record) for n, listed in comments.items() if (record := find_status(listed)[1])]
-    ledger = ledger_from_records(records, ctx.rules) if ctx.rules.funding.pool is not None else None
+    ledger = None
+    if ctx.rules.funding.pool is not None:
+        records = []
+        for issue in (i for i in relevant if i.has_label(funded_label)):
+            try:
+                record = find_status(gateway.comments(repo, issue.number), gateway.app_login)[1].record
+            except GitHubError as err:
+                result.failures.append(f"#{issue.number}: reading comments: {err}")
+                continue
+            if record:
+                records.append((issue.number, record))
+        ledger = ledger_from_records(records, ctx.rules)
 
     for issue in relevant:
-        if issue.state != "open" or issue.number not in comments:
-            continue
         result.applications += 1
         try:
-            applied = run_application(ctx, gateway, issue, Trigger(TriggerKind.SWEEP), dry_run=dry_run,
-                                      comments=comments[issue.number], ledger=ledger)
+            applied = run_application(ctx, gateway, issue, Trigger(TriggerKind.SWEEP), dry_run=dry_run, ledger=ledger)
             result.lines.extend(applied.lines)
+            result.failures.extend(f"#{issue.number}: GitHub refused {f.what}: {f.status} {f.message}"
+                                   for f in applied.failures)
         except GitHubError as err:
             result.failures.append(f"#{issue.number}: {err}")
             log.warning("sweep could not finish an application", extra={"issue": issue.number, "reason": str(err)})
+        except Exception as err:  # one application's surprise must not stop the others
+            result.failures.append(f"#{issue.number}: {type(err).__name__}: {err}")
+            log.exception("sweep failed on an application", extra={"issue": issue.number})
 
     try:
         reports = gateway.issues(repo, labels=labels.report.name, state="open")
@@ -109,9 +142,13 @@ def _sweep(ctx: Context, gateway: GitHubGateway, repo: str, result: SweepResult,
     for report in reports:
         result.reports += 1
         try:
-            result.lines.extend(run_report_issue(ctx, gateway, report, dry_run=dry_run).lines)
+            applied = run_report_issue(ctx, gateway, report, dry_run=dry_run)
+            result.lines.extend(applied.lines)
         except GitHubError as err:
             result.failures.append(f"report #{report.number}: {err}")
+        except Exception as err:
+            result.failures.append(f"report #{report.number}: {type(err).__name__}: {err}")
+            log.exception("sweep failed on a report issue", extra={"issue": report.number})
 
 
 def parse_now(text: str | None) -> dt.datetime:

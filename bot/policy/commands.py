@@ -8,26 +8,34 @@ and any actions). A refused command always says why.
 from __future__ import annotations
 
 import dataclasses
-import enum
+import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from bot.policy.eligibility import count_words
 from bot.policy.forms import AnswerError, ParsedForm, parse_amount
 from bot.policy.models import Action, Assign, CloseIssue, Issue
 from bot.policy.money import format_amount
 from bot.policy.record import NeedsInfo, Outcome, Record, ReportEntry, Score, Waiver
+from bot.policy.roles import Role, Standing, applicant_logins
 from bot.policy.rules import Rules
-from bot.policy.text import escape_inline, escape_block
+from bot.policy.text import escape_block, escape_inline, shorten
 
 # --- parsing --------------------------------------------------------------------------------
 
 # A command is `/name` at the start of a line (up to three spaces: four make a code block),
 # followed by whitespace or the end of the line, so `/usr/bin` is not a command.
-_COMMAND_RE = re.compile(r"^ {0,3}/([A-Za-z][A-Za-z0-9-]*)(?:[ \t]+(.*?))?[ \t]*$")
+# (The arguments are taken greedily and stripped after: a lazy match before `[ \t]*$` is quadratic
+# on a long line of spaces.)
+_COMMAND_RE = re.compile(r"^ {0,3}/([A-Za-z][A-Za-z0-9-]*)(?:[ \t]+(.*))?$")
 _FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _HTML_COMMENT_RE = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+# GitHub renders <pre> blocks (and <code> spans) as code: what they hold is shown, never obeyed.
+_PRE_RE = re.compile(r"<(pre|code)\b[^>]*>.*?(?:</\1\s*>|\Z)", re.DOTALL | re.IGNORECASE)
+MAX_COMMANDS = 10  # carried out per comment; the rest are answered in one line (SPEC §11)
+MAX_ASSIGNEES = 10  # GitHub's own limit for one issue
 
 
 @dataclass(frozen=True)
@@ -41,11 +49,16 @@ class ParsedCommand:
 _TAKES_BODY = {"report"}
 
 
+def _keep_lines(match: re.Match[str]) -> str:
+    return "\n" * match.group(0).count("\n")  # what follows a block still starts its own line
+
+
 def parse_commands(body: str | None) -> list[ParsedCommand]:
     """The commands in a comment, in order; lines in code blocks, quotes and HTML comments don't count."""
     if not body:
         return []
-    text = _HTML_COMMENT_RE.sub("", body.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _HTML_COMMENT_RE.sub(_keep_lines, body.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _PRE_RE.sub(_keep_lines, text)
     lines = text.split("\n")
     commands: list[ParsedCommand] = []
     fence: str | None = None
@@ -75,16 +88,9 @@ def parse_commands(body: str | None) -> list[ParsedCommand]:
 # --- context and results ---------------------------------------------------------------------
 
 
-class Role(enum.Enum):
-    ANYONE = "anyone"
-    APPLICANT = "applicant"
-    REVIEWER = "reviewer"
-    MAINTAINER = "funded maintainer"
-
-
 @dataclass(frozen=True)
 class FundingLedger:
-    """Money granted in the current round, read from the funded applications' records."""
+    """Money granted in the current round: what `/approve` checks against the pool."""
 
     committed: Decimal
     grants: Mapping[int, Decimal]  # issue number -> amount
@@ -97,11 +103,15 @@ class CommandContext:
     form: ParsedForm
     rules: Rules
     actor: str
-    roles: frozenset[Role]
-    at: str  # when the comment was written (ISO-8601 UTC): effects are dated by the comment
+    standing: Standing
+    at: dt.datetime  # when the comment was written: effects are dated by the comment
     comment_id: int
     ledger: FundingLedger | None = None
     assignable: Mapping[str, bool] = dataclasses.field(default_factory=dict)
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return self.standing.roles
 
 
 @dataclass(frozen=True)
@@ -147,12 +157,22 @@ def command(name: str, usage: str, summary: str, *roles: Role, open_after_outcom
     return register
 
 
+def permitted(spec: CommandSpec, standing: Standing) -> bool:
+    return Role.ANYONE in spec.roles or bool(spec.roles & standing.roles)
+
+
 def run_command(ctx: CommandContext, parsed: ParsedCommand) -> CommandResult:
-    """Check the command exists, that the actor may use it and that the review allows it; run it."""
+    """Check the command exists, that the actor may use it and that the review allows it; run it.
+
+    Who may give a command is checked before anything else about it, so a stranger's command
+    never costs a lookup (SPEC §11)."""
     spec = REGISTRY.get(parsed.name)
     if spec is None:
-        return _refuse(ctx, f"`/{escape_inline(parsed.name)}` is not a command I know. Say `/help` for the list.")
-    if Role.ANYONE not in spec.roles and not (spec.roles & ctx.roles):
+        return _refuse(ctx, f"`/{escape_inline(parsed.name, 40)}` is not a command I know. Say `/help` for the list.")
+    if not permitted(spec, ctx.standing):
+        if Role.REVIEWER in spec.roles and ctx.standing.would_review:
+            why = "; ".join(c.value for c in ctx.standing.conflicts)
+            return _refuse(ctx, f"`/{spec.name}`: you are a reviewer, but not of this application: you are {why}.")
         who = " or ".join(sorted(r.value + "s" for r in spec.roles))
         return _refuse(ctx, f"`/{spec.name}` is for {who}, and you are not one here. Say `/help` for what you can use.")
     if ctx.record.outcome and not spec.open_after_outcome:
@@ -195,11 +215,10 @@ def _finish(ctx: CommandContext, outcome: str, amount: Decimal | None = None, re
             message: str = "") -> CommandResult:
     spec = ctx.rules.stages.outcomes[outcome]
     record = dataclasses.replace(
-        ctx.record,
-        outcome=Outcome(name=outcome, by=ctx.actor, at=ctx.at,
-                        amount=str(amount) if amount is not None else None, reason=reason),
+        ctx.record, outcome=Outcome(name=outcome, by=ctx.actor, at=ctx.at, amount=amount, reason=reason),
         needs_info=None,
-    )
+    ).audited(ctx.at, ctx.actor, "outcome", outcome + (f" {amount}" if amount is not None else "")
+              + (f": {reason}" if reason else ""))
     actions: tuple[Action, ...] = (CloseIssue("not_planned" if outcome != "funded" else "completed"),) \
         if spec.close_issue else ()
     return _done(ctx, record, message=message, actions=actions)
@@ -232,20 +251,29 @@ def _stage(ctx: CommandContext, args: str, rest: str) -> CommandResult:
     return _move(ctx, target, via="/stage")
 
 
-def _move(ctx: CommandContext, target: str, via: str) -> CommandResult:
-    stages = ctx.rules.stages
+def move_problem(record: Record, rules: Rules, target: str, via: str) -> str | None:
+    """Why the application may not move to `target` now (None: it may). The same checks hold for
+    a command and for a stage label put on by hand: screening passed, the stage's scores given."""
+    stages = rules.stages
     order = [s.name for s in stages.stages]
-    current = stages.stage(ctx.record.stage)
+    current = stages.stage(record.stage)
     forward = current is None or order.index(target) > order.index(current.name)
-    if forward and current is not None:
-        if current.name == stages.first.name and not ctx.record.eligible:
-            return _refuse(ctx, f"`{via}`: the application has not passed screening (see the status comment); "
-                                "fix the findings, or `/waive <check> <reason>` a failed check.")
-        scorers = ctx.record.scorers_in(current.name)
-        missing = current.min_scores - len(scorers)
-        if missing > 0:
-            return _refuse(ctx, f"`{via}`: {current.name} needs scores from {current.min_scores} reviewers before it "
-                                f"may advance; {missing} more needed (`/score <criterion> <n>`).")
+    if not forward or current is None:
+        return None
+    if current.name == stages.first.name and not record.eligible:
+        return (f"`{via}`: the application has not passed screening (see the status comment); "
+                "fix the findings, or `/waive <check> <reason>` a failed check.")
+    missing = current.min_scores - len(record.scorers_in(current.name))
+    if missing > 0:
+        return (f"`{via}`: {current.name} needs scores from {current.min_scores} reviewers before it may "
+                f"advance; {missing} more needed (`/score <criterion> <n>`).")
+    return None
+
+
+def _move(ctx: CommandContext, target: str, via: str) -> CommandResult:
+    problem = move_problem(ctx.record, ctx.rules, target, via)
+    if problem:
+        return _refuse(ctx, problem)
     return _done(ctx, ctx.record.moved_to(target, at=ctx.at, by=ctx.actor, via=via))
 
 
@@ -256,31 +284,44 @@ def _score(ctx: CommandContext, args: str, rest: str) -> CommandResult:
     parts = args.split()
     usage = _usage("score", f"name a criterion ({', '.join(stages.criteria)}) and a whole number from "
                             f"{stages.score_min} to {stages.score_max}").replace("1-5", f"{stages.score_min}-{stages.score_max}")
-    if len(parts) != 2 or parts[0].lower() not in stages.criteria or not re.fullmatch(r"\d+", parts[1]):
+    if len(parts) != 2 or parts[0].lower() not in stages.criteria or not re.fullmatch(r"\d{1,3}", parts[1]):
         return _refuse(ctx, usage)
     value = int(parts[1])
     if not stages.score_min <= value <= stages.score_max:
         return _refuse(ctx, usage)
     score = Score(reviewer=ctx.actor, criterion=parts[0].lower(), value=value, stage=ctx.record.stage, at=ctx.at)
-    return _done(ctx, ctx.record.with_score(score))
+    record = ctx.record.with_score(score).audited(ctx.at, ctx.actor, "score", f"{score.criterion} {value}")
+    return _done(ctx, record)
 
 
 @command("needs-info", "/needs-info <question>", "ask the applicant for more information", Role.REVIEWER)
 def _needs_info(ctx: CommandContext, args: str, rest: str) -> CommandResult:
     if not args.strip():
         return _refuse(ctx, _usage("needs-info", "say what information is needed"))
-    record = dataclasses.replace(ctx.record, needs_info=NeedsInfo(by=ctx.actor, at=ctx.at, text=args.strip()))
+    question = shorten(args.strip(), 2000)
+    record = dataclasses.replace(ctx.record, needs_info=NeedsInfo(by=ctx.actor, at=ctx.at, text=question))
     applicants = " ".join(f"@{login}" for login in applicant_logins(ctx.issue, ctx.form))
-    message = (f"{applicants}: a reviewer asks for more information:\n\n{escape_block(args.strip())}\n\n"
+    message = (f"{applicants}: a reviewer asks for more information:\n\n{escape_block(question)}\n\n"
                "Edit the application or answer in a comment; the `needs: info` label goes when you do.")
     return _done(ctx, record, message=message)
 
 
-@command("assign", "/assign @user [@user ...]", "assign reviewers to the application", Role.REVIEWER)
+def assign_names(args: str) -> list[str] | None:
+    """The logins `/assign` names (at most MAX_ASSIGNEES), or None when they are not logins."""
+    logins = list(dict.fromkeys(token.lstrip("@") for token in args.split()))
+    if not logins or len(logins) > MAX_ASSIGNEES:
+        return None
+    if not all(re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})", login) for login in logins):
+        return None
+    return logins
+
+
+@command("assign", "/assign @user [@user ...]", f"assign reviewers to the application (at most {MAX_ASSIGNEES})",
+         Role.REVIEWER)
 def _assign(ctx: CommandContext, args: str, rest: str) -> CommandResult:
-    logins = [token.lstrip("@") for token in args.split()]
-    if not logins or not all(re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})", login) for login in logins):
-        return _refuse(ctx, _usage("assign", "name one or more GitHub users"))
+    logins = assign_names(args)
+    if logins is None:
+        return _refuse(ctx, _usage("assign", f"name one to {MAX_ASSIGNEES} GitHub users"))
     refused = [login for login in logins if not ctx.assignable.get(login.lower(), False)]
     if refused:
         names = ", ".join(f"`{login}`" for login in refused)
@@ -320,7 +361,7 @@ def _approve(ctx: CommandContext, args: str, rest: str) -> CommandResult:
 def _decline(ctx: CommandContext, args: str, rest: str) -> CommandResult:
     if not args.strip():
         return _refuse(ctx, _usage("decline", "give the reason, which the applicant will read"))
-    return _finish(ctx, "declined", reason=args.strip())
+    return _finish(ctx, "declined", reason=shorten(args.strip(), 2000))
 
 
 @command("waive", "/waive <check> <reason>", "waive a failed eligibility check, saying why", Role.REVIEWER)
@@ -333,33 +374,23 @@ def _waive(ctx: CommandContext, args: str, rest: str) -> CommandResult:
     check = parts[0].lower()
     if check not in failed:
         return _refuse(ctx, f"`/waive {check}`: that check has not failed.")
-    waiver = Waiver(check=check, by=ctx.actor, reason=parts[1].strip(), at=ctx.at)
+    reason = shorten(parts[1].strip(), 500)
+    waiver = Waiver(check=check, by=ctx.actor, reason=reason, at=ctx.at)
     waivers = tuple(w for w in ctx.record.waivers if w.check != check) + (waiver,)
-    return _done(ctx, dataclasses.replace(ctx.record, waivers=waivers), recheck=False)
+    record = dataclasses.replace(ctx.record, waivers=waivers).audited(ctx.at, ctx.actor, "waive", f"{check}: {reason}")
+    return _done(ctx, record)
 
 
 @command("report", "/report <progress report text>", "submit a progress report (the rest of the comment)",
          Role.MAINTAINER, open_after_outcome=True)
 def _report(ctx: CommandContext, args: str, rest: str) -> CommandResult:
-    if ctx.record.outcome is None or ctx.record.outcome.name != "funded":
+    if not ctx.record.funded:
         return _refuse(ctx, "`/report`: progress reports start once the application is funded.")
     text = "\n".join(part for part in (args, rest) if part)
-    from bot.policy.eligibility import count_words  # local: eligibility imports forms, as we do
-
     needed = ctx.rules.reports.min_words
     if count_words(text) < needed:
         return _refuse(ctx, _usage("report", f"a progress report needs at least {needed} words (progress "
                                              "against milestones, use of funds, community feedback, outcomes)"))
     entry = ReportEntry(at=ctx.at, by=ctx.actor, ref=f"comment:{ctx.comment_id}")
-    return _done(ctx, dataclasses.replace(ctx.record, reports=ctx.record.reports + (entry,)))
-
-
-# --- who is who ----------------------------------------------------------------------------------
-
-
-def applicant_logins(issue: Issue, form: ParsedForm) -> tuple[str, ...]:
-    """The issue's author plus the maintainers named in the form, in that order, without repeats."""
-    seen: dict[str, str] = {issue.user.login.lower(): issue.user.login}
-    for login in form.maintainers:
-        seen.setdefault(login.lower(), login)
-    return tuple(seen.values())
+    record = dataclasses.replace(ctx.record, reports=ctx.record.reports + (entry,))
+    return _done(ctx, record.audited(ctx.at, ctx.actor, "report", entry.ref))

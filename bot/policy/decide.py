@@ -4,7 +4,8 @@ Every delivery and every sweep ends in the same place: the record is brought up 
 unprocessed comments in order, a stage label put on by hand, a report issue, the calendar), then
 labels and the status comment are made to mirror it. Because the record says how far it got
 (the last comment processed, the body it checked, the notices already posted), running this twice,
-late, or after a crash gives the same result.
+late, or after a crash gives the same result. The snapshot was read under the application's lock,
+so nothing here trusts a count a payload carried (SPEC §11).
 """
 from __future__ import annotations
 
@@ -15,19 +16,28 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.policy.commands import CommandContext, FundingLedger, Role, applicant_logins, parse_commands, run_command
+from bot.policy.commands import (
+    MAX_COMMANDS, CommandContext, FundingLedger, ParsedCommand, assign_names, move_problem, parse_commands,
+    run_command,
+)
 from bot.policy.eligibility import evaluate
 from bot.policy.forms import ParsedForm, parse_form
+from bot.policy.markers import FoundRecord
 from bot.policy.models import (
-    Action, AddLabels, Assign, CloseIssue, Comment, Decision, Issue, PostComment, React, Reaction, RemoveLabel,
+    Action, AddLabels, Assign, CloseIssue, Comment, DeleteComment, Issue, PostComment, React, Reaction, RemoveLabel,
     RepoFacts, UpsertStatusComment,
 )
-from bot.policy.record import Record, ReportEntry, iso
+from bot.policy.record import Record, ReportEntry, WriteFailure, iso
 from bot.policy.reports import ReportState, report_status
+from bot.policy.roles import (
+    Role, applicant_logins, conflicts_of, count_votes, needs_team_lookup, stage_reviewer_mentions, standing,
+)
 from bot.policy.rules import Rules
-from bot.policy.status import person, render_status
+from bot.policy.status import StatusContext, person, render_status
+from bot.policy.text import escape_inline
 
 BOT_ACTOR = "fund-bot"
+MAX_MENTIONS = 10  # people one reminder mentions
 
 
 class TriggerKind(enum.Enum):
@@ -56,23 +66,39 @@ class Trigger:
     label: str | None = None
     comment: Comment | None = None  # the comment of an issue_comment delivery
     report: ReportIssue | None = None
+    delivery: str = ""  # X-GitHub-Delivery (kept by a redelivery): keys a reply to a labelling
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What `gather` read from GitHub for one application."""
+    """What `gather` read from GitHub for one application, under its lock."""
 
     issue: Issue
     comments: tuple[Comment, ...] = ()
     status_comment: Comment | None = None
-    record: Record | None = None
+    found: FoundRecord = FoundRecord(None, None)
+    duplicates: tuple[Comment, ...] = ()  # the App's other status comments (left by older versions)
     repo_facts: RepoFacts | None = None
     reactions: tuple[Reaction, ...] | None = None
     team_members: Mapping[str, frozenset[str]] = field(default_factory=dict)  # login -> "org/slug" teams
     assignable: Mapping[str, bool] = field(default_factory=dict)
     ledger: FundingLedger | None = None
-    bot_markers: frozenset[str] = frozenset()  # keys of the one-off comments already on the issue
+    posted: frozenset[str] = frozenset()  # keys of the one-off comments the App already posted
     form: ParsedForm | None = None  # the issue body read as the application form (read here if None)
+    collaborators: tuple[str, ...] | None = None  # people to remind when a stage names no one
+
+    @property
+    def record(self) -> Record | None:
+        return self.found.record
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of `decide`: the actions to apply in order, the record, and the status body."""
+
+    actions: tuple[Action, ...]
+    record: Record
+    status: str
 
 
 @dataclass(frozen=True)
@@ -83,7 +109,7 @@ class Needs:
     reactions: bool
     ledger: bool
     team_lookups: tuple[str, ...]  # logins whose team membership decides their role
-    assignees: tuple[str, ...]  # logins named by `/assign`
+    collaborators: bool  # a stalled stage names no one to remind
 
 
 def body_sha(body: str) -> str:
@@ -91,39 +117,49 @@ def body_sha(body: str) -> str:
 
 
 def unprocessed(comments: tuple[Comment, ...], record: Record | None, trigger: Trigger) -> list[Comment]:
-    """Comments newer than the last one processed, oldest first (the delivery's own comment included)."""
+    """People's comments newer than the last one processed, oldest first (the delivery's own comment
+    included). Bots' comments (the App's own too) are never obeyed."""
     seen = {c.id: c for c in comments}
     if trigger.comment is not None:
         seen.setdefault(trigger.comment.id, trigger.comment)  # GitHub's list may lag the webhook
     last = record.last_comment_id if record else 0
-    return sorted((c for c in seen.values() if c.id > last), key=lambda c: (c.created_at, c.id))
+    return sorted((c for c in seen.values() if c.id > last and not c.user.is_bot), key=lambda c: (c.created_at, c.id))
+
+
+def commands_of(comment: Comment) -> tuple[list[ParsedCommand], int]:
+    """The commands of a comment that are carried out (at most MAX_COMMANDS), and how many more it has."""
+    commands = parse_commands(comment.body)
+    return commands[:MAX_COMMANDS], max(len(commands) - MAX_COMMANDS, 0)
 
 
 def intake_due(trigger: Trigger, record: Record | None, issue: Issue) -> bool:
+    """A new application, a changed body, or a reopened one; not a redelivered `opened`."""
     if record is None or not record.checks:
         return True
-    if trigger.kind in (TriggerKind.OPENED, TriggerKind.REOPENED):
+    if trigger.kind is TriggerKind.REOPENED:
         return True
     return record.body_sha != body_sha(issue.body)
 
 
-def needs(trigger: Trigger, issue: Issue, comments: tuple[Comment, ...], record: Record | None, rules: Rules) -> Needs:
-    """Decide what to gather, from what is already known (the payload and the comments)."""
-    pending = [c for c in unprocessed(comments, record, trigger) if not c.user.is_bot]
-    commands = [(c, cmd) for c in pending for cmd in parse_commands(c.body)]
-    names = {cmd.name for _, cmd in commands}
-    reviewers = rules.stages.reviewers
-    teams_configured = bool(reviewers.teams or any(s.reviewers and s.reviewers.teams for s in rules.stages.stages))
-    trusted = set(reviewers.author_associations)
-    lookups = sorted({
-        c.user.login for c, _ in commands
-        if teams_configured and c.user.login.lower() not in reviewers.users and c.author_association not in trusted
-    })
-    assignees = sorted({t.lstrip("@") for _, cmd in commands if cmd.name == "assign" for t in cmd.args.split()})
+def _stalled(record: Record | None, rules: Rules, now: dt.datetime) -> bool:
+    if record is None or record.outcome or not record.stage_since:
+        return False
+    stage = rules.stages.stage(record.stage)
+    return bool(stage and stage.max_days and (now - record.stage_since).days > stage.max_days)
+
+
+def needs(trigger: Trigger, issue: Issue, comments: tuple[Comment, ...], record: Record | None, rules: Rules,
+          now: dt.datetime) -> Needs:
+    """Decide what to gather, from what is already known (the issue and its comments, re-read)."""
+    pending = [(c, cmd) for c in unprocessed(comments, record, trigger) for cmd in commands_of(c)[0]]
+    names = {cmd.name for _, cmd in pending}
+    lookups = sorted({c.user.login for c, _ in pending if needs_team_lookup(c.user.login, c.author_association, rules)})
     stage = rules.stages.stage(record.stage) if record else None
     voting = bool(stage and stage.community_vote and record and not record.outcome)
     # The issue's roll-up says whether any vote changed; the sweep lists reactions only then.
     votes_moved = not record or record.reactions_seen != reactions_rollup(issue)
+    stalled = _stalled(record, rules, now) and not issue.assignees and record is not None \
+        and not stage_reviewer_mentions(rules, record.stage)
     return Needs(
         repo_facts=intake_due(trigger, record, issue) or "recheck" in names,
         reactions=voting and (trigger.kind is not TriggerKind.SWEEP or votes_moved),
@@ -133,28 +169,28 @@ def needs(trigger: Trigger, issue: Issue, comments: tuple[Comment, ...], record:
             bool(names & {"approve", "advance", "stage"}) or trigger.kind is TriggerKind.LABELED
             or bool(stage and stage.decides)),
         team_lookups=tuple(lookups),
-        assignees=tuple(assignees),
+        collaborators=stalled,
     )
 
 
-def roles_of(login: str, association: str, issue: Issue, form: ParsedForm, record: Record, rules: Rules,
-             team_members: Mapping[str, frozenset[str]]) -> frozenset[Role]:
-    roles = {Role.ANYONE}
-    applicants = {a.lower() for a in applicant_logins(issue, form)}
-    if login.lower() in applicants:
-        roles.add(Role.APPLICANT)
-        if record.outcome and record.outcome.name == "funded":
-            roles.add(Role.MAINTAINER)
-        return frozenset(roles)  # nobody reviews their own application
-    reviewers = rules.stages.reviewers_for(record.stage)
-    teams = {str(t).lower() for t in reviewers.teams}
-    if (
-        login.lower() in reviewers.users
-        or association in reviewers.author_associations
-        or teams & {t.lower() for t in team_members.get(login.lower(), frozenset())}
-    ):
-        roles.add(Role.REVIEWER)
-    return frozenset(roles)
+def assignee_lookups(trigger: Trigger, issue: Issue, comments: tuple[Comment, ...], record: Record | None,
+                     form: ParsedForm, rules: Rules, teams: Mapping[str, frozenset[str]]) -> tuple[str, ...]:
+    """The logins named by `/assign` commands of reviewers (in some stage): only theirs are looked up,
+    at most MAX_ASSIGNEES per command, MAX_COMMANDS per comment (SPEC §11)."""
+    base = record or Record()
+    stages = [s.name for s in rules.stages.stages]
+    found: set[str] = set()
+    for comment in unprocessed(comments, record, trigger):
+        commands = [cmd for cmd in commands_of(comment)[0] if cmd.name == "assign"]
+        if not commands:
+            continue
+        login, association = comment.user.login, comment.author_association
+        if not any(standing(login, association, issue, form, dataclasses.replace(base, stage=s), rules, teams)
+                   .has(Role.REVIEWER) for s in stages):
+            continue
+        for cmd in commands:
+            found |= set(assign_names(cmd.args) or ())
+    return tuple(sorted(found))
 
 
 def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> Decision:
@@ -163,33 +199,32 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
     form = snap.form or parse_form(rules.application_form, issue.body)
     record = snap.record or Record()
     actions: list[Action] = []
-    posted = set(snap.bot_markers) | set(record.notices)
+    posted = set(snap.posted) | set(record.notices)
 
     # 1. Intake: the form and the eligibility checks, when new or when the body changed.
     if intake_due(trigger, snap.record, issue):
         body_changed = snap.record is not None and snap.record.body_sha != body_sha(issue.body)
         record = _intake(record, form, snap, rules, now)
-        applicants = {a.lower() for a in applicant_logins(issue, form)}
-        edited_by_applicant = trigger.kind is TriggerKind.EDITED and (trigger.actor or "").lower() in applicants
+        edited_by_applicant = trigger.kind is TriggerKind.EDITED and \
+            (trigger.actor or "").lower() in {a.lower() for a in applicant_logins(issue, form)}
         if record.needs_info and (edited_by_applicant or (trigger.kind is TriggerKind.SWEEP and body_changed)):
             record = dataclasses.replace(record, needs_info=None)  # the applicant answered by editing
-    record = _auto_advance(record, rules, record.checked_at or iso(now))
+    record = _auto_advance(record, rules, record.checked_at or now)
 
-    # 2. Comments not processed yet, in order, once. Bots' comments (ours included) are passed
-    #    over without moving the mark, so the bot's own replies never cause another edit.
+    # 2. Comments not processed yet, in order, once.
     for comment in unprocessed(snap.comments, snap.record, trigger):
-        if comment.user.is_bot:
-            continue
+        before = record
         record, comment_actions = _process_comment(comment, record, form, snap, rules, now)
-        record = _auto_advance(record, rules, iso(comment.created_at))  # e.g. after a /waive
+        record = _auto_advance(record, rules, comment.created_at)  # e.g. after a /waive
         actions.extend(comment_actions)
-        record = dataclasses.replace(record, last_comment_id=max(record.last_comment_id, comment.id))
+        if record != before or comment_actions:
+            # The cursor moves with something to record; a plain discussion costs no write.
+            record = dataclasses.replace(record, last_comment_id=max(record.last_comment_id, comment.id))
 
-    # 3. A stage label put on by a person moves the stage (the bot's own label events never get here).
-    if trigger.kind is TriggerKind.LABELED and trigger.label and not record.outcome:
-        stage = rules.stages.stage_by_label(trigger.label)
-        if stage and stage.name != record.stage:
-            record = record.moved_to(stage.name, at=iso(now), by=trigger.actor or "someone", via="label")
+    # 3. A stage label put on by a person moves the stage — when the same checks as /stage allow it.
+    if trigger.kind is TriggerKind.LABELED and trigger.label:
+        record, label_actions = _hand_label(trigger, record, issue, form, rules, now)
+        actions.extend(label_actions)
 
     # 4. A progress-report issue that names this application.
     if trigger.kind is TriggerKind.REPORT_ISSUE and trigger.report:
@@ -197,22 +232,42 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
         actions.extend(report_actions)
 
     # 5. The calendar: community votes, report reminders, stalled stages.
-    record = _count_votes(record, snap, form, rules)
-    record, calendar_actions = _calendar(record, issue, form, rules, now, posted)
+    record = _count_votes(record, snap, form)
+    record, calendar_actions = _calendar(record, issue, form, rules, now, posted, snap.collaborators)
     actions.extend(calendar_actions)
 
     # 6. Mirror the record: labels, the status comment, and closing when an outcome says so.
     actions.extend(_label_actions(record, issue, rules, now))
-    body = render_status(record, rules, now.date(), snap.ledger)
-    if snap.status_comment is None or snap.status_comment.body != body:
-        actions.append(UpsertStatusComment(body))
+    actions.extend(DeleteComment(c.id) for c in snap.duplicates)
+    body = status_body(record, snap, rules, now)
+    actions.append(UpsertStatusComment(body))  # the executor skips it when the comment already says this
     if record.outcome and rules.stages.outcomes[record.outcome.name].close_issue and issue.state == "open" \
-            and not any(isinstance(a, CloseIssue) for a in actions):
+            and not any(isinstance(a, CloseIssue) and a.number is None for a in actions):
         actions.append(CloseIssue("not_planned"))
-    return Decision(actions=_ordered(actions))
+    return Decision(actions=_ordered(actions), record=record, status=body)
 
 
-def _auto_advance(record: Record, rules: Rules, at: str) -> Record:
+def status_body(record: Record, snap: Snapshot, rules: Rules, now: dt.datetime) -> str:
+    rebuilt = ""
+    if snap.found.problem:
+        rebuilt = ("The record kept in this comment could not be read, so the bot rebuilt it from the "
+                   "application's comments.")
+    return render_status(record, rules, StatusContext(now.date(), snap.ledger, rebuilt))
+
+
+def with_failures(decision: Decision, failures: list[WriteFailure], snap: Snapshot, rules: Rules,
+                  now: dt.datetime) -> Decision:
+    """The decision once GitHub refused some writes for good: the record keeps them (shown in the
+    status comment) and the comment cursor stays where it is, past them — nothing is retried."""
+    record = decision.record
+    for failure in failures:
+        record = record.with_failure(failure)
+    body = status_body(record, snap, rules, now)
+    actions = [a for a in decision.actions if not isinstance(a, UpsertStatusComment)] + [UpsertStatusComment(body)]
+    return Decision(actions=_ordered(actions), record=record, status=body)
+
+
+def _auto_advance(record: Record, rules: Rules, at: dt.datetime) -> Record:
     """Screening passed: move on, when the rules say so — as soon as it passes, so that what
     follows (scores, commands) happens in the next stage whenever the bot gets to see it. Not when
     a reviewer has sent the application back to screening on purpose."""
@@ -225,18 +280,20 @@ def _auto_advance(record: Record, rules: Rules, at: str) -> Record:
 
 def _intake(record: Record, form: ParsedForm, snap: Snapshot, rules: Rules, now: dt.datetime) -> Record:
     issue = snap.issue
-    checks = evaluate(form, rules.application_form, snap.repo_facts, rules.eligibility, now)
-    repository = snap.repo_facts.full_name or snap.repo_facts.requested if snap.repo_facts else ""
+    facts = snap.repo_facts
+    checks = evaluate(form, rules.application_form, facts, rules.eligibility, now)
+    repository = (facts.full_name or facts.requested) if facts else ""
     record = dataclasses.replace(
         record,
         body_sha=body_sha(issue.body),
-        form_problems=tuple(p.message for p in form.problems),
+        form_problems=tuple(p.note for p in form.problems),
         checks=checks,
-        checked_at=iso(now),
+        checked_at=now,
         repository=repository or "",
+        repo_people=facts.people_logins if facts and facts.people_logins else record.repo_people,
     )
     if not record.stage:
-        record = record.moved_to(rules.stages.first.name, at=iso(issue.created_at), by=issue.user.login, via="intake")
+        record = record.moved_to(rules.stages.first.name, at=issue.created_at, by=issue.user.login, via="intake")
     return record
 
 
@@ -245,16 +302,16 @@ def _process_comment(comment: Comment, record: Record, form: ParsedForm, snap: S
     issue = snap.issue
     actions: list[Action] = []
     login = comment.user.login
-    roles = roles_of(login, comment.author_association, issue, form, record, rules, snap.team_members)
-    if Role.APPLICANT in roles and record.needs_info:
+    if record.needs_info and login.lower() in {a.lower() for a in applicant_logins(issue, form)}:
         record = dataclasses.replace(record, needs_info=None)  # the applicant answered
+    commands, more = commands_of(comment)
     messages: list[str] = []
     acknowledged = False
-    for parsed in parse_commands(comment.body):
+    for parsed in commands:
         # Roles depend on the stage (per-stage reviewers) and outcome, which earlier commands may change.
-        roles = roles_of(login, comment.author_association, issue, form, record, rules, snap.team_members)
-        ctx = CommandContext(record=record, issue=issue, form=form, rules=rules, actor=login, roles=roles,
-                             at=iso(comment.created_at), comment_id=comment.id, ledger=snap.ledger,
+        person_standing = standing(login, comment.author_association, issue, form, record, rules, snap.team_members)
+        ctx = CommandContext(record=record, issue=issue, form=form, rules=rules, actor=login, standing=person_standing,
+                             at=comment.created_at, comment_id=comment.id, ledger=snap.ledger,
                              assignable={k.lower(): v for k, v in snap.assignable.items()})
         result = run_command(ctx, parsed)
         record = result.record
@@ -264,6 +321,9 @@ def _process_comment(comment: Comment, record: Record, form: ParsedForm, snap: S
         if result.message:
             messages.append(result.message)
         acknowledged = acknowledged or result.ok
+    if more:
+        messages.append(f"This comment has {more} more command{'s' if more != 1 else ''} that I did not carry out: "
+                        f"I carry out at most {MAX_COMMANDS} per comment. Put the rest in another comment.")
     if acknowledged:
         actions.append(React(comment.id, "+1"))
     if messages:
@@ -273,6 +333,28 @@ def _process_comment(comment: Comment, record: Record, form: ParsedForm, snap: S
     return record, actions
 
 
+def _hand_label(trigger: Trigger, record: Record, issue: Issue, form: ParsedForm, rules: Rules,
+                now: dt.datetime) -> tuple[Record, list[Action]]:
+    """A stage label put on by a person: the same checks as `/stage` (screening passed, the stage's
+    scores given, no conflict); refused, the label is taken off again and the reply says why."""
+    stage = rules.stages.stage_by_label(trigger.label or "")
+    if stage is None or stage.name == record.stage:
+        return record, []
+    actor = trigger.actor or "someone"
+    problem = move_problem(record, rules, stage.name, via=f"label {trigger.label}")
+    conflicts = conflicts_of(actor, issue, form, record)
+    if record.outcome:
+        problem = f"`label {trigger.label}`: the review has ended ({record.outcome.name})."
+    elif conflicts:
+        problem = f"`label {trigger.label}`: you are {'; '.join(c.value for c in conflicts)}."
+    if problem:
+        where = record.outcome.name if record.outcome else record.stage or rules.stages.first.name
+        text = f"@{actor} {problem} The label was taken off again; the application stays in **{where}**."
+        key = f"label-refused:{trigger.delivery or iso(now)}"
+        return record, [PostComment(key=key, body=text)]
+    return record.moved_to(stage.name, at=now, by=actor, via="label"), []
+
+
 def _report_issue(report: ReportIssue, record: Record, issue: Issue, form: ParsedForm,
                   rules: Rules) -> tuple[Record, list[Action]]:
     ref = f"issue:{report.number}"
@@ -280,7 +362,7 @@ def _report_issue(report: ReportIssue, record: Record, issue: Issue, form: Parse
         return record, [CloseIssue("completed", number=report.number)]  # recorded; only the closing was lost
     maintainers = {a.lower() for a in applicant_logins(issue, form)}
     refused = f"report-refused:{report.number}"
-    if record.outcome is None or record.outcome.name != "funded":
+    if not record.funded:
         text = f"@{report.author} #{issue.number} is not a funded application, so it takes no progress reports."
         return record, [PostComment(key=f"{refused}:not-funded", body=text, number=report.number)]
     if report.author.lower() not in maintainers:
@@ -288,8 +370,9 @@ def _report_issue(report: ReportIssue, record: Record, issue: Issue, form: Parse
         text = (f"@{report.author} only the maintainers of #{issue.number} ({names}) can report on it, so this "
                 "issue was not recorded as its progress report.")
         return record, [PostComment(key=f"{refused}:not-maintainer", body=text, number=report.number)]
-    entry = ReportEntry(at=iso(report.created_at), by=report.author, ref=ref)
-    record = dataclasses.replace(record, reports=record.reports + (entry,))
+    entry = ReportEntry(at=report.created_at, by=report.author, ref=ref)
+    record = dataclasses.replace(record, reports=record.reports + (entry,)).audited(
+        report.created_at, report.author, "report", ref)
     status = report_status(record, rules.reports, report.created_at.date())
     after = f" The next one is due on {status.next_due.isoformat()} (UTC)." if status.next_due else \
         " That was the last report the grant needs."
@@ -298,13 +381,10 @@ def _report_issue(report: ReportIssue, record: Record, issue: Issue, form: Parse
                     CloseIssue("completed", number=report.number)]
 
 
-def _count_votes(record: Record, snap: Snapshot, form: ParsedForm, rules: Rules) -> Record:
+def _count_votes(record: Record, snap: Snapshot, form: ParsedForm) -> Record:
     if snap.reactions is None:
         return record
-    excluded = {a.lower() for a in applicant_logins(snap.issue, form)}
-    voters = [r for r in snap.reactions if not r.user.is_bot and r.user.login.lower() not in excluded]
-    up = len({r.user.login.lower() for r in voters if r.content == "+1"})
-    down = len({r.user.login.lower() for r in voters if r.content == "-1"})
+    up, down = count_votes(snap.reactions, snap.issue, form, record)
     return dataclasses.replace(record, votes_up=up, votes_down=down, reactions_seen=reactions_rollup(snap.issue))
 
 
@@ -312,11 +392,16 @@ def reactions_rollup(issue: Issue) -> str:
     return f"{issue.reactions_up}/{issue.reactions_down}"
 
 
+def _mentions(people: list[str]) -> str:
+    unique = list(dict.fromkeys(p.lower() for p in people if p))[:MAX_MENTIONS]
+    return " ".join(f"@{p}" for p in unique)
+
+
 def _calendar(record: Record, issue: Issue, form: ParsedForm, rules: Rules, now: dt.datetime,
-              posted: set[str]) -> tuple[Record, list[Action]]:
+              posted: set[str], collaborators: tuple[str, ...] | None) -> tuple[Record, list[Action]]:
     actions: list[Action] = []
     today = now.date()
-    maintainers = " ".join(f"@{m}" for m in applicant_logins(issue, form))
+    maintainers = _mentions(list(applicant_logins(issue, form)))
 
     def notice(key: str, body: str) -> None:
         nonlocal record
@@ -324,7 +409,9 @@ def _calendar(record: Record, issue: Issue, form: ParsedForm, rules: Rules, now:
             actions.append(PostComment(key=key, body=body))
         record = record.with_notice(key)
 
-    if record.outcome and record.outcome.name == "funded" and issue.state == "open":
+    # Reports are owed while the grant runs, whoever closed the issue (SPEC §11): the reminders go
+    # on, on the closed issue, and still notify the maintainers and reviewers they mention.
+    if record.funded:
         status = report_status(record, rules.reports, today)
         due = status.next_due.isoformat() if status.next_due else ""
         if status.state is ReportState.OVERDUE:
@@ -338,17 +425,27 @@ def _calendar(record: Record, issue: Issue, form: ParsedForm, rules: Rules, now:
                    f"{maintainers} a progress report is due on **{due}** (UTC): progress against milestones, use of "
                    "funds, community feedback and outcomes. Comment `/report` followed by the report, or open a "
                    f"progress-report issue naming #{issue.number}.")
-    elif not record.outcome and record.stage_since:
+    elif _stalled(record, rules, now) and issue.state == "open":
         stage = rules.stages.stage(record.stage)
-        since = dt.datetime.fromisoformat(record.stage_since.replace("Z", "+00:00"))
-        if stage and stage.max_days and (now - since).days > stage.max_days:
-            people = issue.assignees or tuple(sorted(rules.stages.reviewers_for(stage.name).users))
-            mentions = " ".join(f"@{p}" for p in people) or "Reviewers:"
-            notice(f"stalled:{stage.name}:{record.stage_since[:10]}",
-                   f"{mentions} this application has been in **{stage.name}** since {record.stage_since[:10]} (UTC), "
-                   f"longer than the {stage.max_days} days the rules allow. Please review it, or move it on with "
-                   "`/advance`.")
+        assert stage is not None and record.stage_since is not None
+        since = day_of(record.stage_since)
+        people = list(issue.assignees) or list(stage_reviewer_mentions(rules, stage.name)) or \
+            _acted_on(record) or list(collaborators or ())
+        mentions = _mentions(people) or "Reviewers:"
+        notice(f"stalled:{stage.name}:{since}",
+               f"{mentions} this application has been in **{stage.name}** since {since} (UTC), longer than the "
+               f"{stage.max_days} days the rules allow. Please review it, or move it on with `/advance`.")
     return record, actions
+
+
+def day_of(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).date().isoformat()
+
+
+def _acted_on(record: Record) -> list[str]:
+    """Reviewers who already acted on this application (moved it, scored it), newest first."""
+    people = [e.by for e in reversed(record.history) if e.by != BOT_ACTOR and e.via != "intake"]
+    return people + [s.reviewer for s in reversed(record.scores)]
 
 
 def _overdue_mentions(issue: Issue, record: Record, rules: Rules) -> str:
@@ -363,8 +460,7 @@ def _overdue_mentions(issue: Issue, record: Record, rules: Rules) -> str:
     if r.mention_assignees:
         people += list(issue.assignees)
     people += list(r.mention_users)
-    unique = list(dict.fromkeys(p.lower() for p in people))
-    return " ".join(f"@{p}" for p in unique)
+    return _mentions(people)
 
 
 def desired_labels(record: Record, rules: Rules, today: dt.date) -> set[str]:
@@ -397,7 +493,7 @@ def _label_actions(record: Record, issue: Issue, rules: Rules, now: dt.datetime)
     return actions
 
 
-_ORDER = (PostComment, React, Assign, AddLabels, RemoveLabel, UpsertStatusComment, CloseIssue)
+_ORDER = (PostComment, React, Assign, AddLabels, RemoveLabel, DeleteComment, UpsertStatusComment, CloseIssue)
 
 
 def _ordered(actions: list[Action]) -> tuple[Action, ...]:
@@ -405,4 +501,53 @@ def _ordered(actions: list[Action]) -> tuple[Action, ...]:
     last: a crash in between is repaired by re-running, and never posts anything twice."""
     return tuple(sorted(actions, key=lambda a: _ORDER.index(type(a))))
 
+
+# --- progress-report issues ---------------------------------------------------------------------
+
+
+class Named(enum.Enum):
+    """What a progress-report issue's `application` answer names."""
+
+    NOTHING = "nothing"  # no readable issue number
+    MISSING = "missing"  # no such issue in the repository
+    NOT_APPLICATION = "not-application"  # an issue, but not an application
+    APPLICATION = "application"
+
+
+@dataclass(frozen=True)
+class ReportDecision:
+    """What to do on a progress-report issue itself, and whether to record it on the application."""
+
+    actions: tuple[Action, ...]
+    forward: ReportIssue | None  # record it on the application it names
+
+
+def decide_report_issue(report: Issue, form: ParsedForm, named: Named, posted: frozenset[str]) -> ReportDecision:
+    """A progress-report issue: refused with a reply that says what is wrong (each kind of refusal
+    has its own marker, so a report fixed by an edit is still acknowledged), or passed on."""
+    author = report.user.login
+    number = form.application_number
+    if report.state != "open":
+        return ReportDecision((), None)
+    refusal: tuple[str, str] | None = None
+    if named is Named.NOTHING or number is None:
+        problems = " ".join(escape_inline(p.message, 500) for p in form.problems_for("application")) \
+            or "the application is not named."
+        refusal = ("unnamed", f"@{author} I could not tell which application this reports on: {problems}")
+    elif form.problems:
+        missing = "\n".join(f"- {escape_inline(p.message, 500)}" for p in form.problems[:20])
+        digest = hashlib.sha256(missing.encode()).hexdigest()[:8]
+        refusal = (f"incomplete-{digest}", f"@{author} this progress report is not complete yet; edit the issue to "
+                                           f"fix:\n\n{missing}")
+    elif named is Named.MISSING:
+        refusal = (f"missing-{number}", f"@{author} there is no issue #{number} in this repository. Edit this issue "
+                                        "to name your application.")
+    elif named is Named.NOT_APPLICATION:
+        refusal = (f"not-application-{number}", f"@{author} #{number} is not an application to the fund. Edit this "
+                                                "issue to name one.")
+    if refusal is not None:
+        key = f"report-refused:{report.number}:{refusal[0]}"
+        return ReportDecision((PostComment(key=key, body=refusal[1]),) if key not in posted else (), None)
+    assert number is not None
+    return ReportDecision((), ReportIssue(number=report.number, author=author, created_at=report.created_at))
 

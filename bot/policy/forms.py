@@ -40,6 +40,8 @@ from typing import Any, Callable, Iterable, Mapping
 
 import yaml
 
+from bot.policy.record import Note
+
 __all__ = [
     "AnswerError",
     "FieldType",
@@ -66,6 +68,8 @@ ISSUE_FORMS_SCHEMA_PATH = Path(__file__).parent / "schemas" / "github-issue-form
 
 #: What GitHub writes for an optional field left empty.
 NO_RESPONSE = "_No response_"
+#: What GitHub writes for a dropdown left without a choice: an empty answer, unless it is an option.
+NO_CHOICE = "None"
 
 
 # --------------------------------------------------------------------------------------------
@@ -291,8 +295,25 @@ def validate_template_file(path: Path) -> tuple[str, ...]:
 
 
 class AnswerError(ValueError):
-    """An answer that does not have the shape its field needs. ``str()`` is the reason in plain
-    words, without the field's label (the caller adds it)."""
+    """An answer that does not have the shape its field needs: ``code`` says what is wrong,
+    ``params`` the details (the answer quoted, short), and ``str()`` the reason in plain words,
+    without the field's label (the caller adds it)."""
+
+    def __init__(self, code: str, **params: str) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(ANSWER_ERRORS[code].format(**params))
+
+
+#: What each `AnswerError` says (the status comment renders the same codes in the application's language).
+ANSWER_ERRORS: Mapping[str, str] = MappingProxyType({
+    "not_a_repository": "{answer} is not a GitHub repository address like https://github.com/OWNER/REPO.",
+    "inside_repository": "{answer} points inside a repository; give the repository's own address, {url}.",
+    "not_an_amount": "{answer} is not an amount in US dollars written in digits, like 50000 or $50,000.",
+    "not_positive": "{answer} is not more than zero; give the amount you ask for.",
+    "not_usernames": "{answer} {verb}; write usernames like @alice, separated by commas or new lines.",
+    "not_an_issue": "{answer} is not an application issue number like #123.",
+})
 
 
 @dataclass(frozen=True)
@@ -354,9 +375,7 @@ def parse_repository(text: str) -> RepoRef:
     value = _short(text)
     if value.startswith("<") and value.endswith(">"):
         value = value[1:-1].strip()
-    not_a_repo = AnswerError(
-        f"{_quote(value)} is not a GitHub repository address like https://github.com/OWNER/REPO."
-    )
+    not_a_repo = AnswerError("not_a_repository", answer=_quote(value))
     match = _GITHUB_URL.fullmatch(value)
     if not match:
         raise not_a_repo
@@ -378,10 +397,7 @@ def parse_repository(text: str) -> RepoRef:
         raise not_a_repo
     repo = RepoRef(owner, name)
     if len(parts) > 2:
-        raise AnswerError(
-            f"{_quote(value)} points inside a repository; give the repository's own address, "
-            f"{repo.url}."
-        )
+        raise AnswerError("inside_repository", answer=_quote(value), url=repo.url)
     return repo
 
 
@@ -411,17 +427,14 @@ def parse_amount(text: str) -> Decimal:
         rest = "-" + _CURRENCY_BEFORE.sub("", rest[1:].strip(), count=1)
     match = _NUMBER.fullmatch(rest)
     if not match:
-        raise AnswerError(
-            f"{_quote(value)} is not an amount in US dollars written in digits, "
-            "like 50000 or $50,000."
-        )
+        raise AnswerError("not_an_amount", answer=_quote(value))
     # Built from the digits as written, so 50000 stays 50000 and 50000.50 keeps its cents
     # (Decimal construction is exact at any length; arithmetic would round at 28 digits).
     whole = match["whole"].replace(",", "").replace(" ", "")
     digits = whole + (f".{match['cents']}" if match["cents"] else "")
     amount = Decimal(digits)
     if match["sign"] or amount <= 0:
-        raise AnswerError(f"{_quote(value)} is not more than zero; give the amount you ask for.")
+        raise AnswerError("not_positive", answer=_quote(value))
     return amount
 
 
@@ -455,9 +468,7 @@ def parse_handles(text: str) -> tuple[str, ...]:
     if bad:
         names = ", ".join(_quote(token, 40) for token in bad)
         verb = "is not a GitHub username" if len(bad) == 1 else "are not GitHub usernames"
-        raise AnswerError(
-            f"{names} {verb}; write usernames like @alice, separated by commas or new lines."
-        )
+        raise AnswerError("not_usernames", answer=names, verb=verb)
     return tuple(logins)
 
 
@@ -476,7 +487,7 @@ def parse_issue_number(text: str) -> int:
     value = _short(text).strip("<>").strip()
     match = _ISSUE_NUMBER.fullmatch(value) or _ISSUE_URL.fullmatch(value)
     if not match or int(match[1]) == 0:
-        raise AnswerError(f"{_quote(value)} is not an application issue number like #123.")
+        raise AnswerError("not_an_issue", answer=_quote(value))
     return int(match[1])
 
 
@@ -500,10 +511,23 @@ VALIDATORS: Mapping[str, Callable[[str], object]] = MappingProxyType(
 
 @dataclass(frozen=True)
 class FormProblem:
-    """One thing the applicant should fix. The message names the field's label in plain words."""
+    """One thing the applicant should fix: the field, what is wrong (``kind``: missing, empty,
+    tick, not_a_choice, invalid) and the details; ``message`` says it in plain words."""
 
     field_id: str | None
-    message: str
+    kind: str
+    params: Mapping[str, Any]
+
+    @property
+    def note(self) -> Note:
+        """The problem as the record keeps it (rendered in the application's language)."""
+        return Note(f"form.{self.kind}", {"field": self.field_id or "", **self.params})
+
+    @property
+    def message(self) -> str:
+        from bot.policy.wording import describe  # wording renders forms' problems, so it imports this module
+
+        return describe(self.note)
 
 
 @dataclass(frozen=True)
@@ -772,6 +796,8 @@ def _answer(field: FormField, raw: str | None) -> object:
         return None
     if field.type is not FieldType.DROPDOWN:
         return text
+    if text.strip() == NO_CHOICE and NO_CHOICE not in field.options:
+        return None
     if field.multiple:
         return _split_choices(field, text)
     return _canonical_option(field, text)
@@ -809,41 +835,28 @@ def _split_choices(field: FormField, text: str) -> tuple[str, ...]:
 
 def _problems(field: FormField, *, found: bool, value: object) -> list[FormProblem]:
     """What is wrong with one field's answer, one problem per thing to fix."""
-    label = field.label
-
-    def problem(message: str) -> FormProblem:
-        return FormProblem(field.id, f"{label}: {message}")
+    def problem(kind: str, **params: Any) -> FormProblem:
+        return FormProblem(field.id, kind, {"label": field.label, **params})
 
     if field.type is FieldType.CHECKBOXES:
         assert isinstance(value, dict)
         # The option's own final full stop is dropped so the sentence does not end in "”.".
-        return [
-            problem(f"please tick “{option.rstrip('.。')}”.")
-            for option in field.required_options
-            if not value[option]
-        ]
+        return [problem("tick", option=option.rstrip(".。")) for option in field.required_options if not value[option]]
     if value is None:
         if not field.required:
             return []
-        if not found:
-            return [
-                problem(
-                    "this section is missing. Please edit the issue and add it back "
-                    f"under the heading “### {label}”."
-                )
-            ]
-        return [problem("this is required, but the answer is empty.")]
+        return [problem("empty" if found else "missing")]
     if field.type is FieldType.DROPDOWN:
         chosen = value if isinstance(value, tuple) else (value,)
         unknown = [c for c in chosen if c not in field.options]
         choices = ", ".join(f"“{option}”" for option in field.options)
-        return [problem(f"{_quote(c)} is not one of the choices ({choices}).") for c in unknown]
+        return [problem("not_a_choice", answer=_quote(c).strip("“”"), choices=choices) for c in unknown]
     validator = VALIDATORS.get(field.id)
     if validator is not None and isinstance(value, str):
         try:
             validator(value)
         except AnswerError as exc:
-            return [problem(str(exc))]
+            return [problem("invalid", error=exc.code, reason=str(exc), **exc.params)]
     return []
 
 

@@ -142,6 +142,7 @@ class RepoFacts:
     people_at_least: bool = False  # True when `people` is a lower bound (more pages, or "too large")
     bots: int = 0
     error: str | None = None
+    people_logins: tuple[str, ...] = ()  # the owner, then the contributors of the first page (lower-case)
 
     @property
     def moved(self) -> bool:
@@ -194,11 +195,11 @@ class CloseIssue:
     number: int | None = None  # another issue (a progress report); None: the application
 
 
-Action = UpsertStatusComment | AddLabels | RemoveLabel | PostComment | React | Assign | CloseIssue
-
-
 @dataclass(frozen=True)
-class Decision:
-    """The outcome of `decide`: the actions to apply, in the order to apply them."""
+class DeleteComment:
+    """Delete a comment the App wrote (a duplicate status comment left by an older version)."""
 
-    actions: tuple[Action, ...] = ()
+    comment_id: int
+
+
+Action = UpsertStatusComment | AddLabels | RemoveLabel | PostComment | React | Assign | CloseIssue | DeleteComment

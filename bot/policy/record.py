@@ -1,39 +1,68 @@
-"""The application's record: the review's state, kept as hidden JSON inside the status comment.
+"""The application's record: the review's state, typed and versioned, kept hidden in the status comment.
 
-All state lives on GitHub (SPEC §7): the record is read back from the bot's status comment on
-every delivery and every sweep, so the bot holds nothing that a restart could lose. It is
-written inside an HTML comment; `--` is escaped so user text can never end the comment early.
+All state lives on GitHub (SPEC §7): the record is read back from the App's own status comment on
+every delivery and every sweep, so the bot holds nothing that a restart could lose. Times are aware
+UTC datetimes, money is `Decimal`, and every finding is a `Note` (a message id and its parameters)
+so the status comment is rendered in the application's language from the record alone.
+
+The record is turned into JSON here (`to_json` / `from_json`); `bot.policy.markers` wraps that
+into the hidden block. Older versions are read by `from_json` and migrated (version 1 kept its
+findings as English text: they come back as `Note("text", ...)` and are shown as they were).
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from bot.policy.text import hidden_json, read_hidden_json
+RECORD_VERSION = 2
+KEEP_FAILURES = 5  # write failures shown in the status comment (the newest)
 
-STATUS_MARKER = "<!-- fund-bot:status -->"
-RECORD_VERSION = 1
+
+class RecordError(ValueError):
+    """The hidden data could not be read as a record (damaged, or from an unknown version)."""
+
+
+def iso(moment: dt.datetime) -> str:
+    """A datetime as GitHub writes it: `2026-11-02T09:00:00Z`."""
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class Note:
+    """A finding to be put in words: a message id (`code`) and its parameters (JSON scalars).
+
+    `bot.policy.status` renders it in the application's language; the record never holds prose,
+    except the text of records written before version 2 (`code == "text"`)."""
+
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One eligibility check: whether it passed, the measured figure, what to do, and a warning."""
+
+    id: str  # "repository", "licence", "activity", "community", "goals"
+    ok: bool
+    figure: Note
+    detail: Note | None = None  # what to do about it, when it failed
+    warning: Note | None = None  # shown even when ok (a declared licence that differs, a moved repository)
 
 
 @dataclass(frozen=True)
 class StageEntry:
     stage: str
-    at: str  # ISO-8601 UTC
+    at: dt.datetime
     by: str
     via: str  # "intake", "/advance", "/stage", "label", "eligibility"
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One eligibility check as shown in the status comment."""
-
-    id: str  # "licence", "activity", "community", "goals"
-    ok: bool
-    figure: str  # the measured value, e.g. "MIT", "12 commits in 90 days"
-    detail: str = ""  # what to do about it, when it failed
-    warning: str = ""  # shown even when ok (e.g. a declared licence that differs)
 
 
 @dataclass(frozen=True)
@@ -41,15 +70,15 @@ class Waiver:
     check: str
     by: str
     reason: str
-    at: str
+    at: dt.datetime
 
 
 @dataclass(frozen=True)
 class Outcome:
     name: str  # funded | declined | withdrawn
     by: str
-    at: str
-    amount: str | None = None  # decimal text, for funded
+    at: dt.datetime
+    amount: Decimal | None = None  # granted, for funded
     reason: str | None = None
 
 
@@ -59,22 +88,64 @@ class Score:
     criterion: str
     value: int
     stage: str  # the stage it was given in (min_scores counts per stage)
-    at: str
+    at: dt.datetime
 
 
 @dataclass(frozen=True)
 class NeedsInfo:
     by: str
-    at: str
+    at: dt.datetime
     text: str
 
 
 @dataclass(frozen=True)
 class ReportEntry:
-    at: str
+    at: dt.datetime
     by: str
     ref: str  # "comment:<id>" or "issue:<number>"
-    url: str = ""
+    review: str = ""  # "", "accepted", "rejected" (tranches: a reviewer's word on the report)
+    reviewed_by: str = ""
+    reviewed_at: dt.datetime | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Tranche:
+    """A part of the grant released for payment (SPEC §14): k of n, on whose word and when."""
+
+    k: int
+    n: int
+    amount: Decimal
+    at: dt.datetime
+    by: str
+    ref: str  # "approve" or the report it followed ("comment:<id>", "issue:<n>")
+
+
+@dataclass(frozen=True)
+class Recusal:
+    reviewer: str
+    reason: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class WriteFailure:
+    """A write GitHub refused for good (422, 403 ...): shown in the status comment, never retried."""
+
+    at: dt.datetime
+    what: str  # "reply:<comment id>", "notice:<key>", "labels", "assign" ...
+    status: int
+    message: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One decision, kept whatever later replaces it: who, when, what, and why (SPEC §14)."""
+
+    at: dt.datetime
+    by: str
+    what: str  # "stage", "score", "waive", "recuse", "outcome", "tranche", "report", "review-report", "label"
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,11 +153,13 @@ class Record:
     """Everything the bot knows about one application beyond the issue itself."""
 
     body_sha: str = ""  # the issue body the checks last ran on
-    form_problems: tuple[str, ...] = ()
+    form_problems: tuple[Note, ...] = ()
     checks: tuple[CheckResult, ...] = ()
-    checked_at: str = ""
+    checked_at: dt.datetime | None = None
     repository: str = ""  # OWNER/REPO as checked
+    repo_people: tuple[str, ...] = ()  # the repository's owner and top contributors (lower-case): conflicts
     stage: str = ""
+    round: str = ""  # the funding round it was filed in
     history: tuple[StageEntry, ...] = ()
     outcome: Outcome | None = None
     scores: tuple[Score, ...] = ()  # the latest score of each reviewer for each criterion
@@ -96,8 +169,12 @@ class Record:
     votes_down: int = 0
     reactions_seen: str = ""  # the issue's 👍/👎 roll-up when the votes were last counted ("up/down")
     reports: tuple[ReportEntry, ...] = ()
+    tranches: tuple[Tranche, ...] = ()
+    recusals: tuple[Recusal, ...] = ()
     notices: tuple[str, ...] = ()  # keys of one-off comments already posted (reminders, ...)
     last_comment_id: int = 0
+    failures: tuple[WriteFailure, ...] = ()
+    audit: tuple[AuditEntry, ...] = ()
 
     # --- derived views ---------------------------------------------------------------------
 
@@ -107,8 +184,15 @@ class Record:
         return bool(self.checks) and not self.form_problems and all(c.ok or c.id in waived for c in self.checks)
 
     @property
-    def stage_since(self) -> str | None:
+    def stage_since(self) -> dt.datetime | None:
         return self.history[-1].at if self.history else None
+
+    @property
+    def funded(self) -> bool:
+        return self.outcome is not None and self.outcome.name == "funded"
+
+    def recused(self, login: str) -> Recusal | None:
+        return next((r for r in self.recusals if r.reviewer.lower() == login.lower()), None)
 
     def with_score(self, score: Score) -> "Record":
         """A later score by the same reviewer for the same criterion replaces theirs (SPEC §5)."""
@@ -125,73 +209,143 @@ class Record:
     def with_notice(self, key: str) -> "Record":
         return self if key in self.notices else dataclasses.replace(self, notices=self.notices + (key,))
 
-    def moved_to(self, stage: str, at: str, by: str, via: str) -> "Record":
+    def audited(self, at: dt.datetime, by: str, what: str, detail: str = "") -> "Record":
+        return dataclasses.replace(self, audit=self.audit + (AuditEntry(at, by, what, detail),))
+
+    def moved_to(self, stage: str, at: dt.datetime, by: str, via: str) -> "Record":
         if stage == self.stage:
             return self
         entry = StageEntry(stage=stage, at=at, by=by, via=via)
-        return dataclasses.replace(self, stage=stage, history=self.history + (entry,))
+        moved = dataclasses.replace(self, stage=stage, history=self.history + (entry,))
+        return moved.audited(at, by, "stage", f"{self.stage or '-'} -> {stage} ({via})")
+
+    def with_failure(self, failure: WriteFailure) -> "Record":
+        return dataclasses.replace(self, failures=(self.failures + (failure,))[-KEEP_FAILURES:])
 
 
 def decision_date(record: Record) -> dt.date | None:
-    if record.outcome is None or record.outcome.name != "funded":
-        return None
-    return dt.datetime.fromisoformat(record.outcome.at.replace("Z", "+00:00")).date()
+    return record.outcome.at.date() if record.funded and record.outcome else None
 
 
-# --- (de)serialisation -------------------------------------------------------------------
+# --- JSON ------------------------------------------------------------------------------------
 
 
-def encode(record: Record) -> str:
-    """The hidden data block for the status comment."""
-    return hidden_json("data", {"v": RECORD_VERSION, **_to_json(record)})
+def to_json(record: Record) -> dict[str, Any]:
+    """The record as JSON values (empty fields left out), with its version."""
+    return {"v": RECORD_VERSION, **_compact(_plain(record))}
 
 
-def decode(comment_body: str) -> Record | None:
-    """The record inside a status comment, or None when there is none or it cannot be read."""
-    data = read_hidden_json("data", comment_body, RECORD_VERSION)
-    if data is None:
-        return None
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dt.datetime):
+        return iso(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _compact(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if v not in (None, [], "", 0, {}, False) or k == "stage"}
+
+
+def from_json(data: Mapping[str, Any]) -> Record:
+    """Read a record of any known version; raise `RecordError` when it cannot be read."""
+    version = data.get("v")
     try:
-        return _from_json(data)
-    except (KeyError, TypeError, ValueError):
+        if version == 1:
+            return _from_v1(data)
+        if version == RECORD_VERSION:
+            return _from_v2(data)
+    except (KeyError, TypeError, ValueError, InvalidOperation, AttributeError) as err:
+        raise RecordError(f"record v{version} could not be read: {err}") from None
+    raise RecordError(f"unknown record version {version!r}")
+
+
+def _time(value: Any) -> dt.datetime | None:
+    return parse_iso(value) if value else None
+
+
+def _money(value: Any) -> Decimal | None:
+    return Decimal(str(value)) if value not in (None, "") else None
+
+
+def _note(data: Any) -> Note | None:
+    if not data:
         return None
+    return Note(str(data["code"]), dict(data.get("params") or {}))
 
 
-def _to_json(record: Record) -> dict[str, Any]:
-    data = dataclasses.asdict(record)
-    return {k: v for k, v in data.items() if v not in (None, (), [], "", 0, {}) or k == "stage"}
+def _from_v2(d: Mapping[str, Any]) -> Record:
+    def many(key: str) -> list[Mapping[str, Any]]:
+        return list(d.get(key) or [])
 
-
-def _from_json(data: dict[str, Any]) -> Record:
-    def many(kind: type, key: str) -> tuple[Any, ...]:
-        return tuple(kind(**item) for item in data.get(key, []))
-
+    outcome = d.get("outcome")
+    needs = d.get("needs_info")
     return Record(
-        body_sha=data.get("body_sha", ""),
-        form_problems=tuple(data.get("form_problems", [])),
-        checks=many(CheckResult, "checks"),
-        checked_at=data.get("checked_at", ""),
-        repository=data.get("repository", ""),
-        stage=data.get("stage", ""),
-        history=many(StageEntry, "history"),
-        outcome=Outcome(**data["outcome"]) if data.get("outcome") else None,
-        scores=many(Score, "scores"),
-        waivers=many(Waiver, "waivers"),
-        needs_info=NeedsInfo(**data["needs_info"]) if data.get("needs_info") else None,
-        votes_up=int(data.get("votes_up", 0)),
-        votes_down=int(data.get("votes_down", 0)),
-        reactions_seen=data.get("reactions_seen", ""),
-        reports=many(ReportEntry, "reports"),
-        notices=tuple(data.get("notices", [])),
-        last_comment_id=int(data.get("last_comment_id", 0)),
+        body_sha=d.get("body_sha", ""),
+        form_problems=tuple(n for p in many("form_problems") if (n := _note(p))),
+        checks=tuple(CheckResult(c["id"], bool(c.get("ok")), _note(c["figure"]) or Note("text", {}),
+                                 _note(c.get("detail")), _note(c.get("warning"))) for c in many("checks")),
+        checked_at=_time(d.get("checked_at")),
+        repository=d.get("repository", ""),
+        repo_people=tuple(d.get("repo_people") or ()),
+        stage=d.get("stage", ""),
+        round=d.get("round", ""),
+        history=tuple(StageEntry(e["stage"], parse_iso(e["at"]), e["by"], e["via"]) for e in many("history")),
+        outcome=Outcome(outcome["name"], outcome["by"], parse_iso(outcome["at"]), _money(outcome.get("amount")),
+                        outcome.get("reason")) if outcome else None,
+        scores=tuple(Score(s["reviewer"], s["criterion"], int(s["value"]), s["stage"], parse_iso(s["at"]))
+                     for s in many("scores")),
+        waivers=tuple(Waiver(w["check"], w["by"], w["reason"], parse_iso(w["at"])) for w in many("waivers")),
+        needs_info=NeedsInfo(needs["by"], parse_iso(needs["at"]), needs["text"]) if needs else None,
+        votes_up=int(d.get("votes_up", 0)),
+        votes_down=int(d.get("votes_down", 0)),
+        reactions_seen=d.get("reactions_seen", ""),
+        reports=tuple(ReportEntry(r["at"] and parse_iso(r["at"]), r["by"], r["ref"], r.get("review", ""),
+                                  r.get("reviewed_by", ""), _time(r.get("reviewed_at")), r.get("reason", ""))
+                      for r in many("reports")),
+        tranches=tuple(Tranche(int(t["k"]), int(t["n"]), Decimal(t["amount"]), parse_iso(t["at"]), t["by"], t["ref"])
+                       for t in many("tranches")),
+        recusals=tuple(Recusal(r["reviewer"], r.get("reason", ""), parse_iso(r["at"])) for r in many("recusals")),
+        notices=tuple(d.get("notices") or ()),
+        last_comment_id=int(d.get("last_comment_id", 0)),
+        failures=tuple(WriteFailure(parse_iso(f["at"]), f["what"], int(f["status"]), f["message"])
+                       for f in many("failures")),
+        audit=tuple(AuditEntry(parse_iso(a["at"]), a["by"], a["what"], a.get("detail", "")) for a in many("audit")),
     )
 
 
-def iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _from_v1(d: Mapping[str, Any]) -> Record:
+    """Version 1 (wave 1): texts instead of notes, times and amounts as strings, no audit trail.
+
+    Its findings stay as they were worded until the checks run again (the next edit or /recheck);
+    its history, scores, waivers and outcome become the start of the audit trail."""
+    def text(value: Any) -> Note | None:
+        return Note("text", {"text": str(value)}) if value else None
+
+    v2 = dict(d)
+    v2["checks"] = [{"id": c["id"], "ok": c.get("ok"), "figure": {"code": "text", "params": {"text": c.get("figure", "")}},
+                     "detail": text(c.get("detail")) and {"code": "text", "params": {"text": c["detail"]}},
+                     "warning": text(c.get("warning")) and {"code": "text", "params": {"text": c["warning"]}}}
+                    for c in d.get("checks") or []]
+    v2["form_problems"] = [{"code": "text", "params": {"text": p}} for p in d.get("form_problems") or []]
+    record = _from_v2(v2)
+    audit = [AuditEntry(e.at, e.by, "stage", f"-> {e.stage} ({e.via})") for e in record.history]
+    audit += [AuditEntry(s.at, s.reviewer, "score", f"{s.criterion} {s.value}") for s in record.scores]
+    audit += [AuditEntry(w.at, w.by, "waive", f"{w.check}: {w.reason}") for w in record.waivers]
+    if record.outcome:
+        audit.append(AuditEntry(record.outcome.at, record.outcome.by, "outcome", record.outcome.name))
+    audit += [AuditEntry(r.at, r.by, "report", r.ref) for r in record.reports]
+    return dataclasses.replace(record, audit=tuple(sorted(audit, key=lambda a: a.at)))
 
 
 __all__ = [
-    "STATUS_MARKER", "Record", "StageEntry", "CheckResult", "Waiver", "Outcome", "NeedsInfo", "ReportEntry",
-    "Score", "encode", "decode", "iso", "decision_date",
+    "RECORD_VERSION", "AuditEntry", "CheckResult", "NeedsInfo", "Note", "Outcome", "Record", "RecordError",
+    "Recusal", "ReportEntry", "Score", "StageEntry", "Tranche", "Waiver", "WriteFailure", "decision_date",
+    "from_json", "iso", "parse_iso", "to_json",
 ]

@@ -87,7 +87,7 @@ class Labels:
     needs_info: LabelSpec
     report_due: LabelSpec
     report_overdue: LabelSpec
-    bot: LabelSpec  # the sweep log's issue (bot.jobs.sweeplog)
+    bot: LabelSpec  # the issues the App keeps: the sweep log (bot.policy.sweeplog), the fund's state
 
 
 @dataclass(frozen=True)

@@ -2,45 +2,82 @@
 
 The body is a pure function of the record (no "updated at" clock), so an unchanged record
 renders byte for byte the same and the executor does not edit the comment. Every piece of user
-text is escaped (`bot.policy.text`); people are named without notifying them.
+text is escaped (`bot.policy.text`); people are named without notifying them. The body is bounded
+(SPEC §11): long lists show their newest entries, and if the whole would still pass the budget the
+oldest audit entries are trimmed from the hidden record (and counted), never the current state.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from statistics import mean
 
 from bot.policy.commands import FundingLedger
 from bot.policy.eligibility import CHECK_TITLES
+from bot.policy.forms import FormTemplate
+from bot.policy.markers import STATUS_MARKER, record_block
 from bot.policy.money import format_amount
-from bot.policy.record import STATUS_MARKER, Record, encode
+from bot.policy.record import AuditEntry, Record
 from bot.policy.reports import ReportState, report_status
 from bot.policy.rules import Rules
-from bot.policy.text import escape_block, escape_inline
+from bot.policy.text import OUTPUT_LIMIT, escape_block, escape_inline
+from bot.policy.wording import describe
 
 OK, FAIL, WARN = "✅", "❌", "⚠️"
+SHOW_HISTORY = 15  # stage moves shown (the newest); the audit export has them all
+SHOW_REPORTS = 12
+SHOW_SCORERS = 12  # reviewers named per criterion
+STATUS_BUDGET = OUTPUT_LIMIT - 5_000  # room for the signature and any wording that grows
 
 
 def person(login: str) -> str:
     """A login shown without mentioning (notifying) them."""
-    return escape_inline("@" + login)
+    return escape_inline("@" + login, 60)
 
 
-def day(iso_time: str) -> str:
-    """The UTC calendar date of an ISO timestamp: dates here are UTC, shown as such."""
-    return iso_time[:10]
+def day(moment: dt.datetime | None) -> str:
+    """The UTC calendar date of a moment: dates here are UTC, shown as such."""
+    return moment.astimezone(dt.timezone.utc).date().isoformat() if moment else "—"
 
 
-def render_status(record: Record, rules: Rules, today: dt.date, ledger: FundingLedger | None = None) -> str:
-    """The whole status comment: marker, visible sections, hidden record."""
+@dataclass(frozen=True)
+class StatusContext:
+    """What the status comment shows besides the record itself."""
+
+    today: dt.date
+    ledger: FundingLedger | None = None
+    rebuilt: str = ""  # why the record was rebuilt from the comments ("" when it was not)
+
+
+def render_status(record: Record, rules: Rules, context: StatusContext, template: FormTemplate | None = None,
+                  signature: str | None = None) -> str:
+    """The whole status comment: marker, visible sections, hidden record — within the budget."""
+    template = template or rules.application_form
+    visible = _visible(record, rules, context, template)
+    body = f"{visible}\n\n{record_block(record, signature)}\n"
+    trimmed = record
+    while len(body) > STATUS_BUDGET and len(trimmed.audit) > 1:
+        # Only a very long life (hundreds of moves and scores) gets here: keep the newest half.
+        keep = trimmed.audit[len(trimmed.audit) // 2:]
+        note = AuditEntry(keep[0].at, "fund-bot", "trimmed", f"{len(trimmed.audit) - len(keep)} older entries")
+        trimmed = dataclasses.replace(trimmed, audit=(note,) + keep)
+        body = f"{visible}\n\n{record_block(trimmed, signature)}\n"
+    return body
+
+
+def _visible(record: Record, rules: Rules, context: StatusContext, template: FormTemplate) -> str:
     parts = [STATUS_MARKER, "## Fund Bot status", _summary(record, rules)]
-    parts += [_form(record), _eligibility(record), _review(record, rules)]
-    parts += [s for s in (_scores(record, rules), _votes(record, rules), _decision(record, rules, ledger),
-                          _reports(record, rules, today)) if s]
+    if context.rebuilt:
+        parts.append(f"{WARN} {context.rebuilt}")
+    parts += [_form(record, template), _eligibility(record, template), _review(record, rules)]
+    parts += [s for s in (_conflicts(record), _scores(record, rules), _votes(record, rules),
+                          _decision(record, rules, context.ledger), _reports(record, rules, context.today),
+                          _failures(record)) if s]
     parts.append("<sub>Fund Bot keeps this comment up to date. Say `/help` in a comment to see the commands "
                  "you can use.</sub>")
-    parts.append(encode(record))
-    return "\n\n".join(parts) + "\n"
+    return "\n\n".join(parts)
 
 
 def _summary(record: Record, rules: Rules) -> str:
@@ -59,14 +96,14 @@ def _summary(record: Record, rules: Rules) -> str:
     return line
 
 
-def _form(record: Record) -> str:
+def _form(record: Record, template: FormTemplate) -> str:
     if not record.form_problems:
         return f"### Application form\n\n{OK} Complete."
-    items = "\n".join(f"- {FAIL} {escape_inline(p, limit=500)}" for p in record.form_problems)
+    items = "\n".join(f"- {FAIL} {escape_inline(describe(p, template), limit=500)}" for p in record.form_problems)
     return f"### Application form\n\n{items}\n\nEdit the issue to fix these; the checks run again when you save."
 
 
-def _eligibility(record: Record) -> str:
+def _eligibility(record: Record, template: FormTemplate) -> str:
     if not record.checks:
         return "### Eligibility\n\nNot checked yet."
     waived = {w.check: w for w in record.waivers}
@@ -75,11 +112,11 @@ def _eligibility(record: Record) -> str:
     for check in record.checks:
         title = CHECK_TITLES.get(check.id, check.id)
         mark = OK if check.ok else (f"{WARN} waived" if check.id in waived else FAIL)
-        rows.append(f"| {title} | {mark} | {escape_inline(check.figure)} |")
+        rows.append(f"| {title} | {mark} | {escape_inline(describe(check.figure, template))} |")
         if not check.ok and check.id not in waived and check.detail:
-            notes.append(f"- **{title}:** {escape_inline(check.detail, limit=500)}")
+            notes.append(f"- **{title}:** {escape_inline(describe(check.detail, template), limit=500)}")
         if check.warning:
-            notes.append(f"- {WARN} {escape_inline(check.warning, limit=500)}")
+            notes.append(f"- {WARN} {escape_inline(describe(check.warning, template), limit=500)}")
         if check.id in waived:
             w = waived[check.id]
             notes.append(f"- {WARN} **{title}** waived by {person(w.by)} on {day(w.at)}: {escape_inline(w.reason)}")
@@ -92,23 +129,37 @@ def _review(record: Record, rules: Rules) -> str:
     if not record.history:
         return "### Review\n\nNot started."
     rows = ["| Stage | Since | By |", "|---|---|---|"]
-    for entry in record.history:
-        rows.append(f"| {entry.stage} | {day(entry.at)} | {person(entry.by)} ({escape_inline(entry.via)}) |")
+    shown = record.history[-SHOW_HISTORY:]
+    if len(record.history) > len(shown):
+        rows.append(f"| … {len(record.history) - len(shown)} earlier moves | | |")
+    for entry in shown:
+        rows.append(f"| {entry.stage} | {day(entry.at)} | {person(entry.by)} ({escape_inline(entry.via, 40)}) |")
     order = " → ".join(f"**{s.name}**" if s.name == record.stage and not record.outcome else s.name
                        for s in rules.stages.stages)
     return f"### Review\n\n{order}\n\n" + "\n".join(rows)
 
 
+def _conflicts(record: Record) -> str:
+    if not record.recusals:
+        return ""
+    lines = [f"- {person(r.reviewer)} recused on {day(r.at)}" + (f": {escape_inline(r.reason, 200)}" if r.reason else "")
+             for r in record.recusals[-SHOW_SCORERS:]]
+    return "### Conflicts of interest\n\n" + "\n".join(lines)
+
+
 def _scores(record: Record, rules: Rules) -> str:
-    if not record.scores:
+    counted = [s for s in record.scores if not record.recused(s.reviewer)]
+    if not counted:
         return ""
     rows = ["| Criterion | Mean | Scores | Reviewers |", "|---|---|---|---|"]
     for criterion in rules.stages.criteria:
-        given = [s for s in record.scores if s.criterion == criterion]
+        given = sorted((s for s in counted if s.criterion == criterion), key=lambda s: s.reviewer.lower())
         if not given:
             rows.append(f"| {criterion} | — | 0 | |")
             continue
-        who = ", ".join(f"{person(s.reviewer)} {s.value}" for s in sorted(given, key=lambda s: s.reviewer.lower()))
+        who = ", ".join(f"{person(s.reviewer)} {s.value}" for s in given[:SHOW_SCORERS])
+        if len(given) > SHOW_SCORERS:
+            who += f" and {len(given) - SHOW_SCORERS} more"
         rows.append(f"| {criterion} | {mean(s.value for s in given):.1f} | {len(given)} | {who} |")
     return "### Scores\n\n" + "\n".join(rows)
 
@@ -134,7 +185,7 @@ def _decision(record: Record, rules: Rules, ledger: FundingLedger | None) -> str
         return ""
     when = f"on {day(outcome.at)} by {person(outcome.by)}"
     if outcome.name == "funded":
-        amount = format_amount(Decimal(outcome.amount or "0"), funding.currency)
+        amount = format_amount(outcome.amount or Decimal(0), funding.currency)
         return f"### Decision\n\n{OK} **Funded: {amount}** {when}."
     if outcome.name == "declined":
         return f"### Decision\n\n**Declined** {when}:\n\n{escape_block(outcome.reason or '')}"
@@ -147,7 +198,10 @@ def _reports(record: Record, rules: Rules, today: dt.date) -> str:
         return ""
     expected = f" of {status.expected}" if status.expected else ""
     lines = [f"### Progress reports\n\nReceived: {status.received}{expected}."]
-    for entry in record.reports:
+    shown = record.reports[-SHOW_REPORTS:]
+    if len(record.reports) > len(shown):
+        lines.append(f"- … {len(record.reports) - len(shown)} earlier reports")
+    for entry in shown:
         kind, _, ref = entry.ref.partition(":")
         where = f"#{ref}" if kind == "issue" else "a comment"
         lines.append(f"- {day(entry.at)} by {person(entry.by)} ({where})")
@@ -158,3 +212,12 @@ def _reports(record: Record, rules: Rules, today: dt.date) -> str:
     else:
         lines.append("\nAll reports received. Thank you!")
     return "\n".join(lines)
+
+
+def _failures(record: Record) -> str:
+    if not record.failures:
+        return ""
+    lines = [f"- {day(f.at)}: {escape_inline(f.what, 60)}: GitHub answered {f.status} "
+             f"({escape_inline(f.message, 200)})" for f in record.failures]
+    return ("### Could not be written\n\nGitHub refused these writes; the bot went on without them.\n\n"
+            + "\n".join(lines))

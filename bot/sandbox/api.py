@@ -246,6 +246,26 @@ def get_contents(call: Call) -> Reply:
                        for name in children])
 
 
+def get_authenticated_user(call: Call) -> Reply:
+    """:calls: GET /user (a user's token only: an installation is not a user)"""
+    if call.principal.kind != "user" or call.principal.account is None:
+        raise GitHubError(403, "Resource not accessible by integration")
+    return Reply(200, render.user(call.principal.account, call.urls))
+
+
+def list_collaborators(call: Call) -> Listing:
+    """:calls: GET /repos/{owner}/{repo}/collaborators (``permission`` filters by role; needs push access)"""
+    call.require("write")
+    wanted = {"pull": "read", "triage": "triage", "push": "write", "maintain": "maintain", "admin": "admin"}
+    floor = wanted.get(call.query.get("permission", "pull"), "read")
+    repo = call.repo
+    logins = [repo.owner.login] if repo.owner.type == "User" else []
+    logins += [login for login, role in sorted(repo.permissions.items()) if role != "none"]
+    chosen = [call.sandbox.account(login) for login in dict.fromkeys(l.lower() for l in logins)
+              if repo.can(login, floor)]
+    return Listing(chosen, lambda account: render.user(account, call.urls))
+
+
 def get_collaborator_permission(call: Call) -> Reply:
     """:calls: GET /repos/{owner}/{repo}/collaborators/{username}/permission"""
     account = call.sandbox.account(call.params["username"])
@@ -560,6 +580,8 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", f"{R}/commits", list_commits, "sha since until per_page page"),
     _route("GET", f"{R}/contributors", list_contributors, "anon per_page page"),
     _route("GET", f"{R}/contents/{{path}}", get_contents, "ref"),
+    _route("GET", "/user", get_authenticated_user),
+    _route("GET", f"{R}/collaborators", list_collaborators, "affiliation permission per_page page"),
     _route("GET", f"{R}/collaborators/{{username}}/permission", get_collaborator_permission),
     _route("GET", f"{R}/assignees/{{assignee}}", check_assignee),
     _route("GET", "/orgs/{org}/teams/{team_slug}/memberships/{username}", get_team_membership),
@@ -682,6 +704,9 @@ def _serve(sandbox: Sandbox, ex: Exchange, urls: render.Urls) -> None:
     _check_request(sandbox, ex, route)
     ex.principal = sandbox.authenticate(ex.request.headers.get("Authorization"), ex.request.remote_addr or "127.0.0.1")
     _check_auth(route, ex.principal)
+    refused = sandbox.refusal(method, ex.path)
+    if refused is not None:
+        raise refused
     fault = sandbox.draw_fault()  # before anything changes, so a faulted write did nothing
     if fault == "error":
         raise GitHubError(502, "Server Error")
@@ -708,6 +733,8 @@ def _serve(sandbox: Sandbox, ex: Exchange, urls: render.Urls) -> None:
         ex.headers.update(err.headers)
     if isinstance(reply, Listing):
         reply = _paginate(ex, call, reply, urls)
+    if method != "GET" and reply.status < 300 and sandbox.draw_lost_answer():
+        reply = Reply(502, {"message": "Server Error"})  # done, but the answer is lost on the way
     ex.status, ex.payload = reply.status, reply.body
     if method == "GET" and ex.status == 200:
         ex.headers["ETag"] = 'W/"' + hashlib.sha256(_encode(ex.payload)).hexdigest() + '"'

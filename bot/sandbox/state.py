@@ -99,6 +99,9 @@ class Faults:
 
     error_rate: float = 0.0
     secondary_rate_limit_rate: float = 0.0
+    # A share of writes that are carried out, but answered 502: GitHub sometimes does the work and
+    # loses the answer (a client that simply retries a comment posts it twice).
+    lost_answer_rate: float = 0.0
     latency_ms: int = 0
     retry_after: int = 1
     seed: int = 0
@@ -365,6 +368,7 @@ class Sandbox:
             from .openapi import Checker
             self.checker = Checker.load(openapi)
         self.faults = Faults()
+        self._refusals: list[tuple[str, str, int, str]] = []  # (method, path glob, status, message)
         self.app: App | None = None
         self._ids = itertools.count(1001)
         self._accounts: dict[str, Account] = {}
@@ -405,6 +409,22 @@ class Sandbox:
         with self.lock:
             self._faults = value
             self._random = random.Random(value.seed)  # deterministic for a given seed
+
+    def refuse(self, method: str, path_glob: str, status: int = 422, message: str = "Validation Failed") -> None:
+        """Answer matching requests with `status` and do nothing, as GitHub refuses some writes for good
+        (a body it will not take: 422; a locked issue: 403)."""
+        with self.lock:
+            self._refusals.append((method.upper(), path_glob, status, message))
+
+    def refusal(self, method: str, path: str) -> GitHubError | None:
+        for m, glob, status, message in self._refusals:
+            if m == method and fnmatch.fnmatchcase(path, glob):
+                return GitHubError(status, message)
+        return None
+
+    def draw_lost_answer(self) -> bool:
+        """Decide whether this write, once done, is answered 502 as if it had failed."""
+        return bool(self._faults.lost_answer_rate) and self._random.random() < self._faults.lost_answer_rate
 
     def draw_fault(self) -> str | None:
         """Decide whether this request fails: ``"error"``, ``"secondary"`` or None."""

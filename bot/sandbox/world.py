@@ -139,11 +139,20 @@ class World:
 
     # --- what people see -----------------------------------------------------------------------
 
-    def status_comment(self, number: int) -> str | None:
-        from bot.policy.record import STATUS_MARKER
+    @property
+    def app_login(self) -> str:
+        return self.github.app_login()
 
-        found = [c["body"] for c in self.sandbox.comments(FUND_REPO, number) if STATUS_MARKER in c["body"]]
-        return found[0] if found else None
+    def status_comments(self, number: int) -> list[dict]:
+        """The App's own status comments on an issue (one, always: more is a broken promise)."""
+        from bot.policy.markers import STATUS_MARKER
+
+        return [c for c in self.sandbox.comments(FUND_REPO, number)
+                if c["user"]["login"] == self.app_login and c["body"].startswith(STATUS_MARKER)]
+
+    def status_comment(self, number: int) -> str | None:
+        found = self.status_comments(number)
+        return found[0]["body"] if found else None
 
     def bot_comments(self, number: int) -> list[str]:
         return [c["body"] for c in self.sandbox.comments(FUND_REPO, number) if c["user"]["type"] == "Bot"]
@@ -152,10 +161,10 @@ class World:
         return set(self.sandbox.issue_labels(FUND_REPO, number))
 
     def record(self, number: int):
-        from bot.policy.record import decode
+        from bot.policy.markers import read_record
 
         body = self.status_comment(number)
-        return decode(body) if body else None
+        return read_record(body).record if body else None
 
     def close(self) -> None:
         self.runtime.queue.close(5)

@@ -22,14 +22,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from statistics import mean, median
 
-from bot.policy.forms import parse_form
 from bot.github.gateway import GitHubError, GitHubGateway
-from bot.jobs.gather import find_status
+from bot.policy.forms import parse_form
+from bot.policy.markers import find_status
 from bot.policy.models import Comment, Issue
 from bot.policy.record import Record
 from bot.policy.reports import ReportState, report_status
 from bot.policy.rules import Rules
-from bot.jobs.sweeplog import SweepLog, find_log
+from bot.policy.sweeplog import SweepLog, pick_log
 
 log = logging.getLogger("fundbot.pipeline")
 
@@ -99,8 +99,8 @@ class ApplicationRow:
         return (self.decided_on - self.filed_on).days
 
 
-def _day(iso_time: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(iso_time[:10]) if iso_time else None
+def _day(moment: dt.datetime | None) -> dt.date | None:
+    return moment.astimezone(dt.timezone.utc).date() if moment else None
 
 
 def _eligibility(record: Record | None) -> Eligibility:
@@ -126,12 +126,13 @@ def _project(issue: Issue, answers: dict[str, object]) -> str:
     return issue.title.split(":", 1)[1].strip() if issue.title.startswith("[Application]:") else issue.title
 
 
-def application_row(issue: Issue, comments: Iterable[Comment], rules: Rules, today: dt.date) -> ApplicationRow:
+def application_row(issue: Issue, comments: Iterable[Comment], rules: Rules, today: dt.date,
+                    app_login: str) -> ApplicationRow:
     """One application's row, from the issue, its comments (for the status record) and the rules.
 
     Without a record yet (the bot has not seen the issue, or a delivery was lost), the labels
     say the stage or outcome, and the stage defaults to the first one."""
-    _, found = find_status(comments)
+    found = find_status(comments, app_login)[1].record
     record = found or Record()
     form = parse_form(rules.application_form, issue.body)
     stages = rules.stages
@@ -155,7 +156,7 @@ def application_row(issue: Issue, comments: Iterable[Comment], rules: Rules, tod
         days_in_stage=None if outcome else (today - since).days, stage_limit=spec.max_days if spec else None,
         needs_info=record.needs_info is not None, assignees=issue.assignees,
         decided_on=_day(record.outcome.at) if record.outcome else None,
-        amount_requested=form.funding_amount, amount_granted=Decimal(granted) if granted else None,
+        amount_requested=form.funding_amount, amount_granted=granted,
         reports_received=reports.received, reports_expected=reports.expected if funded else None,
         next_report_due=reports.next_due, report_state=reports.state,
     )
@@ -165,8 +166,9 @@ def pipeline_rows(gateway: GitHubGateway, repo: str, rules: Rules, today: dt.dat
     """:calls: `GET /repos/{o}/{r}/issues?labels=<application>&state=all` (conditional, every page),
     then `GET …/issues/{n}/comments` for each application with comments (conditional)."""
     issues = gateway.issues(repo, labels=rules.stages.labels.application.name, state="all")
+    login = gateway.app_login
     return [
-        application_row(issue, gateway.comments(repo, issue.number) if issue.comments else (), rules, today)
+        application_row(issue, gateway.comments(repo, issue.number) if issue.comments else (), rules, today, login)
         for issue in issues
     ]
 
@@ -306,7 +308,8 @@ class PipelineSource:
         gateway = self._gateway()
         now = self._clock()
         rows = pipeline_rows(gateway, self._repo, self._rules, now.date())
-        sweep_log = find_log(gateway, self._repo, self._rules)
+        sweep_log = pick_log(gateway.issues(self._repo, labels=self._rules.stages.labels.bot.name, state="all"),
+                             gateway.app_login)
         return Pipeline(repo=self._repo, as_of=now, today=now.date(), rows=tuple(rows), sweep_log=sweep_log,
                         reads=gateway.stats.reads - gateway.stats.not_modified,
                         not_modified=gateway.stats.not_modified)

@@ -22,15 +22,14 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response
 
-from bot.views.dashboard import dashboard
 from bot.github.gateway import GitHubApp
-from bot.jobs.handle import ROUTES, Context, process
+from bot.github.webhooks import MAX_BODY_BYTES, Event, WebhookError
+from bot.jobs.handle import Context, process, route
+from bot.jobs.queue import DeliveryQueue, InProcessQueue, Submitted
 from bot.logs import configure_logging
 from bot.policy.rules import Rules, load_rules
 from bot.settings import Need, Settings
-from bot.github.webhooks import MAX_BODY_BYTES, Event, WebhookError, route
-from bot.jobs.locks import IssueLocks
-from bot.jobs.queue import DeliveryQueue, InProcessQueue, SqliteSeen, Submitted
+from bot.views.dashboard import dashboard
 
 log = logging.getLogger("fundbot.app")
 webhooks = Blueprint("webhooks", __name__)
@@ -118,9 +117,10 @@ def receive(runtime: Runtime, environ: Mapping[str, Any]) -> tuple[int, dict[str
         return err.status, {"error": err.reason}, {}
     if event.sender_is_bot:
         return 202, {"status": "ignored", "reason": "sent by a bot"}, {}
-    if route(ROUTES, event) is None:
+    matched = route(event)  # routed once, here: the worker runs the handler it is given
+    if matched is None:
         return 202, {"status": "ignored", "reason": f"{event.name}.{event.action or '-'} is not handled"}, {}
-    submitted = runtime.queue.submit(event)
+    submitted = runtime.queue.submit(event, matched.handler)
     if submitted is Submitted.DUPLICATE:
         return 202, {"status": "duplicate", "reason": "this delivery id was already received"}, {}
     if submitted in (Submitted.FULL, Submitted.CLOSED):
@@ -165,14 +165,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     rules = config.get("RULES") or load_rules(settings.rules_dir, settings.templates_dir)
     github = config.get("GITHUB") or GitHubApp(settings)
     clock = config.get("CLOCK") or (lambda: dt.datetime.now(dt.timezone.utc))
-    state = settings.state_dir
-    if state is not None:
-        state.mkdir(parents=True, exist_ok=True)
-    context = Context(rules=rules, github=github, clock=clock, locks=IssueLocks(state / "locks" if state else None))
+    context = Context(rules=rules, github=github, clock=clock)
     queue = config.get("QUEUE") or InProcessQueue(
-        functools.partial(process, context), maxsize=settings.queue_size, workers=settings.workers,
-        shared=SqliteSeen(state / "deliveries.sqlite3") if state else None,
-    )
+        functools.partial(process, context), maxsize=settings.queue_size, workers=settings.workers)
     app = Flask(__name__)
     runtime = Runtime(settings, rules, context, queue, RefusalLog())
     app.extensions["fundbot"] = runtime

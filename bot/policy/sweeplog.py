@@ -1,4 +1,5 @@
-"""The sweep log: one issue in the applications repository where the bot says when it last swept.
+"""The sweep log's contents: one issue in the applications repository where the bot says when it
+last swept. Pure: `bot.jobs.sweep` reads and writes the issue, the dashboard reads it.
 
 The sweep runs in another process than the web service (the Procfile's `clock`, or the daily
 workflow), and all state lives on GitHub, so the sweep leaves its summary there: one issue with
@@ -17,13 +18,12 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.github.gateway import GitHubGateway
+from bot.policy.markers import SWEEP_LOG_MARKER, SWEEP_TAG, hidden, own_issues, read_hidden
 from bot.policy.models import Issue
 from bot.policy.record import iso
-from bot.policy.rules import Rules
-from bot.policy.text import escape_inline, hidden_json, read_hidden_json
+from bot.policy.text import escape_inline
 
-LOG_MARKER = "<!-- fund-bot:sweep-log -->"
+LOG_MARKER = SWEEP_LOG_MARKER
 LOG_TITLE = "Fund Bot: sweep log"
 LOG_VERSION = 1
 KEEP_RUNS = 14  # the history shown and kept: two weeks of daily sweeps
@@ -69,35 +69,25 @@ def should_log(last: SweepRun | None, run: SweepRun) -> bool:
     return bool(run.changes or run.failures) or last is None or last.day < run.day
 
 
-def find_log(gateway: GitHubGateway, repo: str, rules: Rules) -> SweepLog | None:
-    """:calls: `GET /repos/{owner}/{repo}/issues?labels=<labels.bot>&state=all` (conditional)
-
-    The oldest issue the bot opened with the marker; failing that (someone edited the marker
-    away), the oldest one the bot opened with the label, so that a second log is never made.
-    """
-    mine = [i for i in gateway.issues(repo, labels=rules.stages.labels.bot.name, state="all") if i.user.is_bot]
-    found = next((i for i in mine if LOG_MARKER in i.body), mine[0] if mine else None)
-    return None if found is None else _log_of(found)
+def pick_log(issues: Iterable[Issue], app_login: str) -> SweepLog | None:
+    """The sweep log among the issues labelled `labels.bot`: the oldest the App opened with the
+    marker (so a second log is never made, and nobody else's issue is taken for it)."""
+    issues = list(issues)
+    mine = own_issues(issues, app_login, LOG_MARKER)
+    if not mine:  # someone edited the marker away: the App's own issue by its title is still the log
+        mine = sorted((i for i in issues if i.user.login.lower() == app_login.lower() and i.title == LOG_TITLE),
+                      key=lambda i: i.number)
+    return _log_of(mine[0]) if mine else None
 
 
 def _log_of(issue: Issue) -> SweepLog:
     return SweepLog(number=issue.number, html_url=issue.html_url, runs=decode_runs(issue.body))
 
 
-def write_log(gateway: GitHubGateway, repo: str, rules: Rules, run: SweepRun, found: SweepLog | None) -> SweepLog:
-    """:calls: `PATCH /repos/{owner}/{repo}/issues/{n}` (or `POST …/issues` the first time)"""
+def next_runs(run: SweepRun, found: SweepLog | None) -> tuple[SweepRun, ...]:
+    """The runs the log keeps after `run`: only the latest keeps its list of changes."""
     previous = found.runs if found else ()
-    # Only the latest run keeps its list of changes: the history is a table of counts.
-    runs = (run,) + tuple(dataclasses.replace(r, lines=()) for r in previous)[: KEEP_RUNS - 1]
-    body = render_log(runs)
-    if found is None:
-        label = rules.stages.labels.bot.name
-        issue = gateway.create_issue(repo, LOG_TITLE, body, labels=(label,))
-        if not issue.has_label(label):  # GitHub drops labels it will not set: the next run must find it
-            gateway.add_labels(repo, issue.number, (label,))
-    else:
-        issue = gateway.update_issue(repo, found.number, body=body)
-    return SweepLog(number=issue.number, html_url=issue.html_url, runs=runs)
+    return (run,) + tuple(dataclasses.replace(r, lines=()) for r in previous)[: KEEP_RUNS - 1]
 
 
 def make_run(at: dt.datetime, applications: int, reports: int, lines: Iterable[str], failures: Iterable[str],
@@ -140,12 +130,13 @@ def _counts(run: SweepRun) -> str:
 
 
 def encode_runs(runs: tuple[SweepRun, ...]) -> str:
-    return hidden_json("sweep-data", {"v": LOG_VERSION, "runs": [dataclasses.asdict(r) for r in runs]})
+    return hidden(SWEEP_TAG, {"v": LOG_VERSION, "runs": [dataclasses.asdict(r) for r in runs]})
 
 
 def decode_runs(body: str) -> tuple[SweepRun, ...]:
     """The runs in a log body; () when there are none or they cannot be read."""
-    data = read_hidden_json("sweep-data", body, LOG_VERSION)
+    block = read_hidden(SWEEP_TAG, body)
+    data = block.data if block and block.data.get("v") == LOG_VERSION else None
     if data is None:
         return ()
     try:

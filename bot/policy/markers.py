@@ -1,0 +1,147 @@
+"""Every hidden format the App writes on GitHub, and how it recognises its own writing. Pure.
+
+The App finds its comments and issues again by hidden HTML comments (`<!-- fund-bot:… -->`),
+and trusts them only when the App itself wrote them: the author's login must be the App's own
+(`<slug>[bot]`, learned once from `GET /app`), never merely a bot's (SPEC §11). A copy of a
+genuine record in someone else's comment is text, nothing more.
+
+Hidden data is JSON, compressed and base64url-encoded (`z:` + text): compact (a record with a
+long history stays small), and inert — no `@`, `#`, `--` or `>` can appear in it, so it can neither
+mention anyone nor end the HTML comment early. Wave 1 wrote plain JSON with escapes; it is still read.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.policy.models import Comment, Issue, User
+from bot.policy.record import Record, RecordError, from_json, to_json
+
+PREFIX = "fund-bot"
+STATUS_MARKER = f"<!-- {PREFIX}:status -->"
+SWEEP_LOG_MARKER = f"<!-- {PREFIX}:sweep-log -->"
+CONFIG_ISSUE_MARKER = f"<!-- {PREFIX}:config-problems -->"
+FUND_STATE_MARKER = f"<!-- {PREFIX}:fund-state -->"
+RECORD_TAG = "record"  # the application's record, in its status comment
+LEGACY_RECORD_TAG = "data"  # wave 1's name for it
+SWEEP_TAG = "sweep-data"
+FUND_TAG = "fund-data"
+CONFIG_TAG = "config-data"
+
+_NOTICE_RE = re.compile(rf"<!-- {PREFIX}:notice (\S+) -->")
+_BLOCK_RE = r"<!-- {prefix}:{tag} (?P<payload>.*?)(?: sig:(?P<sig>[0-9a-f]{{16,128}}))? -->"
+
+
+def is_own(user: User, app_login: str) -> bool:
+    """Whether `user` is the App itself (compared ignoring case, as GitHub does)."""
+    return user.login.lower() == app_login.lower()
+
+
+def notice(key: str) -> str:
+    """The marker of a one-off comment (a reply, a reminder): posted once, found again by it."""
+    return f"<!-- {PREFIX}:notice {key} -->"
+
+
+def notices_posted(comments: Iterable[Comment], app_login: str) -> frozenset[str]:
+    """Keys of the one-off comments the App has already posted among `comments`."""
+    return frozenset(key for c in comments if is_own(c.user, app_login) for key in _NOTICE_RE.findall(c.body))
+
+
+def own_with_notice(comments: Iterable[Comment], app_login: str, key: str) -> Comment | None:
+    """The App's comment carrying the notice `key` (a write whose answer was lost is adopted by it)."""
+    marker = notice(key)
+    return next((c for c in comments if is_own(c.user, app_login) and marker in c.body), None)
+
+
+# --- hidden data blocks ------------------------------------------------------------------------
+
+
+def hidden(tag: str, data: dict[str, Any], signature: str | None = None) -> str:
+    """`data` inside an HTML comment, invisible on GitHub, inert, with an optional signature."""
+    raw = json.dumps(data, separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode()
+    payload = "z:" + base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
+    return f"<!-- {PREFIX}:{tag} {payload}" + (f" sig:{signature}" if signature else "") + " -->"
+
+
+@dataclass(frozen=True)
+class Block:
+    """A hidden block as found: its data, the exact payload text (what a signature covers), the signature."""
+
+    data: dict[str, Any]
+    payload: str
+    signature: str | None
+
+
+def read_hidden(tag: str, body: str | None) -> Block | None:
+    """The block `hidden(tag, …)` wrote into `body` (or wave 1's plain-JSON form); None if absent or damaged."""
+    match = re.search(_BLOCK_RE.format(prefix=PREFIX, tag=re.escape(tag)), body or "", re.DOTALL)
+    if not match:
+        return None
+    payload = match.group("payload").strip()
+    try:
+        if payload.startswith("z:"):
+            text = payload[2:]
+            raw = zlib.decompress(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+            data = json.loads(raw)
+        else:
+            data = json.loads(payload)
+    except (ValueError, zlib.error):
+        return None
+    return Block(data, payload, match.group("sig")) if isinstance(data, dict) else None
+
+
+# --- the status comment and its record --------------------------------------------------------
+
+
+def record_block(record: Record, signature: str | None = None) -> str:
+    return hidden(RECORD_TAG, to_json(record), signature)
+
+
+def record_payload(record: Record) -> str:
+    """The exact text a record's signature is computed over (the block's payload)."""
+    block = read_hidden(RECORD_TAG, record_block(record))
+    assert block is not None
+    return block.payload
+
+
+@dataclass(frozen=True)
+class FoundRecord:
+    """A status comment's record as read: the record (None when unreadable) and how it was found."""
+
+    record: Record | None
+    block: Block | None  # None: no record block at all
+    problem: str = ""  # "", "unreadable"
+
+
+def read_record(body: str | None) -> FoundRecord:
+    block = read_hidden(RECORD_TAG, body) or read_hidden(LEGACY_RECORD_TAG, body)
+    if block is None:
+        return FoundRecord(None, None, "unreadable" if body and STATUS_MARKER in body else "")
+    try:
+        return FoundRecord(from_json(block.data), block)
+    except RecordError:
+        return FoundRecord(None, block, "unreadable")
+
+
+def status_comments(comments: Iterable[Comment], app_login: str) -> list[Comment]:
+    """The App's status comments, oldest first (more than one only if an older version duplicated it)."""
+    mine = [c for c in comments if is_own(c.user, app_login) and c.body.startswith(STATUS_MARKER)]
+    return sorted(mine, key=lambda c: (c.created_at, c.id))
+
+
+def find_status(comments: Iterable[Comment], app_login: str) -> tuple[Comment | None, FoundRecord]:
+    """The App's status comment (the oldest, if duplicated) and its record."""
+    found = status_comments(comments, app_login)
+    if not found:
+        return None, FoundRecord(None, None)
+    return found[0], read_record(found[0].body)
+
+
+def own_issues(issues: Iterable[Issue], app_login: str, marker: str) -> list[Issue]:
+    """Issues the App opened that carry `marker`, oldest first (the sweep log, the fund's state ...)."""
+    return sorted((i for i in issues if is_own(i.user, app_login) and marker in i.body), key=lambda i: i.number)
