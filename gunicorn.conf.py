@@ -9,7 +9,9 @@ import sys
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Threads mostly wait: on a socket, or on a body that is slow to arrive (cut off after
+# FUNDBOT_BODY_TIMEOUT). Enough of them that a handful of slow clients cannot hold up /healthz.
+threads = int(os.environ.get("GUNICORN_THREADS", "32"))
 keepalive = 5
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # heartbeat file off the disk
 # SIGTERM: the delivery queue gets half of this to finish (see worker_exit); Heroku allows 30 s.

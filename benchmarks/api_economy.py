@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from factories import application_body  # noqa: E402
 
 from bot.sandbox import Sandbox  # noqa: E402
-from bot.sandbox.world import FUND_REPO, running_world  # noqa: E402
+from bot.demo.world import FUND_REPO, running_world  # noqa: E402
 
 
 def counted(sandbox: Sandbox, step) -> tuple[int, int, int, int]:

@@ -33,7 +33,7 @@ from factories import application_body  # noqa: E402
 from bot.web.app import create_app, shutdown  # noqa: E402
 from bot.github.gateway import GitHubApp  # noqa: E402
 from bot.sandbox import Sandbox  # noqa: E402
-from bot.sandbox.world import FUND_REPO, World, running_world  # noqa: E402
+from bot.demo.world import FUND_REPO, World, running_world  # noqa: E402
 
 SCORE = ["/score technical 4", "/score technical 5\n/score impact 3"]
 # What the reviewers (and, for a withdrawal, the applicant) said on each kind of application.

@@ -26,8 +26,8 @@ from sandbox_fixtures import APP_ID, OPENAPI_SUBSET  # noqa: E402
 from bot.policy.record import STATUS_MARKER  # noqa: E402
 from bot.sandbox import Faults, Sandbox, SandboxServer  # noqa: E402
 from bot.sandbox.keys import throwaway_app_key  # noqa: E402
-from bot.sandbox.samples import application_body  # noqa: E402
-from bot.sandbox.world import FUND_REPO, World  # noqa: E402
+from bot.demo.samples import application_body  # noqa: E402
+from bot.demo.world import FUND_REPO, World  # noqa: E402
 
 
 def intake(fund: Fund, run: int, timeout: float = 30.0) -> tuple[int, int, int, float]:

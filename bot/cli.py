@@ -221,7 +221,7 @@ def cmd_validate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    from bot.demo import run_demo
+    from bot.demo.story import run_demo
 
     return run_demo(rules_dir=Path(args.rules) if args.rules else None, out=sys.stdout)
 

@@ -63,6 +63,7 @@ class Settings:
     workers: int = 4
     sweep_interval: int = 3600
     max_retry_wait: float = 60.0
+    body_timeout: float = 10.0  # seconds a delivery's body may take to arrive
     dashboard_token: str | None = field(default=None, repr=False)
     dashboard_ttl: int = 30  # seconds the dashboard's data is kept before GitHub is asked again
     log_level: str = "INFO"
@@ -119,6 +120,7 @@ class Settings:
             workers=_positive_int(env, "FUNDBOT_WORKERS", cls.workers),
             sweep_interval=_positive_int(env, "FUNDBOT_SWEEP_INTERVAL", cls.sweep_interval),
             max_retry_wait=float(_positive_int(env, "FUNDBOT_MAX_RETRY_WAIT", int(cls.max_retry_wait))),
+            body_timeout=float(_positive_int(env, "FUNDBOT_BODY_TIMEOUT", int(cls.body_timeout))),
             dashboard_token=env.get("FUNDBOT_DASHBOARD_TOKEN"),
             dashboard_ttl=_positive_int(env, "FUNDBOT_DASHBOARD_TTL", cls.dashboard_ttl),
             log_level=_log_level(env),

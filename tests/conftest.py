@@ -18,7 +18,7 @@ def world(sandbox, sandbox_server, app_key):
     """The fund's repository on the sandbox GitHub, with the real service wired to it."""
     from sandbox_fixtures import APP_ID
 
-    from bot.sandbox.world import World
+    from bot.demo.world import World
 
     w = World(sandbox, sandbox_server.url, APP_ID, app_key)
     sandbox.clear_log()

@@ -24,7 +24,7 @@ from types import TracebackType
 import requests
 
 from bot.sandbox import Delivery
-from bot.sandbox.world import FUND_REPO, World
+from bot.demo.world import FUND_REPO, World
 from bot.settings import PROJECT_ROOT
 from bot.jobs.sweep import SweepResult, sweep
 
@@ -89,7 +89,7 @@ class Service:
             try:
                 if self._http.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:  # not up yet: refused, reset, timed out — any of them
                 pass
             time.sleep(0.05)
         self.stop()

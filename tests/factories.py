@@ -1,12 +1,12 @@
 """Builders for the objects tests need: issues and comments in GitHub's shape, and (from
-`bot.sandbox.samples`, shared with `fundbot demo`) application bodies written the way GitHub
+`bot.demo.samples`, shared with `fundbot demo`) application bodies written the way GitHub
 renders the form."""
 from __future__ import annotations
 
 import datetime as dt
 
 from bot.policy.models import Comment, Issue, User
-from bot.sandbox.samples import application_answers, application_body, report_body
+from bot.demo.samples import application_answers, application_body, report_body
 
 __all__ = ["T0", "application_answers", "application_body", "make_comment", "make_issue", "report_body"]
 

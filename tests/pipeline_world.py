@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from factories import application_body
 from sandbox_fixtures import APP_ID, OPENAPI_SUBSET
 
-from bot.sandbox.world import FUND_REPO, World, running_world
+from bot.demo.world import FUND_REPO, World, running_world
 
 ACTIVE_REPO, LATER_REPO = "tiny-org/tiny-inference", "tiny-org/later-project"
 START = dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.timezone.utc)

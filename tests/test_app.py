@@ -11,7 +11,7 @@ import pytest
 
 from bot.web.app import create_app, shutdown
 from bot.policy.rules import RulesError
-from bot.sandbox.world import WEBHOOK_SECRET
+from bot.demo.world import WEBHOOK_SECRET
 from bot.settings import SettingsError
 from bot.github.webhooks import MAX_BODY_BYTES, signature_for
 from bot.jobs.queue import InProcessQueue

@@ -8,7 +8,7 @@ from sandbox_fixtures import APP_ID
 
 from bot.cli import main
 from bot.sandbox import Faults
-from bot.sandbox.world import FUND_REPO
+from bot.demo.world import FUND_REPO
 from bot.settings import DEFAULT_RULES_DIR
 
 

@@ -27,11 +27,16 @@ from bot.policy.commands import REGISTRY, Role, help_text, parse_commands
         ("/needs-info What is the licence?", [("needs-info", "What is the licence?")]),
         ("/report\nDone: the API.\n/advance", [("report", "")]),
         ("\r\n/advance\r\n", [("advance", "")]),
+        ("<pre>\n/approve 50000\n</pre>\n/help", [("help", "")]),
+        ("<PRE class='x'>/approve 1\n/advance</PRE>", []),
+        ("<pre>\n/approve 50000", []),  # an unclosed <pre> runs to the end, as GitHub shows it
+        ("<code>/advance</code>\n/help", [("help", "")]),
         ("", []),
     ],
     ids=["one", "several", "among-text", "case", "3-spaces", "4-spaces", "quote", "indented-quote", "fence",
          "tilde-fence-then-command", "nested-fences", "html-comment", "multiline-html-comment", "mid-line", "path",
-         "args", "report-takes-the-rest", "crlf", "empty"],
+         "args", "report-takes-the-rest", "crlf", "pre-block", "pre-one-line", "pre-unclosed", "code-span",
+         "empty"],
 )
 def test_what_counts_as_a_command(body, expected):
     assert [(c.name, c.args) for c in parse_commands(body)] == expected
@@ -62,6 +67,12 @@ def test_never_a_command_inside_a_quote_or_a_code_block(prefix, quoted, fence, i
     block = f"{fence}{info}\n" + "\n".join(f"/{name} 5" for name in quoted) + f"\n{fence}"
     comment = "\n".join(line for line in prefix.splitlines() if not line.lstrip().startswith(("/", "`", "~", "<")))
     assert parse_commands(f"{comment}\n{quote}\n\n{block}\n") == []
+
+
+def test_a_long_line_of_spaces_is_not_quadratic():
+    # A lazy `(.*?)[ \t]*$` took seconds on this; the parser must stay linear (benchmarks/forms.py times it).
+    [command] = parse_commands("/score a" + " \t" * 200_000 + "b")
+    assert command.name == "score" and command.args.endswith("b")
 
 
 def test_every_command_of_the_spec_is_registered():

@@ -16,7 +16,7 @@ import pytest
 from pipeline_world import HOSTILE_NAME, Seeded, seeded_world
 from werkzeug.serving import make_server
 
-from bot.sandbox.world import FUND_REPO, World
+from bot.demo.world import FUND_REPO, World
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

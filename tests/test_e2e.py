@@ -28,8 +28,8 @@ from bot.policy.decide import body_sha
 from bot.policy.record import Record, decision_date
 from bot.policy.reports import due_dates as due_dates_of
 from bot.sandbox import Delivery, Faults
-from bot.sandbox.samples import REPORT_TEXT, application_body, report_body
-from bot.sandbox.world import FUND_REPO, World
+from bot.demo.samples import REPORT_TEXT, application_body, report_body
+from bot.demo.world import FUND_REPO, World
 from bot.jobs.sweep import sweep
 
 pytestmark = pytest.mark.e2e

@@ -17,7 +17,7 @@ from sandbox_fixtures import APP_ID
 from bot.cli import main
 from bot.views.export import COLUMNS, columns, render, run_export
 from bot.views.rows import pipeline_rows
-from bot.sandbox.world import FUND_REPO
+from bot.demo.world import FUND_REPO
 
 
 @pytest.fixture(scope="module")

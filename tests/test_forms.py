@@ -5,7 +5,6 @@ errors. Hypothesis checks that parsing never raises and that a rendered form rea
 from __future__ import annotations
 
 import json
-import time
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -355,10 +354,9 @@ ADVERSARIAL = [
 
 
 @pytest.mark.parametrize("body", [c[1] for c in ADVERSARIAL], ids=[c[0] for c in ADVERSARIAL])
-def test_adversarial_bodies_parse_quickly(body: str) -> None:
-    started = time.perf_counter()
+def test_adversarial_bodies_parse(body: str) -> None:
+    # How fast they parse is measured by `python benchmarks/forms.py` (no clock in the tests).
     check_invariants(parse_form(APPLICATION, body), APPLICATION)
-    assert time.perf_counter() - started < 1.0
 
 
 # --------------------------------------------------------------------------------------------

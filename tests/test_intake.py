@@ -2,7 +2,7 @@
 through the Flask test client, answered with one status comment and labels, in few requests."""
 from factories import application_body
 
-from bot.sandbox.world import FUND_REPO
+from bot.demo.world import FUND_REPO
 
 
 def file_application(world, body=None, user="applicant"):

@@ -19,7 +19,7 @@ from bot.policy.record import (
 )
 from bot.policy.reports import ReportState
 from bot.policy.rules import load_rules
-from bot.sandbox.world import FUND_REPO
+from bot.demo.world import FUND_REPO
 from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
 
 RULES = load_rules(DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR)

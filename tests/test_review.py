@@ -7,7 +7,7 @@ from factories import application_body
 
 from bot.jobs.labels import sync_labels
 from bot.policy.rules import TeamRef
-from bot.sandbox.world import FUND_REPO, INSTALLATION_ID
+from bot.demo.world import FUND_REPO, INSTALLATION_ID
 
 
 def apply_for(world, user="applicant"):

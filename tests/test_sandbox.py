@@ -477,11 +477,14 @@ def test_faults_are_deterministic_per_seed_and_reach_token_requests(world, app_k
     assert set(outcomes(3)) == {201, 502}
 
 
-def test_latency_is_added(world, sandbox_server):
+def test_latency_is_added(world, sandbox_server, monkeypatch):
+    from bot.sandbox import api
+
+    slept = []
+    monkeypatch.setattr(api.time, "sleep", slept.append)
     world.faults = Faults(latency_ms=60)
-    started = time.perf_counter()
     requests.get(f"{sandbox_server.url}/repos/alice/widget")
-    assert time.perf_counter() - started >= 0.06
+    assert slept == [0.06]
 
 
 # --- strictness ---------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from factories import application_body, report_body
 from sandbox_fixtures import APP_ID, OPENAPI_SUBSET
 
-from bot.sandbox.world import FUND_REPO, running_world
+from bot.demo.world import FUND_REPO, running_world
 
 START = dt.datetime(2027, 1, 4, 15, 0, tzinfo=dt.timezone.utc)
 

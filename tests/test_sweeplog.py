@@ -8,7 +8,7 @@ import pytest
 from factories import application_body, report_body
 from pipeline_world import frozen_world
 
-from bot.sandbox.world import FUND_REPO
+from bot.demo.world import FUND_REPO
 from bot.policy.sweeplog import (
     KEEP_RUNS, LOG_MARKER, SweepRun, decode_runs, make_run, render_log, should_log,
 )

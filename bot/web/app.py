@@ -30,6 +30,7 @@ from bot.logs import configure_logging
 from bot.policy.rules import Rules, load_rules
 from bot.settings import Need, Settings
 from bot.views.dashboard import dashboard
+from bot.web.bodies import BodyReader, BodyTimeout
 
 log = logging.getLogger("fundbot.app")
 webhooks = Blueprint("webhooks", __name__)
@@ -43,6 +44,7 @@ class Runtime:
     context: Context
     queue: DeliveryQueue
     refusals: "RefusalLog"
+    bodies: BodyReader
 
 
 class RefusalLog:
@@ -85,7 +87,7 @@ def _json(code: int, **body: Any) -> Response:
 
 
 _REASONS = {202: "Accepted", 400: "Bad Request", 401: "Unauthorized", 405: "Method Not Allowed",
-            413: "Payload Too Large", 503: "Service Unavailable"}
+            408: "Request Timeout", 413: "Payload Too Large", 503: "Service Unavailable"}
 
 
 def receive(runtime: Runtime, environ: Mapping[str, Any]) -> tuple[int, dict[str, str], dict[str, str]]:
@@ -101,9 +103,13 @@ def receive(runtime: Runtime, environ: Mapping[str, Any]) -> tuple[int, dict[str
     if length > MAX_BODY_BYTES:
         runtime.refusals.refused(413, "payload larger than 25 MB", delivery)
         return 413, {"error": "payload larger than 25 MB"}, {}
-    stream = environ["wsgi.input"]
-    # Without a Content-Length (chunked), read at most one byte past the limit.
-    body = stream.read(length) if length else stream.read(MAX_BODY_BYTES + 1)
+    # Without a Content-Length (chunked), read at most one byte past the limit; a body that does not
+    # arrive within the deadline frees its thread (slow clients cannot hold the service: SPEC §11).
+    try:
+        body = runtime.bodies.read(environ, length, MAX_BODY_BYTES)
+    except BodyTimeout:
+        runtime.refusals.refused(408, "body not received in time", delivery)
+        return 408, {"error": "the body did not arrive in time"}, {"Connection": "close"}
     headers = {
         "X-Hub-Signature-256": environ.get("HTTP_X_HUB_SIGNATURE_256", ""),
         "X-GitHub-Event": environ.get("HTTP_X_GITHUB_EVENT", ""),
@@ -169,7 +175,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     queue = config.get("QUEUE") or InProcessQueue(
         functools.partial(process, context), maxsize=settings.queue_size, workers=settings.workers)
     app = Flask(__name__)
-    runtime = Runtime(settings, rules, context, queue, RefusalLog())
+    runtime = Runtime(settings, rules, context, queue, RefusalLog(), BodyReader(settings.body_timeout))
     app.extensions["fundbot"] = runtime
     app.register_blueprint(webhooks)
     app.register_blueprint(dashboard)

@@ -24,10 +24,10 @@ from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR, Settings
 from bot.jobs.sweep import SweepResult, sweep
 from bot.github.webhooks import signature_for
 
-from .deliveries import Delivery
-from .keys import throwaway_app_key
-from .server import SandboxServer
-from .state import Sandbox
+from bot.sandbox.deliveries import Delivery
+from bot.sandbox.keys import throwaway_app_key
+from bot.sandbox.server import SandboxServer
+from bot.sandbox.state import Sandbox
 
 FUND_REPO = "open-source-fund/applications"
 FUND_OWNER = "open-source-fund"
@@ -57,6 +57,7 @@ class World:
         workers: int = 2,
         retry: RetryPolicy | None = None,
         sleep: Any = None,
+        seed: bool = True,
     ) -> None:
         self.sandbox = sandbox
         self.repo = FUND_REPO
@@ -72,7 +73,8 @@ class World:
         self.app = create_app({"SETTINGS": self.settings, "RULES": self.rules, "GITHUB": self.github,
                                "CLOCK": sandbox.now})
         self.client = self.app.test_client()
-        self._seed(reviewers)
+        if seed:  # a World made again on the same sandbox is a restarted service: nothing to seed
+            self._seed(reviewers)
 
     @property
     def runtime(self) -> Runtime:

@@ -23,8 +23,8 @@ from bot.policy.record import Record
 from bot.policy.reports import report_status
 from bot.policy.rules import Rules, RulesError, StageSpec, load_rules
 from bot.sandbox import Delivery
-from bot.sandbox.samples import REPORT_TEXT, application_body, report_body
-from bot.sandbox.world import FUND_REPO, World, running_world
+from bot.demo.samples import REPORT_TEXT, application_body, report_body
+from bot.demo.world import FUND_REPO, World, running_world
 from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
 
 APPLICANT = "alice-dev"  # the author, also named as maintainer in the sample form
