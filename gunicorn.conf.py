@@ -39,3 +39,4 @@ def worker_exit(server, worker):
         # Half the grace period: it counts from SIGTERM, and the worker takes a moment to stop serving
         # before this hook runs; what is left must be logged before the master's SIGKILL.
         shutdown(app, timeout=graceful_timeout / 2)
+

@@ -1,14 +1,17 @@
-"""Ingress benchmark: signed deliveries on loopback, Fund Bot vs a bare HMAC-only Flask handler.
+"""Ingress benchmark: signed deliveries on loopback, side by side in the same run.
 
-Both are served exactly as the Procfile's `web` line serves Fund Bot (gunicorn -c gunicorn.conf.py),
-one after the other in the same run, and loaded by the same client: `--connections` keep-alive
-connections on 127.0.0.1, each sending its next delivery as soon as the last one is answered
-(wrk when it is installed, `apt-get install wrk`; otherwise an asyncio client in Python).
+- **bare Flask**: a handler that only checks the HMAC (benchmarks/bare_app.py), served by gunicorn's
+  own sync workers with two processes: `gunicorn -w 2` — the floor issue #11 names;
+- **Fund Bot with Redis**: the Procfile's `web` with FUNDBOT_REDIS_URL and WEB_CONCURRENCY=2 (the same
+  process count): verify, deduplicate in Redis, enqueue an RQ job, answer 202;
+- **Fund Bot in-process**: the Procfile's `web` alone (one process: several need Redis), which also
+  processes what it takes in its own threads (here: routing, since the comment is on no application).
 
-The deliveries are GitHub's real `issue_comment.created` example (tests/fixtures), each with a fresh
-X-GitHub-Delivery id, so every one is verified, parsed, deduplicated, queued and routed by a worker
-(it is not an application, so no GitHub request follows). The client shares the machine's cores
-with the server, equally for both.
+All are loaded by the same client in alternating rounds: `--connections` keep-alive connections on
+127.0.0.1, each sending its next delivery as soon as the last is answered (wrk when installed,
+`apt-get install wrk`; otherwise an asyncio client). The deliveries are GitHub's real
+`issue_comment.created` example, each with a fresh X-GitHub-Delivery id. Redis is Debian's
+redis-server, started here on a free port and emptied before each round.
 
     python benchmarks/ingress.py [--seconds 10] [--connections 32] [--rounds 3]
 """
@@ -50,8 +53,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(app_target: str, port: int, env: dict[str, str]) -> subprocess.Popen:
-    command = shlex.split(PROCFILE_WEB.replace("'bot.web.app:create_app()'", f"'{app_target}'"))
+def start(command: list[str], port: int, env: dict[str, str]) -> subprocess.Popen:
     process = subprocess.Popen(command, cwd=ROOT, env={**env, "PORT": str(port), "HOST": "127.0.0.1"},
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 20
@@ -62,7 +64,22 @@ def start(app_target: str, port: int, env: dict[str, str]) -> subprocess.Popen:
         except OSError:
             time.sleep(0.1)
     process.kill()
-    raise SystemExit(f"{app_target} did not start: {process.stderr.read().decode()[-2000:]}")
+    raise SystemExit(f"{command} did not start: {process.stderr.read().decode()[-2000:]}")
+
+
+def servers(port: int, redis_url: str) -> list[tuple[str, list[str], dict[str, str]]]:
+    """(name, command, extra environment) of each server measured."""
+    procfile = shlex.split(PROCFILE_WEB)
+    return [
+        ("bare Flask, gunicorn -w 2", ["gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
+                                       "benchmarks.bare_app:create_app()"], {}),
+        ("Fund Bot, Redis, 2 proc.", procfile, {"FUNDBOT_REDIS_URL": redis_url, "WEB_CONCURRENCY": "2"}),
+        ("Fund Bot, in-process", procfile, {"WEB_CONCURRENCY": "1"}),
+        # Not a target: the bare handler under Fund Bot's own gunicorn settings, to tell the server's
+        # share of the difference from the application's (--only "our gunicorn").
+        ("bare Flask, our gunicorn", procfile[:-1] + ["benchmarks.bare_app:create_app()"],
+         {"WEB_CONCURRENCY": "2", "FUNDBOT_REDIS_URL": redis_url}),
+    ]
 
 
 async def connection(port: int, body: bytes, until: float, latencies: list[float], errors: list[int]) -> None:
@@ -141,9 +158,9 @@ def load_with_python(port: int, body: bytes, seconds: float, connections: int) -
             "p50": statistics.median(latencies) * 1000, "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000}
 
 
-def measure(name: str, target: str, env: dict[str, str], args: argparse.Namespace, body: bytes) -> dict:
-    port = free_port()
-    process = start(target, port, env)
+def measure(name: str, command: list[str], env: dict[str, str], port: int, args: argparse.Namespace,
+            body: bytes) -> dict:
+    process = start(command, port, env)
     client = load_with_wrk if args.client == "wrk" else load_with_python
     try:
         client(port, body, 1, args.connections)  # warm up
@@ -159,34 +176,58 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; the medians are reported")
+    parser.add_argument("--only", help="measure only the servers whose name contains this")
     parser.add_argument("--client", choices=("wrk", "python"), default="wrk" if shutil.which("wrk") else "python",
                         help="load generator: wrk (Debian package `wrk`, lighter on the shared CPU) or asyncio")
     args = parser.parse_args()
+    import redis
+
     from bot.sandbox.keys import throwaway_app_key
 
     key = throwaway_app_key()
     env = {**os.environ, "GITHUB_APP_ID": "1", "GITHUB_PRIVATE_KEY": key, "GITHUB_WEBHOOK_SECRET": SECRET.decode(),
            "GITHUB_API_URL": "http://127.0.0.1:9", "FUNDBOT_LOG_LEVEL": "WARNING",
-           "PYTHONPATH": str(ROOT)}
+           "PYTHONPATH": str(ROOT), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     body = payload()
-    print(f"{args.connections} connections, {args.seconds:.0f} s each, {len(body)}-byte issue_comment deliveries, "
-          f"client {args.client}, {os.cpu_count()} cores, served as the Procfile does: {PROCFILE_WEB}")
-    rows: dict[str, list[dict]] = {"bare Flask, HMAC only": [], "Fund Bot": []}
-    print(f"{'round':<6} {'server':<24} {'acks/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-202':>8}")
-    for round_ in range(1, args.rounds + 1):  # alternate, so drift on the machine hits both alike
-        for name, target in (("bare Flask, HMAC only", "benchmarks.bare_app:create_app()"),
-                             ("Fund Bot", "bot.web.app:create_app()")):
-            row = measure(name, target, env, args, body)
-            rows[name].append(row)
-            print(f"{round_:<6} {name:<24} {row['rate']:>8.0f} {row['p50']:>8.2f} {row['p99']:>8.2f} "
-                  f"{row['errors']:>8}")
+    redis_port = free_port()
+    redis_server = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+                                     "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    redis_url = f"redis://127.0.0.1:{redis_port}/0"
+    client = redis.Redis.from_url(redis_url)
+    try:
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.RedisError:
+                time.sleep(0.1)
+        print(f"{args.connections} connections, {args.seconds:.0f} s each, {len(body)}-byte issue_comment deliveries, "
+              f"client {args.client}, {os.cpu_count()} cores")
+        port = free_port()
+        rows: dict[str, list[dict]] = {name: [] for name, _, _ in servers(port, redis_url)}
+        print(f"{'round':<6} {'server':<27} {'acks/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-202':>8}")
+        for round_ in range(1, args.rounds + 1):  # alternate, so drift on the machine hits all alike
+            for name, command, extra in servers(port, redis_url):
+                if (args.only and args.only not in name) or (not args.only and "our gunicorn" in name):
+                    continue
+                client.flushall()
+                row = measure(name, command, {**env, **extra}, port, args, body)
+                rows[name].append(row)
+                print(f"{round_:<6} {name:<27} {row['rate']:>8.0f} {row['p50']:>8.2f} {row['p99']:>8.2f} "
+                      f"{row['errors']:>8}")
+    finally:
+        redis_server.terminate()
+        redis_server.wait(10)
     median = {name: {k: statistics.median(r[k] for r in runs) for k in ("rate", "p50", "p99")}
-              for name, runs in rows.items()}
+              for name, runs in rows.items() if runs}
     for name, m in median.items():
-        print(f"{'median':<6} {name:<24} {m['rate']:>8.0f} {m['p50']:>8.2f} {m['p99']:>8.2f}")
-    bare, bot = median["bare Flask, HMAC only"], median["Fund Bot"]
-    print(f"Fund Bot / bare throughput: {bot['rate'] / bare['rate']:.2f}x (target >= 0.8x); "
-          f"Fund Bot p99 {bot['p99']:.1f} ms (target < 20 ms)")
+        print(f"{'median':<6} {name:<27} {m['rate']:>8.0f} {m['p50']:>8.2f} {m['p99']:>8.2f}")
+    if len(median) < 3:
+        return 0
+    bare, with_redis, in_process = list(median.values())[:3]
+    print(f"with Redis / bare: {with_redis['rate'] / bare['rate']:.2f}x (target >= 0.8x), "
+          f"p99 {with_redis['p99']:.1f} ms (target <= 20 ms); "
+          f"in-process / bare: {in_process['rate'] / bare['rate']:.2f}x (target >= 0.5x)")
     return 0
 
 

@@ -60,7 +60,7 @@ def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     problem = startup_problem(environ)
     if problem:
         return _fail(problem)
-    argv = ["gunicorn", "-c", str(PROJECT_ROOT / "gunicorn.conf.py"), "bot.web.app:create_app()"]
+    argv = ["gunicorn", "-c", str(PROJECT_ROOT / "gunicorn.conf.py"), "bot.app:create_app()"]
     if args.port:
         argv += ["--bind", f"127.0.0.1:{args.port}"]
     os.execvp(argv[0], argv)
@@ -113,11 +113,10 @@ def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 
 def _context(settings: Settings, rules, now: dt.datetime | None = None):
-    from bot.github.gateway import GitHubApp
-    from bot.jobs.handle import Context
+    """The context of a process that handles applications: locks shared through Redis when it is set."""
+    from bot.jobs.handle import build_context
 
-    clock = (lambda: now) if now else (lambda: dt.datetime.now(dt.timezone.utc))
-    return Context(rules=rules, github=GitHubApp(settings), clock=clock)
+    return build_context(settings, rules, clock=(lambda: now) if now else None)
 
 
 def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -155,9 +154,11 @@ def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 
 def cmd_clock(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    """Run the sweep every FUNDBOT_SWEEP_INTERVAL seconds until SIGTERM (the Procfile's `clock`)."""
-    from bot.logs import configure_logging
+    """Sweep every FUNDBOT_SWEEP_INTERVAL seconds until SIGTERM (the Procfile's `clock`). With Redis,
+    the sweep is a job for the workers (one at a time per fund); without it, it runs here."""
     from bot.jobs.sweep import sweep
+    from bot.jobs.worker import connect, enqueue_sweep
+    from bot.logs import configure_logging
 
     settings = _settings(environ, Need.APP_OR_TOKEN | Need.REPO)
     rules = _rules(settings)
@@ -165,15 +166,36 @@ def cmd_clock(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     ctx = _context(settings, rules)
+    redis = connect(settings.redis_url) if settings.redis_url else None
     assert settings.repo
     while not stop.is_set():
         try:
-            result = sweep(ctx, ctx.github.for_repository(settings.repo, throttle_writes=True), settings.repo)
-            print(f"sweep: {result.applications} applications, {len(result.lines)} changes, "
-                  f"{len(result.failures)} failures, requests {result.stats}", flush=True)
+            if redis is not None:
+                queued = enqueue_sweep(redis, settings.repo)
+                print(f"sweep of {settings.repo}: {'queued' if queued else 'still queued or running'}", flush=True)
+            else:
+                result = sweep(ctx, ctx.github.for_repository(settings.repo, throttle_writes=True), settings.repo)
+                print(f"sweep: {result.applications} applications, {len(result.lines)} changes, "
+                      f"{len(result.failures)} failures, requests {result.stats}", flush=True)
         except Exception as err:  # the clock must outlive one bad sweep; the next one retries
             print(f"sweep failed: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
         stop.wait(settings.sweep_interval)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Run deliveries and sweeps from Redis until SIGTERM (the Procfile's `worker`)."""
+    from bot.jobs.worker import connect, run_worker
+    from bot.logs import configure_logging
+
+    settings = _settings(environ, Need.APP | Need.REDIS)
+    rules = _rules(settings)
+    configure_logging(settings.log_level)
+    assert settings.redis_url
+    redis = connect(settings.redis_url)
+    from bot.jobs.handle import build_context
+
+    run_worker(build_context(settings, rules, redis=redis), redis, burst=args.burst)
     return 0
 
 
@@ -255,6 +277,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("clock", help="run the sweep every FUNDBOT_SWEEP_INTERVAL seconds (Procfile `clock`)")
     p.set_defaults(run=cmd_clock)
+
+    p = sub.add_parser("worker", help="process deliveries and sweeps from Redis (Procfile `worker`)")
+    p.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    p.set_defaults(run=cmd_worker)
 
     p = sub.add_parser("labels", help="manage the labels of the rules")
     labels = p.add_subparsers(dest="labels_command", required=True)

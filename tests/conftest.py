@@ -1,5 +1,6 @@
 """Shared pytest fixtures: the app, its test client, and the one sandbox GitHub."""
 from sandbox_fixtures import *  # noqa: F401,F403  (sandbox, sandbox_server fixtures)
+from redis_fixtures import *  # noqa: F401,F403  (redis_server, redis_url: Debian's redis-server)
 
 import pytest
 

@@ -43,7 +43,9 @@ def procfile_command(process: str = "web", path: str | None = None) -> list[str]
         name, _, command = line.partition(":")
         if name.strip() == process:
             argv = shlex.split(command)
-            return argv if shutil.which(argv[0], path=path) else [sys.executable, "-m", *argv]
+            if shutil.which(argv[0], path=path):
+                return argv
+            return [sys.executable, "-m", "bot.cli" if argv[0] == "fundbot" else argv[0], *argv[1:]]
     raise ServiceError(f"the Procfile has no {process!r} process")
 
 
@@ -127,6 +129,58 @@ class Service:
     def failed(self, delivery_id: str) -> bool:
         """The service logged that it gave up on this delivery (left for the sweep)."""
         return any("delivery failed" in line and f"delivery={delivery_id}" in line for line in self.log().splitlines())
+
+
+class Worker:
+    """`with Worker(api_url, app_id, app_key, redis_url, log_path) as worker:` runs the Procfile's
+    `worker` (`fundbot worker`) in its own process; `kill()` is SIGKILL, as a lost machine would be."""
+
+    def __init__(self, api_url: str, app_id: int, app_key: str, redis_url: str, log_path: Path, **env: str) -> None:
+        environ = {k: v for k, v in os.environ.items() if not k.startswith(_INHERITED)}
+        environ.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{environ.get('PATH', '')}",
+                       GITHUB_API_URL=api_url, GITHUB_APP_ID=str(app_id), GITHUB_PRIVATE_KEY=app_key,
+                       FUNDBOT_REDIS_URL=redis_url, FUNDBOT_LOG_LEVEL="WARNING", **env)
+        self._environ = environ
+        self.log_path = log_path
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
+    def start(self) -> Worker:
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(procfile_command("worker", self._environ["PATH"]), cwd=PROJECT_ROOT,
+                                             env=self._environ, stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    def kill(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+
+    def stop(self) -> None:
+        """SIGTERM (RQ finishes the running job first), then SIGKILL if it lingers."""
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def __enter__(self) -> Worker:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 class Fund:

@@ -77,3 +77,20 @@ def test_cli_needs_a_token_or_the_app(env):
     with pytest.raises(SettingsError) as err:
         Settings.from_env({"GITHUB_TOKEN": "t"}, Need.APP_OR_TOKEN | Need.REPO)
     assert err.value.variable == "FUNDBOT_REPO"
+
+
+def test_several_web_processes_need_redis(env):
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env({**env, "WEB_CONCURRENCY": "2"}, Need.server())
+    assert err.value.variable == "WEB_CONCURRENCY" and "FUNDBOT_REDIS_URL" in str(err.value)
+    settings = Settings.from_env({**env, "WEB_CONCURRENCY": "2", "FUNDBOT_REDIS_URL": "redis://r:6379/0"},
+                                 Need.server())
+    assert settings.web_processes == 2 and "redis://" not in repr(settings)  # a URL may hold a password
+
+
+def test_a_worker_needs_redis(env):
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env(env, Need.APP | Need.REDIS)
+    assert err.value.variable == "FUNDBOT_REDIS_URL"
+    with pytest.raises(SettingsError):
+        Settings.from_env({**env, "FUNDBOT_REDIS_URL": "http://r:6379"}, Need.NOTHING)

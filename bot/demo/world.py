@@ -58,12 +58,13 @@ class World:
         retry: RetryPolicy | None = None,
         sleep: Any = None,
         seed: bool = True,
+        redis_url: str | None = None,
     ) -> None:
         self.sandbox = sandbox
         self.repo = FUND_REPO
         self.settings = Settings(
             api_url=api_url, app_id=app_id, private_key=app_key, webhook_secret=WEBHOOK_SECRET.encode(),
-            repo=FUND_REPO, rules_dir=rules_dir, templates_dir=templates_dir, workers=workers,
+            repo=FUND_REPO, rules_dir=rules_dir, templates_dir=templates_dir, workers=workers, redis_url=redis_url,
         )
         self.rules: Rules = load_rules(rules_dir, templates_dir)
         github_kw: dict[str, Any] = {"clock": sandbox.now, "policy": retry or RetryPolicy(base_delay=0.05)}
@@ -113,7 +114,9 @@ class World:
                    "X-Hub-Signature-256": signature_for(WEBHOOK_SECRET.encode(), body),
                    "Content-Type": "application/json", "User-Agent": "GitHub-Hookshot/sandbox"}
         response = self.client.post("/webhook", data=body, headers=headers)
-        if wait:
+        if wait and self.settings.redis_url:
+            self.work()
+        elif wait:
             self.runtime.queue.join(30)
         return Answer(response.status_code, response.get_json() or {})
 
@@ -125,6 +128,17 @@ class World:
         answer = None if lose else self.post(delivery)
         self.flush()
         return answer
+
+    def work(self) -> None:
+        """With Redis: run what the web tier queued, here, as `fundbot worker --burst` would."""
+        from bot.jobs.worker import connect, run_worker
+
+        assert self.settings.redis_url, "this World queues in-process"
+        redis = connect(self.settings.redis_url)
+        try:
+            run_worker(self.context, redis, burst=True)
+        finally:
+            redis.close()
 
     def flush(self) -> list[Answer]:
         """Deliver everything GitHub queued (events of the bot's own writes, labels of forms ...)."""

@@ -27,6 +27,7 @@ from bot.policy.forms import FormTemplate, could_be_form, parse_form
 from bot.policy.markers import notices_posted
 from bot.policy.models import Comment, Issue
 from bot.policy.rules import Rules
+from bot.settings import Settings
 
 log = logging.getLogger("fundbot.handle")
 
@@ -41,6 +42,23 @@ class Context:
     teams: TeamCache = field(default_factory=TeamCache)
     locks: Locks = field(default_factory=LocalLocks)
     sweep_logs: dict[str, Any] = field(default_factory=dict)  # repo -> the sweep log this process last saw
+
+
+def build_context(settings: Settings, rules: Rules, *, github: GitHubApp | None = None,
+                  clock: Callable[[], dt.datetime] | None = None, redis: Any = None) -> Context:
+    """The context a process handles deliveries and sweeps with: locks in Redis when it is
+    configured (shared by every process), in memory otherwise (this process alone)."""
+    if redis is None and settings.redis_url:
+        from bot.jobs.worker import connect
+
+        redis = connect(settings.redis_url)
+    locks: Locks = LocalLocks()
+    if redis is not None:
+        from bot.jobs.redis_locks import RedisLocks
+
+        locks = RedisLocks(redis, timeout=settings.lock_timeout)
+    return Context(rules=rules, github=github or GitHubApp(settings),
+                   clock=clock or (lambda: dt.datetime.now(dt.timezone.utc)), locks=locks)
 
 
 # --- what an issue is ------------------------------------------------------------------------
@@ -215,6 +233,9 @@ ROUTES: tuple[Route, ...] = (
     Route("issue_comment", frozenset({"created"}), on_comment),
     Route("ping", None, on_ping),
 )
+
+
+HANDLERS: dict[str, Handler] = {r.handler.__name__: r.handler for r in ROUTES}  # by name, for queued jobs
 
 
 def route(event: Event) -> Route | None:

@@ -37,8 +37,9 @@ class Submitted(enum.Enum):
 
 
 class DeliveryQueue(Protocol):
-    def submit(self, event: Event, handler: Callable[..., None]) -> Submitted:
-        """Take a delivery for background processing by `handler`, or say why not (never blocks long)."""
+    def submit(self, event: Event, handler: Callable[..., None], body: bytes | None = None) -> Submitted:
+        """Take a delivery (and its raw `body`) for background processing by `handler`, or say why
+        not (never blocks long)."""
 
     def close(self, timeout: float) -> list[Event]:
         """Stop taking deliveries, finish what is running within `timeout`, hand back the rest."""
@@ -102,7 +103,7 @@ class InProcessQueue:
         for thread in self._threads:
             thread.start()
 
-    def submit(self, event: Event, handler: Callable[..., None]) -> Submitted:
+    def submit(self, event: Event, handler: Callable[..., None], body: bytes | None = None) -> Submitted:
         if self._closed.is_set():
             return Submitted.CLOSED
         if not self._seen.add(event.delivery_id):

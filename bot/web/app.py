@@ -24,13 +24,15 @@ from flask import Blueprint, Flask, Response
 
 from bot.github.gateway import GitHubApp
 from bot.github.webhooks import MAX_BODY_BYTES, Event, WebhookError
-from bot.jobs.handle import Context, process, route
+from bot.jobs.handle import Context, build_context, process, route
+from bot.jobs.worker import connect
 from bot.jobs.queue import DeliveryQueue, InProcessQueue, Submitted
 from bot.logs import configure_logging
 from bot.policy.rules import Rules, load_rules
 from bot.settings import Need, Settings
 from bot.views.dashboard import dashboard
 from bot.web.bodies import BodyReader, BodyTimeout
+from bot.web.redis_queue import RedisDeliveryQueue
 
 log = logging.getLogger("fundbot.app")
 webhooks = Blueprint("webhooks", __name__)
@@ -126,12 +128,12 @@ def receive(runtime: Runtime, environ: Mapping[str, Any]) -> tuple[int, dict[str
     matched = route(event)  # routed once, here: the worker runs the handler it is given
     if matched is None:
         return 202, {"status": "ignored", "reason": f"{event.name}.{event.action or '-'} is not handled"}, {}
-    submitted = runtime.queue.submit(event, matched.handler)
+    submitted = runtime.queue.submit(event, matched.handler, body=body)
     if submitted is Submitted.DUPLICATE:
         return 202, {"status": "duplicate", "reason": "this delivery id was already received"}, {}
-    if submitted in (Submitted.FULL, Submitted.CLOSED):
+    if submitted in (Submitted.FULL, Submitted.CLOSED, Submitted.UNAVAILABLE):
         log.warning("delivery not queued", extra={"delivery": delivery, "reason": submitted.value})
-        error = "busy" if submitted is Submitted.FULL else "shutting down"
+        error = {Submitted.FULL: "busy", Submitted.CLOSED: "shutting down"}.get(submitted, "queue unavailable")
         return 503, {"error": error}, {"Retry-After": str(RETRY_AFTER_FULL)}
     return 202, {"status": "queued"}, {}
 
@@ -171,9 +173,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     rules = config.get("RULES") or load_rules(settings.rules_dir, settings.templates_dir)
     github = config.get("GITHUB") or GitHubApp(settings)
     clock = config.get("CLOCK") or (lambda: dt.datetime.now(dt.timezone.utc))
-    context = Context(rules=rules, github=github, clock=clock)
-    queue = config.get("QUEUE") or InProcessQueue(
-        functools.partial(process, context), maxsize=settings.queue_size, workers=settings.workers)
+    context = build_context(settings, rules, github=github, clock=clock)
+    queue = config.get("QUEUE")
+    if queue is None and settings.redis_url:
+        # The lean web tier: verify, deduplicate in Redis, enqueue; `fundbot worker` does the rest.
+        queue = RedisDeliveryQueue(connect(settings.redis_url))
+    if queue is None:
+        queue = InProcessQueue(functools.partial(process, context), maxsize=settings.queue_size,
+                               workers=settings.workers)
     app = Flask(__name__)
     runtime = Runtime(settings, rules, context, queue, RefusalLog(), BodyReader(settings.body_timeout))
     app.extensions["fundbot"] = runtime

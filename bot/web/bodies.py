@@ -26,12 +26,13 @@ class BodyTimeout(Exception):
 class BodyReader:
     """`read(environ, length, limit)` with one shared watchdog thread for every request."""
 
-    def __init__(self, deadline: float = 10.0) -> None:
+    def __init__(self, deadline: float = 10.0, tick: float = 0.5) -> None:
         self.deadline = deadline
+        self._tick = tick  # how often the watchdog looks: deadlines are kept to within this
         self._heap: list[tuple[float, int, socket.socket]] = []
         self._active: set[int] = set()
         self._ids = itertools.count()
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()  # no per-request wake-up: the watchdog polls (cheaper under load)
         self._thread: threading.Thread | None = None
 
     def read(self, environ: Mapping[str, Any], length: int, limit: int) -> bytes:
@@ -53,18 +54,17 @@ class BodyReader:
 
     def _watch(self, sock: socket.socket) -> int:
         ticket = next(self._ids)
-        with self._cond:
+        with self._lock:
             self._active.add(ticket)
             heapq.heappush(self._heap, (time.monotonic() + self.deadline, ticket, sock))
-            if self._thread is None or not self._thread.is_alive():
+            if self._thread is None or not self._thread.is_alive():  # started here: after gunicorn's fork
                 self._thread = threading.Thread(target=self._run, name="body-watchdog", daemon=True)
                 self._thread.start()
-            self._cond.notify()
         return ticket
 
     def _unwatch(self, ticket: int) -> bool:
         """Stop watching; True when the deadline had already cut the read short."""
-        with self._cond:
+        with self._lock:
             if ticket in self._active:
                 self._active.discard(ticket)
                 return False
@@ -72,20 +72,17 @@ class BodyReader:
 
     def _run(self) -> None:
         while True:
-            with self._cond:
-                while self._heap and self._heap[0][1] not in self._active:
-                    heapq.heappop(self._heap)  # finished in time
-                if not self._heap:
-                    self._cond.wait(60)
-                    continue
-                due, ticket, sock = self._heap[0]
-                wait = due - time.monotonic()
-                if wait > 0:
-                    self._cond.wait(wait)
-                    continue
-                heapq.heappop(self._heap)
-                self._active.discard(ticket)
-            try:
-                sock.shutdown(socket.SHUT_RD)  # the blocked recv() returns: the read ends now
-            except OSError:
-                pass
+            time.sleep(self._tick)
+            overdue: list[socket.socket] = []
+            with self._lock:
+                now = time.monotonic()
+                while self._heap and (self._heap[0][1] not in self._active or self._heap[0][0] <= now):
+                    _, ticket, sock = heapq.heappop(self._heap)
+                    if ticket in self._active:  # still reading at its deadline
+                        self._active.discard(ticket)
+                        overdue.append(sock)
+            for sock in overdue:
+                try:
+                    sock.shutdown(socket.SHUT_RD)  # the blocked recv() returns: the read ends now
+                except OSError:
+                    pass

@@ -1,0 +1,172 @@
+"""`fundbot worker`: processing deliveries (and sweeps) from Redis, with RQ, on any number of machines.
+
+With `FUNDBOT_REDIS_URL` set, the web tier only verifies a delivery, records its id and enqueues a
+job (`bot.web.redis_queue`); any number of worker processes run the jobs. Each is an RQ
+`SimpleWorker` (no fork per job), so its caches — installation tokens, ETags, the App's login, team
+memberships — serve every job it runs.
+
+Failures (SPEC §12): a job that fails because GitHub is unavailable is retried with backoff
+(`RETRY`); one that keeps failing lands in RQ's failed registry, is logged with its delivery id, and
+its id is forgotten so that GitHub's manual redelivery is taken again; the sweep repairs it anyway.
+A worker killed mid-job (SIGKILL) loses nothing: the job's lock expires, RQ's registry cleanup
+runs the abandoned job again (it has retries left) or the sweep finishes it — and running it again
+changes nothing twice, because every run re-reads the application under its lock.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from redis import Redis
+from rq import Queue, Retry
+from rq.job import Job
+
+from bot.github.webhooks import Event
+from bot.jobs.handle import HANDLERS, Context, process
+
+log = logging.getLogger("fundbot.worker")
+
+QUEUE_NAME = "fundbot"
+DELIVERY_KEY = "fundbot:delivery:"  # + delivery id: taken with the raw body, then DONE; kept KEEP_DELIVERY_IDS
+KEEP_DELIVERY_IDS = 72 * 3600  # GitHub lets a delivery be redelivered for 3 days
+RETRY = Retry(max=3, interval=[10, 60, 300])  # GitHub unavailable: try again in 10 s, 1 min, 5 min
+JOB_TIMEOUT = 180  # seconds a job may run (retries included); a lost worker's job is abandoned after this + 60
+RUN_FUNCTION = "bot.jobs.worker.run_delivery"
+
+
+def connect(url: str) -> Redis:
+    """A Redis client that fails fast: the web tier answers 503 rather than hang on a lost Redis."""
+    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30)
+
+
+def job_id(delivery_id: str) -> str:
+    """RQ's job id for a delivery: its GitHub id when that is a plain token, else a stable digest."""
+    if re.fullmatch(r"[A-Za-z0-9-]{1,64}", delivery_id):
+        return f"delivery-{delivery_id}"
+    import hashlib
+
+    return "delivery-" + hashlib.sha256(delivery_id.encode()).hexdigest()[:32]
+
+
+@dataclass
+class WorkerState:
+    """What a worker process keeps between jobs."""
+
+    context: Context
+    redis: Redis
+
+
+_STATE: WorkerState | None = None
+
+
+def install(state: WorkerState) -> None:
+    """Set the worker process's context (done once, before it takes jobs; tests do it in-process)."""
+    global _STATE
+    _STATE = state
+
+
+DONE = b"done"  # what stays under a delivery's id once its job has run (the body goes)
+DISPATCH_FUNCTION = "bot.jobs.worker.dispatch"
+
+
+TOKEN_LENGTH = 16  # the web tier's batch token, in front of each body it keeps
+
+
+def dispatch(token: str, deliveries: list[tuple[str, str, str]]) -> int:
+    """The web tier's job for the deliveries it sent together: one job for each delivery whose id
+    that batch took (its body is marked with the batch's `token`; an id taken before is a repeated
+    delivery), with its own retries. Run again after a lost worker, it enqueues nothing twice."""
+    from rq import Queue
+    from rq.exceptions import DuplicateJobError
+
+    if _STATE is None:
+        raise RuntimeError("this process has no worker context: run `fundbot worker`")
+    queue = Queue(QUEUE_NAME, connection=_STATE.redis)
+    owners = _STATE.redis.mget([DELIVERY_KEY + d for _, _, d in deliveries])
+    queued = 0
+    for (handler, event_name, delivery_id), kept in zip(deliveries, owners, strict=True):
+        if kept is None or not kept.startswith(token.encode()):
+            continue  # taken by an earlier delivery of the same id
+        try:
+            queue.enqueue(RUN_FUNCTION, handler, event_name, delivery_id, job_id=job_id(delivery_id), unique=True,
+                          retry=RETRY, job_timeout=JOB_TIMEOUT, result_ttl=0, failure_ttl=7 * 86400,
+                          description=f"{event_name} {delivery_id}")
+            queued += 1
+        except DuplicateJobError:
+            pass
+    return queued
+
+
+def run_delivery(handler: str, event_name: str, delivery_id: str) -> str:
+    """The job: handle one delivery, whose raw body the web tier kept under its id, with the handler
+    the web tier routed it to; then keep only a mark under the id (until it expires)."""
+    if _STATE is None:
+        raise RuntimeError("this process has no worker context: run `fundbot worker`")
+    key = DELIVERY_KEY + delivery_id
+    kept = _STATE.redis.get(key)
+    if kept is None or kept == DONE:
+        log.info("delivery already processed, or expired; nothing to do", extra={"delivery": delivery_id})
+        return "skipped"
+    event = Event(name=event_name, delivery_id=delivery_id, payload=orjson.loads(kept[TOKEN_LENGTH:]))
+    process(_STATE.context, event, HANDLERS[handler])
+    _STATE.redis.set(key, DONE, xx=True, keepttl=True)
+    return "processed"
+
+
+SWEEP_FUNCTION = "bot.jobs.worker.run_sweep"
+
+
+def run_sweep(repo: str) -> str:
+    """The job: sweep one fund (the clock enqueues one per fund, so workers sweep funds in parallel)."""
+    from bot.jobs.sweep import sweep
+
+    if _STATE is None:
+        raise RuntimeError("this process has no worker context: run `fundbot worker`")
+    context = _STATE.context
+    result = sweep(context, context.github.for_repository(repo, throttle_writes=True), repo)
+    log.info("sweep finished", extra={"repo": repo, "requests": str(result.stats),
+                                      "reason": f"{result.applications} applications, {len(result.lines)} changes, "
+                                                f"{len(result.failures)} failures"})
+    return "ok" if result.ok else "failures: " + "; ".join(result.failures[:5])
+
+
+def enqueue_sweep(redis: Redis, repo: str) -> bool:
+    """Queue a sweep of `repo` unless one is queued or running already; True when queued now."""
+    from rq.exceptions import NoSuchJobError
+
+    ident = "sweep-" + re.sub(r"[^A-Za-z0-9-]", "-", repo.lower())
+    try:
+        if Job.fetch(ident, connection=redis).get_status(refresh=False) in ("queued", "started", "scheduled", "deferred"):
+            return False
+    except NoSuchJobError:
+        pass
+    Queue(QUEUE_NAME, connection=redis).enqueue(SWEEP_FUNCTION, repo, job_id=ident, job_timeout=3600, result_ttl=0,
+                                                failure_ttl=7 * 86400, description=f"sweep {repo}")
+    return True
+
+
+def on_failure(job: Job, kind: type[BaseException] | None, value: BaseException | None, traceback: Any) -> bool:
+    """RQ's exception handler: log with the delivery id. A job with no retry left stays in RQ's failed
+    registry, with its body: GitHub's manual redelivery puts it back in the queue
+    (`bot.web.redis_queue`), and the sweep repairs the application in any case."""
+    delivery = job.args[2] if job.func_name == RUN_FUNCTION and len(job.args) > 2 else None
+    final = not (job.retries_left and job.retries_left > 0)
+    log.warning("job failed" + ("; left for the sweep" if final else "; it will be retried"),
+                extra={"delivery": delivery, "reason": f"{kind.__name__ if kind else 'abandoned'}: {value}"})
+    return True
+
+
+def run_worker(context: Context, redis: Redis, *, burst: bool = False, name: str | None = None) -> bool:
+    """Take jobs until stopped (SIGTERM finishes the running job first)."""
+    from rq.worker import SimpleWorker
+
+    install(WorkerState(context, redis))
+    queue = Queue(QUEUE_NAME, connection=redis)
+    worker = SimpleWorker([queue], connection=redis, exception_handlers=[on_failure],
+                          name=name or f"fundbot-{os.uname().nodename}-{os.getpid()}")
+    return worker.work(burst=burst, with_scheduler=True, logging_level=logging.getLevelName(
+        logging.getLogger("fundbot").getEffectiveLevel()))
