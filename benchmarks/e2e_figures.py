@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from e2e_harness import Fund, Service  # noqa: E402
 from sandbox_fixtures import APP_ID, OPENAPI_SUBSET  # noqa: E402
 
-from bot.policy.record import STATUS_MARKER  # noqa: E402
+from bot.policy.markers import STATUS_MARKER  # noqa: E402
 from bot.sandbox import Faults, Sandbox, SandboxServer  # noqa: E402
 from bot.sandbox.keys import throwaway_app_key  # noqa: E402
 from bot.demo.samples import application_body  # noqa: E402
