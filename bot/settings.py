@@ -65,6 +65,7 @@ class Settings:
     max_retry_wait: float = 60.0
     body_timeout: float = 10.0  # seconds a delivery's body may take to arrive
     lock_timeout: float = 30.0  # seconds a lock outlives a process that died holding it (renewed while held)
+    config_ttl: float = 60.0  # seconds a fund's configuration is used before it is read again (a push: at once)
     dashboard_token: str | None = field(default=None, repr=False)
     dashboard_ttl: int = 30  # seconds the dashboard's data is kept before GitHub is asked again
     log_level: str = "INFO"
@@ -123,6 +124,7 @@ class Settings:
             max_retry_wait=float(_positive_int(env, "FUNDBOT_MAX_RETRY_WAIT", int(cls.max_retry_wait))),
             body_timeout=float(_positive_int(env, "FUNDBOT_BODY_TIMEOUT", int(cls.body_timeout))),
             lock_timeout=float(_positive_int(env, "FUNDBOT_LOCK_TIMEOUT", int(cls.lock_timeout))),
+            config_ttl=float(_positive_int(env, "FUNDBOT_CONFIG_TTL", int(cls.config_ttl))),
             dashboard_token=env.get("FUNDBOT_DASHBOARD_TOKEN"),
             dashboard_ttl=_positive_int(env, "FUNDBOT_DASHBOARD_TTL", cls.dashboard_ttl),
             log_level=_log_level(env),

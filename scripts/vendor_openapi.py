@@ -65,6 +65,11 @@ PAYLOADS: dict[str, tuple[str, str]] = {
     "issue_comment.created": ("issue_comment", "created"),
     "issue_comment.edited": ("issue_comment", "edited"),
     "issue_comment.deleted": ("issue_comment", "deleted"),
+    "installation.created": ("installation", "created"),
+    "installation.deleted": ("installation", "deleted"),
+    "installation_repositories.added": ("installation_repositories", "added"),
+    "installation_repositories.removed": ("installation_repositories", "removed"),
+    "push": ("push", None),  # push has no action
 }
 
 # Where GitHub accepts more than its schema says, in the schema's own description text
@@ -167,6 +172,7 @@ def pick_example(hooks: list[dict], event: str, action: str) -> tuple[str, dict]
         (j, example)
         for j, example in enumerate(hooks[index]["examples"])
         if example.get("action") == action and ("changes" not in example or action == "edited")
+        and (event != "push" or example.get("commits"))  # a push that carries its commits
     ]
     j, example = max(
         candidates, key=lambda c: ("installation" in c[1], "organization" in c[1], len(c[1]), -c[0])
@@ -231,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, (event, action) in PAYLOADS.items():
         ptr, example = pick_example(hooks, event, action)
         write_json(ROOT / f"bot/sandbox/payloads/{name}.json", example)
-        note = "" if name == f"{event}.{action}" else f" (no `{name}` example exists; same shape)"
+        note = "" if name in (f"{event}.{action}", event) else f" (no `{name}` example exists; same shape)"
         payload_lines.append(f"| `{name}.json` | `#{ptr}` | `{event}.{action}`{note} |")
     (ROOT / "bot/sandbox/payloads/SOURCES.md").write_text(
         "# Where the webhook payload templates come from\n\n"

@@ -67,8 +67,10 @@ class Service:
         environ.update(
             PATH=f"{Path(sys.executable).parent}{os.pathsep}{environ.get('PATH', '')}",  # this interpreter's gunicorn
             HOST="127.0.0.1", PORT=str(self.port), GITHUB_API_URL=api_url, GITHUB_APP_ID=str(app_id),
-            GITHUB_PRIVATE_KEY=app_key, GITHUB_WEBHOOK_SECRET=self.secret, FUNDBOT_LOG_LEVEL="WARNING", **env,
+            GITHUB_PRIVATE_KEY=app_key, GITHUB_WEBHOOK_SECRET=self.secret, FUNDBOT_LOG_LEVEL="WARNING",
+            FUNDBOT_REPO=FUND_REPO,  # one fund, run by the server's rules (as World seeds it)
         )
+        environ.update(env)
         self._environ = environ
         self._process: subprocess.Popen[bytes] | None = None
         self._http = requests.Session()
@@ -139,7 +141,8 @@ class Worker:
         environ = {k: v for k, v in os.environ.items() if not k.startswith(_INHERITED)}
         environ.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{environ.get('PATH', '')}",
                        GITHUB_API_URL=api_url, GITHUB_APP_ID=str(app_id), GITHUB_PRIVATE_KEY=app_key,
-                       FUNDBOT_REDIS_URL=redis_url, FUNDBOT_LOG_LEVEL="WARNING", **env)
+                       FUNDBOT_REDIS_URL=redis_url, FUNDBOT_LOG_LEVEL="WARNING", FUNDBOT_REPO=FUND_REPO)
+        environ.update(env)
         self._environ = environ
         self.log_path = log_path
         self._process: subprocess.Popen[bytes] | None = None

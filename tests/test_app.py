@@ -67,7 +67,7 @@ def test_bad_input_gets_its_status_and_nothing_is_processed(world, body, headers
     "event, payload, reason",
     [
         ("ping", {"zen": "Keep it logically awesome.", "hook_id": 1}, None),
-        ("push", {"ref": "refs/heads/main"}, "is not handled"),
+        ("release", {"action": "published"}, "is not handled"),
         ("issues", {"action": "closed", "sender": {"login": "a", "type": "User"}}, "is not handled"),
         ("issue_comment", {"action": "created", "sender": {"login": "fund-bot[bot]", "type": "Bot"}}, "sent by a bot"),
         ("issue_comment", {"action": "edited", "sender": {"login": "a", "type": "User"}}, "is not handled"),

@@ -31,8 +31,12 @@ def test_intake_makes_exactly_these_requests(world):
     requests = [(r.method, r.path, dict(r.query)) for r in world.sandbox.requests() if r.actor != "app"]
     tokens = [r for r in world.sandbox.requests() if r.path.endswith("/access_tokens")]
     assert len(tokens) <= 1  # the installation token is cached across deliveries
-    # The App's own JWT calls (its login from GET /app, the token) happen once per process.
-    without_token = [r for r in requests if not r[1].startswith("/app")]
+    # Once per process (and then at most once a minute, as 304s): the App's own JWT calls (its login
+    # from GET /app, the token) and the fund's configuration (its file and its two issue forms).
+    config = [p for _, p, _ in requests if "/contents/" in p]
+    assert config == [f"/repos/{FUND_REPO}/contents/{path}" for path in (
+        ".github/fund-bot.yml", ".github/ISSUE_TEMPLATE/application.yml", ".github/ISSUE_TEMPLATE/progress-report.yml")]
+    without_token = [r for r in requests if not r[1].startswith("/app") and "/contents/" not in r[1]]
     paths = [(m, p) for m, p, _ in without_token]
     assert paths == [
         # Under the application's lock, the issue and its comments are read again: the payload's

@@ -108,7 +108,7 @@ def test_team_members_are_reviewers_looked_up_once(world):
     rules = world.rules
     reviewers = dataclasses.replace(rules.stages.reviewers, teams=(TeamRef("open-source-fund", "reviewers"),),
                                     author_associations=frozenset({"OWNER"}))
-    world.context.rules = dataclasses.replace(rules, stages=dataclasses.replace(rules.stages, reviewers=reviewers))
+    world.use_rules(dataclasses.replace(rules, stages=dataclasses.replace(rules.stages, reviewers=reviewers)))
     world.sandbox.add_team("open-source-fund", "reviewers", ["tess"])
     number = apply_for(world)
     world.sandbox.clear_log()

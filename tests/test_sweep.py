@@ -119,14 +119,15 @@ def test_a_year_of_a_grant(frozen):
 def test_a_report_issue_from_someone_else_is_refused(frozen):
     world = frozen
     funded_application(world)
-    world.deliver(world.sandbox.open_issue(FUND_REPO, "mallory", "Progress report", report_body(1),
-                                           labels=["fund: report"]))
+    report = world.sandbox.open_issue(FUND_REPO, "mallory", "Progress report", report_body(1), labels=["fund: report"])
+    world.deliver(report)
+    number = report.payload["issue"]["number"]
     assert world.record(1).reports == ()
-    [reply] = [b for b in world.bot_comments(2)]
+    [reply] = [b for b in world.bot_comments(number)]
     assert reply.startswith("@mallory only the maintainers of #1")
     world.sweep()
     world.sweep()
-    assert len(world.bot_comments(2)) == 1  # the refusal is not repeated by later sweeps
+    assert len(world.bot_comments(number)) == 1  # the refusal is not repeated by later sweeps
 
 
 def test_sweeping_twice_or_dry_changes_nothing_more(frozen):

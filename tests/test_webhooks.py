@@ -78,7 +78,8 @@ def test_form_encoded_delivery_is_read():
     "name, action, handled",
     [("issues", "opened", True), ("issues", "edited", True), ("issues", "labeled", True), ("issues", "unlabeled", False),
      ("issue_comment", "created", True), ("issue_comment", "edited", False), ("issue_comment", "deleted", False),
-     ("issues", "closed", False), ("push", None, False), ("ping", None, True)],
+     ("issues", "closed", False), ("push", None, True), ("release", "published", False), ("ping", None, True),
+     ("installation", "created", True), ("installation_repositories", "added", True)],
     ids=lambda v: str(v),
 )
 def test_routing_table(name, action, handled):

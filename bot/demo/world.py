@@ -85,6 +85,14 @@ class World:
     def context(self) -> Context:
         return self.runtime.context
 
+    def use_rules(self, rules: Rules) -> None:
+        """Run the fund by other server rules from now on (as a restart with a changed rules/ would)."""
+        from bot.jobs.funds import Funds
+
+        self.rules = rules
+        self.context.rules = rules
+        self.context.funds = Funds(rules, narrow_to=self.settings.repo, ttl=self.settings.config_ttl)
+
     def _seed(self, reviewers: Iterable[str]) -> None:
         sb = self.sandbox
         sb.add_user(FUND_OWNER, "Organization")

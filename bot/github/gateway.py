@@ -317,6 +317,23 @@ class ContributorPage:
 
 
 @dataclass(frozen=True)
+class RepoFile:
+    """A file of a repository's default branch: its path, git blob sha and text."""
+
+    path: str
+    sha: str
+    text: str
+
+
+def _decode_content(data: Any) -> str:
+    import base64
+
+    if not isinstance(data, Mapping) or data.get("encoding") != "base64":
+        return ""
+    return base64.b64decode(str(data.get("content") or "")).decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True)
 class RepoInfo:
     full_name: str
     html_url: str
@@ -420,6 +437,37 @@ class GitHubGateway:
             for c in response.data
         )
         return ContributorPage(contributors=people, more="next" in parse_link(response.headers.get("link")))
+
+    def file(self, full_name: str, path: str) -> "RepoFile | None":
+        """:calls: `GET /repos/{owner}/{repo}/contents/{path}` (conditional); None when there is no such file"""
+        try:
+            data = self._t.request("GET", f"{_repo_path(full_name)}/contents/{quote(path)}", conditional=True).data
+        except NotFound:
+            return None
+        if not isinstance(data, Mapping) or data.get("type") != "file":
+            return None
+        return RepoFile(path=path, sha=str(data.get("sha") or ""), text=_decode_content(data))
+
+    def blob(self, full_name: str, sha: str) -> str | None:
+        """:calls: `GET /repos/{owner}/{repo}/git/blobs/{file_sha}` (conditional): a file as some commit had it"""
+        try:
+            data = self._t.request("GET", f"{_repo_path(full_name)}/git/blobs/{quote(sha, safe='')}",
+                                   conditional=True).data
+        except NotFound:
+            return None
+        return _decode_content(data)
+
+    def installation_repositories(self) -> list[str]:
+        """:calls: `GET /installation/repositories?per_page=100` (every page): what this installation may access"""
+        names: list[str] = []
+        url: str | None = "/installation/repositories"
+        params: Mapping[str, Any] | None = {"per_page": PER_PAGE}
+        while url:
+            response = self._t.request("GET", url, params=params, conditional=True)
+            names += [str(r["full_name"]) for r in (response.data or {}).get("repositories", [])]
+            url = parse_link(response.headers.get("link")).get("next")
+            params = None
+        return names
 
     # --- issues ---------------------------------------------------------------------------
 
@@ -673,6 +721,29 @@ class GitHubApp:
         github = self._github(Auth.Token(token) if token else None, throttle_writes=throttle_writes)
         transport = self._transport(lambda: github.requester, scope="token" if token else "anonymous")
         return self._gateway(transport, (lambda: self._token_login(transport)) if token else (lambda: ""))
+
+    def installations(self) -> list[int]:
+        """:calls: `GET /app/installations?per_page=100` (every page, as the App): where the App is installed"""
+        if self._tokens is None:
+            return []
+        ids: list[int] = []
+        url: str | None = "/app/installations"
+        params: Mapping[str, Any] | None = {"per_page": PER_PAGE}
+        while url:
+            response = self._app_transport.request("GET", url, params=params)
+            ids += [int(i["id"]) for i in response.data or []]
+            url = parse_link(response.headers.get("link")).get("next")
+            params = None
+        return ids
+
+    def installation_of(self, full_name: str) -> int | None:
+        """The installation a repository's deliveries came from, if this process has seen it."""
+        with self._lock:
+            return self._installations.get(full_name.lower())
+
+    def remember_installation(self, full_name: str, installation_id: int) -> None:
+        with self._lock:
+            self._installations[full_name.lower()] = installation_id
 
     def app_login(self) -> str:
         """:calls: `GET /app` (once per process): the App writes as `<slug>[bot]`."""

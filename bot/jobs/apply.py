@@ -25,7 +25,7 @@ from bot.policy.markers import STATUS_MARKER, notice
 from bot.policy.models import (
     Action, AddLabels, Assign, CloseIssue, DeleteComment, PostComment, React, RemoveLabel, UpsertStatusComment,
 )
-from bot.policy.record import WriteFailure
+from bot.policy.record import Record, WriteFailure
 
 log = logging.getLogger("fundbot.apply")
 
@@ -36,6 +36,7 @@ class Applied:
 
     lines: list[str] = field(default_factory=list)
     failures: list[WriteFailure] = field(default_factory=list)
+    record: Record | None = None  # the application's record as decided (what the sweep reconciles with)
 
 
 def describe(action: Action, number: int) -> str:

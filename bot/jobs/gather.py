@@ -13,11 +13,12 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.github.gateway import GitHubError, GitHubGateway, GitHubUnavailable, NotFound
 from bot.policy.commands import FundingLedger
-from bot.policy.decide import Snapshot, Trigger, assignee_lookups, needs
+from bot.policy.decide import Needs, Snapshot, Trigger, assignee_lookups, needs, round_of
 from bot.policy.forms import RepoRef, parse_form
 from bot.policy.markers import find_status, notices_posted, status_comments
 from bot.policy.models import Comment, Issue, RepoFacts, RepoStatus
@@ -71,27 +72,14 @@ def _replace(facts: RepoFacts, **changes: object) -> RepoFacts:
     return dataclasses.replace(facts, **changes)  # type: ignore[arg-type]
 
 
-def ledger_from_records(records: Iterable[tuple[int, Record]], rules: Rules) -> FundingLedger:
-    """Money granted in the round so far, from the funded applications' records."""
-    starts = rules.funding.round_starts
-    grants: dict[int, Decimal] = {}
+def grants_by_round(records: Iterable[tuple[int, Record]], rules: Rules) -> dict[str, dict[int, Decimal]]:
+    """The grants the funded applications' own records hold, by round: what the ledger must say
+    (the sweep puts the fund-state issue back in step with it)."""
+    grants: dict[str, dict[int, Decimal]] = {}
     for number, record in records:
-        outcome = record.outcome
-        if record.funded and outcome and outcome.amount:
-            if starts is None or outcome.at.date() >= starts:
-                grants[number] = outcome.amount
-    return FundingLedger(committed=sum(grants.values(), Decimal(0)), grants=grants)
-
-
-def fetch_ledger(gateway: GitHubGateway, repo: str, rules: Rules) -> FundingLedger:
-    """:calls: the funded applications (one listing) and each one's comments (conditional)."""
-    funded = gateway.issues(repo, labels=rules.stages.outcomes["funded"].label.name, state="all")
-    records = []
-    for issue in funded:
-        _, found = find_status(gateway.comments(repo, issue.number), gateway.app_login)
-        if found.record:
-            records.append((issue.number, found.record))
-    return ledger_from_records(records, rules)
+        if record.funded and record.outcome and record.outcome.amount:
+            grants.setdefault(record.round or round_of(rules), {})[number] = record.outcome.amount
+    return grants
 
 
 class TeamCache:
@@ -120,34 +108,48 @@ class TeamCache:
         return frozenset(found)
 
 
+@dataclass(frozen=True)
+class Opened:
+    """What is read first, under the application's lock: the issue and its comments, and what they say
+    `decide` will need."""
+
+    issue: Issue
+    comments: tuple[Comment, ...]
+    wanted: Needs
+
+
+def open_application(gateway: GitHubGateway, issue: Issue, trigger: Trigger, rules: Rules, now: dt.datetime) -> Opened:
+    """:calls: the issue and its comments, again (the argument may be a stale payload, or a row of the
+    sweep's listing)."""
+    fresh = gateway.issue(issue.repo, issue.number)
+    comments = tuple(gateway.comments(issue.repo, issue.number))
+    if trigger.comment is not None and all(c.id != trigger.comment.id for c in comments):
+        comments += (trigger.comment,)  # GitHub's list may lag the webhook by a moment
+    record = find_status(comments, gateway.app_login)[1].record
+    return Opened(fresh, comments, needs(trigger, fresh, comments, record, rules, now))
+
+
 def gather(
     gateway: GitHubGateway,
-    issue: Issue,
+    opened: Opened,
     trigger: Trigger,
     rules: Rules,
     now: dt.datetime,
     *,
     teams: TeamCache,
-    ledger: FundingLedger | None = None,
+    ledger: Callable[[], FundingLedger] | None = None,
 ) -> Snapshot:
-    """Read what `decide` needs for the application `issue` names (re-read here: the argument may
-    be a stale payload, or a row of the sweep's listing)."""
-    fresh = gateway.issue(issue.repo, issue.number)
-    comments = tuple(gateway.comments(issue.repo, issue.number))
-    if trigger.comment is not None and all(c.id != trigger.comment.id for c in comments):
-        comments += (trigger.comment,)  # GitHub's list may lag the webhook by a moment
+    """Read the rest of what `decide` needs for the application `opened` holds."""
+    fresh, comments, wanted = opened.issue, opened.comments, opened.wanted
     login = gateway.app_login
     status_comment, found = find_status(comments, login)
     duplicates = tuple(status_comments(comments, login)[1:])
-    wanted = needs(trigger, fresh, comments, found.record, rules, now)
     form = parse_form(rules.application_form, fresh.body)
 
     facts = None
     if wanted.repo_facts and form.repository is not None:
         facts = repo_facts(gateway, form.repository, rules, now)
     reactions = tuple(gateway.issue_reactions(fresh.repo, fresh.number)) if wanted.reactions else None
-    if wanted.ledger and ledger is None:
-        ledger = fetch_ledger(gateway, fresh.repo, rules)
     team_names = all_teams(rules)
     members = {login.lower(): teams.teams_of(gateway, login, team_names) for login in wanted.team_lookups}
     # Only now, with the roles known, the names a reviewer's /assign gives are looked up.
@@ -156,6 +158,7 @@ def gather(
     collaborators = gateway.collaborators(fresh.repo) if wanted.collaborators else None
     return Snapshot(
         issue=fresh, comments=comments, status_comment=status_comment, found=found, duplicates=duplicates,
-        repo_facts=facts, reactions=reactions, team_members=members, assignable=assignable, ledger=ledger,
+        repo_facts=facts, reactions=reactions, team_members=members, assignable=assignable,
+        ledger=ledger() if wanted.ledger and ledger is not None else None,
         posted=notices_posted(comments, login), form=form, collaborators=collaborators,
     )

@@ -7,6 +7,7 @@ application is serialised by its lock, and everything is read again under it (SP
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -15,17 +16,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.github.gateway import GitHubApp, GitHubGateway, NotFound
-from bot.github.webhooks import Event
+from bot.github.webhooks import Event, _get
 from bot.jobs.apply import Applied, apply
-from bot.jobs.gather import TeamCache, gather
+from bot.jobs.funds import CONFIG_PATHS, FundConfig, Funds
+from bot.jobs.labels import sync_labels
+from bot.jobs.gather import TeamCache, gather, open_application
 from bot.jobs.locks import LocalLocks, Locks
 from bot.policy.commands import FundingLedger
 from bot.policy.decide import (
-    Named, Snapshot, Trigger, TriggerKind, decide, decide_report_issue, with_failures,
+    Named, Snapshot, Trigger, TriggerKind, decide, decide_report_issue, round_of, with_failures,
 )
+from bot.policy.fundstate import FundState
 from bot.policy.forms import FormTemplate, could_be_form, parse_form
 from bot.policy.markers import notices_posted
-from bot.policy.models import Comment, Issue
+from bot.policy.models import Comment, Issue, RecordGrant
 from bot.policy.rules import Rules
 from bot.settings import Settings
 
@@ -34,7 +38,8 @@ log = logging.getLogger("fundbot.handle")
 
 @dataclass
 class Context:
-    """What handlers share for the life of the process."""
+    """What handlers share for the life of the process. `rules` are the server's; each fund's own are
+    `funds.config(gateway, repo).rules`."""
 
     rules: Rules
     github: GitHubApp
@@ -42,6 +47,16 @@ class Context:
     teams: TeamCache = field(default_factory=TeamCache)
     locks: Locks = field(default_factory=LocalLocks)
     sweep_logs: dict[str, Any] = field(default_factory=dict)  # repo -> the sweep log this process last saw
+    funds: Funds | None = None
+
+    def __post_init__(self) -> None:
+        if self.funds is None:
+            self.funds = Funds(self.rules)
+
+    def fund_rules(self, gateway: GitHubGateway, repo: str) -> Rules | None:
+        """The rules `repo` is run by, or None when it is not a fund (or has no valid configuration)."""
+        assert self.funds is not None
+        return self.funds.config(gateway, repo).rules
 
 
 def build_context(settings: Settings, rules: Rules, *, github: GitHubApp | None = None,
@@ -58,7 +73,8 @@ def build_context(settings: Settings, rules: Rules, *, github: GitHubApp | None 
 
         locks = RedisLocks(redis, timeout=settings.lock_timeout)
     return Context(rules=rules, github=github or GitHubApp(settings),
-                   clock=clock or (lambda: dt.datetime.now(dt.timezone.utc)), locks=locks)
+                   clock=clock or (lambda: dt.datetime.now(dt.timezone.utc)), locks=locks,
+                   funds=Funds(rules, narrow_to=settings.repo, ttl=settings.config_ttl))
 
 
 # --- what an issue is ------------------------------------------------------------------------
@@ -86,22 +102,45 @@ def is_application(issue: Issue, rules: Rules) -> bool:
 # --- one application --------------------------------------------------------------------------
 
 
-def run_application(ctx: Context, gateway: GitHubGateway, issue: Issue, trigger: Trigger, *, dry_run: bool = False,
-                    ledger: FundingLedger | None = None, extra_posted: frozenset[str] = frozenset(),
+def run_application(ctx: Context, gateway: GitHubGateway, issue: Issue, trigger: Trigger, *, rules: Rules,
+                    dry_run: bool = False, extra_posted: frozenset[str] = frozenset(),
                     delivery: str | None = None) -> Applied:
-    """lock → gather → decide → apply for one application. `issue` only names it: it is read again."""
+    """lock → gather → decide → apply for one application of the fund `rules` run. `issue` only names
+    it: it is read again. A command that may grant money also holds the fund's lock, so the ledger it
+    checks the pool with is the one it writes (two `/approve`s racing for the last of the pool cannot
+    both succeed)."""
     with ctx.locks.application(issue.repo, issue.number):
         now = ctx.clock()
-        snap = gather(gateway, issue, trigger, ctx.rules, now, teams=ctx.teams, ledger=ledger)
-        if extra_posted:
-            snap = dataclasses.replace(snap, posted=snap.posted | extra_posted)
-        decision = decide(trigger, snap, ctx.rules, now)
-        # GitHub may refuse some writes for good: the status comment then says so, and the run goes on.
-        return apply(gateway, snap, decision.actions, now, dry_run=dry_run, delivery=delivery,
-                     restate=lambda failures: with_failures(decision, failures, snap, ctx.rules, now).status)
+        opened = open_application(gateway, issue, trigger, rules, now)
+        with ctx.locks.fund(issue.repo) if opened.wanted.grant else contextlib.nullcontext():
+            state: list[tuple[FundState, int | None]] = []
+
+            def ledger() -> FundingLedger:
+                state.append(ctx.funds.states.read(gateway, issue.repo, rules))
+                fund = state[-1][0]
+                name = round_of(rules)
+                return FundingLedger(committed=fund.committed(name), grants=dict(fund.grants.get(name, {})))
+
+            snap = gather(gateway, opened, trigger, rules, now, teams=ctx.teams, ledger=ledger)
+            if extra_posted:
+                snap = dataclasses.replace(snap, posted=snap.posted | extra_posted)
+            decision = decide(trigger, snap, rules, now)
+            grants = [a for a in decision.actions if isinstance(a, RecordGrant)]
+            if grants and not dry_run:
+                fund, number = state[-1] if state else ctx.funds.states.read(gateway, issue.repo, rules)
+                for grant in grants:
+                    fund = fund.with_grant(grant.round, grant.number, grant.amount)
+                ctx.funds.states.write(gateway, issue.repo, rules, fund, number)
+            # GitHub may refuse some writes for good: the status comment then says so, and the run goes on.
+            applied = apply(gateway, snap, tuple(a for a in decision.actions if not isinstance(a, RecordGrant)), now,
+                            dry_run=dry_run, delivery=delivery,
+                            restate=lambda failures: with_failures(decision, failures, snap, rules, now).status)
+            applied.lines[:0] = [f"#{g.number}: enter the grant of {g.amount} in the ledger ({g.round})" for g in grants]
+            applied.record = decision.record
+            return applied
 
 
-def run_report_issue(ctx: Context, gateway: GitHubGateway, report: Issue, *, dry_run: bool = False,
+def run_report_issue(ctx: Context, gateway: GitHubGateway, report: Issue, *, rules: Rules, dry_run: bool = False,
                      delivery: str | None = None) -> Applied:
     """A progress-report issue: refused with a reply that says why, or recorded on its application."""
     with ctx.locks.application(report.repo, report.number):
@@ -109,16 +148,16 @@ def run_report_issue(ctx: Context, gateway: GitHubGateway, report: Issue, *, dry
         fresh = gateway.issue(report.repo, report.number)
         comments = tuple(gateway.comments(fresh.repo, fresh.number))
         posted = notices_posted(comments, gateway.app_login)
-        form = parse_form(ctx.rules.report_form, fresh.body)
-        named, application = _named(gateway, fresh, form.application_number, ctx.rules)
+        form = parse_form(rules.report_form, fresh.body)
+        named, application = _named(gateway, fresh, form.application_number, rules)
         decision = decide_report_issue(fresh, form, named, posted)
         applied = apply(gateway, Snapshot(issue=fresh, comments=comments, posted=posted), decision.actions, now,
                         dry_run=dry_run, delivery=delivery)
     if decision.forward is None or application is None:
         return applied
     trigger = Trigger(TriggerKind.REPORT_ISSUE, actor=decision.forward.author, report=decision.forward)
-    recorded = run_application(ctx, gateway, application, trigger, dry_run=dry_run, extra_posted=posted,
-                               delivery=delivery)
+    recorded = run_application(ctx, gateway, application, trigger, rules=rules, dry_run=dry_run,
+                               extra_posted=posted, delivery=delivery)
     applied.lines += recorded.lines
     applied.failures += recorded.failures
     return applied
@@ -159,50 +198,119 @@ def _gateway(ctx: Context, event: Event) -> GitHubGateway | None:
     if event.installation_id is None:
         log.warning("delivery without an installation; ignored", extra={"delivery": event.delivery_id})
         return None
+    if event.repository:
+        ctx.github.remember_installation(event.repository, event.installation_id)
     return ctx.github.for_installation(event.installation_id)
+
+
+def _fund(ctx: Context, event: Event) -> tuple[GitHubGateway, Rules] | None:
+    """The gateway and the fund's rules for a delivery from a fund's repository; None otherwise."""
+    gateway = _gateway(ctx, event)
+    if gateway is None or not event.repository:
+        return None
+    rules = ctx.fund_rules(gateway, event.repository)
+    if rules is None:
+        log.info("not a fund, or no valid configuration; ignored", extra={"delivery": event.delivery_id,
+                                                                          "repo": event.repository})
+        return None
+    return gateway, rules
 
 
 def on_issue(ctx: Context, event: Event) -> None:
     issue = _issue(event)
-    if issue is None:
+    if issue is None or not (fund := _fund(ctx, event)):
         return
-    if is_report_issue(issue, ctx.rules):
-        if gateway := _gateway(ctx, event):
-            _log_done(event, gateway, run_report_issue(ctx, gateway, issue, delivery=event.delivery_id))
+    gateway, rules = fund
+    if is_report_issue(issue, rules):
+        _log_done(event, gateway, run_report_issue(ctx, gateway, issue, rules=rules, delivery=event.delivery_id))
         return
-    if not is_application(issue, ctx.rules) or not (gateway := _gateway(ctx, event)):
+    if not is_application(issue, rules):
         return
     trigger = Trigger(_ISSUE_TRIGGERS[event.action or ""], actor=event.sender_login, delivery=event.delivery_id)
-    _log_done(event, gateway, run_application(ctx, gateway, issue, trigger, delivery=event.delivery_id))
+    _log_done(event, gateway, run_application(ctx, gateway, issue, trigger, rules=rules, delivery=event.delivery_id))
 
 
 def on_label(ctx: Context, event: Event) -> None:
     issue = _issue(event)
     label = event.payload.get("label") or {}
     name = label.get("name") if isinstance(label, dict) else None
-    if issue is None or not isinstance(name, str) or not is_application(issue, ctx.rules):
+    if issue is None or not isinstance(name, str) or not (fund := _fund(ctx, event)):
         return
-    if ctx.rules.stages.stage_by_label(name) is None:
+    gateway, rules = fund
+    if not is_application(issue, rules) or rules.stages.stage_by_label(name) is None:
         return  # only a stage label put on by hand is input; the sweep puts other labels right
-    if gateway := _gateway(ctx, event):
-        trigger = Trigger(TriggerKind.LABELED, actor=event.sender_login, label=name, delivery=event.delivery_id)
-        _log_done(event, gateway, run_application(ctx, gateway, issue, trigger, delivery=event.delivery_id))
+    trigger = Trigger(TriggerKind.LABELED, actor=event.sender_login, label=name, delivery=event.delivery_id)
+    _log_done(event, gateway, run_application(ctx, gateway, issue, trigger, rules=rules, delivery=event.delivery_id))
 
 
 def on_comment(ctx: Context, event: Event) -> None:
     issue = _issue(event)
     data = event.payload.get("comment")
-    if issue is None or not isinstance(data, dict) or not is_application(issue, ctx.rules):
+    if issue is None or not isinstance(data, dict):
         return
     try:
         comment = Comment.from_api(data)
     except (KeyError, TypeError, ValueError):
         return
-    if comment.user.is_bot:
+    if comment.user.is_bot or not (fund := _fund(ctx, event)):
         return
+    gateway, rules = fund
+    if not is_application(issue, rules):
+        return
+    trigger = Trigger(TriggerKind.COMMENT, actor=comment.user.login, comment=comment, delivery=event.delivery_id)
+    _log_done(event, gateway, run_application(ctx, gateway, issue, trigger, rules=rules, delivery=event.delivery_id))
+
+
+def on_push(ctx: Context, event: Event) -> None:
+    """A push to a fund's default branch that touches its configuration: read it again now (and open,
+    update or close the configuration issue)."""
+    repo = event.repository
+    if not repo or ctx.funds is None:
+        return
+    branch = _get(event.payload, "repository", "default_branch")
+    if branch and event.payload.get("ref") != f"refs/heads/{branch}":
+        return
+    touched = {path for commit in event.payload.get("commits") or [] if isinstance(commit, dict)
+               for key in ("added", "modified", "removed") for path in commit.get(key) or []}
+    if not touched & set(CONFIG_PATHS):
+        return
+    ctx.funds.invalidate(repo)
     if gateway := _gateway(ctx, event):
-        trigger = Trigger(TriggerKind.COMMENT, actor=comment.user.login, comment=comment, delivery=event.delivery_id)
-        _log_done(event, gateway, run_application(ctx, gateway, issue, trigger, delivery=event.delivery_id))
+        config = ctx.funds.reconcile(gateway, repo)
+        log.info("the fund's configuration changed", extra={"delivery": event.delivery_id, "repo": repo,
+                                                           "reason": f"{len(config.problems)} problems"})
+
+
+def on_installation(ctx: Context, event: Event) -> None:
+    """The App installed on repositories (or more of them): prepare every fund among them; removed:
+    stop all work there."""
+    added = event.payload.get("repositories_added") if event.name == "installation_repositories" else \
+        event.payload.get("repositories")
+    removed = event.payload.get("repositories_removed") if event.name == "installation_repositories" else \
+        (event.payload.get("repositories") if event.action == "deleted" else [])
+    names = lambda items: [r["full_name"] for r in items or [] if isinstance(r, dict) and "full_name" in r]  # noqa: E731
+    assert ctx.funds is not None
+    for repo in names(removed):
+        ctx.funds.forget(repo)
+        log.info("the App was removed; nothing more is done there", extra={"delivery": event.delivery_id, "repo": repo})
+    if event.action == "deleted" or event.installation_id is None:
+        return
+    gateway = ctx.github.for_installation(event.installation_id)
+    for repo in names(added):
+        ctx.github.remember_installation(repo, event.installation_id)
+        prepare_fund(ctx, gateway, repo)
+
+
+def prepare_fund(ctx: Context, gateway: GitHubGateway, repo: str) -> FundConfig:
+    """A new fund needs no command line (SPEC §13): its labels made as `labels sync` does, its
+    configuration checked (and the configuration issue opened if it is invalid)."""
+    assert ctx.funds is not None
+    config = ctx.funds.reconcile(gateway, repo)
+    if config.is_fund and config.rules is not None:
+        changes = sync_labels(gateway, repo, config.rules)
+        log.info("fund prepared", extra={"repo": repo, "reason": f"{len(changes)} labels made or updated; "
+                                                                 f"{len(config.problems)} configuration problems"})
+    return config
 
 
 def on_ping(ctx: Context, event: Event) -> None:
@@ -231,6 +339,9 @@ ROUTES: tuple[Route, ...] = (
     Route("issues", frozenset(_ISSUE_TRIGGERS), on_issue),
     Route("issues", frozenset({"labeled"}), on_label),
     Route("issue_comment", frozenset({"created"}), on_comment),
+    Route("push", None, on_push),
+    Route("installation", frozenset({"created", "deleted"}), on_installation),
+    Route("installation_repositories", frozenset({"added", "removed"}), on_installation),
     Route("ping", None, on_ping),
 )
 

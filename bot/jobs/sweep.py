@@ -18,15 +18,16 @@ when something changed or failed, or on a process's first sweep of a UTC day).
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
 from bot.github.gateway import GitHubError, GitHubGateway, RequestStats
-from bot.jobs.gather import ledger_from_records
+from bot.jobs.gather import grants_by_round
 from bot.jobs.handle import Context, run_application, run_report_issue
 from bot.policy.decide import Trigger, TriggerKind
-from bot.policy.markers import find_status
+from bot.policy.record import Record
 from bot.policy.rules import Rules
 from bot.policy.sweeplog import LOG_MARKER, LOG_TITLE, SweepLog, make_run, next_runs, pick_log, render_log, should_log
 
@@ -49,11 +50,25 @@ class SweepResult:
 
 
 def sweep(ctx: Context, gateway: GitHubGateway, repo: str, *, dry_run: bool = False) -> SweepResult:
-    """Sweep `repo`, then log the run (not in a dry run); failures are collected, not raised."""
+    """Sweep the fund `repo`, then log the run (not in a dry run); failures are collected, not raised."""
     result = SweepResult(stats=gateway.stats)
-    _sweep(ctx, gateway, repo, result, dry_run)
+    assert ctx.funds is not None
+    try:
+        # Read afresh; outside a dry run, also put the configuration issue and the fund state in step.
+        config = ctx.funds.config(gateway, repo, fresh=True) if dry_run else ctx.funds.reconcile(gateway, repo)
+    except GitHubError as err:
+        result.failures.append(f"reading the configuration of {repo}: {err}")
+        return result
+    if config.rules is None:
+        result.failures.append(f"{repo} is not a fund, or has no valid configuration yet"
+                               + (f" ({len(config.problems)} problems)" if config.problems else ""))
+        return result
+    if config.problems:
+        result.failures.append(f"{repo}: the configuration has {len(config.problems)} problems; the last valid "
+                               "configuration is used meanwhile (see the configuration issue)")
+    _sweep(ctx, gateway, repo, config.rules, result, dry_run)
     if not dry_run:
-        _keep_log(ctx, gateway, repo, result)
+        _keep_log(ctx, gateway, repo, config.rules, result)
     return result
 
 
@@ -62,7 +77,7 @@ def find_log(gateway: GitHubGateway, repo: str, rules: Rules) -> SweepLog | None
     return pick_log(gateway.issues(repo, labels=rules.stages.labels.bot.name, state="all"), gateway.app_login)
 
 
-def _keep_log(ctx: Context, gateway: GitHubGateway, repo: str, result: SweepResult) -> None:
+def _keep_log(ctx: Context, gateway: GitHubGateway, repo: str, rules: Rules, result: SweepResult) -> None:
     """Leave the run on GitHub for the dashboard, under the quiet-day rule (`bot.policy.sweeplog`)."""
     run = make_run(ctx.clock(), result.applications, result.reports, result.lines, result.failures,
                    str(gateway.stats))
@@ -72,10 +87,10 @@ def _keep_log(ctx: Context, gateway: GitHubGateway, repo: str, result: SweepResu
         return
     try:
         with ctx.locks.fund(repo):  # two sweeps at once must not open two logs
-            found = find_log(gateway, repo, ctx.rules)  # read afresh: another process may have logged
+            found = find_log(gateway, repo, rules)  # read afresh: another process may have logged
             result.log = found
             if should_log(found.last if found else None, run):
-                result.log = _write_log(gateway, repo, ctx.rules, next_runs(run, found), found)
+                result.log = _write_log(gateway, repo, rules, next_runs(run, found), found)
                 result.logged = True
         if result.log:
             ctx.sweep_logs[repo.lower()] = result.log
@@ -97,9 +112,9 @@ def _write_log(gateway: GitHubGateway, repo: str, rules: Rules, runs: tuple, fou
     return SweepLog(number=issue.number, html_url=issue.html_url, runs=runs)
 
 
-def _sweep(ctx: Context, gateway: GitHubGateway, repo: str, result: SweepResult, dry_run: bool) -> None:
-    labels = ctx.rules.stages.labels
-    funded_label = ctx.rules.stages.outcomes["funded"].label.name
+def _sweep(ctx: Context, gateway: GitHubGateway, repo: str, rules: Rules, result: SweepResult, dry_run: bool) -> None:
+    labels = rules.stages.labels
+    funded_label = rules.stages.outcomes["funded"].label.name
     try:
         applications = gateway.issues(repo, labels=labels.application.name, state="all")
     except GitHubError as err:
@@ -107,32 +122,27 @@ def _sweep(ctx: Context, gateway: GitHubGateway, repo: str, result: SweepResult,
         return
     # Closed applications are finished, except funded ones: reports are owed whoever closed them.
     relevant = [i for i in applications if i.state == "open" or i.has_label(funded_label)]
-    ledger = None
-    if ctx.rules.funding.pool is not None:
-        records = []
-        for issue in (i for i in relevant if i.has_label(funded_label)):
-            try:
-                record = find_status(gateway.comments(repo, issue.number), gateway.app_login)[1].record
-            except GitHubError as err:
-                result.failures.append(f"#{issue.number}: reading comments: {err}")
-                continue
-            if record:
-                records.append((issue.number, record))
-        ledger = ledger_from_records(records, ctx.rules)
-
+    records: list[tuple[int, Record]] = []
+    complete = True
     for issue in relevant:
         result.applications += 1
         try:
-            applied = run_application(ctx, gateway, issue, Trigger(TriggerKind.SWEEP), dry_run=dry_run, ledger=ledger)
+            applied = run_application(ctx, gateway, issue, Trigger(TriggerKind.SWEEP), rules=rules, dry_run=dry_run)
             result.lines.extend(applied.lines)
             result.failures.extend(f"#{issue.number}: GitHub refused {f.what}: {f.status} {f.message}"
                                    for f in applied.failures)
+            if applied.record is not None:
+                records.append((issue.number, applied.record))
+            continue
         except GitHubError as err:
             result.failures.append(f"#{issue.number}: {err}")
             log.warning("sweep could not finish an application", extra={"issue": issue.number, "reason": str(err)})
         except Exception as err:  # one application's surprise must not stop the others
             result.failures.append(f"#{issue.number}: {type(err).__name__}: {err}")
             log.exception("sweep failed on an application", extra={"issue": issue.number})
+        complete = False
+    if complete:
+        _reconcile_ledger(ctx, gateway, repo, rules, records, result, dry_run)
 
     try:
         reports = gateway.issues(repo, labels=labels.report.name, state="open")
@@ -142,13 +152,38 @@ def _sweep(ctx: Context, gateway: GitHubGateway, repo: str, result: SweepResult,
     for report in reports:
         result.reports += 1
         try:
-            applied = run_report_issue(ctx, gateway, report, dry_run=dry_run)
+            applied = run_report_issue(ctx, gateway, report, rules=rules, dry_run=dry_run)
             result.lines.extend(applied.lines)
         except GitHubError as err:
             result.failures.append(f"report #{report.number}: {err}")
         except Exception as err:
             result.failures.append(f"report #{report.number}: {type(err).__name__}: {err}")
             log.exception("sweep failed on a report issue", extra={"issue": report.number})
+
+
+def _reconcile_ledger(ctx: Context, gateway: GitHubGateway, repo: str, rules: Rules,
+                      records: list[tuple[int, Record]], result: SweepResult, dry_run: bool) -> None:
+    """Put the fund's ledger in step with the funded applications' own records (a grant entered whose
+    record never got written, after a crash; a record edited by hand is not trusted anyway)."""
+    assert ctx.funds is not None
+    found = grants_by_round(records, rules)
+    examined = {number for number, _ in records}
+    try:
+        with ctx.locks.fund(repo):
+            state, number = ctx.funds.states.read(gateway, repo, rules)
+            current = {r: dict(g) for r, g in state.grants.items() if g}
+            # Grants of applications this sweep did not examine (closed, the funded label taken off) stay.
+            wanted = {r: {n: a for n, a in g.items() if n not in examined} for r, g in current.items()}
+            for round_name, grants in found.items():
+                wanted.setdefault(round_name, {}).update(grants)
+            wanted = {r: g for r, g in wanted.items() if g}
+            if current == wanted:
+                return
+            result.lines.append(f"{repo}: put the ledger in step with the funded applications")
+            if not dry_run:
+                ctx.funds.states.write(gateway, repo, rules, dataclasses.replace(state, grants=wanted), number)
+    except GitHubError as err:
+        result.failures.append(f"reconciling the ledger: {err}")
 
 
 def parse_now(text: str | None) -> dt.datetime:

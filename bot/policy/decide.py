@@ -25,7 +25,7 @@ from bot.policy.forms import ParsedForm, parse_form
 from bot.policy.markers import FoundRecord
 from bot.policy.models import (
     Action, AddLabels, Assign, CloseIssue, Comment, DeleteComment, Issue, PostComment, React, Reaction, RemoveLabel,
-    RepoFacts, UpsertStatusComment,
+    RecordGrant, RepoFacts, UpsertStatusComment,
 )
 from bot.policy.record import Record, ReportEntry, WriteFailure, iso
 from bot.policy.reports import ReportState, report_status
@@ -110,6 +110,7 @@ class Needs:
     ledger: bool
     team_lookups: tuple[str, ...]  # logins whose team membership decides their role
     collaborators: bool  # a stalled stage names no one to remind
+    grant: bool = False  # a command may grant money: the ledger is read and written under the fund's lock
 
 
 def body_sha(body: str) -> str:
@@ -170,6 +171,7 @@ def needs(trigger: Trigger, issue: Issue, comments: tuple[Comment, ...], record:
             or bool(stage and stage.decides)),
         team_lookups=tuple(lookups),
         collaborators=stalled,
+        grant="approve" in names,
     )
 
 
@@ -236,6 +238,10 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
     record, calendar_actions = _calendar(record, issue, form, rules, now, posted, snap.collaborators)
     actions.extend(calendar_actions)
 
+    # A grant made now enters the fund's ledger first (the ledger is what /approve checks the pool with).
+    if record.funded and record.outcome and record.outcome.amount is not None and not (snap.record and snap.record.funded):
+        actions.append(RecordGrant(record.round or round_of(rules), issue.number, record.outcome.amount))
+
     # 6. Mirror the record: labels, the status comment, and closing when an outcome says so.
     actions.extend(_label_actions(record, issue, rules, now))
     actions.extend(DeleteComment(c.id) for c in snap.duplicates)
@@ -294,7 +300,14 @@ def _intake(record: Record, form: ParsedForm, snap: Snapshot, rules: Rules, now:
     )
     if not record.stage:
         record = record.moved_to(rules.stages.first.name, at=issue.created_at, by=issue.user.login, via="intake")
+    if not record.round:
+        record = dataclasses.replace(record, round=round_of(rules))
     return record
+
+
+def round_of(rules: Rules) -> str:
+    """The funding round an application filed now belongs to (its grants count against that pool)."""
+    return rules.funding.round_name or "default"
 
 
 def _process_comment(comment: Comment, record: Record, form: ParsedForm, snap: Snapshot, rules: Rules,
@@ -493,7 +506,8 @@ def _label_actions(record: Record, issue: Issue, rules: Rules, now: dt.datetime)
     return actions
 
 
-_ORDER = (PostComment, React, Assign, AddLabels, RemoveLabel, DeleteComment, UpsertStatusComment, CloseIssue)
+_ORDER = (RecordGrant, PostComment, React, Assign, AddLabels, RemoveLabel, DeleteComment, UpsertStatusComment,
+          CloseIssue)
 
 
 def _ordered(actions: list[Action]) -> tuple[Action, ...]:

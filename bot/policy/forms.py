@@ -144,6 +144,15 @@ class FormTemplate:
         return cls._from_data(path, data)
 
     @classmethod
+    def parse(cls, path: Path, text: str) -> "FormTemplate":
+        """A template from its text (as read from a fund's repository); `path` names it in errors."""
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise FormTemplateError(Path(path), f"not valid YAML: {exc}") from exc
+        return cls._from_data(Path(path), data)
+
+    @classmethod
     def _from_data(cls, path: Path, data: object) -> "FormTemplate":
         def fail(reason: str) -> FormTemplateError:
             return FormTemplateError(path, reason)

@@ -9,6 +9,7 @@ import datetime as dt
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 
@@ -202,4 +203,14 @@ class DeleteComment:
     comment_id: int
 
 
-Action = UpsertStatusComment | AddLabels | RemoveLabel | PostComment | React | Assign | CloseIssue | DeleteComment
+@dataclass(frozen=True)
+class RecordGrant:
+    """Enter a grant in the fund's ledger (the fund-state issue), under the fund's lock, before the record."""
+
+    round: str
+    number: int
+    amount: Decimal
+
+
+Action = (UpsertStatusComment | AddLabels | RemoveLabel | PostComment | React | Assign | CloseIssue | DeleteComment
+          | RecordGrant)

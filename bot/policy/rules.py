@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -164,35 +164,101 @@ class Rules:
     funding: FundingRules
     application_form: FormTemplate
     report_form: FormTemplate
+    # What they were built from, so that a fund's `.github/fund-bot.yml` can replace sections of them.
+    documents: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)  # section -> file
+
+
+FUND_FILE = ".github/fund-bot.yml"
+FUND_TEMPLATES = ".github/ISSUE_TEMPLATE"
 
 
 def load_rules(rules_dir: Path, templates_dir: Path) -> Rules:
     """Load and validate every rules file and template; raise `RulesError` listing all problems."""
     errors: list[str] = []
     documents: dict[str, dict[str, Any]] = {}
+    origins: dict[str, str] = {}
     for name in RULE_FILES:
         path = rules_dir / f"{name}.yml"
+        origins[name] = str(path)
         document = _read_yaml(path, errors)
-        if document is None:
-            continue
-        schema = json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text())
-        problems = [f"{path}: {_where(e)}: {e.message}" for e in _schema_errors(schema, document)]
-        errors.extend(problems)
-        if not problems:
+        if document is not None and _valid_section(name, document, str(path), "", errors):
             documents[name] = document
-
+    origins.update({filename: str(templates_dir / filename) for filename in (APPLICATION_TEMPLATE, REPORT_TEMPLATE)})
     forms: dict[str, FormTemplate] = {}
     for filename in (APPLICATION_TEMPLATE, REPORT_TEMPLATE):
         try:
             forms[filename] = FormTemplate.load(templates_dir / filename)
         except FormTemplateError as err:
             errors.append(str(err))
+    return _finish(documents, forms, origins, errors)
 
+
+def fund_rules(server: Rules, fund_file: str | None, templates: Mapping[str, str | None]) -> Rules:
+    """A fund's rules (SPEC §13): the sections its `.github/fund-bot.yml` holds replace the server's
+    (same names, same schema), and its own issue forms (`templates`: file name -> text, None when the
+    repository has none) replace the server's. Raise `RulesError` listing every problem, each as
+    `file: key: reason`."""
+    if fund_file is None and all(text is None for text in templates.values()):
+        return server  # the server's rules, as they are
+    errors: list[str] = []
+    documents = dict(server.documents)
+    origins = dict(server.origins)
+    if fund_file is not None:
+        try:
+            fund = _dates_to_text(yaml.safe_load(fund_file))
+        except yaml.YAMLError as err:
+            mark = getattr(err, "problem_mark", None)
+            where = f"line {mark.line + 1}" if mark else "syntax"
+            fund = None
+            errors.append(f"{FUND_FILE}: {where}: not valid YAML ({getattr(err, 'problem', err)})")
+        if fund is None and not errors:
+            fund = {}  # an empty file: the server's rules, as they are
+        if fund is not None and not isinstance(fund, dict):
+            errors.append(f"{FUND_FILE}: (top): must be a mapping of sections ({', '.join(RULE_FILES)})")
+        elif isinstance(fund, dict):
+            for key in sorted(set(fund) - set(RULE_FILES), key=str):
+                errors.append(f"{FUND_FILE}: {key}: not a section of the rules (they are {', '.join(RULE_FILES)})")
+            for name in RULE_FILES:
+                if name in fund:
+                    origins[name] = FUND_FILE
+                    if isinstance(fund[name], dict) and _valid_section(name, fund[name], FUND_FILE, name, errors):
+                        documents[name] = fund[name]
+                    elif not isinstance(fund[name], dict):
+                        errors.append(f"{FUND_FILE}: {name}: must be a mapping, as rules/{name}.yml is")
+    forms = {APPLICATION_TEMPLATE: server.application_form, REPORT_TEMPLATE: server.report_form}
+    for filename, text in templates.items():
+        if text is None:
+            continue
+        path = f"{FUND_TEMPLATES}/{filename}"
+        origins[filename] = path
+        try:
+            forms[filename] = FormTemplate.parse(Path(path), text)
+        except FormTemplateError as err:
+            errors.append(str(err))
+    return _finish(documents, forms, origins, errors)
+
+
+def _valid_section(name: str, document: Any, file: str, prefix: str, errors: list[str]) -> bool:
+    schema = json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text())
+    problems = [f"{file}: {_join(prefix, _where(e))}: {e.message}" for e in _schema_errors(schema, document)]
+    errors.extend(problems)
+    return not problems
+
+
+def _join(prefix: str, where: str) -> str:
+    if not prefix:
+        return where
+    return prefix if where == "(top)" else f"{prefix}{'' if where.startswith('[') else '.'}{where}"
+
+
+def _finish(documents: dict[str, dict[str, Any]], forms: dict[str, FormTemplate], origins: dict[str, str],
+            errors: list[str]) -> Rules:
     rules = None
-    if len(documents) == len(RULE_FILES) and len(forms) == 2:
-        errors.extend(_cross_check(rules_dir, templates_dir, documents, forms))
+    if len(documents) == len(RULE_FILES) and len(forms) == 2 and not errors:
+        errors.extend(_cross_check(origins, documents, forms))
         if not errors:
-            rules = _build(documents, forms)
+            rules = _build(documents, forms, origins)
     if errors or rules is None:
         raise RulesError(errors)
     return rules
@@ -238,63 +304,66 @@ def _where(error: jsonschema.ValidationError) -> str:
     return "".join(parts) or "(top)"
 
 
-def _cross_check(
-    rules_dir: Path, templates_dir: Path, docs: dict[str, dict[str, Any]], forms: dict[str, FormTemplate]
-) -> list[str]:
+def _cross_check(origins: Mapping[str, str], docs: dict[str, dict[str, Any]], forms: dict[str, FormTemplate]
+                 ) -> list[str]:
     """Checks a schema cannot express: references between keys and files."""
     errors: list[str] = []
-    stages_path = rules_dir / "stages.yml"
+
+    def at(section: str, key: str) -> str:  # `file: key` for a section, wherever it came from
+        file = origins[section]
+        return f"{file}: {section + '.' if file == FUND_FILE else ''}{key}"
+
     stage_docs = docs["stages"]["stages"]
     names = [s["name"] for s in stage_docs]
     for name in sorted({n for n in names if names.count(n) > 1}):
-        errors.append(f"{stages_path}: stages: stage {name!r} is defined twice")
+        errors.append(f"{at('stages', 'stages')}: stage {name!r} is defined twice")
     for i, stage in enumerate(stage_docs):
         for target in stage.get("next", []):
             if target not in names:
-                errors.append(f"{stages_path}: stages[{i}].next: unknown stage {target!r}")
+                errors.append(f"{at('stages', f'stages[{i}].next')}: unknown stage {target!r}")
             elif target == stage["name"]:
-                errors.append(f"{stages_path}: stages[{i}].next: a stage cannot move to itself")
+                errors.append(f"{at('stages', f'stages[{i}].next')}: a stage cannot move to itself")
     if not any(s.get("decides") for s in stage_docs):
-        errors.append(f"{stages_path}: stages: no stage has `decides: true`, so nothing could be approved")
+        errors.append(f"{at('stages', 'stages')}: no stage has `decides: true`, so nothing could be approved")
 
     all_labels = [s["label"]["name"] for s in stage_docs]
     all_labels += [o["label"]["name"] for o in docs["stages"]["outcomes"].values()]
     all_labels += [label["name"] for label in docs["stages"]["labels"].values()]
     lowered = [n.lower() for n in all_labels]
     for name in sorted({n for n in all_labels if lowered.count(n.lower()) > 1}):
-        errors.append(f"{stages_path}: labels: label {name!r} is used for two things")
+        errors.append(f"{at('stages', 'labels')}: label {name!r} is used for two things")
 
     scoring = docs["stages"]["scoring"]
     if scoring.get("min", 1) >= scoring.get("max", 5):
-        errors.append(f"{stages_path}: scoring: min must be below max")
+        errors.append(f"{at('stages', 'scoring')}: min must be below max")
 
     application, report = forms[APPLICATION_TEMPLATE], forms[REPORT_TEMPLATE]
     field_ids = {f.id for f in application.fields}
     for i, field_id in enumerate(docs["eligibility"]["clear_goals"]["fields"]):
         if field_id not in field_ids:
             errors.append(
-                f"{rules_dir / 'eligibility.yml'}: clear_goals.fields[{i}]: {field_id!r} is not a field id of "
-                f"{templates_dir / APPLICATION_TEMPLATE}"
+                f"{at('eligibility', f'clear_goals.fields[{i}]')}: {field_id!r} is not a field id of "
+                f"{origins[APPLICATION_TEMPLATE]}"
             )
     for field_id in REQUIRED_APPLICATION_FIELDS:
         if field_id not in field_ids:
-            errors.append(f"{templates_dir / APPLICATION_TEMPLATE}: body: needs a field with id {field_id!r}")
+            errors.append(f"{origins[APPLICATION_TEMPLATE]}: body: needs a field with id {field_id!r}")
     if "application" not in {f.id for f in report.fields}:
-        errors.append(f"{templates_dir / REPORT_TEMPLATE}: body: needs a field with id 'application'")
+        errors.append(f"{origins[REPORT_TEMPLATE]}: body: needs a field with id 'application'")
 
     labels = docs["stages"]["labels"]
     for form, key, filename in ((application, "application", APPLICATION_TEMPLATE), (report, "report", REPORT_TEMPLATE)):
         wanted = labels[key]["name"]
         if wanted.lower() not in {label.lower() for label in form.labels}:
             errors.append(
-                f"{templates_dir / filename}: labels: must include {wanted!r} "
-                f"(rules/stages.yml labels.{key}) so GitHub labels new issues for the bot"
+                f"{origins[filename]}: labels: must include {wanted!r} "
+                f"(stages.labels.{key}) so GitHub labels new issues for the bot"
             )
 
     funding = docs["funding"]
     pool = funding.get("round", {}).get("pool")
     if pool is not None and funding["max_per_project"] > pool:
-        errors.append(f"{rules_dir / 'funding.yml'}: max_per_project: larger than round.pool")
+        errors.append(f"{at('funding', 'max_per_project')}: larger than round.pool")
     return errors
 
 
@@ -310,7 +379,7 @@ def _reviewers(doc: Mapping[str, Any]) -> ReviewerRules:
     )
 
 
-def _build(docs: dict[str, dict[str, Any]], forms: dict[str, FormTemplate]) -> Rules:
+def _build(docs: dict[str, dict[str, Any]], forms: dict[str, FormTemplate], origins: Mapping[str, str]) -> Rules:
     s = docs["stages"]
     stages = tuple(
         StageSpec(
@@ -381,4 +450,6 @@ def _build(docs: dict[str, dict[str, Any]], forms: dict[str, FormTemplate]) -> R
         funding=funding,
         application_form=forms[APPLICATION_TEMPLATE],
         report_form=forms[REPORT_TEMPLATE],
+        documents=dict(docs),
+        origins=dict(origins),
     )

@@ -8,6 +8,8 @@ All paths are GitHub's (``ROUTES`` uses the templates of GitHub's OpenAPI descri
 """
 from __future__ import annotations
 
+import base64
+
 import hashlib
 import json
 import math
@@ -46,6 +48,7 @@ class Listing:
 
     items: Sequence[Any]
     render: Callable[[Any], dict]
+    wrap: Callable[[list[dict], int], Any] | None = None  # (page, total) -> body, for `{total_count, …}` lists
 
 
 @dataclass
@@ -140,6 +143,31 @@ def list_installations(call: Call) -> Listing:
     """:calls: GET /app/installations"""
     sb = call.sandbox
     return Listing(sb.installations(), lambda i: render.installation(i, sb.app, call.urls))
+
+
+def list_installation_repositories(call: Call) -> Listing:
+    """:calls: GET /installation/repositories (an installation token: the repositories it may access)"""
+    installation = call.principal.installation
+    if call.principal.kind != "installation" or installation is None:
+        raise GitHubError(403, "This endpoint requires you to be authenticated as a GitHub App installation.")
+    repos = call.sandbox.repos_of_installation(installation.id)
+    return Listing(repos, lambda r: render.repository(r, call.urls, None),
+                   wrap=lambda page, total: {"total_count": total, "repository_selection": "selected",
+                                             "repositories": page})
+
+
+def get_blob(call: Call) -> Reply:
+    """:calls: GET /repos/{owner}/{repo}/git/blobs/{file_sha} (any version a commit ever had)"""
+    text = call.sandbox.blob(call.params["file_sha"])
+    if text is None:
+        raise not_found()
+    data = text.encode()
+    encoded = base64.b64encode(data).decode()
+    return Reply(200, {"sha": call.params["file_sha"], "node_id": render.node_id("Blob", call.params["file_sha"]),
+                       "size": len(data), "url": f"{call.urls.api}/repos/{call.repo.full_name}/git/blobs/"
+                                                  f"{call.params['file_sha']}",
+                       "content": "".join(encoded[i:i + 60] + "\n" for i in range(0, len(encoded), 60)),
+                       "encoding": "base64"})
 
 
 def get_installation(call: Call) -> Reply:
@@ -575,6 +603,8 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", "/app/installations/{installation_id}", get_installation, auth="jwt"),
     _route("POST", "/app/installations/{installation_id}/access_tokens", create_installation_token, auth="jwt"),
     _route("GET", f"{R}/installation", get_repo_installation, auth="jwt"),
+    _route("GET", "/installation/repositories", list_installation_repositories, "per_page page"),
+    _route("GET", f"{R}/git/blobs/{{file_sha}}", get_blob),
     _route("GET", "/rate_limit", get_rate_limit),
     _route("GET", R, get_repo),
     _route("GET", f"{R}/commits", list_commits, "sha since until per_page page"),
@@ -613,6 +643,8 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", f"{COMMENT}/reactions", create_reaction),
     _route("DELETE", f"{COMMENT}/reactions/{{reaction_id}}", delete_reaction),
 )
+# Requests that create content: GitHub allows at most 80 a minute and 500 an hour (secondary limits).
+CONTENT_CREATING = frozenset({f"{R}/issues", f"{ISSUE}/comments"})
 _BY_METHOD: dict[str, dict[str, Route]] = {}
 for _r in ROUTES:
     _BY_METHOD.setdefault(_r.method, {})[_r.template] = _r
@@ -719,6 +751,13 @@ def _serve(sandbox: Sandbox, ex: Exchange, urls: render.Urls) -> None:
     exhausted = counted and bucket.used >= ex.principal.rate_limit
     if exhausted and not (method == "GET" and ex.conditional):
         raise _rate_limited(ex.principal)
+    if method == "POST" and route.template in CONTENT_CREATING and ex.principal.kind != "app":
+        passed = sandbox.created_content(ex.principal)
+        if passed is not None:  # GitHub's secondary limit on creating content, with its own answer
+            raise GitHubError(403, "You have exceeded a secondary rate limit and have been temporarily blocked "
+                                   "from content creation. Please retry your request again later. If you reach out "
+                                   f"to GitHub Support for help, please include the request ID {_request_id()}.",
+                              documentation_url=SECONDARY_DOCS, headers={"Retry-After": "60"})
     call = Call(sandbox, ex.principal, params, dict(ex.query.items()), None if ex.body is MISSING else ex.body, urls, method)
     try:
         if route.auth == "token" and route.template.startswith(R):
@@ -834,7 +873,8 @@ def _paginate(ex: Exchange, call: Call, listing: Listing, urls: render.Urls) -> 
         rels.append(link(1, "first"))
     if rels:
         ex.headers["Link"] = ", ".join(rels)
-    return Reply(200, [listing.render(item) for item in chosen])
+    page_items = [listing.render(item) for item in chosen]
+    return Reply(200, listing.wrap(page_items, len(listing.items)) if listing.wrap else page_items)
 
 
 def _int(value: str | None, default: int) -> int:

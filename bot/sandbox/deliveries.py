@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from . import render
 
 if TYPE_CHECKING:  # pragma: no cover - types only
-    from .state import Account, Comment, Issue, Label
+    from .state import Account, App, Comment, Installation, Issue, Label, Repo
 
 PAYLOADS = Path(__file__).with_name("payloads")
 
@@ -106,3 +106,51 @@ def build(event: str, action: str, *, issue: Issue, sender: Account, urls: rende
         payload["installation"] = {"id": installation_id, "node_id": render.node_id("IntegrationInstallation", installation_id)}
     order = list(shape) + [key for key in payload if key not in shape]
     return Delivery(event, {key: payload[key] for key in order if key in payload})
+
+
+def _installation_ref(installation_id: int) -> dict:
+    return {"id": installation_id, "node_id": render.node_id("IntegrationInstallation", installation_id)}
+
+
+def _short_repo(repo: Repo) -> dict:
+    return {"id": repo.id, "node_id": render.node_id("Repository", repo.id), "name": repo.name,
+            "full_name": repo.full_name, "private": repo.private}
+
+
+def installation(action: str, item: Installation, the_app: App, repos: list[Repo], sender: Account,
+                 urls: render.Urls) -> Delivery:
+    """``installation.created`` / ``installation.deleted``: the App installed on (or removed from) `repos`."""
+    shape = example("installation", action)
+    payload = {"action": action, "installation": render.installation(item, the_app, urls),
+               "repositories": [_short_repo(r) for r in repos], "requester": None, "sender": render.user(sender, urls)}
+    return Delivery("installation", {key: payload[key] for key in list(shape) if key in payload})
+
+
+def installation_repositories(action: str, item: Installation, the_app: App, added: list[Repo], removed: list[Repo],
+                              sender: Account, urls: render.Urls) -> Delivery:
+    """``installation_repositories.added`` / ``.removed``."""
+    payload = {"action": action, "installation": render.installation(item, the_app, urls),
+               "repository_selection": "selected", "repositories_added": [_short_repo(r) for r in added],
+               "repositories_removed": [_short_repo(r) for r in removed], "requester": None,
+               "sender": render.user(sender, urls)}
+    return Delivery("installation_repositories", payload)
+
+
+def push(repo: Repo, pusher: Account, sha: str, change: dict[str, list[str]], urls: render.Urls,
+         installation_id: int | None) -> Delivery:
+    """``push`` of one commit to the default branch, with the files it added, modified and removed."""
+    shape = copy.deepcopy(_example("push"))
+    commit = dict(shape["commits"][0])
+    commit.update(id=sha, tree_id=sha, message="Update", timestamp=render.iso(repo.commits[0].date),
+                  url=f"{urls.web}/{repo.full_name}/commit/{sha}", **change)
+    payload = {
+        "ref": f"refs/heads/{repo.default_branch}", "before": repo.commits[1].sha if len(repo.commits) > 1 else "0" * 40,
+        "after": sha, "created": False, "deleted": False, "forced": False, "base_ref": None,
+        "compare": f"{urls.web}/{repo.full_name}/commit/{sha}", "commits": [commit], "head_commit": commit,
+        "repository": render.conform(render.repository(repo, urls, None), shape["repository"], exact=True),
+        "pusher": {"name": pusher.login, "email": f"{pusher.login}@users.noreply.github.com"},
+        "sender": render.user(pusher, urls),
+    }
+    if installation_id is not None:
+        payload["installation"] = _installation_ref(installation_id)
+    return Delivery("push", payload)

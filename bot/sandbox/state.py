@@ -118,6 +118,15 @@ class RateLimits:
 
 
 @dataclass(frozen=True)
+class ContentLimits:
+    """GitHub's secondary limits on creating content (comments, issues) per principal:
+    https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits"""
+
+    per_minute: int = 80
+    per_hour: int = 500
+
+
+@dataclass(frozen=True)
 class RecordedRequest:
     """One request as the sandbox saw it; never the credentials, only who they belonged to."""
 
@@ -356,8 +365,11 @@ class Sandbox:
     """One strict, stateful fake of GitHub. Thread-safe: every access holds ``lock``."""
 
     def __init__(self, now: Callable[[], datetime] | None = None, *, openapi: str | Path | None = None,
-                 rate_limits: RateLimits = RateLimits()) -> None:
+                 rate_limits: RateLimits = RateLimits(), content_limits: ContentLimits = ContentLimits()) -> None:
         self.lock = threading.RLock()
+        self.content_limits = content_limits
+        self._created: dict[str, list[datetime]] = {}  # principal -> when it created content (last hour)
+        self._blobs: dict[str, str] = {}  # every file version ever committed, by git blob sha
         self._clock = now or (lambda: datetime.now(UTC))
         self._offset = timedelta(0)
         self.rate_limits = rate_limits
@@ -484,6 +496,38 @@ class Sandbox:
             self._installations[installation_id] = Installation(
                 installation_id, self.account(account_login), ids, self.now())
 
+    def install(self, installation_id: int, account_login: str, repos: Iterable[str], sender: str) -> Delivery:
+        """A person installs the App on `repos` of `account_login`: the ``installation.created`` delivery."""
+        self.add_installation(installation_id, account_login, repos)
+        with self.lock:
+            installation = self._installations[installation_id]
+            return deliveries.installation("created", installation, self.app, self._repos_of(installation),
+                                           self.account(sender), self.urls())
+
+    def uninstall(self, installation_id: int, sender: str) -> Delivery:
+        with self.lock:
+            installation = self._installations.pop(installation_id)
+            return deliveries.installation("deleted", installation, self.app, self._repos_of(installation),
+                                           self.account(sender), self.urls())
+
+    def change_installation_repos(self, installation_id: int, sender: str, *, add: Iterable[str] = (),
+                                  remove: Iterable[str] = ()) -> Delivery:
+        """Repositories added to (or removed from) an installation: ``installation_repositories``."""
+        with self.lock:
+            installation = self._installations[installation_id]
+            added = [self._seed_repo(r) for r in add]
+            removed = [self._seed_repo(r) for r in remove]
+            installation.repo_ids |= {r.id for r in added}
+            installation.repo_ids -= {r.id for r in removed}
+            return deliveries.installation_repositories("added" if added else "removed", installation, self.app,
+                                                        added, removed, self.account(sender), self.urls())
+
+    def _repos_of(self, installation: Installation) -> list[Repo]:
+        return [self._repos[i] for i in sorted(installation.repo_ids) if i in self._repos]
+
+    def repos_of_installation(self, installation_id: int) -> list[Repo]:
+        return self._repos_of(self._installations[installation_id])
+
     def add_token(self, token: str, login: str) -> None:
         """A personal access token for ``login`` (what the CLI's ``GITHUB_TOKEN`` would be)."""
         with self.lock:
@@ -571,6 +615,44 @@ class Sandbox:
     def add_file(self, repo: str, path: str, text: str) -> None:
         with self.lock:
             self._seed_repo(repo).files[path.strip("/")] = text
+            self._blobs[render.blob_sha(text)] = text
+
+    def commit_file(self, repo: str, path: str, text: str | None, user: str, message: str = "Update") -> Delivery:
+        """A person's commit to the default branch that writes (or, with None, deletes) one file: the
+        ``push`` delivery GitHub sends."""
+        with self.lock:
+            target = self._seed_repo(repo)
+            path = path.strip("/")
+            existed = path in target.files
+            if text is None:
+                target.files.pop(path, None)
+            else:
+                target.files[path] = text
+                self._blobs[render.blob_sha(text)] = text
+            moment = self.now()
+            target.commits.insert(0, Commit(_sha(target.full_name, len(target.commits), moment), moment,
+                                            self.account(user), message))
+            change = {"added": [] if existed or text is None else [path],
+                      "modified": [path] if existed and text is not None else [],
+                      "removed": [path] if text is None else []}
+            installation = self.installation_for(target)
+            return deliveries.push(target, self.account(user), target.commits[0].sha, change, self.urls(),
+                                   installation.id if installation else None)
+
+    def blob(self, sha: str) -> str | None:
+        return self._blobs.get(sha)
+
+    def created_content(self, principal: Principal) -> str | None:
+        """Count one content-creating request of `principal`; the limit it passed, if it did."""
+        now = self.now()
+        recent = [t for t in self._created.get(principal.rate_key, []) if now - t < timedelta(hours=1)]
+        self._created[principal.rate_key] = recent
+        if len([t for t in recent if now - t < timedelta(minutes=1)]) >= self.content_limits.per_minute:
+            return "minute"
+        if len(recent) >= self.content_limits.per_hour:
+            return "hour"
+        recent.append(now)
+        return None
 
     def add_label(self, repo: str, name: str, color: str = DEFAULT_LABEL_COLOR, description: str | None = None) -> dict:
         """Create a repository label (as the repository's own setup would) and return it."""

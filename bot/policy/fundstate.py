@@ -1,0 +1,91 @@
+"""The fund's own state, kept by the App in one issue of the fund's repository. Pure.
+
+What no single application holds lives here, where one conditional read finds it (SPEC §13):
+the money granted in each round (so `/approve` costs the same with 0 or 1,000 grants), the
+configuration last found valid (so a broken `.github/fund-bot.yml` never silently changes policy,
+even after a restart), and the reviewers' availability (`/away`, `/back`). The issue's body shows it
+to people; the same data sits hidden in it for the bot. The sweep reconciles the ledger with the
+funded applications' own records.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from bot.policy.markers import FUND_STATE_MARKER, FUND_TAG, hidden, read_hidden
+from bot.policy.money import format_amount
+
+FUND_STATE_TITLE = "Fund Bot: fund state"
+FUND_STATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class FundState:
+    """Grants per round (round name -> issue number -> amount), the valid configuration's blob shas
+    (path -> sha), and reviewers away (login -> the day they are back, UTC)."""
+
+    grants: Mapping[str, Mapping[int, Decimal]] = field(default_factory=dict)
+    config: Mapping[str, str] = field(default_factory=dict)
+    away: Mapping[str, dt.date] = field(default_factory=dict)
+
+    def committed(self, round_name: str) -> Decimal:
+        return sum(self.grants.get(round_name, {}).values(), Decimal(0))
+
+    def with_grant(self, round_name: str, number: int, amount: Decimal | None) -> "FundState":
+        """The ledger with `number`'s grant in `round_name` set (None: removed)."""
+        grants = {r: dict(g) for r, g in self.grants.items()}
+        round_grants = grants.setdefault(round_name, {})
+        if amount is None:
+            round_grants.pop(number, None)
+        else:
+            round_grants[number] = amount
+        return FundState({r: g for r, g in grants.items() if g}, self.config, self.away)
+
+
+def to_data(state: FundState) -> dict[str, Any]:
+    return {
+        "v": FUND_STATE_VERSION,
+        "grants": {r: {str(n): format(a, "f") for n, a in sorted(g.items())} for r, g in sorted(state.grants.items())},
+        "config": dict(sorted(state.config.items())),
+        "away": {login: day.isoformat() for login, day in sorted(state.away.items())},
+    }
+
+
+def decode(body: str | None) -> FundState | None:
+    """The state kept in the fund-state issue's body; None when there is none or it cannot be read."""
+    block = read_hidden(FUND_TAG, body)
+    if block is None or block.data.get("v") != FUND_STATE_VERSION:
+        return None
+    data = block.data
+    try:
+        return FundState(
+            grants={str(r): {int(n): Decimal(str(a)) for n, a in g.items()} for r, g in (data.get("grants") or {}).items()},
+            config={str(p): str(s) for p, s in (data.get("config") or {}).items()},
+            away={str(u): dt.date.fromisoformat(d) for u, d in (data.get("away") or {}).items()},
+        )
+    except (AttributeError, TypeError, ValueError, ArithmeticError):
+        return None
+
+
+def render(state: FundState, currency: str) -> str:
+    """The issue's body: what people see, then the hidden data."""
+    parts = [FUND_STATE_MARKER, "## Fund Bot: the fund's state",
+             "Fund Bot keeps this issue up to date; please leave it open and unedited. It holds what no "
+             "single application does: the money granted in each round, the configuration in use, and "
+             "who is away."]
+    if state.grants:
+        rows = ["| Round | Grants | Granted |", "|---|---|---|"]
+        rows += [f"| {name} | {len(g)} | {format_amount(state.committed(name), currency)} |"
+                 for name, g in sorted(state.grants.items())]
+        parts.append("### Grants\n\n" + "\n".join(rows))
+    if state.config:
+        parts.append("### Configuration in use\n\n" + "\n".join(f"- `{path}` at `{sha[:12]}`"
+                                                                for path, sha in sorted(state.config.items())))
+    if state.away:
+        parts.append("### Away\n\n" + "\n".join(f"- {login} until {day.isoformat()}"
+                                                for login, day in sorted(state.away.items())))
+    parts.append(hidden(FUND_TAG, to_data(state)))
+    return "\n\n".join(parts) + "\n"
