@@ -162,7 +162,7 @@ def cmd_clock(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
     settings = _settings(environ, Need.APP_OR_TOKEN | Need.REPO)
     rules = _rules(settings)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     ctx = _context(settings, rules)
@@ -190,7 +190,7 @@ def cmd_worker(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
     settings = _settings(environ, Need.APP | Need.REDIS)
     rules = _rules(settings)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     assert settings.redis_url
     redis = connect(settings.redis_url)
     from bot.jobs.handle import build_context

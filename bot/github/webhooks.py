@@ -70,6 +70,11 @@ class Event:
     def repository(self) -> str | None:
         return _get(self.payload, "repository", "full_name")
 
+    def log_context(self, **more: Any) -> dict[str, Any]:
+        """This delivery's keys for a log line's `extra` (`bot.logs`); never the payload itself."""
+        return {"delivery": self.delivery_id, "event": self.name, "action": self.action,
+                "installation": self.installation_id, "repo": self.repository, **more}
+
     @classmethod
     def from_http(cls, headers: Mapping[str, str], body: bytes, secret: bytes) -> "Event":
         """Verify and parse a delivery; raise `WebhookError` with the status to answer."""

@@ -157,7 +157,7 @@ def _issue(event: Event) -> Issue | None:
 
 def _gateway(ctx: Context, event: Event) -> GitHubGateway | None:
     if event.installation_id is None:
-        log.warning("delivery without an installation; ignored", extra={"delivery": event.delivery_id})
+        log.warning("delivery without an installation; ignored", extra=event.log_context(outcome="ignored"))
         return None
     return ctx.github.for_installation(event.installation_id)
 
@@ -168,12 +168,12 @@ def on_issue(ctx: Context, event: Event) -> None:
         return
     if is_report_issue(issue, ctx.rules):
         if gateway := _gateway(ctx, event):
-            _log_done(event, gateway, run_report_issue(ctx, gateway, issue, delivery=event.delivery_id))
+            _log_done(event, gateway, issue, run_report_issue(ctx, gateway, issue, delivery=event.delivery_id))
         return
     if not is_application(issue, ctx.rules) or not (gateway := _gateway(ctx, event)):
         return
     trigger = Trigger(_ISSUE_TRIGGERS[event.action or ""], actor=event.sender_login, delivery=event.delivery_id)
-    _log_done(event, gateway, run_application(ctx, gateway, issue, trigger, delivery=event.delivery_id))
+    _log_done(event, gateway, issue, run_application(ctx, gateway, issue, trigger, delivery=event.delivery_id))
 
 
 def on_label(ctx: Context, event: Event) -> None:
@@ -186,7 +186,7 @@ def on_label(ctx: Context, event: Event) -> None:
         return  # only a stage label put on by hand is input; the sweep puts other labels right
     if gateway := _gateway(ctx, event):
         trigger = Trigger(TriggerKind.LABELED, actor=event.sender_login, label=name, delivery=event.delivery_id)
-        _log_done(event, gateway, run_application(ctx, gateway, issue, trigger, delivery=event.delivery_id))
+        _log_done(event, gateway, issue, run_application(ctx, gateway, issue, trigger, delivery=event.delivery_id))
 
 
 def on_comment(ctx: Context, event: Event) -> None:
@@ -202,7 +202,7 @@ def on_comment(ctx: Context, event: Event) -> None:
         return
     if gateway := _gateway(ctx, event):
         trigger = Trigger(TriggerKind.COMMENT, actor=comment.user.login, comment=comment, delivery=event.delivery_id)
-        _log_done(event, gateway, run_application(ctx, gateway, issue, trigger, delivery=event.delivery_id))
+        _log_done(event, gateway, issue, run_application(ctx, gateway, issue, trigger, delivery=event.delivery_id))
 
 
 def on_ping(ctx: Context, event: Event) -> None:
@@ -253,9 +253,10 @@ def process(ctx: Context, event: Event, handler: Handler | None = None) -> None:
         handler(ctx, event)
 
 
-def _log_done(event: Event, gateway: GitHubGateway, applied: Applied) -> None:
+def _log_done(event: Event, gateway: GitHubGateway, issue: Issue, applied: Applied) -> None:
+    outcome = "partial" if applied.failures else "changed" if applied.lines else "unchanged"
     log.info(
         "delivery processed",
-        extra={"delivery": event.delivery_id, "event": event.name, "action": event.action, "repo": event.repository,
-               "requests": str(gateway.stats), "reason": "; ".join(applied.lines) or "nothing to change"},
+        extra=event.log_context(issue=issue.number, outcome=outcome, requests=str(gateway.stats),
+                                reason="; ".join(applied.lines) or "nothing to change"),
     )

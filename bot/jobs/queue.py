@@ -172,8 +172,7 @@ class InProcessQueue:
                 self._seen.forget(event.delivery_id)
                 with self._lock:
                     self.stats.failed += 1
-                log.exception("delivery failed; left for the sweep", extra={"delivery": event.delivery_id,
-                                                                           "event": event.name})
+                log.exception("delivery failed; left for the sweep", extra=event.log_context(outcome="failed"))
             finally:
                 self._done_one()
 

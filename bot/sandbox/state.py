@@ -812,6 +812,11 @@ class Sandbox:
         repos = [render.repository(self._repos[i], urls, None) for i in sorted(inst.repo_ids)]
         return render.installation_token(value, expires, repos)
 
+    def issued_tokens(self) -> list[str]:
+        """Every installation token handed out so far, for tests that check none leaks (into a log)."""
+        with self.lock:
+            return [t.value for t in self._tokens.values() if t.installation_id is not None]
+
     def installation_for(self, repo: Repo) -> Installation | None:
         return next((i for i in self._installations.values() if repo.id in i.repo_ids), None)
 

@@ -76,7 +76,7 @@ class RefusalLog:
         if first or summary:
             for (code, why), count in (summary or {key: 1}).items():
                 log.warning("delivery refused", extra={"status": code, "reason": f"{why} (x{count})",
-                                                       "delivery": delivery})
+                                                       "delivery": delivery, "outcome": "refused"})
 
 
 def _safe_id(value: str | None) -> str:
@@ -132,7 +132,8 @@ def receive(runtime: Runtime, environ: Mapping[str, Any]) -> tuple[int, dict[str
     if submitted is Submitted.DUPLICATE:
         return 202, {"status": "duplicate", "reason": "this delivery id was already received"}, {}
     if submitted in (Submitted.FULL, Submitted.CLOSED, Submitted.UNAVAILABLE):
-        log.warning("delivery not queued", extra={"delivery": delivery, "reason": submitted.value})
+        log.warning("delivery not queued", extra=event.log_context(delivery=delivery, outcome="refused",
+                                                                   reason=submitted.value))
         error = {Submitted.FULL: "busy", Submitted.CLOSED: "shutting down"}.get(submitted, "queue unavailable")
         return 503, {"error": error}, {"Retry-After": str(RETRY_AFTER_FULL)}
     return 202, {"status": "queued"}, {}
@@ -169,7 +170,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     config = dict(test_config or {})
     environ = config.get("ENVIRON", os.environ)
     settings: Settings = config.get("SETTINGS") or Settings.from_env(environ, Need.server())
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     rules = config.get("RULES") or load_rules(settings.rules_dir, settings.templates_dir)
     github = config.get("GITHUB") or GitHubApp(settings)
     clock = config.get("CLOCK") or (lambda: dt.datetime.now(dt.timezone.utc))
@@ -199,6 +200,6 @@ def shutdown(app: Flask, timeout: float = 25.0) -> list[Event]:
     for event in left:
         log.warning(
             "delivery not processed before shutdown: redeliver it from the App's settings, or the sweep repairs it",
-            extra={"delivery": event.delivery_id, "event": event.name, "action": event.action},
+            extra=event.log_context(outcome="unprocessed"),
         )
     return left
