@@ -57,6 +57,7 @@ class Settings:
     app_id: int | None = None
     private_key: str | None = field(default=None, repr=False)
     webhook_secret: bytes | None = field(default=None, repr=False)
+    webhook_secret_previous: bytes | None = field(default=None, repr=False)  # accepted too, while rotating
     token: str | None = field(default=None, repr=False)
     repo: str | None = None
     rules_dir: Path = DEFAULT_RULES_DIR
@@ -74,6 +75,11 @@ class Settings:
     redis_url: str | None = field(default=None, repr=False)  # queue, delivery ids and locks shared by processes
     web_processes: int = 1  # WEB_CONCURRENCY: more than one needs Redis
     cache_file: Path | None = None  # ETags kept between runs of `fundbot sweep`
+
+    @property
+    def webhook_secrets(self) -> tuple[bytes, ...]:
+        """The secrets a delivery may be signed with: the current one first, then the previous one."""
+        return tuple(s for s in (self.webhook_secret, self.webhook_secret_previous) if s)
 
     @property
     def has_app(self) -> bool:
@@ -98,6 +104,7 @@ class Settings:
         private_key = _read_private_key(env)
 
         secret = env.get("GITHUB_WEBHOOK_SECRET")
+        previous = env.get("GITHUB_WEBHOOK_SECRET_PREVIOUS")
         token = env.get("GITHUB_TOKEN")
 
         repo = env.get("FUNDBOT_REPO")
@@ -116,6 +123,7 @@ class Settings:
             app_id=app_id,
             private_key=private_key,
             webhook_secret=secret.encode() if secret else None,
+            webhook_secret_previous=previous.encode() if previous else None,
             token=token,
             repo=repo,
             rules_dir=rules_dir,

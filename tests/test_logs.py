@@ -1,5 +1,6 @@
 """Log lines (SPEC §16): `FUNDBOT_LOG_FORMAT=json` makes each line one JSON object carrying the
-delivery's context; in either format no line ever holds the webhook secret, the App's key or a token."""
+delivery's context; in either format no line ever holds a webhook secret (the current or the
+previous one), the App's key or a token."""
 from __future__ import annotations
 
 import io
@@ -46,8 +47,12 @@ def capture(logger: logging.Logger) -> io.StringIO:
     return buffer
 
 
+PREVIOUS_SECRET = "the-webhook-secret-before-the-rotation"
+
+
 def make_world(sandbox, sandbox_server, app_key, log_format: LogFormat) -> World:
-    world = World(sandbox, sandbox_server.url, APP_ID, app_key, log_format=log_format)
+    world = World(sandbox, sandbox_server.url, APP_ID, app_key,
+                  settings={"log_format": log_format, "webhook_secret_previous": PREVIOUS_SECRET.encode()})
     world.add_applicant_repo("tiny-org/tiny-inference")
     return world
 
@@ -129,13 +134,19 @@ def test_no_secret_reaches_the_log(sandbox, sandbox_server, app_key, fundbot_log
             "X-GitHub-Event": "issues", "X-GitHub-Delivery": "forged", "Content-Type": "application/json",
             "X-Hub-Signature-256": "sha256=" + "0" * 64})
         assert answer.status_code == 401
+        # A delivery signed with the previous secret, accepted while a new one is rolled out.
+        edit = world.sandbox.comment(FUND_REPO, 1, "applicant", "Thanks!")
+        headers = {**edit.headers(PREVIOUS_SECRET), "X-GitHub-Delivery": "signed-with-the-previous-secret"}
+        assert world.client.post("/webhook", data=edit.body(), headers=headers).status_code == 202
+        assert world.runtime.queue.join(30)
         world.sweep()
     finally:
         world.close()
     logged = buffer.getvalue()
-    assert delivery.id in logged and "delivery refused" in logged  # the capture saw the run
+    for seen in (delivery.id, "delivery refused", "signed-with-the-previous-secret"):  # the capture saw the run
+        assert seen in logged
     tokens = world.sandbox.issued_tokens()
     assert tokens, "the run used an installation token"
     key_body = [line for line in app_key.splitlines() if line and not line.startswith("-----")]
-    secrets = [WEBHOOK_SECRET, *key_body, *tokens]
+    secrets = [WEBHOOK_SECRET, PREVIOUS_SECRET, *key_body, *tokens]
     assert [s for s in secrets if s in logged] == []

@@ -103,3 +103,10 @@ def test_a_worker_needs_redis(env):
 def test_log_format(value, expected):
     env = {} if value is None else {"FUNDBOT_LOG_FORMAT": value}
     assert Settings.from_env(env).log_format is expected
+
+
+def test_the_previous_webhook_secret_while_rotating(env):
+    settings = Settings.from_env({**env, "GITHUB_WEBHOOK_SECRET_PREVIOUS": "old-s3cret"}, Need.server())
+    assert settings.webhook_secrets == (b"s3cret", b"old-s3cret")  # the current one first
+    assert "old-s3cret" not in repr(settings) and "s3cret" not in repr(settings)
+    assert Settings.from_env(env, Need.server()).webhook_secrets == (b"s3cret",)

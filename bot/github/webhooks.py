@@ -3,12 +3,16 @@
 The HMAC is checked over the raw bytes before anything parses them (a flood of badly signed
 requests must cost little), the comparison is constant-time, and nothing of a rejected body is
 logged. See https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries
+
+While a new webhook secret is rolled out, a delivery signed with the previous one is accepted too
+(`GITHUB_WEBHOOK_SECRET_PREVIOUS`): GitHub signs with whatever the App's settings hold at the time,
+and deliveries already sent, or redelivered by hand, still carry the old signature.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
@@ -76,11 +80,20 @@ class Event:
                 "installation": self.installation_id, "repo": self.repository, **more}
 
     @classmethod
-    def from_http(cls, headers: Mapping[str, str], body: bytes, secret: bytes) -> "Event":
-        """Verify and parse a delivery; raise `WebhookError` with the status to answer."""
+    def from_http(cls, headers: Mapping[str, str], body: bytes, secrets: Sequence[bytes] | bytes) -> "Event":
+        """Verify and parse a delivery; raise `WebhookError` with the status to answer.
+
+        `secrets`: the current webhook secret first, then the previous one while a new one is rolled
+        out (a single secret may be given as such); a signature by any of them is accepted."""
         if len(body) > MAX_BODY_BYTES:
             raise WebhookError(413, "payload larger than 25 MB")
-        if not verify_signature(secret, body, headers.get("X-Hub-Signature-256")):
+        if isinstance(secrets, bytes):
+            secrets = (secrets,)
+        signature = headers.get("X-Hub-Signature-256")
+        # Each comparison is constant-time. Stopping at the first match tells a timing observer only
+        # which secret signed a delivery that is genuine anyway; the current secret, tried first, is
+        # the usual one. An empty secret is never used: anyone could sign with it.
+        if not any(verify_signature(secret, body, signature) for secret in secrets if secret):
             raise WebhookError(401, "missing or wrong X-Hub-Signature-256")
         name = headers.get("X-GitHub-Event", "").strip()
         delivery_id = headers.get("X-GitHub-Delivery", "").strip()

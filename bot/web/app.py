@@ -119,7 +119,7 @@ def receive(runtime: Runtime, environ: Mapping[str, Any]) -> tuple[int, dict[str
         "Content-Type": environ.get("CONTENT_TYPE", ""),
     }
     try:
-        event = Event.from_http(headers, body, runtime.settings.webhook_secret or b"")
+        event = Event.from_http(headers, body, runtime.settings.webhook_secrets)
     except WebhookError as err:
         runtime.refusals.refused(err.status, err.reason, delivery)
         return err.status, {"error": err.reason}, {}
