@@ -1,4 +1,4 @@
-"""`fundbot`: serve | check | sweep | clock | labels sync | validate | demo | export.
+"""`fundbot`: serve | check | sweep | clock | worker | replay | labels sync | validate | demo | export.
 
 Exit status: 0 success; 1 a negative answer (not eligible, invalid rules, a sweep that could not
 finish); 2 a usage or configuration error.
@@ -199,6 +199,44 @@ def cmd_worker(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     return 0
 
 
+def cmd_replay(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Feed a saved delivery through the webhook's pipeline, here and now, and print its writes."""
+    from bot.github.gateway import GitHubError
+    from bot.github.webhooks import BadSavedDelivery, saved_delivery
+    from bot.jobs.handle import Ignored, process, triage
+    from bot.logs import configure_logging
+
+    try:
+        event = saved_delivery(Path(args.file).read_bytes(), event=args.event)
+    except OSError as err:
+        return _fail(f"cannot read {args.file}: {err.strerror}")
+    except BadSavedDelivery as err:
+        return _fail(f"{args.file}: {err}")
+    settings = _settings(environ, Need.APP_OR_TOKEN)
+    rules = _rules(settings)
+    configure_logging(settings.log_level, settings.log_format)
+    name = f"{event.name}.{event.action}" if event.action else event.name
+    matched = triage(event)
+    if isinstance(matched, Ignored):
+        print(f"ignored {name} delivery {event.delivery_id}: {matched.reason} (the webhook ignores it too)")
+        return 0
+    try:
+        applied = process(_context(settings, rules), event, matched.handler, dry_run=args.dry_run)
+    except GitHubError as err:
+        return _fail(f"could not replay {name} delivery {event.delivery_id}: {err}", 1)
+    if applied is None:
+        print(f"{name} delivery {event.delivery_id} concerns no application or report the bot acts on: nothing to do")
+        return 0
+    verb = "would" if args.dry_run else "did"
+    for line in applied.lines:
+        print(f"{verb}: {line}")
+    for failure in applied.failures:
+        print(f"GitHub refused {failure.what}: {failure.status} {failure.message}", file=sys.stderr)
+    print(f"replayed {name} delivery {event.delivery_id} on {event.repository}: {len(applied.lines)} changes "
+          f"({'dry run, nothing written' if args.dry_run else 'written'})")
+    return 1 if applied.failures else 0
+
+
 def cmd_labels_sync(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.github.gateway import GitHubError
     from bot.jobs.labels import sync_labels
@@ -281,6 +319,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("worker", help="process deliveries and sweeps from Redis (Procfile `worker`)")
     p.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     p.set_defaults(run=cmd_worker)
+
+    p = sub.add_parser(
+        "replay", help="feed a saved delivery through the webhook's pipeline, for local debugging",
+        description="Feed a delivery saved from the App's Recent Deliveries page through the same pipeline as the "
+                    "webhook (routing, then lock, gather, decide, apply), here and now, and print one line per write. "
+                    "FILE is {\"headers\": {...}, \"payload\": {...}} as the page shows it (the payload may be its "
+                    "JSON text), the REST API's hook delivery, or a bare payload with --event. The signature is not "
+                    "checked: you have the file. Needs GITHUB_APP_ID and the key (or GITHUB_TOKEN), as the sweep does.")
+    p.add_argument("file", metavar="FILE.json", help="the saved delivery")
+    p.add_argument("--event", help="the event's name (X-GitHub-Event), for a file that holds only the payload")
+    p.add_argument("--dry-run", action="store_true", help="print what would be written and write nothing")
+    p.set_defaults(run=cmd_replay)
 
     p = sub.add_parser("labels", help="manage the labels of the rules")
     labels = p.add_subparsers(dest="labels_command", required=True)

@@ -162,54 +162,64 @@ def _gateway(ctx: Context, event: Event) -> GitHubGateway | None:
     return ctx.github.for_installation(event.installation_id)
 
 
-def on_issue(ctx: Context, event: Event) -> None:
+def _run(ctx: Context, event: Event, gateway: GitHubGateway, issue: Issue, trigger: Trigger,
+         dry_run: bool) -> Applied:
+    return _done(event, gateway, issue, dry_run,
+                 run_application(ctx, gateway, issue, trigger, dry_run=dry_run, delivery=event.delivery_id))
+
+
+def on_issue(ctx: Context, event: Event, *, dry_run: bool = False) -> Applied | None:
     issue = _issue(event)
     if issue is None:
-        return
+        return None
     if is_report_issue(issue, ctx.rules):
-        if gateway := _gateway(ctx, event):
-            _log_done(event, gateway, issue, run_report_issue(ctx, gateway, issue, delivery=event.delivery_id))
-        return
+        if not (gateway := _gateway(ctx, event)):
+            return None
+        return _done(event, gateway, issue, dry_run,
+                     run_report_issue(ctx, gateway, issue, dry_run=dry_run, delivery=event.delivery_id))
     if not is_application(issue, ctx.rules) or not (gateway := _gateway(ctx, event)):
-        return
+        return None
     trigger = Trigger(_ISSUE_TRIGGERS[event.action or ""], actor=event.sender_login, delivery=event.delivery_id)
-    _log_done(event, gateway, issue, run_application(ctx, gateway, issue, trigger, delivery=event.delivery_id))
+    return _run(ctx, event, gateway, issue, trigger, dry_run)
 
 
-def on_label(ctx: Context, event: Event) -> None:
+def on_label(ctx: Context, event: Event, *, dry_run: bool = False) -> Applied | None:
     issue = _issue(event)
     label = event.payload.get("label") or {}
     name = label.get("name") if isinstance(label, dict) else None
     if issue is None or not isinstance(name, str) or not is_application(issue, ctx.rules):
-        return
+        return None
     if ctx.rules.stages.stage_by_label(name) is None:
-        return  # only a stage label put on by hand is input; the sweep puts other labels right
-    if gateway := _gateway(ctx, event):
-        trigger = Trigger(TriggerKind.LABELED, actor=event.sender_login, label=name, delivery=event.delivery_id)
-        _log_done(event, gateway, issue, run_application(ctx, gateway, issue, trigger, delivery=event.delivery_id))
+        return None  # only a stage label put on by hand is input; the sweep puts other labels right
+    if not (gateway := _gateway(ctx, event)):
+        return None
+    trigger = Trigger(TriggerKind.LABELED, actor=event.sender_login, label=name, delivery=event.delivery_id)
+    return _run(ctx, event, gateway, issue, trigger, dry_run)
 
 
-def on_comment(ctx: Context, event: Event) -> None:
+def on_comment(ctx: Context, event: Event, *, dry_run: bool = False) -> Applied | None:
     issue = _issue(event)
     data = event.payload.get("comment")
     if issue is None or not isinstance(data, dict) or not is_application(issue, ctx.rules):
-        return
+        return None
     try:
         comment = Comment.from_api(data)
     except (KeyError, TypeError, ValueError):
-        return
-    if comment.user.is_bot:
-        return
-    if gateway := _gateway(ctx, event):
-        trigger = Trigger(TriggerKind.COMMENT, actor=comment.user.login, comment=comment, delivery=event.delivery_id)
-        _log_done(event, gateway, issue, run_application(ctx, gateway, issue, trigger, delivery=event.delivery_id))
+        return None
+    if comment.user.is_bot or not (gateway := _gateway(ctx, event)):
+        return None
+    trigger = Trigger(TriggerKind.COMMENT, actor=comment.user.login, comment=comment, delivery=event.delivery_id)
+    return _run(ctx, event, gateway, issue, trigger, dry_run)
 
 
-def on_ping(ctx: Context, event: Event) -> None:
+def on_ping(ctx: Context, event: Event, *, dry_run: bool = False) -> Applied | None:
     log.info("ping received", extra={"delivery": event.delivery_id})
+    return None
 
 
-Handler = Callable[[Context, Event], None]
+# A handler: `(ctx, event, *, dry_run=False)`, returning what it wrote (or, in a dry run, would
+# write), or None when the delivery concerns nothing the bot acts on.
+Handler = Callable[..., Applied | None]
 
 
 @dataclass(frozen=True)
@@ -239,24 +249,41 @@ HANDLERS: dict[str, Handler] = {r.handler.__name__: r.handler for r in ROUTES}  
 
 
 def route(event: Event) -> Route | None:
-    """The first route that takes `event`, or None (answered 202 and ignored). Called once, by the
-    web tier, which queues the delivery with its handler."""
+    """The first route that takes `event`, or None (answered 202 and ignored)."""
     return next((r for r in ROUTES if r.matches(event)), None)
 
 
-def process(ctx: Context, event: Event, handler: Handler | None = None) -> None:
-    """Handle one delivery (called by the queue's workers) with the handler it was routed to."""
+@dataclass(frozen=True)
+class Ignored:
+    """Why a verified delivery is answered 202 and not processed."""
+
+    reason: str
+
+
+def triage(event: Event) -> Route | Ignored:
+    """What becomes of a verified delivery: the route that handles it, or why it is ignored (a bot's
+    delivery, an event the bot does not handle). Called once per delivery, by the web tier, which
+    queues the delivery with its handler; `fundbot replay` asks the same."""
+    if event.sender_is_bot:
+        return Ignored("sent by a bot")
+    return route(event) or Ignored(f"{event.name}.{event.action or '-'} is not handled")
+
+
+def process(ctx: Context, event: Event, handler: Handler | None = None, *, dry_run: bool = False) -> Applied | None:
+    """Handle one delivery with the handler it was routed to (called by the queue's workers, and by
+    `fundbot replay`); returns what the handler wrote, or would write with `dry_run`."""
     if handler is None:
         matched = route(event)
         handler = matched.handler if matched else None
-    if handler is not None:
-        handler(ctx, event)
+    return handler(ctx, event, dry_run=dry_run) if handler is not None else None
 
 
-def _log_done(event: Event, gateway: GitHubGateway, issue: Issue, applied: Applied) -> None:
+def _done(event: Event, gateway: GitHubGateway, issue: Issue, dry_run: bool, applied: Applied) -> Applied:
+    """Log what a delivery changed (or, in a dry run, would change), and hand it on."""
     outcome = "partial" if applied.failures else "changed" if applied.lines else "unchanged"
     log.info(
-        "delivery processed",
+        "delivery processed" + (" (dry run: nothing written)" if dry_run else ""),
         extra=event.log_context(issue=issue.number, outcome=outcome, requests=str(gateway.stats),
                                 reason="; ".join(applied.lines) or "nothing to change"),
     )
+    return applied

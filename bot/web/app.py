@@ -24,7 +24,7 @@ from flask import Blueprint, Flask, Response
 
 from bot.github.gateway import GitHubApp
 from bot.github.webhooks import MAX_BODY_BYTES, Event, WebhookError
-from bot.jobs.handle import Context, build_context, process, route
+from bot.jobs.handle import Context, Ignored, build_context, process, triage
 from bot.jobs.worker import connect
 from bot.jobs.queue import DeliveryQueue, InProcessQueue, Submitted
 from bot.logs import configure_logging
@@ -123,11 +123,9 @@ def receive(runtime: Runtime, environ: Mapping[str, Any]) -> tuple[int, dict[str
     except WebhookError as err:
         runtime.refusals.refused(err.status, err.reason, delivery)
         return err.status, {"error": err.reason}, {}
-    if event.sender_is_bot:
-        return 202, {"status": "ignored", "reason": "sent by a bot"}, {}
-    matched = route(event)  # routed once, here: the worker runs the handler it is given
-    if matched is None:
-        return 202, {"status": "ignored", "reason": f"{event.name}.{event.action or '-'} is not handled"}, {}
+    matched = triage(event)  # routed once, here: the worker runs the handler it is given
+    if isinstance(matched, Ignored):
+        return 202, {"status": "ignored", "reason": matched.reason}, {}
     submitted = runtime.queue.submit(event, matched.handler, body=body)
     if submitted is Submitted.DUPLICATE:
         return 202, {"status": "duplicate", "reason": "this delivery id was already received"}, {}
