@@ -15,6 +15,7 @@ from sandbox_fixtures import APP_ID
 
 from bot.demo.world import FUND_REPO, INSTALLATION_ID, WEBHOOK_SECRET, World
 from bot.logs import JsonFormatter, KeyValueFormatter, LogFormat, configure_logging
+from bot.sandbox import Delivery
 from bot.web.app import create_app
 
 
@@ -57,22 +58,29 @@ def make_world(sandbox, sandbox_server, app_key, log_format: LogFormat) -> World
     return world
 
 
-def open_application(world: World):
+def open_application(world: World) -> Delivery:
     delivery = world.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Tiny", application_body(),
                                         labels=["fund: application"])
     assert world.deliver(delivery).status == 202
     return delivery
 
 
-def test_a_delivery_through_the_pipeline_logs_json_lines_with_its_context(sandbox, sandbox_server, app_key,
-                                                                          fundbot_logger):
-    world = make_world(sandbox, sandbox_server, app_key, LogFormat.JSON)
+def log_of_an_application(sandbox, sandbox_server, app_key, logger: logging.Logger,
+                          log_format: LogFormat) -> tuple[Delivery, str]:
+    """An application filed on a service that logs in `log_format`: its delivery, and what was logged."""
+    world = make_world(sandbox, sandbox_server, app_key, log_format)
     try:
-        buffer = capture(fundbot_logger)
+        buffer = capture(logger)
         delivery = open_application(world)
     finally:
         world.close()
-    lines = buffer.getvalue().splitlines()
+    return delivery, buffer.getvalue()
+
+
+def test_a_delivery_through_the_pipeline_logs_json_lines_with_its_context(sandbox, sandbox_server, app_key,
+                                                                          fundbot_logger):
+    delivery, logged = log_of_an_application(sandbox, sandbox_server, app_key, fundbot_logger, LogFormat.JSON)
+    lines = logged.splitlines()
     assert lines
     records = [json.loads(line) for line in lines]  # every line is one JSON object
     assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
@@ -83,13 +91,8 @@ def test_a_delivery_through_the_pipeline_logs_json_lines_with_its_context(sandbo
 
 
 def test_the_text_format_carries_the_same_context(sandbox, sandbox_server, app_key, fundbot_logger):
-    world = make_world(sandbox, sandbox_server, app_key, LogFormat.TEXT)
-    try:
-        buffer = capture(fundbot_logger)
-        delivery = open_application(world)
-    finally:
-        world.close()
-    processed = next(line for line in buffer.getvalue().splitlines() if " delivery processed " in line)
+    delivery, logged = log_of_an_application(sandbox, sandbox_server, app_key, fundbot_logger, LogFormat.TEXT)
+    processed = next(line for line in logged.splitlines() if " delivery processed " in line)
     for pair in (f"delivery={delivery.id}", f"installation={INSTALLATION_ID}", f"repo={FUND_REPO}", "issue=1",
                  "outcome=changed"):
         assert pair in processed
