@@ -1,4 +1,4 @@
-"""`fundbot`: serve | check | sweep | clock | worker | replay | labels sync | validate | demo | export.
+"""`fundbot`: serve | check | sweep | clock | worker | replay | setup | labels sync | validate | demo | export.
 
 Exit status: 0 success; 1 a negative answer (not eligible, invalid rules, a sweep that could not
 finish); 2 a usage or configuration error.
@@ -237,6 +237,46 @@ def cmd_replay(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     return 1 if applied.failures else 0
 
 
+def cmd_setup(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Register the GitHub App with GitHub's App-manifest flow and write its credentials to an env file."""
+    import webbrowser
+
+    from bot.setup import ManifestFlow, SetupError, Target, load_manifest
+
+    settings = _settings(environ, Need.NOTHING)
+    env_file = Path(args.env_file)
+    if env_file.exists() and not args.force:
+        return _fail(f"{env_file} exists: choose another --env-file, or --force to replace it")
+    if not env_file.parent.is_dir():
+        return _fail(f"{env_file.parent} is not a folder: the env file cannot be written there")
+    try:
+        manifest = load_manifest(Path(args.manifest))
+        flow = ManifestFlow(manifest, Target(args.host, args.org, settings.api_url), env_file, force=args.force,
+                            port=args.port, webhook_url=args.webhook_url)
+        url = flow.start()
+    except SetupError as err:
+        return _fail(str(err))
+    try:
+        print(f"Open {url} in a browser signed in to {args.host}, and create the App there. Waiting for GitHub's "
+              f"redirect (Ctrl-C to give up) ...", flush=True)
+        if not args.no_browser:
+            webbrowser.open(url)
+        registered = flow.wait(args.timeout)
+    except SetupError as err:
+        return _fail(str(err), 1)
+    except KeyboardInterrupt:
+        return _fail("given up: nothing was written", 1)
+    finally:
+        flow.stop()
+    print(f"Registered the GitHub App {registered.slug}: {registered.html_url}")
+    print(f"Wrote {', '.join(registered.written)} to {registered.env_file} (readable by you only).")
+    if "GITHUB_WEBHOOK_SECRET" not in registered.written:
+        print("GitHub gave no webhook secret: set one in the App's settings, and in GITHUB_WEBHOOK_SECRET.")
+    print(f"Next: install it on the applications repository ({registered.html_url}/installations/new), and set "
+          "its webhook URL if app.yml's placeholder is still there (--webhook-url sets it).")
+    return 0
+
+
 def cmd_labels_sync(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.github.gateway import GitHubError
     from bot.jobs.labels import sync_labels
@@ -331,6 +371,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--event", help="the event's name (X-GitHub-Event), for a file that holds only the payload")
     p.add_argument("--dry-run", action="store_true", help="print what would be written and write nothing")
     p.set_defaults(run=cmd_replay)
+
+    p = sub.add_parser(
+        "setup", help="register the GitHub App (GitHub's App-manifest flow) and write its credentials",
+        description="Register Fund Bot's GitHub App from app.yml with GitHub's App-manifest flow: a page on "
+                    "127.0.0.1 posts the manifest to GitHub, you create the App there, GitHub sends you back, and "
+                    "GITHUB_APP_ID, GITHUB_PRIVATE_KEY and GITHUB_WEBHOOK_SECRET are written to the env file "
+                    "(mode 0600). The key and secret are never printed.")
+    p.add_argument("--host", default="github.com", help="github.com (default) or a GitHub Enterprise Server host")
+    p.add_argument("--org", help="register the App for this organisation (default: your own account)")
+    p.add_argument("--port", type=int, default=0, help="the local page's port on 127.0.0.1 (default: any free one)")
+    p.add_argument("--env-file", default=".env", help="where to write the credentials (default .env)")
+    p.add_argument("--force", action="store_true", help="replace an existing env file")
+    p.add_argument("--webhook-url", help="the service's webhook URL (https://HOST/webhook), instead of app.yml's")
+    p.add_argument("--manifest", default=str(PROJECT_ROOT / "app.yml"), help="the App's manifest (default app.yml)")
+    p.add_argument("--timeout", type=float, default=900, help="seconds to wait for GitHub's redirect (900)")
+    p.add_argument("--no-browser", action="store_true", help="print the page's address without opening a browser")
+    p.set_defaults(run=cmd_setup)
 
     p = sub.add_parser("labels", help="manage the labels of the rules")
     labels = p.add_subparsers(dest="labels_command", required=True)
