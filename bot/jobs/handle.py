@@ -1,9 +1,10 @@
 """Handling one delivery: the routing table, the handlers, and lock → gather → decide → apply.
 
-The web tier routes a delivery once (`route`) and queues it with its handler; a worker calls the
-handler. Every handler ends in `run_application` (or `run_report_issue`), which the sweep calls
-too, with a synthetic trigger, so scheduled work is tested exactly like a webhook. Work on one
-application is serialised by its lock, and everything is read again under it (SPEC §11).
+The web tier routes a delivery once (`triage`) and queues it with its handler; a worker calls the
+handler (and `fundbot replay` does, in its own process, with or without a dry run). Every handler
+ends in `run_application` (or `run_report_issue`), which the sweep calls too, with a synthetic
+trigger, so scheduled work is tested exactly like a webhook; it hands back what it wrote. Work on
+one application is serialised by its lock, and everything is read again under it (SPEC §11).
 """
 from __future__ import annotations
 
