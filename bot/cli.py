@@ -1,4 +1,4 @@
-"""`fundbot`: serve | check | sweep | clock | labels sync | validate | demo | export.
+"""`fundbot`: serve | check | sweep | clock | worker | replay | setup | labels sync | validate | demo | export.
 
 Exit status: 0 success; 1 a negative answer (not eligible, invalid rules, a sweep that could not
 finish); 2 a usage or configuration error.
@@ -162,7 +162,7 @@ def cmd_clock(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
     settings = _settings(environ, Need.APP_OR_TOKEN | Need.REPO)
     rules = _rules(settings)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     ctx = _context(settings, rules)
@@ -190,12 +190,90 @@ def cmd_worker(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
     settings = _settings(environ, Need.APP | Need.REDIS)
     rules = _rules(settings)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     assert settings.redis_url
     redis = connect(settings.redis_url)
     from bot.jobs.handle import build_context
 
     run_worker(build_context(settings, rules, redis=redis), redis, burst=args.burst)
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Feed a saved delivery through the webhook's pipeline, here and now, and print its writes."""
+    from bot.github.gateway import GitHubError
+    from bot.github.webhooks import BadSavedDelivery, saved_delivery
+    from bot.jobs.handle import Ignored, process, triage
+    from bot.logs import configure_logging
+
+    try:
+        event = saved_delivery(Path(args.file).read_bytes(), event=args.event)
+    except OSError as err:
+        return _fail(f"cannot read {args.file}: {err.strerror}")
+    except BadSavedDelivery as err:
+        return _fail(f"{args.file}: {err}")
+    settings = _settings(environ, Need.APP_OR_TOKEN)
+    rules = _rules(settings)
+    configure_logging(settings.log_level, settings.log_format)
+    name = f"{event.name}.{event.action}" if event.action else event.name
+    matched = triage(event)
+    if isinstance(matched, Ignored):
+        print(f"ignored {name} delivery {event.delivery_id}: {matched.reason} (the webhook ignores it too)")
+        return 0
+    try:
+        applied = process(_context(settings, rules), event, matched.handler, dry_run=args.dry_run)
+    except GitHubError as err:
+        return _fail(f"could not replay {name} delivery {event.delivery_id}: {err}", 1)
+    if applied is None:
+        print(f"{name} delivery {event.delivery_id} concerns no application or report the bot acts on: nothing to do")
+        return 0
+    verb = "would" if args.dry_run else "did"
+    for line in applied.lines:
+        print(f"{verb}: {line}")
+    for failure in applied.failures:
+        print(f"GitHub refused {failure.what}: {failure.status} {failure.message}", file=sys.stderr)
+    print(f"replayed {name} delivery {event.delivery_id} on {event.repository}: {len(applied.lines)} changes "
+          f"({'dry run, nothing written' if args.dry_run else 'written'})")
+    return 1 if applied.failures else 0
+
+
+def cmd_setup(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Register the GitHub App with GitHub's App-manifest flow and write its credentials to an env file."""
+    import webbrowser
+
+    from bot.setup import ManifestFlow, SetupError, Target, load_manifest
+
+    settings = _settings(environ, Need.NOTHING)
+    env_file = Path(args.env_file)
+    if env_file.exists() and not args.force:
+        return _fail(f"{env_file} exists: choose another --env-file, or --force to replace it")
+    if not env_file.parent.is_dir():
+        return _fail(f"{env_file.parent} is not a folder: the env file cannot be written there")
+    try:
+        manifest = load_manifest(Path(args.manifest))
+        flow = ManifestFlow(manifest, Target(args.host, args.org, settings.api_url), env_file, force=args.force,
+                            port=args.port, webhook_url=args.webhook_url)
+        url = flow.start()
+    except SetupError as err:
+        return _fail(str(err))
+    try:
+        print(f"Open {url} in a browser signed in to {args.host}, and create the App there. Waiting for GitHub's "
+              f"redirect (Ctrl-C to give up) ...", flush=True)
+        if not args.no_browser:
+            webbrowser.open(url)
+        registered = flow.wait(args.timeout)
+    except SetupError as err:
+        return _fail(str(err), 1)
+    except KeyboardInterrupt:
+        return _fail("given up: nothing was written", 1)
+    finally:
+        flow.stop()
+    print(f"Registered the GitHub App {registered.slug}: {registered.html_url}")
+    print(f"Wrote {', '.join(registered.written)} to {registered.env_file} (readable by you only).")
+    if "GITHUB_WEBHOOK_SECRET" not in registered.written:
+        print("GitHub gave no webhook secret: set one in the App's settings, and in GITHUB_WEBHOOK_SECRET.")
+    print(f"Next: install it on the applications repository ({registered.html_url}/installations/new), and set "
+          "its webhook URL if app.yml's placeholder is still there (--webhook-url sets it).")
     return 0
 
 
@@ -281,6 +359,35 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("worker", help="process deliveries and sweeps from Redis (Procfile `worker`)")
     p.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     p.set_defaults(run=cmd_worker)
+
+    p = sub.add_parser(
+        "replay", help="feed a saved delivery through the webhook's pipeline, for local debugging",
+        description="Feed a delivery saved from the App's Recent Deliveries page through the same pipeline as the "
+                    "webhook (routing, then lock, gather, decide, apply), here and now, and print one line per write. "
+                    "FILE is {\"headers\": {...}, \"payload\": {...}} as the page shows it (the payload may be its "
+                    "JSON text), the REST API's hook delivery, or a bare payload with --event. The signature is not "
+                    "checked: you have the file. Needs GITHUB_APP_ID and the key (or GITHUB_TOKEN), as the sweep does.")
+    p.add_argument("file", metavar="FILE.json", help="the saved delivery")
+    p.add_argument("--event", help="the event's name (X-GitHub-Event), for a file that holds only the payload")
+    p.add_argument("--dry-run", action="store_true", help="print what would be written and write nothing")
+    p.set_defaults(run=cmd_replay)
+
+    p = sub.add_parser(
+        "setup", help="register the GitHub App (GitHub's App-manifest flow) and write its credentials",
+        description="Register Fund Bot's GitHub App from app.yml with GitHub's App-manifest flow: a page on "
+                    "127.0.0.1 posts the manifest to GitHub, you create the App there, GitHub sends you back, and "
+                    "GITHUB_APP_ID, GITHUB_PRIVATE_KEY and GITHUB_WEBHOOK_SECRET are written to the env file "
+                    "(mode 0600). The key and secret are never printed.")
+    p.add_argument("--host", default="github.com", help="github.com (default) or a GitHub Enterprise Server host")
+    p.add_argument("--org", help="register the App for this organisation (default: your own account)")
+    p.add_argument("--port", type=int, default=0, help="the local page's port on 127.0.0.1 (default: any free one)")
+    p.add_argument("--env-file", default=".env", help="where to write the credentials (default .env)")
+    p.add_argument("--force", action="store_true", help="replace an existing env file")
+    p.add_argument("--webhook-url", help="the service's webhook URL (https://HOST/webhook), instead of app.yml's")
+    p.add_argument("--manifest", default=str(PROJECT_ROOT / "app.yml"), help="the App's manifest (default app.yml)")
+    p.add_argument("--timeout", type=float, default=900, help="seconds to wait for GitHub's redirect (900)")
+    p.add_argument("--no-browser", action="store_true", help="print the page's address without opening a browser")
+    p.set_defaults(run=cmd_setup)
 
     p = sub.add_parser("labels", help="manage the labels of the rules")
     labels = p.add_subparsers(dest="labels_command", required=True)

@@ -15,6 +15,8 @@ from urllib.parse import urlparse
 
 from cryptography.hazmat.primitives import serialization
 
+from bot.logs import LogFormat
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RULES_DIR = PROJECT_ROOT / "rules"
 DEFAULT_TEMPLATES_DIR = PROJECT_ROOT / ".github" / "ISSUE_TEMPLATE"
@@ -55,6 +57,7 @@ class Settings:
     app_id: int | None = None
     private_key: str | None = field(default=None, repr=False)
     webhook_secret: bytes | None = field(default=None, repr=False)
+    webhook_secret_previous: bytes | None = field(default=None, repr=False)  # accepted too, while rotating
     token: str | None = field(default=None, repr=False)
     repo: str | None = None
     rules_dir: Path = DEFAULT_RULES_DIR
@@ -69,9 +72,15 @@ class Settings:
     dashboard_token: str | None = field(default=None, repr=False)
     dashboard_ttl: int = 30  # seconds the dashboard's data is kept before GitHub is asked again
     log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.TEXT  # FUNDBOT_LOG_FORMAT: text (key=value) or json (one object a line)
     redis_url: str | None = field(default=None, repr=False)  # queue, delivery ids and locks shared by processes
     web_processes: int = 1  # WEB_CONCURRENCY: more than one needs Redis
     cache_file: Path | None = None  # ETags kept between runs of `fundbot sweep`
+
+    @property
+    def webhook_secrets(self) -> tuple[bytes, ...]:
+        """The secrets a delivery may be signed with: the current one first, then the previous one."""
+        return tuple(s for s in (self.webhook_secret, self.webhook_secret_previous) if s)
 
     @property
     def has_app(self) -> bool:
@@ -96,6 +105,7 @@ class Settings:
         private_key = _read_private_key(env)
 
         secret = env.get("GITHUB_WEBHOOK_SECRET")
+        previous = env.get("GITHUB_WEBHOOK_SECRET_PREVIOUS")
         token = env.get("GITHUB_TOKEN")
 
         repo = env.get("FUNDBOT_REPO")
@@ -114,6 +124,7 @@ class Settings:
             app_id=app_id,
             private_key=private_key,
             webhook_secret=secret.encode() if secret else None,
+            webhook_secret_previous=previous.encode() if previous else None,
             token=token,
             repo=repo,
             rules_dir=rules_dir,
@@ -128,6 +139,7 @@ class Settings:
             dashboard_token=env.get("FUNDBOT_DASHBOARD_TOKEN"),
             dashboard_ttl=_positive_int(env, "FUNDBOT_DASHBOARD_TTL", cls.dashboard_ttl),
             log_level=_log_level(env),
+            log_format=_log_format(env),
             redis_url=_redis_url(env),
             web_processes=_positive_int(env, "WEB_CONCURRENCY", 1),
             cache_file=Path(env["FUNDBOT_CACHE_FILE"]) if "FUNDBOT_CACHE_FILE" in env else None,
@@ -200,6 +212,14 @@ def _redis_url(env: Mapping[str, str]) -> str | None:
     if urlparse(url).scheme not in ("redis", "rediss", "unix"):
         raise SettingsError("FUNDBOT_REDIS_URL", "must be a redis://, rediss:// or unix:// URL")
     return url
+
+
+def _log_format(env: Mapping[str, str]) -> LogFormat:
+    value = env.get("FUNDBOT_LOG_FORMAT", LogFormat.TEXT.value).strip().lower()
+    try:
+        return LogFormat(value)
+    except ValueError:
+        raise SettingsError("FUNDBOT_LOG_FORMAT", f"must be text or json, not {value!r}") from None
 
 
 def _log_level(env: Mapping[str, str]) -> str:

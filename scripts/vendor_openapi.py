@@ -45,6 +45,7 @@ SHAPES: dict[str, str] = {
     "installation-token": "installation-token",
     "installation": "installation",
     "integration": "integration",
+    "integration-from-manifest": "integration-from-manifest",
     "team-membership": "team-membership-response-if-user-is-a-team-maintainer",
     "collaborator-permission": "repository-collaborator-permission-response-if-user-has-admin-permissions",
     "content-file": "content-file-response-if-content-is-a-file",

@@ -25,3 +25,14 @@ def world(sandbox, sandbox_server, app_key):
     sandbox.clear_log()
     yield w
     w.close()
+
+
+@pytest.fixture
+def app_env(world, sandbox_server, app_key):
+    """The environment of a `fundbot` command run as the App on the world's fund."""
+    from sandbox_fixtures import APP_ID
+
+    from bot.demo.world import FUND_REPO
+
+    return {"GITHUB_API_URL": sandbox_server.url, "GITHUB_APP_ID": str(APP_ID), "GITHUB_PRIVATE_KEY": app_key,
+            "FUNDBOT_REPO": FUND_REPO}

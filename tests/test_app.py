@@ -1,5 +1,6 @@
 """The web service: every real delivery answered, every bad input refused with its status and
 nothing processed, a full queue answered 503, and start-up refused on bad settings or rules."""
+import dataclasses
 import json
 import logging
 import subprocess
@@ -8,10 +9,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from factories import application_body
 
 from bot.web.app import create_app, shutdown
 from bot.policy.rules import RulesError
-from bot.demo.world import WEBHOOK_SECRET
+from bot.demo.world import FUND_REPO, WEBHOOK_SECRET
 from bot.settings import SettingsError
 from bot.github.webhooks import MAX_BODY_BYTES, signature_for
 from bot.jobs.queue import InProcessQueue
@@ -114,6 +116,25 @@ def test_a_full_queue_answers_503_with_retry_after(world):
     assert full.headers["Retry-After"].isdigit()
     gate.set()
     assert shutdown(app, 5) == []
+
+
+@pytest.mark.parametrize("signed_with, status", [(WEBHOOK_SECRET, 202), ("the previous secret", 202),
+                                                 ("a third secret", 401)],
+                         ids=["current", "previous", "neither"])
+def test_while_the_secret_is_rotated_both_are_accepted(world, signed_with, status):
+    rotating = dataclasses.replace(world.settings, webhook_secret_previous=b"the previous secret")
+    app = create_app({"SETTINGS": rotating, "RULES": world.rules, "GITHUB": world.github})
+    try:
+        world.add_applicant_repo("tiny-org/tiny-inference")
+        delivery = world.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Tiny", application_body(),
+                                            labels=["fund: application"])
+        body = delivery.body()
+        headers = signed(body, delivery=delivery.id, **{"X-Hub-Signature-256": signature_for(signed_with.encode(), body)})
+        assert app.test_client().post("/webhook", data=body, headers=headers).status_code == status
+        assert app.extensions["fundbot"].queue.join(30)
+        assert (world.status_comment(1) is not None) is (status == 202)  # processed, or nothing done at all
+    finally:
+        shutdown(app, 5)
 
 
 def test_a_flood_of_bad_signatures_logs_little_and_never_the_payload(world, caplog):

@@ -4,7 +4,6 @@ import shutil
 
 import pytest
 from factories import application_body
-from sandbox_fixtures import APP_ID
 
 from bot.cli import main
 from bot.sandbox import Faults
@@ -55,12 +54,6 @@ def test_validate_accepts_the_shipped_rules_and_lists_every_problem(tmp_path, ca
     assert main(["validate", "--rules", str(rules)], {}) == 1
     out = capsys.readouterr().out
     assert "cadence_days: 0 is less than the minimum of 1" in out and "'surprise' was unexpected" in out
-
-
-@pytest.fixture
-def app_env(world, sandbox_server, app_key):
-    return {"GITHUB_API_URL": sandbox_server.url, "GITHUB_APP_ID": str(APP_ID), "GITHUB_PRIVATE_KEY": app_key,
-            "FUNDBOT_REPO": FUND_REPO}
 
 
 def test_labels_sync_reports_what_it_changed(world, app_env, capsys):

@@ -165,6 +165,51 @@ def test_the_log_never_holds_credentials(world, sandbox_server, app_key):
         world.requests()[0].status = 500  # type: ignore[misc]
 
 
+# --- the App-manifest flow ---------------------------------------------------------------------
+
+MANIFEST = {"name": "My Fund Bot", "url": "https://example.org", "hook_attributes": {"url": "https://example.org/hook"},
+            "redirect_url": "http://127.0.0.1:8123/callback", "public": False,
+            "default_permissions": {"issues": "write", "metadata": "read", "contents": "read"},
+            "default_events": ["issues", "issue_comment", "push"]}
+
+
+def test_a_manifest_code_converts_once_into_the_app_and_its_credentials(world, sandbox_server):
+    code = world.accept_manifest(MANIFEST, owner="fund")
+    url = f"{sandbox_server.url}/app-manifests/{code}/conversions"
+    answer = requests.post(url)  # no authentication: the code is the proof
+    assert answer.status_code == 201
+    body = answer.json()
+    assert set(body) == set(example_shape("integration-from-manifest"))  # GitHub's example's keys
+    assert (body["slug"], body["name"], body["owner"]["login"]) == ("my-fund-bot", "My Fund Bot", "fund")
+    assert body["permissions"] == MANIFEST["default_permissions"] and body["events"] == MANIFEST["default_events"]
+    assert body["pem"].startswith("-----BEGIN RSA PRIVATE KEY-----") and body["webhook_secret"]
+    app = requests.get(f"{sandbox_server.url}/app", headers=jwt_headers(body["pem"], iss=str(body["id"])))
+    assert app.status_code == 200 and app.json()["slug"] == "my-fund-bot"  # the key handed out is the App's
+    assert requests.post(url).status_code == 404  # good once
+
+
+@pytest.mark.parametrize("wait, code", [(timedelta(0), "0123456789abcdef0123"), (timedelta(minutes=61), None)],
+                         ids=["unknown-code", "expired-code"])
+def test_an_unknown_or_expired_code_is_404(world, sandbox_server, wait, code):
+    code = code or world.accept_manifest(MANIFEST)
+    world.travel(wait)
+    answer = requests.post(f"{sandbox_server.url}/app-manifests/{code}/conversions")
+    assert (answer.status_code, answer.json()["message"]) == (404, "Not Found")
+
+
+@pytest.mark.parametrize(
+    "change, problem",
+    [({"url": ""}, "`url` is required"), ({"hook_attributes": {}}, "`hook_attributes.url`"),
+     ({"default_events": ["push"], "default_permissions": {"issues": "write"}}, "event `push` needs the `contents`"),
+     ({"default_permissions": {"issues": "admin!"}}, "read or write"), ({"colour": "red"}, "unknown parameter")],
+    ids=["no-url", "no-webhook-url", "event-without-its-permission", "bad-access", "unknown-parameter"],
+)
+def test_a_manifest_github_would_refuse_is_refused(world, change, problem):
+    with pytest.raises(ValueError, match="GitHub would refuse this manifest") as err:
+        world.accept_manifest({**MANIFEST, **change})
+    assert problem in str(err.value)
+
+
 # --- repositories: the answers eligibility depends on ------------------------------------------
 
 

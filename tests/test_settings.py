@@ -1,6 +1,7 @@
 """Settings: validated at start-up; a missing or malformed variable is named in one line."""
 import pytest
 
+from bot.logs import LogFormat
 from bot.settings import Need, Settings, SettingsError
 
 
@@ -30,7 +31,8 @@ def test_each_missing_setting_is_named(env, missing):
     "variable, value",
     [("GITHUB_APP_ID", "abc"), ("GITHUB_PRIVATE_KEY", "not a key"), ("GITHUB_API_URL", "ftp://x"),
      ("GITHUB_API_URL", "api.github.com"), ("FUNDBOT_REPO", "no-slash"), ("FUNDBOT_QUEUE_SIZE", "0"),
-     ("FUNDBOT_WORKERS", "many"), ("FUNDBOT_RULES", "/does/not/exist"), ("FUNDBOT_LOG_LEVEL", "LOUD")],
+     ("FUNDBOT_WORKERS", "many"), ("FUNDBOT_RULES", "/does/not/exist"), ("FUNDBOT_LOG_LEVEL", "LOUD"),
+     ("FUNDBOT_LOG_FORMAT", "xml")],
     ids=lambda v: str(v)[:20],
 )
 def test_each_malformed_setting_is_named(env, variable, value):
@@ -94,3 +96,17 @@ def test_a_worker_needs_redis(env):
     assert err.value.variable == "FUNDBOT_REDIS_URL"
     with pytest.raises(SettingsError):
         Settings.from_env({**env, "FUNDBOT_REDIS_URL": "http://r:6379"}, Need.NOTHING)
+
+
+@pytest.mark.parametrize("value, expected", [(None, LogFormat.TEXT), ("text", LogFormat.TEXT), ("JSON", LogFormat.JSON)],
+                         ids=["default", "text", "json-any-case"])
+def test_log_format(value, expected):
+    env = {} if value is None else {"FUNDBOT_LOG_FORMAT": value}
+    assert Settings.from_env(env).log_format is expected
+
+
+def test_the_previous_webhook_secret_while_rotating(env):
+    settings = Settings.from_env({**env, "GITHUB_WEBHOOK_SECRET_PREVIOUS": "old-s3cret"}, Need.server())
+    assert settings.webhook_secrets == (b"s3cret", b"old-s3cret")  # the current one first
+    assert "old-s3cret" not in repr(settings) and "s3cret" not in repr(settings)
+    assert Settings.from_env(env, Need.server()).webhook_secrets == (b"s3cret",)

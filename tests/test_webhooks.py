@@ -74,6 +74,37 @@ def test_form_encoded_delivery_is_read():
     assert event.action == "opened" and event.sender_login == "a"
 
 
+PREVIOUS = b"the secret before the rotation"
+
+
+@pytest.mark.parametrize(
+    "signed_with, secrets, accepted",
+    [(SECRET, (SECRET, PREVIOUS), True), (PREVIOUS, (SECRET, PREVIOUS), True),
+     (b"another secret", (SECRET, PREVIOUS), False), (PREVIOUS, (SECRET,), False), (b"", (SECRET, b""), False),
+     (SECRET, (), False)],
+    ids=["current", "previous-while-rotating", "neither", "previous-after-rotation", "empty-secret-never-used",
+         "no-secret-configured"],
+)
+def test_a_signature_by_the_current_or_the_previous_secret(signed_with, secrets, accepted):
+    headers = {**_headers(BODY), "X-Hub-Signature-256": signature_for(signed_with, BODY)}
+    if accepted:
+        assert Event.from_http(headers, BODY, secrets).action == "opened"
+    else:
+        with pytest.raises(WebhookError) as err:
+            Event.from_http(headers, BODY, secrets)
+        assert err.value.status == 401
+
+
+@pytest.mark.parametrize("signed_with, status", [(b"another secret", 401), (PREVIOUS, 400)],
+                         ids=["neither-refused-before-parsing", "previous-passes-then-parsing-fails"])
+def test_with_two_secrets_the_signature_still_comes_before_parsing(signed_with, status):
+    body = b"{oops"
+    headers = {**_headers(body), "X-Hub-Signature-256": signature_for(signed_with, body)}
+    with pytest.raises(WebhookError) as err:
+        Event.from_http(headers, body, (SECRET, PREVIOUS))
+    assert err.value.status == status
+
+
 @pytest.mark.parametrize(
     "name, action, handled",
     [("issues", "opened", True), ("issues", "edited", True), ("issues", "labeled", True), ("issues", "unlabeled", False),

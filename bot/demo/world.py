@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,12 +59,15 @@ class World:
         sleep: Any = None,
         seed: bool = True,
         redis_url: str | None = None,
+        settings: Mapping[str, Any] | None = None,
     ) -> None:
+        """`settings`: more fields of the service's `Settings` (a log format, a previous webhook secret ...)."""
         self.sandbox = sandbox
         self.repo = FUND_REPO
         self.settings = Settings(
             api_url=api_url, app_id=app_id, private_key=app_key, webhook_secret=WEBHOOK_SECRET.encode(),
             repo=FUND_REPO, rules_dir=rules_dir, templates_dir=templates_dir, workers=workers, redis_url=redis_url,
+            **(settings or {}),
         )
         self.rules: Rules = load_rules(rules_dir, templates_dir)
         github_kw: dict[str, Any] = {"clock": sandbox.now, "policy": retry or RetryPolicy(base_delay=0.05)}

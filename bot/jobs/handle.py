@@ -1,9 +1,10 @@
 """Handling one delivery: the routing table, the handlers, and lock → gather → decide → apply.
 
-The web tier routes a delivery once (`route`) and queues it with its handler; a worker calls the
-handler. Every handler ends in `run_application` (or `run_report_issue`), which the sweep calls
-too, with a synthetic trigger, so scheduled work is tested exactly like a webhook. Work on one
-application is serialised by its lock, and everything is read again under it (SPEC §11).
+The web tier routes a delivery once (`triage`) and queues it with its handler; a worker calls the
+handler (and `fundbot replay` does, in its own process, with or without a dry run). Every handler
+ends in `run_application` (or `run_report_issue`), which the sweep calls too, with a synthetic
+trigger, so scheduled work is tested exactly like a webhook; it hands back what it wrote. Work on
+one application is serialised by its lock, and everything is read again under it (SPEC §11).
 """
 from __future__ import annotations
 
@@ -196,7 +197,7 @@ def _issue(event: Event) -> Issue | None:
 
 def _gateway(ctx: Context, event: Event) -> GitHubGateway | None:
     if event.installation_id is None:
-        log.warning("delivery without an installation; ignored", extra={"delivery": event.delivery_id})
+        log.warning("delivery without an installation; ignored", extra=event.log_context(outcome="ignored"))
         return None
     if event.repository:
         ctx.github.remember_installation(event.repository, event.installation_id)
@@ -210,95 +211,106 @@ def _fund(ctx: Context, event: Event) -> tuple[GitHubGateway, Rules] | None:
         return None
     rules = ctx.fund_rules(gateway, event.repository)
     if rules is None:
-        log.info("not a fund, or no valid configuration; ignored", extra={"delivery": event.delivery_id,
-                                                                          "repo": event.repository})
+        log.info("not a fund, or no valid configuration; ignored", extra=event.log_context(outcome="ignored"))
         return None
     return gateway, rules
 
 
-def on_issue(ctx: Context, event: Event) -> None:
+def _run(ctx: Context, event: Event, gateway: GitHubGateway, rules: Rules, issue: Issue, trigger: Trigger,
+         dry_run: bool) -> Applied:
+    return _done(event, gateway, issue, dry_run,
+                 run_application(ctx, gateway, issue, trigger, rules=rules, dry_run=dry_run,
+                                 delivery=event.delivery_id))
+
+
+def on_issue(ctx: Context, event: Event, *, dry_run: bool = False) -> Applied | None:
     issue = _issue(event)
     if issue is None or not (fund := _fund(ctx, event)):
-        return
+        return None
     gateway, rules = fund
     if is_report_issue(issue, rules):
-        _log_done(event, gateway, run_report_issue(ctx, gateway, issue, rules=rules, delivery=event.delivery_id))
-        return
+        return _done(event, gateway, issue, dry_run,
+                     run_report_issue(ctx, gateway, issue, rules=rules, dry_run=dry_run, delivery=event.delivery_id))
     if not is_application(issue, rules):
-        return
+        return None
     trigger = Trigger(_ISSUE_TRIGGERS[event.action or ""], actor=event.sender_login, delivery=event.delivery_id)
-    _log_done(event, gateway, run_application(ctx, gateway, issue, trigger, rules=rules, delivery=event.delivery_id))
+    return _run(ctx, event, gateway, rules, issue, trigger, dry_run)
 
 
-def on_label(ctx: Context, event: Event) -> None:
+def on_label(ctx: Context, event: Event, *, dry_run: bool = False) -> Applied | None:
     issue = _issue(event)
     label = event.payload.get("label") or {}
     name = label.get("name") if isinstance(label, dict) else None
     if issue is None or not isinstance(name, str) or not (fund := _fund(ctx, event)):
-        return
+        return None
     gateway, rules = fund
     if not is_application(issue, rules) or rules.stages.stage_by_label(name) is None:
-        return  # only a stage label put on by hand is input; the sweep puts other labels right
+        return None  # only a stage label put on by hand is input; the sweep puts other labels right
     trigger = Trigger(TriggerKind.LABELED, actor=event.sender_login, label=name, delivery=event.delivery_id)
-    _log_done(event, gateway, run_application(ctx, gateway, issue, trigger, rules=rules, delivery=event.delivery_id))
+    return _run(ctx, event, gateway, rules, issue, trigger, dry_run)
 
 
-def on_comment(ctx: Context, event: Event) -> None:
+def on_comment(ctx: Context, event: Event, *, dry_run: bool = False) -> Applied | None:
     issue = _issue(event)
     data = event.payload.get("comment")
     if issue is None or not isinstance(data, dict):
-        return
+        return None
     try:
         comment = Comment.from_api(data)
     except (KeyError, TypeError, ValueError):
-        return
+        return None
     if comment.user.is_bot or not (fund := _fund(ctx, event)):
-        return
+        return None
     gateway, rules = fund
     if not is_application(issue, rules):
-        return
+        return None
     trigger = Trigger(TriggerKind.COMMENT, actor=comment.user.login, comment=comment, delivery=event.delivery_id)
-    _log_done(event, gateway, run_application(ctx, gateway, issue, trigger, rules=rules, delivery=event.delivery_id))
+    return _run(ctx, event, gateway, rules, issue, trigger, dry_run)
 
 
-def on_push(ctx: Context, event: Event) -> None:
+def on_push(ctx: Context, event: Event, *, dry_run: bool = False) -> Applied | None:
     """A push to a fund's default branch that touches its configuration: read it again now (and open,
     update or close the configuration issue)."""
     repo = event.repository
     if not repo or ctx.funds is None:
-        return
+        return None
     branch = _get(event.payload, "repository", "default_branch")
     if branch and event.payload.get("ref") != f"refs/heads/{branch}":
-        return
+        return None
     touched = {path for commit in event.payload.get("commits") or [] if isinstance(commit, dict)
                for key in ("added", "modified", "removed") for path in commit.get(key) or []}
     if not touched & set(CONFIG_PATHS):
-        return
+        return None
     ctx.funds.invalidate(repo)
-    if gateway := _gateway(ctx, event):
+    if not dry_run and (gateway := _gateway(ctx, event)):
         config = ctx.funds.reconcile(gateway, repo)
-        log.info("the fund's configuration changed", extra={"delivery": event.delivery_id, "repo": repo,
-                                                           "reason": f"{len(config.problems)} problems"})
+        log.info("the fund's configuration changed",
+                 extra=event.log_context(outcome="changed", reason=f"{len(config.problems)} problems"))
+    return None
 
 
-def on_installation(ctx: Context, event: Event) -> None:
+def on_installation(ctx: Context, event: Event, *, dry_run: bool = False) -> Applied | None:
     """The App installed on repositories (or more of them): prepare every fund among them; removed:
     stop all work there."""
     added = event.payload.get("repositories_added") if event.name == "installation_repositories" else \
         event.payload.get("repositories")
     removed = event.payload.get("repositories_removed") if event.name == "installation_repositories" else \
         (event.payload.get("repositories") if event.action == "deleted" else [])
-    names = lambda items: [r["full_name"] for r in items or [] if isinstance(r, dict) and "full_name" in r]  # noqa: E731
+
+    def names(items: object) -> list[str]:
+        return [r["full_name"] for r in items or [] if isinstance(r, dict) and "full_name" in r]  # type: ignore[union-attr]
+
     assert ctx.funds is not None
     for repo in names(removed):
         ctx.funds.forget(repo)
-        log.info("the App was removed; nothing more is done there", extra={"delivery": event.delivery_id, "repo": repo})
-    if event.action == "deleted" or event.installation_id is None:
-        return
+        log.info("the App was removed; nothing more is done there", extra=event.log_context(repo=repo))
+    if event.action == "deleted" or event.installation_id is None or dry_run:
+        return None
     gateway = ctx.github.for_installation(event.installation_id)
     for repo in names(added):
         ctx.github.remember_installation(repo, event.installation_id)
         prepare_fund(ctx, gateway, repo)
+    return None
 
 
 def prepare_fund(ctx: Context, gateway: GitHubGateway, repo: str) -> FundConfig:
@@ -313,11 +325,14 @@ def prepare_fund(ctx: Context, gateway: GitHubGateway, repo: str) -> FundConfig:
     return config
 
 
-def on_ping(ctx: Context, event: Event) -> None:
+def on_ping(ctx: Context, event: Event, *, dry_run: bool = False) -> Applied | None:
     log.info("ping received", extra={"delivery": event.delivery_id})
+    return None
 
 
-Handler = Callable[[Context, Event], None]
+# A handler: `(ctx, event, *, dry_run=False)`, returning what it wrote (or, in a dry run, would
+# write), or None when the delivery concerns nothing the bot acts on.
+Handler = Callable[..., Applied | None]
 
 
 @dataclass(frozen=True)
@@ -350,23 +365,41 @@ HANDLERS: dict[str, Handler] = {r.handler.__name__: r.handler for r in ROUTES}  
 
 
 def route(event: Event) -> Route | None:
-    """The first route that takes `event`, or None (answered 202 and ignored). Called once, by the
-    web tier, which queues the delivery with its handler."""
+    """The first route that takes `event`, or None (answered 202 and ignored)."""
     return next((r for r in ROUTES if r.matches(event)), None)
 
 
-def process(ctx: Context, event: Event, handler: Handler | None = None) -> None:
-    """Handle one delivery (called by the queue's workers) with the handler it was routed to."""
+@dataclass(frozen=True)
+class Ignored:
+    """Why a verified delivery is answered 202 and not processed."""
+
+    reason: str
+
+
+def triage(event: Event) -> Route | Ignored:
+    """What becomes of a verified delivery: the route that handles it, or why it is ignored (a bot's
+    delivery, an event the bot does not handle). Called once per delivery, by the web tier, which
+    queues the delivery with its handler; `fundbot replay` asks the same."""
+    if event.sender_is_bot:
+        return Ignored("sent by a bot")
+    return route(event) or Ignored(f"{event.name}.{event.action or '-'} is not handled")
+
+
+def process(ctx: Context, event: Event, handler: Handler | None = None, *, dry_run: bool = False) -> Applied | None:
+    """Handle one delivery with the handler it was routed to (called by the queue's workers, and by
+    `fundbot replay`); returns what the handler wrote, or would write with `dry_run`."""
     if handler is None:
         matched = route(event)
         handler = matched.handler if matched else None
-    if handler is not None:
-        handler(ctx, event)
+    return handler(ctx, event, dry_run=dry_run) if handler is not None else None
 
 
-def _log_done(event: Event, gateway: GitHubGateway, applied: Applied) -> None:
+def _done(event: Event, gateway: GitHubGateway, issue: Issue, dry_run: bool, applied: Applied) -> Applied:
+    """Log what a delivery changed (or, in a dry run, would change), and hand it on."""
+    outcome = "partial" if applied.failures else "changed" if applied.lines else "unchanged"
     log.info(
-        "delivery processed",
-        extra={"delivery": event.delivery_id, "event": event.name, "action": event.action, "repo": event.repository,
-               "requests": str(gateway.stats), "reason": "; ".join(applied.lines) or "nothing to change"},
+        "delivery processed" + (" (dry run: nothing written)" if dry_run else ""),
+        extra=event.log_context(issue=issue.number, outcome=outcome, requests=str(gateway.stats),
+                                reason="; ".join(applied.lines) or "nothing to change"),
     )
+    return applied

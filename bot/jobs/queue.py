@@ -37,7 +37,7 @@ class Submitted(enum.Enum):
 
 
 class DeliveryQueue(Protocol):
-    def submit(self, event: Event, handler: Callable[..., None], body: bytes | None = None) -> Submitted:
+    def submit(self, event: Event, handler: Callable[..., Any], body: bytes | None = None) -> Submitted:
         """Take a delivery (and its raw `body`) for background processing by `handler`, or say why
         not (never blocks long)."""
 
@@ -87,7 +87,7 @@ _STOP = object()
 class InProcessQueue:
     """A bounded queue served by `workers` daemon threads calling `process(event, handler)`."""
 
-    def __init__(self, process: Callable[[Event, Callable[..., None]], None], *, maxsize: int = 1000,
+    def __init__(self, process: Callable[[Event, Callable[..., Any]], Any], *, maxsize: int = 1000,
                  workers: int = 4) -> None:
         self._process = process
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=maxsize)
@@ -103,7 +103,7 @@ class InProcessQueue:
         for thread in self._threads:
             thread.start()
 
-    def submit(self, event: Event, handler: Callable[..., None], body: bytes | None = None) -> Submitted:
+    def submit(self, event: Event, handler: Callable[..., Any], body: bytes | None = None) -> Submitted:
         if self._closed.is_set():
             return Submitted.CLOSED
         if not self._seen.add(event.delivery_id):
@@ -172,8 +172,7 @@ class InProcessQueue:
                 self._seen.forget(event.delivery_id)
                 with self._lock:
                     self.stats.failed += 1
-                log.exception("delivery failed; left for the sweep", extra={"delivery": event.delivery_id,
-                                                                           "event": event.name})
+                log.exception("delivery failed; left for the sweep", extra=event.log_context(outcome="failed"))
             finally:
                 self._done_one()
 

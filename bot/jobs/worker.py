@@ -109,7 +109,8 @@ def run_delivery(handler: str, event_name: str, delivery_id: str) -> str:
     key = DELIVERY_KEY + delivery_id
     kept = _STATE.redis.get(key)
     if kept is None or kept == DONE:
-        log.info("delivery already processed, or expired; nothing to do", extra={"delivery": delivery_id})
+        log.info("delivery already processed, or expired; nothing to do",
+                 extra={"delivery": delivery_id, "event": event_name, "outcome": "skipped"})
         return "skipped"
     event = Event(name=event_name, delivery_id=delivery_id, payload=orjson.loads(kept[TOKEN_LENGTH:]))
     process(_STATE.context, event, HANDLERS[handler])
@@ -156,7 +157,8 @@ def on_failure(job: Job, kind: type[BaseException] | None, value: BaseException 
     delivery = job.args[2] if job.func_name == RUN_FUNCTION and len(job.args) > 2 else None
     final = not (job.retries_left and job.retries_left > 0)
     log.warning("job failed" + ("; left for the sweep" if final else "; it will be retried"),
-                extra={"delivery": delivery, "reason": f"{kind.__name__ if kind else 'abandoned'}: {value}"})
+                extra={"delivery": delivery, "outcome": "failed" if final else "retrying",
+                       "reason": f"{kind.__name__ if kind else 'abandoned'}: {value}"})
     return True
 
 

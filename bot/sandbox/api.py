@@ -127,7 +127,7 @@ class Route:
     template: str
     handler: Callable[[Call], Reply | Listing]
     params: frozenset[str] = field(default_factory=frozenset)
-    auth: str = "token"  # token: installation/personal token (or none for public reads); jwt: the app
+    auth: str = "token"  # token: installation/personal token (or none for public reads); jwt: the app; none
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,6 +182,12 @@ def create_installation_token(call: Call) -> Reply:
     """:calls: POST /app/installations/{installation_id}/access_tokens"""
     call.fields({"permissions"})  # tokens narrowed to some repositories are not modelled
     return Reply(201, call.sandbox.create_installation_token(int(call.params["installation_id"]), call.urls))
+
+
+def create_app_from_manifest(call: Call) -> Reply:
+    """:calls: POST /app-manifests/{code}/conversions (no authentication, as on GitHub: the code is the proof)"""
+    item, credentials = call.sandbox.convert_manifest(call.params["code"])
+    return Reply(201, render.app_from_manifest(item, call.urls, credentials))
 
 
 def get_repo_installation(call: Call) -> Reply:
@@ -605,6 +611,7 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", f"{R}/installation", get_repo_installation, auth="jwt"),
     _route("GET", "/installation/repositories", list_installation_repositories, "per_page page"),
     _route("GET", f"{R}/git/blobs/{{file_sha}}", get_blob),
+    _route("POST", "/app-manifests/{code}/conversions", create_app_from_manifest, auth="none"),
     _route("GET", "/rate_limit", get_rate_limit),
     _route("GET", R, get_repo),
     _route("GET", f"{R}/commits", list_commits, "sha since until per_page page"),
@@ -822,6 +829,8 @@ def _check_request(sandbox: Sandbox, ex: Exchange, route: Route) -> None:
 
 
 def _check_auth(route: Route, principal: Principal) -> None:
+    if route.auth == "none":
+        return
     if route.auth == "jwt":
         if principal.kind != "app":
             raise GitHubError(401, "A JSON web token could not be decoded")

@@ -10,6 +10,7 @@ import base64
 import copy
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cache
@@ -330,9 +331,9 @@ def content_file(repo: Repo, path: str, text: str | None, ref: str, urls: Urls) 
     return body
 
 
-def app(item: App, urls: Urls) -> dict:
+def app(item: App, urls: Urls, shape: str = "integration") -> dict:
     """The ``integration`` (GitHub App) object, also used as ``performed_via_github_app``."""
-    body = template("integration")
+    body = template(shape)
     body.update(
         id=item.id,
         slug=item.slug,
@@ -345,9 +346,16 @@ def app(item: App, urls: Urls) -> dict:
         html_url=f"{urls.web}/apps/{item.slug}",
         created_at=iso(item.created_at),
         updated_at=iso(item.created_at),
-        permissions=dict(APP_PERMISSIONS),
-        events=list(APP_EVENTS),
+        permissions=dict(APP_PERMISSIONS if item.permissions is None else item.permissions),
+        events=list(APP_EVENTS if item.events is None else item.events),
     )
+    return body
+
+
+def app_from_manifest(item: App, urls: Urls, credentials: Mapping[str, str]) -> dict:
+    """The App just made from a manifest, with the credentials GitHub hands out this once."""
+    body = app(item, urls, "integration-from-manifest")
+    body.update(credentials)
     return body
 
 

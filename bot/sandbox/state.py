@@ -333,6 +333,17 @@ class App:
     bot: Account
     owner: Account
     created_at: datetime
+    permissions: Mapping[str, str] | None = None  # None: the sandbox's default App (render.APP_PERMISSIONS)
+    events: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class ManifestCode:
+    """What GitHub keeps between a person confirming an App manifest and the code's conversion."""
+
+    manifest: Mapping[str, Any]
+    owner: str
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -390,6 +401,7 @@ class Sandbox:
         self._comments: dict[int, Comment] = {}
         self._installations: dict[int, Installation] = {}
         self._tokens: dict[str, Token] = {}
+        self._manifest_codes: dict[str, ManifestCode] = {}
         self._teams: dict[tuple[str, str], Team] = {}
         self._buckets: dict[str, Bucket] = {}
         self._log: list[RecordedRequest] = []
@@ -476,13 +488,51 @@ class Sandbox:
             return found
 
     def register_app(self, app_id: int, public_key_pem: str, slug: str = "fund-bot", *,
-                     name: str = "Fund Bot", owner: str = "fund-admin") -> None:
+                     name: str = "Fund Bot", owner: str = "fund-admin", permissions: Mapping[str, str] | None = None,
+                     events: Iterable[str] | None = None) -> None:
         """The GitHub App; ``public_key_pem`` may be the public key or the private key PEM."""
         key = _public_key(public_key_pem)
         with self.lock:
             bot = self.account(f"{slug}[bot]")
             bot.type = "Bot"
-            self.app = App(app_id, slug, name, key, bot, self.account(owner), self.now())
+            self.app = App(app_id, slug, name, key, bot, self.account(owner), self.now(),
+                           dict(permissions) if permissions is not None else None,
+                           tuple(events) if events is not None else None)
+
+    # -- the App-manifest flow: https://docs.github.com/apps/sharing-github-apps/registering-a-github-app-from-a-manifest
+
+    def accept_manifest(self, manifest: Mapping[str, Any], owner: str = "fund-admin") -> str:
+        """What GitHub does when a person confirms the manifest a page posted to ``…/settings/apps/new``:
+        check it, and answer with the temporary code the browser is redirected back with (good once,
+        for an hour). A manifest GitHub would refuse raises ``ValueError`` saying why."""
+        problems = manifest_problems(manifest)
+        if problems:
+            raise ValueError("GitHub would refuse this manifest: " + "; ".join(problems))
+        code = secrets.token_hex(10)
+        with self.lock:
+            self._manifest_codes[code] = ManifestCode(json.loads(json.dumps(manifest)), owner,
+                                                      self.now() + timedelta(hours=1))
+        return code
+
+    def convert_manifest(self, code: str) -> tuple[App, dict[str, str]]:
+        """``POST /app-manifests/{code}/conversions``: the manifest's App is created (it becomes the
+        sandbox's App) with a new private key and webhook secret, handed out this once. An unknown,
+        used or expired code is 404."""
+        from .keys import throwaway_app_key
+
+        with self.lock:
+            found = self._manifest_codes.pop(code, None)
+            if found is None or found.expires_at <= self.now():
+                raise not_found()
+            manifest = found.manifest
+            pem = throwaway_app_key(pkcs1=True)  # GitHub's App keys are PKCS#1
+            slug = "-".join("".join(c if c.isalnum() else " " for c in manifest["name"].lower()).split())
+            self.register_app(self._next_id(), pem, slug, name=manifest["name"], owner=found.owner,
+                              permissions=manifest.get("default_permissions", {}),
+                              events=manifest.get("default_events", ()))
+            assert self.app is not None
+            return self.app, {"pem": pem, "webhook_secret": secrets.token_hex(20),
+                              "client_secret": secrets.token_hex(20)}
 
     def add_installation(self, installation_id: int, account_login: str, repos: Iterable[str]) -> None:
         """Install the app on ``account_login`` for the given (existing) repositories."""
@@ -894,6 +944,11 @@ class Sandbox:
         repos = [render.repository(self._repos[i], urls, None) for i in sorted(inst.repo_ids)]
         return render.installation_token(value, expires, repos)
 
+    def issued_tokens(self) -> list[str]:
+        """Every installation token handed out so far, for tests that check none leaks (into a log)."""
+        with self.lock:
+            return [t.value for t in self._tokens.values() if t.installation_id is not None]
+
     def installation_for(self, repo: Repo) -> Installation | None:
         return next((i for i in self._installations.values() if repo.id in i.repo_ids), None)
 
@@ -1174,6 +1229,36 @@ class Sandbox:
         """API writes: GitHub sends the app the deliveries for repositories it is installed on."""
         if self.installation_for(repo) is not None:
             self._pending.extend(sent)
+
+
+# The manifest's parameters, and the permission each event the sandbox models needs (GitHub refuses
+# an event whose permission the App does not ask for; the installation events need none).
+MANIFEST_KEYS = frozenset({"name", "url", "hook_attributes", "redirect_url", "callback_urls", "setup_url",
+                           "description", "public", "default_events", "default_permissions",
+                           "request_oauth_on_install", "setup_on_update"})
+EVENT_PERMISSIONS: dict[str, str | None] = {"issues": "issues", "issue_comment": "issues", "push": "contents",
+                                            "installation_repositories": None}
+
+
+def manifest_problems(manifest: Mapping[str, Any]) -> list[str]:
+    """Why GitHub would refuse an App manifest (empty when it would take it)."""
+    problems = [f"unknown parameter `{key}`" for key in sorted(set(manifest) - MANIFEST_KEYS)]
+    for key in ("name", "url"):
+        if not isinstance(manifest.get(key), str) or not manifest[key].strip():
+            problems.append(f"`{key}` is required")
+    hook = manifest.get("hook_attributes", {})
+    if not isinstance(hook, Mapping) or not str(hook.get("url", "")).startswith(("http://", "https://")):
+        problems.append("`hook_attributes.url` must be the webhook's URL")
+    permissions = manifest.get("default_permissions", {})
+    if not isinstance(permissions, Mapping) or any(v not in ("read", "write") for v in permissions.values()):
+        problems.append("`default_permissions` must map permissions to read or write")
+        permissions = {}
+    for event in manifest.get("default_events", ()):
+        if event not in EVENT_PERMISSIONS:
+            problems.append(f"event `{event}` is not modelled by the sandbox")
+        elif (needed := EVENT_PERMISSIONS[event]) is not None and needed not in permissions:
+            problems.append(f"event `{event}` needs the `{needed}` permission")
+    return problems
 
 
 @functools.lru_cache(maxsize=8)

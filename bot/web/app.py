@@ -24,7 +24,7 @@ from flask import Blueprint, Flask, Response
 
 from bot.github.gateway import GitHubApp
 from bot.github.webhooks import MAX_BODY_BYTES, Event, WebhookError
-from bot.jobs.handle import Context, build_context, process, route
+from bot.jobs.handle import Context, Ignored, build_context, process, triage
 from bot.jobs.worker import connect
 from bot.jobs.queue import DeliveryQueue, InProcessQueue, Submitted
 from bot.logs import configure_logging
@@ -76,7 +76,7 @@ class RefusalLog:
         if first or summary:
             for (code, why), count in (summary or {key: 1}).items():
                 log.warning("delivery refused", extra={"status": code, "reason": f"{why} (x{count})",
-                                                       "delivery": delivery})
+                                                       "delivery": delivery, "outcome": "refused"})
 
 
 def _safe_id(value: str | None) -> str:
@@ -119,20 +119,19 @@ def receive(runtime: Runtime, environ: Mapping[str, Any]) -> tuple[int, dict[str
         "Content-Type": environ.get("CONTENT_TYPE", ""),
     }
     try:
-        event = Event.from_http(headers, body, runtime.settings.webhook_secret or b"")
+        event = Event.from_http(headers, body, runtime.settings.webhook_secrets)
     except WebhookError as err:
         runtime.refusals.refused(err.status, err.reason, delivery)
         return err.status, {"error": err.reason}, {}
-    if event.sender_is_bot:
-        return 202, {"status": "ignored", "reason": "sent by a bot"}, {}
-    matched = route(event)  # routed once, here: the worker runs the handler it is given
-    if matched is None:
-        return 202, {"status": "ignored", "reason": f"{event.name}.{event.action or '-'} is not handled"}, {}
+    matched = triage(event)  # routed once, here: the worker runs the handler it is given
+    if isinstance(matched, Ignored):
+        return 202, {"status": "ignored", "reason": matched.reason}, {}
     submitted = runtime.queue.submit(event, matched.handler, body=body)
     if submitted is Submitted.DUPLICATE:
         return 202, {"status": "duplicate", "reason": "this delivery id was already received"}, {}
     if submitted in (Submitted.FULL, Submitted.CLOSED, Submitted.UNAVAILABLE):
-        log.warning("delivery not queued", extra={"delivery": delivery, "reason": submitted.value})
+        log.warning("delivery not queued", extra=event.log_context(delivery=delivery, outcome="refused",
+                                                                   reason=submitted.value))
         error = {Submitted.FULL: "busy", Submitted.CLOSED: "shutting down"}.get(submitted, "queue unavailable")
         return 503, {"error": error}, {"Retry-After": str(RETRY_AFTER_FULL)}
     return 202, {"status": "queued"}, {}
@@ -169,7 +168,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     config = dict(test_config or {})
     environ = config.get("ENVIRON", os.environ)
     settings: Settings = config.get("SETTINGS") or Settings.from_env(environ, Need.server())
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     rules = config.get("RULES") or load_rules(settings.rules_dir, settings.templates_dir)
     github = config.get("GITHUB") or GitHubApp(settings)
     clock = config.get("CLOCK") or (lambda: dt.datetime.now(dt.timezone.utc))
@@ -199,6 +198,6 @@ def shutdown(app: Flask, timeout: float = 25.0) -> list[Event]:
     for event in left:
         log.warning(
             "delivery not processed before shutdown: redeliver it from the App's settings, or the sweep repairs it",
-            extra={"delivery": event.delivery_id, "event": event.name, "action": event.action},
+            extra=event.log_context(outcome="unprocessed"),
         )
     return left

@@ -21,6 +21,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 from redis import Redis
@@ -71,7 +72,7 @@ class RedisDeliveryQueue:
         self._sending = False  # a request thread is sending for the others
         self._take_ids = redis.register_script(TAKE_IDS)
 
-    def submit(self, event: Event, handler: Callable[..., None], body: bytes | None = None) -> Submitted:
+    def submit(self, event: Event, handler: Callable[..., Any], body: bytes | None = None) -> Submitted:
         waiting = _Waiting(event, handler.__name__, body if body is not None else orjson.dumps(dict(event.payload)))
         waiting.done.acquire()
         with self._lock:
