@@ -189,7 +189,8 @@ def readme_table() -> tuple[dict[str, str], set[str]]:
             break
         name, access = [cell.strip() for cell in line.strip("|").split("|")][:2]
         if event := re.fullmatch(r"event `(\w+)`", name):
-            events.add(event.group(1))
+            if access == "subscribed":  # the others reach every App unasked (and may not be listed)
+                events.add(event.group(1))
         else:
             permissions[name.strip("`")] = access
     return permissions, events
