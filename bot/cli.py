@@ -119,66 +119,103 @@ def _context(settings: Settings, rules, now: dt.datetime | None = None):
     return build_context(settings, rules, clock=(lambda: now) if now else None)
 
 
+def _gateway_for(ctx, fund, *, throttle_writes: bool):
+    if fund.installation_id is not None:
+        return ctx.github.for_installation(fund.installation_id, throttle_writes=throttle_writes)
+    return ctx.github.for_repository(fund.repo, throttle_writes=throttle_writes)
+
+
+def _funds(ctx, settings: Settings, failures: list[str]):
+    """The funds to sweep: FUNDBOT_REPO alone, or every fund of every installation of the App."""
+    from bot.jobs.funds import FundRef, discover
+
+    if settings.repo:
+        return [FundRef(settings.repo, None)]
+    return discover(ctx.github, ctx.funds, failures=failures)
+
+
 def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.github.gateway import GitHubError
     from bot.jobs.sweep import parse_now, sweep
 
-    settings = _settings(environ, Need.APP_OR_TOKEN | Need.REPO)
+    settings = _settings(environ, Need.APP_OR_TOKEN)
+    if settings.repo is None and not settings.has_app:
+        return _fail("FUNDBOT_REPO is missing: set it, or the App's settings to sweep every fund of every installation")
     rules = _rules(settings)
     try:
         now = parse_now(args.now)
     except ValueError:
         return _fail(f"--now must be an ISO-8601 date or time, not {args.now!r}")
     ctx = _context(settings, rules, now)
-    assert settings.repo
     if settings.cache_file:
         ctx.github.load_caches(settings.cache_file)
+    failures: list[str] = []
     try:
-        gateway = ctx.github.for_repository(settings.repo, throttle_writes=not args.dry_run)
+        funds = _funds(ctx, settings, failures)
     except GitHubError as err:
-        return _fail(f"could not reach {settings.repo}: {err}", 1)
-    result = sweep(ctx, gateway, settings.repo, dry_run=args.dry_run)
+        return _fail(f"could not list the App's installations: {err}", 1)
+    verb = "would" if args.dry_run else "did"
+    for fund in funds:  # one fund's failure does not stop the others
+        try:
+            gateway = _gateway_for(ctx, fund, throttle_writes=not args.dry_run)
+            result = sweep(ctx, gateway, fund.repo, dry_run=args.dry_run)
+        except GitHubError as err:
+            failures.append(f"{fund.repo}: could not reach it: {err}")
+            continue
+        for line in result.lines:
+            print(f"{verb}: {line}")
+        print(f"swept {result.applications} applications and {result.reports} report issues of {fund.repo} "
+              f"at {now.isoformat()}: {len(result.lines)} changes "
+              f"({'dry run, nothing written' if args.dry_run else 'written'}); requests {result.stats}")
+        if result.logged and result.log:
+            print(f"logged this run in the sweep log: {result.log.html_url}")
+        failures += [f"{fund.repo}: {f}" if len(funds) > 1 else f for f in result.failures]
     if settings.cache_file:
         ctx.github.save_caches(settings.cache_file)
-    verb = "would" if args.dry_run else "did"
-    for line in result.lines:
-        print(f"{verb}: {line}")
-    print(f"swept {result.applications} applications and {result.reports} report issues of {settings.repo} "
-          f"at {now.isoformat()}: {len(result.lines)} changes ({'dry run, nothing written' if args.dry_run else 'written'}); "
-          f"requests {result.stats}")
-    if result.logged and result.log:
-        print(f"logged this run in the sweep log: {result.log.html_url}")
-    for failure in result.failures:
+    if not funds:
+        print("no fund found: no repository of the App's installations has .github/fund-bot.yml")
+    for failure in failures:
         print(f"could not finish: {failure}", file=sys.stderr)
-    return 0 if result.ok else 1
+    return 0 if not failures else 1
 
 
 def cmd_clock(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    """Sweep every FUNDBOT_SWEEP_INTERVAL seconds until SIGTERM (the Procfile's `clock`). With Redis,
-    the sweep is a job for the workers (one at a time per fund); without it, it runs here."""
+    """Sweep every fund every FUNDBOT_SWEEP_INTERVAL seconds until SIGTERM (the Procfile's `clock`).
+    With Redis, each fund's sweep is a job for the workers (one at a time per fund, so the workers
+    sweep funds in parallel); without it, the sweeps run here, one fund after the other."""
     from bot.jobs.sweep import sweep
     from bot.jobs.worker import connect, enqueue_sweep
     from bot.logs import configure_logging
 
-    settings = _settings(environ, Need.APP_OR_TOKEN | Need.REPO)
+    settings = _settings(environ, Need.APP_OR_TOKEN)
+    if settings.repo is None and not settings.has_app:
+        return _fail("FUNDBOT_REPO is missing: set it, or the App's settings to sweep every fund of every installation")
     rules = _rules(settings)
     configure_logging(settings.log_level, settings.log_format)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     ctx = _context(settings, rules)
     redis = connect(settings.redis_url) if settings.redis_url else None
-    assert settings.repo
     while not stop.is_set():
+        failures: list[str] = []
         try:
-            if redis is not None:
-                queued = enqueue_sweep(redis, settings.repo)
-                print(f"sweep of {settings.repo}: {'queued' if queued else 'still queued or running'}", flush=True)
-            else:
-                result = sweep(ctx, ctx.github.for_repository(settings.repo, throttle_writes=True), settings.repo)
-                print(f"sweep: {result.applications} applications, {len(result.lines)} changes, "
-                      f"{len(result.failures)} failures, requests {result.stats}", flush=True)
-        except Exception as err:  # the clock must outlive one bad sweep; the next one retries
-            print(f"sweep failed: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
+            funds = _funds(ctx, settings, failures)
+        except Exception as err:  # the clock must outlive a bad round; the next one retries
+            print(f"could not list the funds: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
+            funds = []
+        for fund in funds:
+            try:
+                if redis is not None:
+                    queued = enqueue_sweep(redis, fund.repo, fund.installation_id)
+                    print(f"sweep of {fund.repo}: {'queued' if queued else 'still queued or running'}", flush=True)
+                else:
+                    result = sweep(ctx, _gateway_for(ctx, fund, throttle_writes=True), fund.repo)
+                    print(f"sweep of {fund.repo}: {result.applications} applications, {len(result.lines)} changes, "
+                          f"{len(result.failures)} failures, requests {result.stats}", flush=True)
+            except Exception as err:  # one fund's failure does not stop the others
+                print(f"sweep of {fund.repo} failed: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
+        for failure in failures:
+            print(f"could not sweep: {failure}", file=sys.stderr, flush=True)
         stop.wait(settings.sweep_interval)
     return 0
 

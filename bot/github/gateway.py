@@ -35,6 +35,7 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from github import Auth, Github
 
+from bot.github.pacing import LocalPacer, Pacer, wait_for_slot
 from bot.policy.models import Comment, Issue, Reaction, RepoLabel, User, parse_time
 from bot.policy.text import bounded_output
 from bot.settings import Settings
@@ -197,7 +198,7 @@ class Transport:
         renew: Callable[[], None] | None = None,
     ) -> None:
         self._requester_factory = requester_factory
-        self._scope = scope
+        self.scope = scope
         self._cache = cache
         self._policy = policy
         self._sleep = sleep
@@ -219,7 +220,7 @@ class Transport:
 
         A write that is not `idempotent` (creating a comment or an issue) is not repeated after a
         5xx or a lost connection — GitHub may have carried it out — but raises `AnswerLost`."""
-        key = f"{self._scope} {url} {json.dumps(params, sort_keys=True)}"
+        key = f"{self.scope} {url} {json.dumps(params, sort_keys=True)}"
         cached = self._cache.get(key) if (conditional and self._cache and verb == "GET") else None
         headers = {"If-None-Match": cached[0]} if cached else {}
         waited = 0.0
@@ -352,11 +353,14 @@ class GitHubGateway:
     than GitHub takes."""
 
     def __init__(self, transport: Transport, app_login: Callable[[], str] = lambda: "", *,
-                 sleep: Callable[[float], None] = time.sleep, policy: RetryPolicy | None = None) -> None:
+                 sleep: Callable[[float], None] = time.sleep, policy: RetryPolicy | None = None,
+                 pacer: Pacer | None = None) -> None:
         self._t = transport
         self._app_login = app_login
         self._sleep = sleep
         self._policy = policy or RetryPolicy()
+        self._pacer = pacer
+        self.paced_seconds = 0.0  # how long this gateway's content writes waited for a slot
 
     @property
     def stats(self) -> RequestStats:
@@ -369,9 +373,12 @@ class GitHubGateway:
         return self._app_login()
 
     def _create_once(self, path: str, payload: dict[str, Any], parse: Callable[[Any], T],
-                     find_again: Callable[[], T | None]) -> T:
-        """POST `payload` to `path`, at most once in effect: when the answer is lost, look for what
-        was written (`find_again`) and adopt it before trying again."""
+                     find_again: Callable[[], T | None], *, urgent: bool = False) -> T:
+        """POST `payload` to `path` — content: paced under GitHub's secondary limits (`bot.github.pacing`)
+        — at most once in effect: when the answer is lost, look for what was written (`find_again`)
+        and adopt it before trying again."""
+        if self._pacer is not None:
+            self.paced_seconds += wait_for_slot(self._pacer, self._t.scope, urgent, self._sleep)
         for attempt in range(1, self._policy.attempts + 1):
             try:
                 return parse(self._t.request("POST", path, body=payload, idempotent=False).data)
@@ -515,7 +522,8 @@ class GitHubGateway:
         path = f"{_repo_path(full_name)}/issues/{number}/comments"
         return [Comment.from_api(item) for item in self._pages(path, {"per_page": PER_PAGE})]
 
-    def create_comment(self, full_name: str, number: int, body: str, *, marker: str | None = None) -> Comment:
+    def create_comment(self, full_name: str, number: int, body: str, *, marker: str | None = None,
+                       urgent: bool = False) -> Comment:
         """:calls: `POST /repos/{owner}/{repo}/issues/{issue_number}/comments`
 
         When the answer is lost (a 5xx, a timeout), the comments are listed and the App's comment
@@ -529,7 +537,7 @@ class GitHubGateway:
             return next((c for c in self.comments(full_name, number)
                          if c.user.login.lower() == self.app_login.lower() and marker in c.body), None)
 
-        return self._create_once(path, {"body": text}, Comment.from_api, find_again)
+        return self._create_once(path, {"body": text}, Comment.from_api, find_again, urgent=urgent)
 
     def edit_comment(self, full_name: str, comment_id: int, body: str) -> Comment:
         """:calls: `PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}`"""
@@ -666,8 +674,11 @@ class GitHubApp:
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.timezone.utc))
     sleep: Callable[[float], None] = time.sleep
     policy: RetryPolicy | None = None
+    pacer: Pacer | None = None  # content writes paced per installation (a LocalPacer unless given)
 
     def __post_init__(self) -> None:
+        if self.pacer is None:
+            self.pacer = LocalPacer()
         self._policy = self.policy or RetryPolicy(max_wait=self.settings.max_retry_wait)
         self._caches: dict[str, ConditionalCache] = {}
         self._installations: dict[str, int] = {}
@@ -767,7 +778,7 @@ class GitHubApp:
         return known
 
     def _gateway(self, transport: Transport, login: Callable[[], str]) -> GitHubGateway:
-        return GitHubGateway(transport, login, sleep=self.sleep, policy=self._policy)
+        return GitHubGateway(transport, login, sleep=self.sleep, policy=self._policy, pacer=self.pacer)
 
     def save_caches(self, path: Path) -> None:
         """Keep the conditional-request caches in a file, so that the next process (a scheduled

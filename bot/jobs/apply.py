@@ -115,8 +115,8 @@ def _write(gateway: GitHubGateway, snap: Snapshot, action: Action) -> None:
     repo, number = snap.issue.repo, snap.issue.number
     match action:
         case UpsertStatusComment(body=body):
-            if snap.status_comment is None:
-                gateway.create_comment(repo, number, body, marker=STATUS_MARKER)
+            if snap.status_comment is None:  # the answer an applicant waits for: paced ahead of the rest
+                gateway.create_comment(repo, number, body, marker=STATUS_MARKER, urgent=True)
             else:
                 gateway.edit_comment(repo, snap.status_comment.id, body)
         case AddLabels(names=names):

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from bot.github.gateway import GitHubError, GitHubGateway
+from bot.github.gateway import GitHubApp, GitHubError, GitHubGateway
 from bot.policy.configissue import CONFIG_ISSUE_TITLE, render_fixed, render_problems
 from bot.policy.fundstate import FUND_STATE_TITLE, FundState, decode, render
 from bot.policy.markers import CONFIG_ISSUE_MARKER, FUND_STATE_MARKER, own_issues
@@ -226,3 +226,33 @@ class FundStates:
         with self._lock:
             self._numbers[repo.lower()] = number
         return number
+
+
+@dataclass(frozen=True)
+class FundRef:
+    """A fund found by walking the App's installations: where it is, and which installation serves it."""
+
+    repo: str
+    installation_id: int | None  # None: a token's access (`GITHUB_TOKEN`), not an installation
+
+
+def discover(github: GitHubApp, funds: Funds, *, failures: list[str] | None = None) -> list[FundRef]:
+    """Every fund the App serves (SPEC §13): each installation (`GET /app/installations`), each of its
+    repositories (`GET /installation/repositories`, with that installation's token), and among them
+    those with `.github/fund-bot.yml` — or, with `FUNDBOT_REPO`, that repository alone. An installation
+    that cannot be read is reported in `failures` and the walk goes on."""
+    if funds.narrow_to:
+        return [FundRef(funds.narrow_to, github.installation_of(funds.narrow_to))]
+    found: list[FundRef] = []
+    for installation_id in github.installations():
+        try:
+            gateway = github.for_installation(installation_id)
+            for repo in gateway.installation_repositories():
+                github.remember_installation(repo, installation_id)
+                if funds.config(gateway, repo).is_fund:
+                    found.append(FundRef(repo, installation_id))
+        except GitHubError as err:
+            (failures if failures is not None else []).append(f"installation {installation_id}: {err}")
+            log.warning("could not walk an installation", extra={"installation": installation_id,
+                                                                 "reason": str(err)})
+    return found

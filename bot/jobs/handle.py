@@ -62,18 +62,21 @@ class Context:
 
 def build_context(settings: Settings, rules: Rules, *, github: GitHubApp | None = None,
                   clock: Callable[[], dt.datetime] | None = None, redis: Any = None) -> Context:
-    """The context a process handles deliveries and sweeps with: locks in Redis when it is
-    configured (shared by every process), in memory otherwise (this process alone)."""
+    """The context a process handles deliveries and sweeps with: locks and the pacing of content
+    writes shared through Redis when it is configured (every process), in memory otherwise."""
     if redis is None and settings.redis_url:
         from bot.jobs.worker import connect
 
         redis = connect(settings.redis_url)
     locks: Locks = LocalLocks()
+    pacer = None
     if redis is not None:
+        from bot.github.pacing import RedisPacer
         from bot.jobs.redis_locks import RedisLocks
 
         locks = RedisLocks(redis, timeout=settings.lock_timeout)
-    return Context(rules=rules, github=github or GitHubApp(settings),
+        pacer = RedisPacer(redis)
+    return Context(rules=rules, github=github or GitHubApp(settings, pacer=pacer),
                    clock=clock or (lambda: dt.datetime.now(dt.timezone.utc)), locks=locks,
                    funds=Funds(rules, narrow_to=settings.repo, ttl=settings.config_ttl))
 

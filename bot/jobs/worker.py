@@ -121,21 +121,24 @@ def run_delivery(handler: str, event_name: str, delivery_id: str) -> str:
 SWEEP_FUNCTION = "bot.jobs.worker.run_sweep"
 
 
-def run_sweep(repo: str) -> str:
+def run_sweep(repo: str, installation_id: int | None = None) -> str:
     """The job: sweep one fund (the clock enqueues one per fund, so workers sweep funds in parallel)."""
     from bot.jobs.sweep import sweep
 
     if _STATE is None:
         raise RuntimeError("this process has no worker context: run `fundbot worker`")
     context = _STATE.context
-    result = sweep(context, context.github.for_repository(repo, throttle_writes=True), repo)
+    github = context.github
+    gateway = github.for_installation(installation_id, throttle_writes=True) if installation_id is not None else \
+        github.for_repository(repo, throttle_writes=True)
+    result = sweep(context, gateway, repo)
     log.info("sweep finished", extra={"repo": repo, "requests": str(result.stats),
                                       "reason": f"{result.applications} applications, {len(result.lines)} changes, "
                                                 f"{len(result.failures)} failures"})
     return "ok" if result.ok else "failures: " + "; ".join(result.failures[:5])
 
 
-def enqueue_sweep(redis: Redis, repo: str) -> bool:
+def enqueue_sweep(redis: Redis, repo: str, installation_id: int | None = None) -> bool:
     """Queue a sweep of `repo` unless one is queued or running already; True when queued now."""
     from rq.exceptions import NoSuchJobError
 
@@ -145,7 +148,8 @@ def enqueue_sweep(redis: Redis, repo: str) -> bool:
             return False
     except NoSuchJobError:
         pass
-    Queue(QUEUE_NAME, connection=redis).enqueue(SWEEP_FUNCTION, repo, job_id=ident, job_timeout=3600, result_ttl=0,
+    Queue(QUEUE_NAME, connection=redis).enqueue(SWEEP_FUNCTION, repo, installation_id, job_id=ident, job_timeout=3600,
+                                                result_ttl=0,
                                                 failure_ttl=7 * 86400, description=f"sweep {repo}")
     return True
 

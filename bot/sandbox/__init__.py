@@ -11,10 +11,11 @@ request GitHub would not take is answered with an error and recorded in ``sandbo
 """
 from .deliveries import Delivery
 from .server import SandboxServer
-from .state import Faults, GitHubError, RateLimits, RecordedRequest, RequestCounts, Sandbox
+from .state import ContentLimits, Faults, GitHubError, RateLimits, RecordedRequest, RequestCounts, Sandbox
 
 __all__ = [
     "Delivery",
+    "ContentLimits",
     "Faults",
     "GitHubError",
     "RateLimits",

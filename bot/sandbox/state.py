@@ -124,6 +124,8 @@ class ContentLimits:
 
     per_minute: int = 80
     per_hour: int = 500
+    minute: timedelta = timedelta(minutes=1)  # the windows' lengths (tests shorten them)
+    hour: timedelta = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -694,12 +696,13 @@ class Sandbox:
 
     def created_content(self, principal: Principal) -> str | None:
         """Count one content-creating request of `principal`; the limit it passed, if it did."""
-        now = self.now()
-        recent = [t for t in self._created.get(principal.rate_key, []) if now - t < timedelta(hours=1)]
+        now = datetime.now(UTC) + self._offset  # to the microsecond: windows may be short in tests
+        limits = self.content_limits
+        recent = [t for t in self._created.get(principal.rate_key, []) if now - t < limits.hour]
         self._created[principal.rate_key] = recent
-        if len([t for t in recent if now - t < timedelta(minutes=1)]) >= self.content_limits.per_minute:
+        if len([t for t in recent if now - t < limits.minute]) >= limits.per_minute:
             return "minute"
-        if len(recent) >= self.content_limits.per_hour:
+        if len(recent) >= limits.per_hour:
             return "hour"
         recent.append(now)
         return None
