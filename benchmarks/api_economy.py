@@ -5,11 +5,19 @@ what the sandbox received: reads, writes, and reads answered 304 Not Modified (w
 against GitHub's rate limit). The repeated check is the applicant editing the form: the
 repository is unchanged, so its three reads come back as 304s.
 
-    python benchmarks/api_economy.py
+    python benchmarks/api_economy.py            # intake, and /advance and /approve with F = 0, 10, 100, 1000
+    python benchmarks/api_economy.py --grants 0 10   # the second table for fewer funded applications
+
+The second table is the cost of one `/advance` and one `/approve` as the round fills up: F funded
+applications are made the way reviewers make them (filed, scored, advanced, approved), then one more
+application is advanced and one approved, and the sandbox counts what each cost. The round's ledger
+is the fund-state issue, read with one conditional request, so the cost must not grow with F.
 """
 from __future__ import annotations
 
+import argparse
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -17,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from factories import application_body  # noqa: E402
 
 from bot.sandbox import Sandbox  # noqa: E402
+from bot.sandbox.state import RateLimits  # noqa: E402
 from bot.demo.world import FUND_REPO, running_world  # noqa: E402
 
 
@@ -27,7 +36,7 @@ def counted(sandbox: Sandbox, step) -> tuple[int, int, int, int]:
     return c.reads + c.not_modified + c.writes, c.reads, c.not_modified, c.writes
 
 
-def main() -> int:
+def intake() -> None:
     with running_world() as world:
         sandbox = world.sandbox
         world.add_applicant_repo("tiny-org/tiny-inference")
@@ -51,6 +60,63 @@ def main() -> int:
             total, reads, not_modified, writes = counted(sandbox, step)
             print(f"{name:<48} {total:>8} {reads:>6} {not_modified:>5} {writes:>6}")
     print("reads = requests that count against the rate limit; 304s are conditional reads that do not")
+
+
+STEPS_TO_DECISION = (("rita", "/score technical 4"), ("ravi", "/score technical 5\n/score impact 3"),
+                     ("rita", "/advance"), ("rita", "/advance"), ("ravi", "/score funding 4"), ("rita", "/advance"))
+
+
+def ledger_cost(sizes: list[int]) -> None:
+    """Requests per `/advance` and per `/approve` with F applications already funded this round."""
+    with running_world() as world:
+        sandbox = world.sandbox
+        # A season's thousand grants are made here in minutes: past GitHub's 5,000 requests an hour.
+        sandbox.rate_limits = RateLimits(installation=10**9)
+        world.add_applicant_repo("tiny-org/tiny-inference")
+        filed = 0
+
+        def file(user: str) -> int:
+            nonlocal filed
+            filed += 1
+            delivery = sandbox.open_issue(FUND_REPO, user, f"[Application]: P{filed}", application_body(
+                project_name=f"P{filed}"), labels=["fund: application"])
+            world.deliver(delivery)
+            return int(delivery.payload["issue"]["number"])
+
+        def say(number: int, user: str, text: str) -> None:
+            world.deliver(sandbox.comment(FUND_REPO, number, user, text))
+
+        print(f"{'F (funded before)':>17} {'/advance':>9} {'/approve':>9}   (requests: reads + 304s + writes)")
+        funded, started = 0, time.monotonic()
+        for size in sorted(sizes):
+            while funded < size:
+                n = file(f"f{funded}")
+                for user, text in STEPS_TO_DECISION:
+                    say(n, user, text)
+                say(n, "rita", "/approve 1")
+                funded += 1
+            advancing, approving = file("m-adv"), file("m-app")
+            for user, text in STEPS_TO_DECISION[:2]:
+                say(advancing, user, text)
+            for user, text in STEPS_TO_DECISION:
+                say(approving, user, text)
+            advance = counted(sandbox, lambda: say(advancing, "rita", "/advance"))[0]
+            approve = counted(sandbox, lambda: say(approving, "rita", "/approve 1"))[0]
+            funded += 1
+            record = world.record(approving)
+            assert record is not None and record.outcome and record.outcome.name == "funded", "the /approve failed"
+            print(f"{size:>17} {advance:>9} {approve:>9}", flush=True)
+        print(f"({funded} grants made in {time.monotonic() - started:.0f} s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--grants", type=int, nargs="*", default=[0, 10, 100, 1000],
+                        help="the numbers of funded applications to measure at (default 0 10 100 1000)")
+    args = parser.parse_args(argv)
+    intake()
+    print()
+    ledger_cost(args.grants)
     return 0
 
 

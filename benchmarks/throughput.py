@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -20,7 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from e2e_harness import Worker, free_port  # noqa: E402
+from e2e_harness import Worker  # noqa: E402
+from redis_fixtures import RedisServer  # noqa: E402
 
 from bot.demo.samples import application_body  # noqa: E402
 from bot.demo.world import FUND_REPO, World  # noqa: E402
@@ -37,17 +38,9 @@ def main() -> int:
     args = parser.parse_args()
     import redis
 
-    port = free_port()
-    redis_server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                     "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    redis_url = f"redis://127.0.0.1:{port}/0"
+    redis_server = RedisServer(Path(tempfile.mkdtemp())).start()
+    redis_url = redis_server.url
     client = redis.Redis.from_url(redis_url)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.RedisError:
-            time.sleep(0.1)
     key = throwaway_app_key()
     sandbox = Sandbox()
     sandbox.register_app(1, key)
@@ -84,8 +77,7 @@ def main() -> int:
                 print(f"{workers:>7} {elapsed:>8.1f} {rate:>17.0f} {rate / workers:>11.0f}")
             world.close()
     finally:
-        redis_server.terminate()
-        redis_server.wait(10)
+        redis_server.stop()
     if 1 in rates:
         print("speed-up over one worker: " + ", ".join(f"{w} workers {r / rates[1]:.2f}x" for w, r in rates.items()))
     return 0

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from bot.settings import PROJECT_ROOT, Need, Settings, SettingsError
+from bot.settings import PROJECT_ROOT, REPO_NAME, Need, Settings, SettingsError
 
 
 def startup_problem(environ: Mapping[str, str]) -> str | None:
@@ -154,6 +154,8 @@ def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         funds = _funds(ctx, settings, failures)
     except GitHubError as err:
         return _fail(f"could not list the App's installations: {err}", 1)
+    if settings.redis_url and not (args.dry_run or args.now or args.here):
+        return _enqueue_sweeps(settings, funds, failures)
     verb = "would" if args.dry_run else "did"
     for fund in funds:  # one fund's failure does not stop the others
         try:
@@ -176,6 +178,23 @@ def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         print("no fund found: no repository of the App's installations has .github/fund-bot.yml")
     for failure in failures:
         print(f"could not finish: {failure}", file=sys.stderr)
+    return 0 if not failures else 1
+
+
+def _enqueue_sweeps(settings: Settings, funds, failures: list[str]) -> int:
+    """With Redis: one sweep job per fund, for the workers to run in parallel."""
+    from bot.jobs.worker import connect, enqueue_sweep
+
+    assert settings.redis_url
+    redis = connect(settings.redis_url)
+    try:
+        for fund in funds:
+            queued = enqueue_sweep(redis, fund.repo, fund.installation_id)
+            print(f"sweep of {fund.repo}: {'queued for the workers' if queued else 'already queued or running'}")
+    finally:
+        redis.close()
+    for failure in failures:
+        print(f"could not sweep: {failure}", file=sys.stderr)
     return 0 if not failures else 1
 
 
@@ -337,6 +356,8 @@ def cmd_validate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.policy.forms import validate_template_file
     from bot.policy.rules import RulesError, load_rules
 
+    if args.repo:
+        return _validate_fund(args.repo, environ)
     settings = _settings(environ, Need.NOTHING)
     rules_dir = Path(args.rules) if args.rules else settings.rules_dir
     templates_dir = Path(args.templates) if args.templates else settings.templates_dir
@@ -357,6 +378,39 @@ def cmd_validate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     return 0
 
 
+def _validate_fund(repo: str, environ: Mapping[str, str]) -> int:
+    """`fundbot validate --repo OWNER/NAME`: the fund's own `.github/fund-bot.yml` and issue forms, as
+    they are on its default branch, with the server's rules; reads only, writes nothing."""
+    from bot.github.gateway import GitHubError, NotFound
+    from bot.jobs.funds import CONFIG_PATHS, config_files, rules_from
+    from bot.policy.rules import FUND_FILE, RulesError
+
+    if not REPO_NAME.fullmatch(repo):
+        return _fail(f"--repo must be OWNER/NAME, not {repo!r}")
+    settings = _settings(environ, Need.APP_OR_TOKEN)
+    rules = _rules(settings)
+    github = _context(settings, rules).github
+    try:
+        files = config_files(github.for_repository(repo), repo)
+    except NotFound:
+        return _fail(f"{repo}: not found, or the App (or token) has no access to it")
+    except GitHubError as err:
+        return _fail(f"{repo}: could not read its configuration: {err}")
+    present = [path for path in CONFIG_PATHS if files[path] is not None]
+    if files[FUND_FILE] is None:
+        print(f"{repo} has no {FUND_FILE}: it is not a fund (unless FUNDBOT_REPO names it)")
+    try:
+        rules_from(rules, files)
+    except RulesError as err:
+        problems = list(dict.fromkeys(err.errors))
+        for line in problems:
+            print(line)
+        print(f"{len(problems)} problem(s) in {repo} ({', '.join(present)})", file=sys.stderr)
+        return 1
+    print(f"{repo}: {', '.join(present) or 'no files of its own'} valid with the server's rules")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.demo.story import run_demo
 
@@ -366,9 +420,11 @@ def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 def cmd_export(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.views.export import run_export
 
-    settings = _settings(environ, Need.APP_OR_TOKEN | Need.REPO)
+    if args.repo and not REPO_NAME.fullmatch(args.repo):
+        return _fail(f"--repo must be OWNER/NAME, not {args.repo!r}")
+    settings = _settings(environ, Need.APP_OR_TOKEN | (Need.NOTHING if args.repo else Need.REPO))
     rules = _rules(settings)
-    return run_export(_context(settings, rules), settings.repo or "", args.format, args.output)
+    return run_export(_context(settings, rules), args.repo or settings.repo or "", args.format, args.output)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -388,6 +444,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sweep", help="send due reminders and repair what lost deliveries left behind")
     p.add_argument("--now", help="the moment to sweep at (ISO-8601, UTC), for previews and time travel")
     p.add_argument("--dry-run", action="store_true", help="print what would change and write nothing")
+    p.add_argument("--here", action="store_true",
+                   help="with FUNDBOT_REDIS_URL set, sweep in this process instead of queueing a job per fund")
     p.set_defaults(run=cmd_sweep)
 
     p = sub.add_parser("clock", help="run the sweep every FUNDBOT_SWEEP_INTERVAL seconds (Procfile `clock`)")
@@ -435,6 +493,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check the rules and issue templates; exit 1 on any problem")
     p.add_argument("--rules", help="rules folder (default FUNDBOT_RULES or the shipped rules/)")
     p.add_argument("--templates", help="issue templates folder (default .github/ISSUE_TEMPLATE)")
+    p.add_argument("--repo", metavar="OWNER/NAME",
+                   help="check a fund's .github/fund-bot.yml and issue forms on GitHub instead (read only)")
     p.set_defaults(run=cmd_validate)
 
     p = sub.add_parser("demo", help="run a whole application's life against a sandbox GitHub, offline")
@@ -444,6 +504,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="write one row per application for the fund's reporting")
     p.add_argument("--format", choices=("csv", "json", "md"), default="csv")
     p.add_argument("--output", "-o", help="file to write (default: standard output)")
+    p.add_argument("--repo", metavar="OWNER/NAME", help="the fund to export (default FUNDBOT_REPO)")
     p.set_defaults(run=cmd_export)
     return parser
 

@@ -22,7 +22,7 @@ DEFAULT_RULES_DIR = PROJECT_ROOT / "rules"
 DEFAULT_TEMPLATES_DIR = PROJECT_ROOT / ".github" / "ISSUE_TEMPLATE"
 DEFAULT_API_URL = "https://api.github.com"
 
-_REPO_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+REPO_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 
 
 class SettingsError(Exception):
@@ -109,7 +109,7 @@ class Settings:
         token = env.get("GITHUB_TOKEN")
 
         repo = env.get("FUNDBOT_REPO")
-        if repo is not None and not _REPO_RE.match(repo):
+        if repo is not None and not REPO_NAME.match(repo):
             raise SettingsError("FUNDBOT_REPO", f"must look like OWNER/NAME, not {repo!r}")
 
         rules_dir = Path(env.get("FUNDBOT_RULES", str(DEFAULT_RULES_DIR)))

@@ -31,9 +31,11 @@ class Seeded:
         return self.numbers[role]
 
 
-def open_application(world: World, user: str, project: str, *, repo: str = LATER_REPO, **answers: object) -> int:
+def open_application(world: World, user: str, project: str, *, repo: str = LATER_REPO, fund: str = FUND_REPO,
+                     **answers: object) -> int:
+    """`user` files an application for `repo` in the fund's repository, and the service takes it."""
     answers.setdefault("repository", f"https://github.com/{repo}")
-    delivery = world.sandbox.open_issue(FUND_REPO, user, f"[Application]: {project}",
+    delivery = world.sandbox.open_issue(fund, user, f"[Application]: {project}",
                                         application_body(project_name=project, **answers),
                                         labels=["fund: application"])
     world.deliver(delivery)

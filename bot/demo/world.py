@@ -64,10 +64,11 @@ class World:
         """`settings`: more fields of the service's `Settings` (a log format, a previous webhook secret ...)."""
         self.sandbox = sandbox
         self.repo = FUND_REPO
+        # `settings={"repo": None}`: every fund of every installation, as a hosted Fund Bot runs.
         self.settings = Settings(
             api_url=api_url, app_id=app_id, private_key=app_key, webhook_secret=WEBHOOK_SECRET.encode(),
-            repo=FUND_REPO, rules_dir=rules_dir, templates_dir=templates_dir, workers=workers, redis_url=redis_url,
-            **(settings or {}),
+            rules_dir=rules_dir, templates_dir=templates_dir, workers=workers, redis_url=redis_url,
+            **{"repo": FUND_REPO, **(settings or {})},
         )
         self.rules: Rules = load_rules(rules_dir, templates_dir)
         github_kw: dict[str, Any] = {"clock": sandbox.now, "policy": retry or RetryPolicy(base_delay=0.05)}

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from bot.github.gateway import GitHubApp, GitHubError, GitHubGateway
+from bot.github.gateway import GitHubApp, GitHubError, GitHubGateway, RepoFile
 from bot.policy.configissue import CONFIG_ISSUE_TITLE, render_fixed, render_problems
 from bot.policy.fundstate import FUND_STATE_TITLE, FundState, decode, render
 from bot.policy.markers import CONFIG_ISSUE_MARKER, FUND_STATE_MARKER, own_issues
@@ -52,6 +52,18 @@ class FundConfig:
 class _Entry:
     config: FundConfig
     expires: float
+
+
+def config_files(gateway: GitHubGateway, repo: str) -> dict[str, RepoFile | None]:
+    """The fund's configuration files as they are now (conditional reads: 304s when unchanged)."""
+    return {path: gateway.file(repo, path) for path in CONFIG_PATHS}
+
+
+def rules_from(server_rules: Rules, files: Mapping[str, RepoFile | None]) -> Rules:
+    """The rules those files make with the server's; raises `RulesError` listing every problem."""
+    fund_file = files.get(FUND_FILE)
+    templates = {name: (f.text if (f := files.get(path)) else None) for name, path in TEMPLATE_PATHS.items()}
+    return fund_rules(server_rules, fund_file.text if fund_file else None, templates)
 
 
 class Funds:
@@ -95,16 +107,14 @@ class Funds:
         self.states.forget(repo)
 
     def _read(self, gateway: GitHubGateway, repo: str, known: FundConfig | None) -> FundConfig:
-        files = {path: gateway.file(repo, path) for path in CONFIG_PATHS}
+        files = config_files(gateway, repo)
         if files[FUND_FILE] is None and not self.narrow_to:
             return FundConfig(repo, None, is_fund=False)
         shas = {path: f.sha for path, f in files.items() if f is not None}
         if known is not None and known.is_fund and dict(known.shas) == shas:
             return known  # unchanged (the reads were 304s)
-        fund_file = files[FUND_FILE]
-        templates = {name: (f.text if (f := files[path]) else None) for name, path in TEMPLATE_PATHS.items()}
         try:
-            rules = fund_rules(self.server_rules, fund_file.text if fund_file else None, templates)
+            rules = rules_from(self.server_rules, files)
         except RulesError as err:
             return self._invalid(gateway, repo, tuple(dict.fromkeys(err.errors)), shas)
         with self._lock:
@@ -256,3 +266,45 @@ def discover(github: GitHubApp, funds: Funds, *, failures: list[str] | None = No
             log.warning("could not walk an installation", extra={"installation": installation_id,
                                                                  "reason": str(err)})
     return found
+
+
+class FundDirectory:
+    """The funds this deployment serves, for pages that list them (the dashboard): `discover` at most
+    every `ttl` seconds, each fund's rules from `funds`, and a gateway acting as its installation."""
+
+    def __init__(self, github: GitHubApp, funds: Funds, *, ttl: float = 60.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._github = github
+        self._funds = funds
+        self._ttl = ttl
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._found: list[FundRef] | None = None
+        self._expires = 0.0
+
+    def repos(self) -> list[str]:
+        """Every fund's `OWNER/NAME`, sorted; raises `GitHubError` only if none could ever be listed."""
+        with self._lock:
+            if self._found is not None and self._monotonic() < self._expires:
+                return [f.repo for f in self._found]
+        failures: list[str] = []
+        found = sorted(discover(self._github, self._funds, failures=failures), key=lambda f: f.repo.lower())
+        with self._lock:
+            if failures and not found and self._found is not None:
+                found = self._found  # GitHub failed: keep the last list rather than show none
+            self._found, self._expires = found, self._monotonic() + self._ttl
+        return [f.repo for f in found]
+
+    def find(self, repo: str) -> str | None:
+        """`repo` as the fund spells it, or None when it is not one of this deployment's funds."""
+        return next((r for r in self.repos() if r.lower() == repo.lower()), None)
+
+    def gateway(self, repo: str) -> GitHubGateway:
+        installation_id = self._github.installation_of(repo)
+        if installation_id is not None:
+            return self._github.for_installation(installation_id)
+        return self._github.for_repository(repo)
+
+    def rules(self, repo: str) -> Rules | None:
+        """The rules `repo` is run by now (its own file merged with the server's), None if it has none."""
+        return self._funds.config(self.gateway(repo), repo).rules

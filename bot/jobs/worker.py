@@ -14,6 +14,7 @@ changes nothing twice, because every run re-reads the application under its lock
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -47,8 +48,6 @@ def job_id(delivery_id: str) -> str:
     """RQ's job id for a delivery: its GitHub id when that is a plain token, else a stable digest."""
     if re.fullmatch(r"[A-Za-z0-9-]{1,64}", delivery_id):
         return f"delivery-{delivery_id}"
-    import hashlib
-
     return "delivery-" + hashlib.sha256(delivery_id.encode()).hexdigest()[:32]
 
 
@@ -142,7 +141,8 @@ def enqueue_sweep(redis: Redis, repo: str, installation_id: int | None = None) -
     """Queue a sweep of `repo` unless one is queued or running already; True when queued now."""
     from rq.exceptions import NoSuchJobError
 
-    ident = "sweep-" + re.sub(r"[^A-Za-z0-9-]", "-", repo.lower())
+    # Readable, and unique: `a.b/c` and `a-b/c` are two funds.
+    ident = "sweep-" + re.sub(r"[^a-z0-9-]", "-", repo.lower()) + "-" + hashlib.sha1(repo.lower().encode()).hexdigest()[:8]
     try:
         if Job.fetch(ident, connection=redis).get_status(refresh=False) in ("queued", "started", "scheduled", "deferred"):
             return False

@@ -345,7 +345,7 @@ def _approve(ctx: CommandContext, args: str, rest: str) -> CommandResult:
         return _refuse(ctx, _usage("approve", f"give the amount granted as a positive number ({escape_inline(str(err))})"))
     if amount > funding.max_per_project:
         return _refuse(ctx, f"`/approve {format_amount(amount, funding.currency)}` is over the per-project cap of "
-                            f"{format_amount(funding.max_per_project, funding.currency)} (rules/funding.yml).")
+                            f"{format_amount(funding.max_per_project, funding.currency)} ({ctx.rules.source_of('funding')}).")
     if funding.pool is not None and ctx.ledger is not None:
         committed = ctx.ledger.committed - ctx.ledger.grants.get(ctx.issue.number, Decimal(0))
         left = funding.pool - committed

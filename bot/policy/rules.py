@@ -168,6 +168,11 @@ class Rules:
     documents: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)  # section -> file
 
+    def source_of(self, section: str) -> str:
+        """Where `section` is set, as a public comment may name it: the fund's own file, or the server's
+        rules (by their name in the project, never a path on the server)."""
+        return FUND_FILE if self.origins.get(section) == FUND_FILE else f"rules/{section}.yml"
+
 
 FUND_FILE = ".github/fund-bot.yml"
 FUND_TEMPLATES = ".github/ISSUE_TEMPLATE"

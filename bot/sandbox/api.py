@@ -929,6 +929,7 @@ def _finish(sandbox: Sandbox, ex: Exchange) -> Response:
         conditional=ex.conditional,
         not_modified=ex.not_modified,
         actor=principal.login if principal.kind != "anonymous" else None,
+        at=time.time(),
     ))
     if ex.payload is None:
         return Response(status=ex.status, headers=headers)

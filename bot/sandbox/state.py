@@ -140,6 +140,7 @@ class RecordedRequest:
     conditional: bool = False
     not_modified: bool = False
     actor: str | None = None
+    at: float = 0.0  # when it was answered (time.time()): the benchmarks time answers by it
 
 
 @dataclass(frozen=True)
@@ -818,6 +819,13 @@ class Sandbox:
         with self.lock:
             return render.issue(self._seed_issue(repo, number), self.urls(), self.app_json())
 
+    def issues(self, repo: str) -> list[dict]:
+        """Every issue of the repository, open or closed, oldest first, as the REST API shows them."""
+        with self.lock:
+            target = self._seed_repo(repo)
+            return [render.issue(i, self.urls(), self.app_json()) for i in sorted(target.issues.values(),
+                                                                                   key=lambda i: i.number)]
+
     def comments(self, repo: str, number: int) -> list[dict]:
         with self.lock:
             return [render.comment(c, self.urls(), self.app_json()) for c in self._seed_issue(repo, number).comments]
@@ -900,7 +908,9 @@ class Sandbox:
             if token.installation_id is not None:
                 if token.expires_at is not None and token.expires_at <= self.now():
                     raise bad_credentials()
-                inst = self._installations[token.installation_id]
+                inst = self._installations.get(token.installation_id)
+                if inst is None:  # the App was uninstalled: its tokens are revoked with it
+                    raise bad_credentials()
                 return Principal("installation", self.app.bot if self.app else None, inst,
                                  rate_key=f"installation:{inst.id}", rate_limit=self.rate_limits.installation,
                                  rate_message=f"API rate limit exceeded for installation ID {inst.id}.")

@@ -1,4 +1,5 @@
-"""`GET /dashboard`: the pipeline at a glance, for reviewers and the fund's administrators.
+"""`GET /dashboard/OWNER/NAME`: a fund's pipeline at a glance, for reviewers and the fund's administrators;
+`GET /dashboard` lists the funds (or, with `FUNDBOT_REPO`, is that fund's page).
 
 Server-rendered HTML (Jinja, autoescaped) that needs no JavaScript and loads nothing from
 elsewhere: the chart is inline SVG drawn here, the CSS is inline and allowed by its hash in the
@@ -15,15 +16,18 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
+from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, render_template, request
 from flask.blueprints import BlueprintSetupState
 
-from bot.github.gateway import GitHubError
+from bot.github.gateway import GitHubError, GitHubGateway
 from bot.policy.money import format_amount
 from bot.views.rows import ApplicationRow, Column, Pipeline, PipelineSource, columns, grants, median_days_to_decision
 from bot.policy.reports import ReportState
@@ -42,24 +46,47 @@ HEADERS = {
 }
 
 
-@dataclass(frozen=True)
+class Directory(Protocol):
+    """The funds this deployment serves (`bot.jobs.funds.FundDirectory`), handed in by the web tier."""
+
+    def repos(self) -> list[str]: ...
+    def find(self, repo: str) -> str | None: ...
+    def gateway(self, repo: str) -> GitHubGateway: ...
+    def rules(self, repo: str) -> Rules | None: ...
+
+
 class DashboardState:
-    source: PipelineSource | None  # None: FUNDBOT_REPO is not set
-    token: str | None
-    rules: Rules
+    """The funds, and one `PipelineSource` per fund viewed (made at its first view, made again when
+    the fund's rules change)."""
+
+    def __init__(self, directory: Directory, token: str | None, clock: Callable[[], dt.datetime],
+                 ttl: float, single: str | None) -> None:
+        self.directory = directory
+        self.token = token
+        self.single = single  # FUNDBOT_REPO: `/dashboard` is that fund's page
+        self._clock = clock
+        self._ttl = ttl
+        self._lock = threading.Lock()
+        self._sources: dict[str, PipelineSource] = {}
+
+    def source(self, repo: str, rules: Rules) -> PipelineSource:
+        with self._lock:
+            source = self._sources.get(repo.lower())
+            if source is None or source.rules is not rules:
+                directory = self.directory
+                # In the background mode only the first view after start waits for GitHub.
+                source = PipelineSource(lambda: directory.gateway(repo), repo, rules, self._clock,
+                                        ttl=self._ttl, background=True)
+                self._sources[repo.lower()] = source
+            return source
 
 
 @dashboard.record_once
 def _setup(state: BlueprintSetupState) -> None:
     runtime = state.app.extensions["fundbot"]
     settings = runtime.settings
-    source = None
-    if settings.repo:
-        github, repo = runtime.context.github, settings.repo
-        # In the background mode only the first view after start waits for GitHub.
-        source = PipelineSource(lambda: github.for_repository(repo), repo, runtime.rules, runtime.context.clock,
-                                ttl=settings.dashboard_ttl, background=True)
-    state.app.extensions[EXTENSION] = DashboardState(source, settings.dashboard_token, runtime.rules)
+    state.app.extensions[EXTENSION] = DashboardState(runtime.directory, settings.dashboard_token,
+                                                     runtime.context.clock, settings.dashboard_ttl, settings.repo)
 
 
 def authorised(expected: str | None, authorization: str | None, query_token: str | None) -> bool:
@@ -82,25 +109,71 @@ def _page(template: str, status: int, private: bool, **context: Any) -> Response
     return response
 
 
+def _refused(state: DashboardState) -> Response | None:
+    """The 401 page when a token is configured and this request does not carry it."""
+    if authorised(state.token, request.headers.get("Authorization"), request.args.get("token")):
+        return None
+    response = _page("dashboard_message.html", 401, True, title="A token is needed",
+                     message="This dashboard is private. Send the dashboard token as "
+                             "“Authorization: Bearer <token>”, or open /dashboard?token=<token>.")
+    response.headers["WWW-Authenticate"] = 'Bearer realm="Fund Bot dashboard"'
+    return response
+
+
+def _unreadable(private: bool, err: GitHubError) -> Response:
+    return _page("dashboard_message.html", 503, private, title="GitHub could not be read",
+                 message=f"The pipeline could not be read from GitHub ({err}). Try again in a minute.")
+
+
 @dashboard.get("/dashboard")
 def page() -> Response:
+    """One fund's pipeline with `FUNDBOT_REPO`; otherwise the list of the funds, each linked to its page."""
     state: DashboardState = current_app.extensions[EXTENSION]
+    if (refused := _refused(state)) is not None:
+        return refused
+    if state.single:
+        return _fund_page(state, state.single)
     private = bool(state.token)
-    if not authorised(state.token, request.headers.get("Authorization"), request.args.get("token")):
-        response = _page("dashboard_message.html", 401, private, title="A token is needed",
-                         message="This dashboard is private. Send the dashboard token as "
-                                 "“Authorization: Bearer <token>”, or open /dashboard?token=<token>.")
-        response.headers["WWW-Authenticate"] = 'Bearer realm="Fund Bot dashboard"'
-        return response
-    if state.source is None:
-        return _page("dashboard_message.html", 503, private, title="No repository configured",
-                     message="Set FUNDBOT_REPO to OWNER/NAME of the applications repository to see its pipeline.")
     try:
-        pipeline = state.source.get()
+        repos = state.directory.repos()
     except GitHubError as err:
-        return _page("dashboard_message.html", 503, private, title="GitHub could not be read",
-                     message=f"The pipeline could not be read from GitHub ({err}). Try again in a minute.")
-    return _page("dashboard.html", 200, private, **view(pipeline, state.rules))
+        return _unreadable(private, err)
+    if not repos:
+        return _page("dashboard_message.html", 503, private, title="No fund found",
+                     message="No repository where the App is installed has .github/fund-bot.yml yet. Add it "
+                             "to the applications repository, or set FUNDBOT_REPO to OWNER/NAME of one.")
+    # A token that came in the address goes on with the links (the page sends no Referer).
+    query = f"?token={quote(request.args['token'])}" if state.token and "token" in request.args else ""
+    return _page("dashboard_funds.html", 200, private, funds=repos, query=query)
+
+
+@dashboard.get("/dashboard/<owner>/<name>")
+def fund_page(owner: str, name: str) -> Response:
+    state: DashboardState = current_app.extensions[EXTENSION]
+    if (refused := _refused(state)) is not None:
+        return refused
+    return _fund_page(state, f"{owner}/{name}")
+
+
+def _fund_page(state: DashboardState, asked: str) -> Response:
+    private = bool(state.token)
+    try:
+        if state.single:
+            repo = state.single if asked.lower() == state.single.lower() else None
+        else:
+            repo = state.directory.find(asked)
+        if repo is None:
+            # Only the deployment's funds: an address is not a way to make the App read any repository.
+            return _page("dashboard_message.html", 404, private, title="Not a fund",
+                         message=f"{asked} is not one of the funds this Fund Bot serves.")
+        rules = state.directory.rules(repo)
+        if rules is None:
+            return _page("dashboard_message.html", 503, private, title="No valid configuration",
+                         message=f"{repo} has never had a valid .github/fund-bot.yml: see its configuration issue.")
+        pipeline = state.source(repo, rules).get()
+    except GitHubError as err:
+        return _unreadable(private, err)
+    return _page("dashboard.html", 200, private, **view(pipeline, rules))
 
 
 # --- the view model ---------------------------------------------------------------------------------

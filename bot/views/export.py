@@ -106,16 +106,21 @@ def _md(value: Any) -> str:
 
 
 def run_export(ctx: Any, repo: str, fmt: str, output: str | None, *, stdout: TextIO | None = None) -> int:
-    """`fundbot export`: read the pipeline through the gateway and write it; 1 when GitHub fails."""
+    """`fundbot export`: read the pipeline through the gateway and write it, by the fund's own rules
+    (`ctx.fund_rules`: its `.github/fund-bot.yml` with the server's); 1 when GitHub fails."""
     out = stdout or sys.stdout
     now = ctx.clock()
     try:
         gateway = ctx.github.for_repository(repo)
-        rows = pipeline_rows(gateway, repo, ctx.rules, now.date())
+        rules = ctx.fund_rules(gateway, repo)
+        if rules is None:
+            print(f"fundbot: {repo} is not a fund, or has never had a valid .github/fund-bot.yml", file=sys.stderr)
+            return 1
+        rows = pipeline_rows(gateway, repo, rules, now.date())
     except GitHubError as err:
         print(f"fundbot: could not read the applications of {repo}: {err}", file=sys.stderr)
         return 1
-    text = render(rows, ctx.rules, fmt, repo=repo, as_of=iso(now))
+    text = render(rows, rules, fmt, repo=repo, as_of=iso(now))
     if output:
         Path(output).write_text(text, encoding="utf-8")
         print(f"wrote {len(rows)} applications to {output} ({fmt})", file=sys.stderr)

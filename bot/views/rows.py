@@ -243,7 +243,7 @@ class PipelineSource:
                  monotonic: Callable[[], float] = time.monotonic, background: bool = False) -> None:
         self._gateway = gateway
         self._repo = repo
-        self._rules = rules
+        self.rules = rules
         self._clock = clock
         self._ttl = ttl
         self._monotonic = monotonic
@@ -307,8 +307,8 @@ class PipelineSource:
         self.refreshes += 1
         gateway = self._gateway()
         now = self._clock()
-        rows = pipeline_rows(gateway, self._repo, self._rules, now.date())
-        sweep_log = pick_log(gateway.issues(self._repo, labels=self._rules.stages.labels.bot.name, state="all"),
+        rows = pipeline_rows(gateway, self._repo, self.rules, now.date())
+        sweep_log = pick_log(gateway.issues(self._repo, labels=self.rules.stages.labels.bot.name, state="all"),
                              gateway.app_login)
         return Pipeline(repo=self._repo, as_of=now, today=now.date(), rows=tuple(rows), sweep_log=sweep_log,
                         reads=gateway.stats.reads - gateway.stats.not_modified,

@@ -24,6 +24,7 @@ from flask import Blueprint, Flask, Response
 
 from bot.github.gateway import GitHubApp
 from bot.github.webhooks import MAX_BODY_BYTES, Event, WebhookError
+from bot.jobs.funds import FundDirectory
 from bot.jobs.handle import Context, Ignored, build_context, process, triage
 from bot.jobs.worker import connect
 from bot.jobs.queue import DeliveryQueue, InProcessQueue, Submitted
@@ -47,6 +48,7 @@ class Runtime:
     queue: DeliveryQueue
     refusals: "RefusalLog"
     bodies: BodyReader
+    directory: FundDirectory  # the funds, for the dashboard
 
 
 class RefusalLog:
@@ -181,7 +183,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         queue = InProcessQueue(functools.partial(process, context), maxsize=settings.queue_size,
                                workers=settings.workers)
     app = Flask(__name__)
-    runtime = Runtime(settings, rules, context, queue, RefusalLog(), BodyReader(settings.body_timeout))
+    assert context.funds is not None
+    directory = FundDirectory(context.github, context.funds, ttl=settings.dashboard_ttl)
+    runtime = Runtime(settings, rules, context, queue, RefusalLog(), BodyReader(settings.body_timeout), directory)
     app.extensions["fundbot"] = runtime
     app.register_blueprint(webhooks)
     app.register_blueprint(dashboard)

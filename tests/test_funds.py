@@ -1,0 +1,393 @@
+"""Many funds on one App (SPEC §13): each fund's `.github/fund-bot.yml`, every installation, a bad
+configuration kept out loud, the round's ledger at a constant cost, and new funds prepared unasked.
+
+One service (`World` with `FUNDBOT_REPO` unset) serves two organisations' funds, each installed on
+its own; the sandbox GitHub holds their files, issues and installations.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from factories import application_body
+from pipeline_world import open_application
+from sandbox_fixtures import APP_ID, OPENAPI_SUBSET
+
+from bot.cli import main
+from bot.demo.world import FUND_REPO, INSTALLATION_ID, World, running_world
+from bot.jobs.funds import discover
+from bot.policy.configissue import CONFIG_ISSUE_TITLE
+from bot.policy.markers import STATUS_MARKER, read_record
+from bot.policy.rules import FUND_FILE
+from bot.settings import DEFAULT_RULES_DIR
+
+RIVER_REPO, RIVER_OWNER, RIVER_INSTALLATION = "river-fund/grants", "river-fund", 88
+APPLICANT_REPO = "tiny-org/five-people"  # five contributors
+
+
+def section(name: str, **changes: object) -> dict:
+    """A whole section of the shipped rules (a fund's file replaces a section whole), with `changes`
+    set by dotted path (`community.min_contributors=10`)."""
+    data = yaml.safe_load((DEFAULT_RULES_DIR / f"{name}.yml").read_text())
+    for path, value in changes.items():
+        *parents, leaf = path.split("__")
+        node = data
+        for key in parents:
+            node = node[key]
+        node[leaf] = value
+    return data
+
+
+def fund_file(**sections: dict) -> str:
+    return yaml.safe_dump(sections, sort_keys=False)
+
+
+def strict(min_contributors: int) -> str:
+    return fund_file(eligibility=section("eligibility", community__min_contributors=min_contributors))
+
+
+def status_record(world: World, repo: str, number: int):
+    comments = [c for c in world.sandbox.comments(repo, number)
+                if c["user"]["login"] == world.app_login and c["body"].startswith(STATUS_MARKER)]
+    return (read_record(comments[0]["body"]).record if comments else None), len(comments)
+
+
+def apply(world: World, fund: str, user: str = "applicant", project: str = "Tiny") -> int:
+    return open_application(world, user, project, repo=APPLICANT_REPO, fund=fund)
+
+
+def config_issues(world: World, repo: str) -> list[dict]:
+    return [i for i in world.sandbox.issues(repo) if i["title"] == CONFIG_ISSUE_TITLE]
+
+
+def environ(world: World, app_key: str, **more: str) -> dict[str, str]:
+    """What a deployment of `fundbot` sets to reach this world's GitHub as the App (no FUNDBOT_REPO)."""
+    return {"GITHUB_API_URL": world.settings.api_url, "GITHUB_APP_ID": str(APP_ID), "GITHUB_PRIVATE_KEY": app_key,
+            "FUNDBOT_LOG_LEVEL": "WARNING", **more}
+
+
+@contextlib.contextmanager
+def two_funds(app_key: str, **world_kw) -> Iterator[World]:
+    """Two funds in two installations, served by one service: the fund's own (10 contributors needed)
+    and river-fund's (2 needed), which installs the App on a repository that already has its file."""
+    with running_world(openapi=OPENAPI_SUBSET, app_id=APP_ID, app_key=app_key, settings={"repo": None},
+                       **world_kw) as world:
+        sb = world.sandbox
+        world.deliver(sb.commit_file(FUND_REPO, FUND_FILE, strict(10), "open-source-fund"))
+        sb.add_user(RIVER_OWNER, "Organization")
+        sb.add_repo(RIVER_REPO)
+        sb.add_file(RIVER_REPO, FUND_FILE, strict(2))
+        sb.set_permission(RIVER_REPO, "rosa", "write")
+        world.deliver(sb.install(RIVER_INSTALLATION, RIVER_OWNER, [RIVER_REPO], RIVER_OWNER))
+        world.add_applicant_repo(APPLICANT_REPO, people=5)
+        yield world
+    assert not world.sandbox.violations, world.sandbox.violations
+
+
+def test_two_funds_with_different_thresholds_judge_the_same_repository_by_their_own_rules(app_key):
+    with two_funds(app_key) as world:
+        strict_fund = apply(world, FUND_REPO)
+        river = apply(world, RIVER_REPO)
+        ours, count = status_record(world, FUND_REPO, strict_fund)
+        theirs, river_count = status_record(world, RIVER_REPO, river)
+        assert count == river_count == 1
+        assert not ours.eligible and theirs.eligible  # five contributors: fewer than 10, more than 2
+        assert "eligibility: failed" in world.sandbox.issue_labels(FUND_REPO, strict_fund)
+        assert "eligibility: failed" not in world.sandbox.issue_labels(RIVER_REPO, river)
+
+
+def test_a_new_installation_is_prepared_without_a_command_line(app_key):
+    with two_funds(app_key) as world:
+        wanted = {label.name for label in world.rules.stages.all_labels()}
+        assert wanted <= {label["name"] for label in world.sandbox.labels(RIVER_REPO)}
+        assert config_issues(world, RIVER_REPO) == []  # its file is valid
+        # A repository added to the installation later, with an invalid file: its labels are made
+        # and the configuration issue is opened at once.
+        world.sandbox.add_repo("river-fund/second-round")
+        world.sandbox.add_file("river-fund/second-round", FUND_FILE, "funding: {pool: lots}\n")
+        world.deliver(world.sandbox.change_installation_repos(RIVER_INSTALLATION, RIVER_OWNER,
+                                                              add=["river-fund/second-round"]))
+        [issue] = config_issues(world, "river-fund/second-round")
+        assert issue["state"] == "open" and "funding" in issue["body"]
+
+
+def test_a_repository_without_the_file_is_not_a_fund(app_key):
+    with two_funds(app_key) as world:
+        world.sandbox.add_repo("river-fund/website")
+        world.deliver(world.sandbox.change_installation_repos(RIVER_INSTALLATION, RIVER_OWNER,
+                                                              add=["river-fund/website"]))
+        world.sandbox.clear_log()
+        number = apply(world, "river-fund/website")
+        assert status_record(world, "river-fund/website", number) == (None, 0)
+        assert world.sandbox.requests("POST") == [] and world.sandbox.requests("PATCH") == []
+        refs = discover(world.github, world.context.funds)
+        assert sorted(f.repo for f in refs) == sorted([FUND_REPO, RIVER_REPO])
+
+
+def test_the_sweep_walks_every_installation_and_repairs_both_funds(app_key, capsys):
+    with two_funds(app_key) as world:
+        lost = {}
+        for repo in (FUND_REPO, RIVER_REPO):  # each fund loses an application's delivery
+            delivery = world.sandbox.open_issue(repo, "applicant", "[Application]: Lost",
+                                                application_body(project_name="Lost",
+                                                                 repository=f"https://github.com/{APPLICANT_REPO}"),
+                                                labels=["fund: application"])
+            world.sandbox.pending_deliveries()  # lost as well: the label's delivery
+            lost[repo] = int(delivery.payload["issue"]["number"])
+        assert main(["sweep"], environ(world, app_key)) == 0
+        out = capsys.readouterr().out
+        assert f"of {FUND_REPO}" in out and f"of {RIVER_REPO}" in out
+        for repo, number in lost.items():
+            record, count = status_record(world, repo, number)
+            assert count == 1 and record is not None
+        assert not status_record(world, FUND_REPO, lost[FUND_REPO])[0].eligible
+        assert status_record(world, RIVER_REPO, lost[RIVER_REPO])[0].eligible
+
+
+def test_one_funds_failure_does_not_stop_the_sweep_of_the_others(app_key, capsys):
+    with two_funds(app_key) as world:
+        world.sandbox.refuse("GET", f"/repos/{FUND_REPO}/issues", 502, "Server Error")
+        number = world.sandbox.open_issue(RIVER_REPO, "applicant", "[Application]: Lost", application_body(
+            project_name="Lost", repository=f"https://github.com/{APPLICANT_REPO}"), labels=["fund: application"])
+        world.sandbox.pending_deliveries()
+        assert main(["sweep"], environ(world, app_key)) == 1  # one fund could not be swept: said, and exit 1
+        captured = capsys.readouterr()
+        assert FUND_REPO in captured.err
+        assert status_record(world, RIVER_REPO, int(number.payload["issue"]["number"]))[1] == 1
+
+
+def test_with_redis_the_sweep_queues_one_job_per_fund_for_the_workers(app_key, redis_url, capsys):
+    with two_funds(app_key, redis_url=redis_url) as world:
+        numbers = {}
+        for repo in (FUND_REPO, RIVER_REPO):
+            delivery = world.sandbox.open_issue(repo, "applicant", "[Application]: Lost", application_body(
+                project_name="Lost", repository=f"https://github.com/{APPLICANT_REPO}"), labels=["fund: application"])
+            world.sandbox.pending_deliveries()
+            numbers[repo] = int(delivery.payload["issue"]["number"])
+        env = environ(world, app_key, FUNDBOT_REDIS_URL=redis_url)
+        assert main(["sweep"], env) == 0
+        out = capsys.readouterr().out
+        assert out.count("queued for the workers") == 2
+        assert main(["sweep"], env) == 0  # again before a worker ran: not queued twice
+        assert capsys.readouterr().out.count("already queued or running") == 2
+        for repo, number in numbers.items():
+            assert status_record(world, repo, number)[1] == 0  # nothing done by the command itself
+        world.work()  # `fundbot worker --burst`
+        for repo, number in numbers.items():
+            assert status_record(world, repo, number)[1] == 1
+
+
+def test_an_invalid_file_keeps_the_last_valid_configuration_and_one_issue_listing_every_problem(app_key):
+    with two_funds(app_key) as world:
+        sb = world.sandbox
+        bad = fund_file(eligibility=section("eligibility", community__min_contributors="many"),
+                        stagez={"x": 1})
+        world.deliver(sb.commit_file(FUND_REPO, FUND_FILE, bad, "open-source-fund"))
+        [issue] = config_issues(world, FUND_REPO)
+        assert issue["state"] == "open"
+        assert "is not of type" in issue["body"] and "stagez" in issue["body"]  # both problems, file and key
+        assert "last valid configuration" in issue["body"]
+        # Applications go on under the last valid rules: 10 contributors, not the server's 3.
+        number = apply(world, FUND_REPO)
+        assert not status_record(world, FUND_REPO, number)[0].eligible
+
+        # Another mistake: the same issue, updated.
+        world.deliver(sb.commit_file(FUND_REPO, FUND_FILE, "eligibility: [1, 2]\n", "open-source-fund"))
+        [issue] = config_issues(world, FUND_REPO)
+        assert issue["state"] == "open" and "stagez" not in issue["body"] and "eligibility" in issue["body"]
+
+        # A restart: the new process finds the last valid configuration by its blob sha.
+        restarted = World(sb, world.settings.api_url, APP_ID, app_key, settings={"repo": None}, seed=False)
+        try:
+            again = apply(restarted, FUND_REPO, user="someone", project="After restart")
+            assert not status_record(restarted, FUND_REPO, again)[0].eligible
+        finally:
+            restarted.close()
+
+        # Fixed: the issue closes, and the new rules apply.
+        world.deliver(sb.commit_file(FUND_REPO, FUND_FILE, strict(4), "open-source-fund"))
+        [issue] = config_issues(world, FUND_REPO)
+        assert issue["state"] == "closed" and "valid again" in issue["body"]
+        fixed = apply(world, FUND_REPO, user="third", project="After the fix")
+        assert status_record(world, FUND_REPO, fixed)[0].eligible
+
+
+def test_a_fund_that_never_had_a_valid_configuration_is_left_alone(app_key):
+    with two_funds(app_key) as world:
+        sb = world.sandbox
+        sb.add_user("brook-fund", "Organization")
+        sb.add_repo("brook-fund/apply")
+        sb.add_file("brook-fund/apply", FUND_FILE, "reports: {every: soon}\nfunding: 7\n")
+        world.deliver(sb.install(99, "brook-fund", ["brook-fund/apply"], "brook-fund"))
+        [issue] = config_issues(world, "brook-fund/apply")
+        assert "does nothing here" in issue["body"] and "reports" in issue["body"] and "funding" in issue["body"]
+        number = apply(world, "brook-fund/apply")
+        assert status_record(world, "brook-fund/apply", number) == (None, 0)
+
+
+def test_a_push_that_touches_the_configuration_takes_effect_at_once(app_key):
+    with two_funds(app_key) as world:
+        world.context.funds.ttl = 3600.0  # without the push, the old rules would stay an hour
+        assert not status_record(world, FUND_REPO, apply(world, FUND_REPO))[0].eligible
+        world.deliver(world.sandbox.commit_file(FUND_REPO, "README.md", "hello", "open-source-fund"))
+        world.sandbox.clear_log()
+        world.deliver(world.sandbox.commit_file(FUND_REPO, "docs/other.md", "x", "open-source-fund"))
+        assert world.sandbox.requests() == []  # a push elsewhere costs nothing
+        world.deliver(world.sandbox.commit_file(FUND_REPO, FUND_FILE, strict(5), "open-source-fund"))
+        assert status_record(world, FUND_REPO, apply(world, FUND_REPO, user="next", project="Next"))[0].eligible
+
+
+def test_uninstalling_stops_all_work_there(app_key, capsys):
+    with two_funds(app_key) as world:
+        number = apply(world, RIVER_REPO)
+        late = world.sandbox.comment(RIVER_REPO, number, "rosa", "/help")  # sent before, delivered after
+        world.deliver(world.sandbox.uninstall(RIVER_INSTALLATION, RIVER_OWNER))
+        world.sandbox.clear_log()
+        world.deliver(late)
+        assert world.sandbox.requests("POST", f"/repos/{RIVER_REPO}/*") == []
+        assert main(["sweep"], environ(world, app_key)) == 0
+        assert RIVER_REPO not in capsys.readouterr().out
+        assert [f.repo for f in discover(world.github, world.context.funds)] == [FUND_REPO]
+
+
+# --- the round's ledger --------------------------------------------------------------------------
+
+
+def pool_of(amount: int) -> str:
+    return fund_file(eligibility=section("eligibility", community__min_contributors=2),
+                     funding=section("funding", round__pool=amount, max_per_project=50000))
+
+
+def to_decision(world: World, number: int) -> None:
+    for user, text in (("rita", "/score technical 4"), ("ravi", "/score technical 5\n/score impact 3"),
+                       ("rita", "/advance"), ("rita", "/advance"), ("ravi", "/score funding 4"), ("rita", "/advance")):
+        world.deliver(world.sandbox.comment(FUND_REPO, number, user, text))
+
+
+def test_two_approvals_racing_for_the_last_of_the_pool_cannot_both_succeed(app_key):
+    with two_funds(app_key, workers=4) as world:
+        world.deliver(world.sandbox.commit_file(FUND_REPO, FUND_FILE, pool_of(60000), "open-source-fund"))
+        numbers = [apply(world, FUND_REPO, user=f"a{i}", project=f"P{i}") for i in range(2)]
+        for number in numbers:
+            to_decision(world, number)
+        comments = [world.sandbox.comment(FUND_REPO, n, user, "/approve 40000")
+                    for n, user in zip(numbers, ("rita", "ravi"))]
+        barrier = threading.Barrier(2)
+
+        def send(delivery) -> None:
+            barrier.wait()
+            world.post(delivery, wait=False)
+
+        threads = [threading.Thread(target=send, args=(d,)) for d in comments]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        world.runtime.queue.join(30)
+        world.flush()
+        outcomes = [status_record(world, FUND_REPO, n)[0].outcome for n in numbers]
+        assert sorted(o.name if o else "" for o in outcomes) == ["", "funded"]
+        refused = numbers[outcomes.index(None)]
+        assert any("more than is left in the round" in body for body in
+                   (c["body"] for c in world.sandbox.comments(FUND_REPO, refused) if c["user"]["type"] == "Bot"))
+
+
+def counted(world: World, step) -> int:
+    world.sandbox.clear_log()
+    step()
+    c = world.sandbox.request_counts()
+    return c.reads + c.not_modified + c.writes
+
+
+def test_an_approval_costs_the_same_with_more_grants_in_the_round(app_key):
+    """The ledger is one conditional read, not a read of every funded application (SPEC §13)."""
+    with two_funds(app_key) as world:
+        world.deliver(world.sandbox.commit_file(FUND_REPO, FUND_FILE, pool_of(10_000_000), "open-source-fund"))
+        costs = []
+        for grants_before in (0, 3):
+            for i in range(grants_before):
+                n = apply(world, FUND_REPO, user=f"f{i}", project="Filler")
+                to_decision(world, n)
+                world.deliver(world.sandbox.comment(FUND_REPO, n, "rita", "/approve 1000"))
+                assert status_record(world, FUND_REPO, n)[0].outcome.name == "funded"
+            advancing, approving = (apply(world, FUND_REPO, user=f"m{grants_before}{i}", project="M") for i in range(2))
+            to_decision(world, approving)
+            for user, text in (("rita", "/score technical 4"), ("ravi", "/score technical 5\n/score impact 3")):
+                world.deliver(world.sandbox.comment(FUND_REPO, advancing, user, text))
+            costs.append((
+                counted(world, lambda: world.deliver(world.sandbox.comment(FUND_REPO, advancing, "rita", "/advance"))),
+                counted(world, lambda: world.deliver(world.sandbox.comment(FUND_REPO, approving, "rita", "/approve 1000"))),
+            ))
+            assert status_record(world, FUND_REPO, approving)[0].outcome.name == "funded"
+        assert costs[0] == costs[1]
+
+
+def test_a_refusal_names_the_file_the_rule_came_from(app_key):
+    with two_funds(app_key) as world:
+        world.deliver(world.sandbox.commit_file(FUND_REPO, FUND_FILE, pool_of(100000), "open-source-fund"))
+        number = apply(world, FUND_REPO)
+        to_decision(world, number)
+        world.deliver(world.sandbox.comment(FUND_REPO, number, "rita", "/approve 60000"))
+        replies = [c["body"] for c in world.sandbox.comments(FUND_REPO, number) if c["user"]["type"] == "Bot"]
+        assert any("per-project cap" in r and FUND_FILE in r for r in replies)
+        assert not any(str(DEFAULT_RULES_DIR) in r for r in replies)  # never a path on the server
+
+
+def test_validate_repo_reads_a_funds_file_and_lists_every_problem(app_key, capsys):
+    with two_funds(app_key) as world:
+        env = environ(world, app_key)
+        assert main(["validate", "--repo", RIVER_REPO], env) == 0
+        assert "valid" in capsys.readouterr().out
+        world.sandbox.add_file(RIVER_REPO, FUND_FILE, "funding: {pool: lots}\nstagez: 1\n")
+        world.sandbox.clear_log()
+        assert main(["validate", "--repo", RIVER_REPO], env) == 1
+        out = capsys.readouterr().out
+        assert "stagez" in out and "funding" in out
+        assert world.sandbox.requests("POST", f"/repos/{RIVER_REPO}/*") == []  # it only reads
+        assert config_issues(world, RIVER_REPO) == []
+        assert main(["validate", "--repo", "not a repo"], env) == 2
+        assert main(["validate", "--repo", "river-fund/absent"], env) == 2
+
+
+def test_the_dashboard_lists_the_funds_and_shows_each_one(app_key):
+    with two_funds(app_key) as world:
+        apply(world, RIVER_REPO, project="River Project")
+        listing = world.client.get("/dashboard")
+        html = listing.get_data(as_text=True)
+        assert listing.status_code == 200
+        assert f'href="/dashboard/{FUND_REPO}"' in html and f'href="/dashboard/{RIVER_REPO}"' in html
+        page = world.client.get(f"/dashboard/{RIVER_REPO}")
+        assert page.status_code == 200 and "River Project" in page.get_data(as_text=True)
+        assert "River Project" not in world.client.get(f"/dashboard/{FUND_REPO}").get_data(as_text=True)
+        world.sandbox.clear_log()
+        stranger = world.client.get("/dashboard/someone-else/private-stuff")
+        assert stranger.status_code == 404
+        assert world.sandbox.requests(path="/repos/someone-else/*") == []  # an address does not make the App read
+
+
+def test_a_token_in_the_address_follows_the_links(app_key):
+    with two_funds(app_key) as world:
+        state = world.app.extensions["fundbot.dashboard"]
+        state.token = "s3cret"
+        assert world.client.get("/dashboard").status_code == 401
+        assert world.client.get(f"/dashboard/{RIVER_REPO}").status_code == 401
+        html = world.client.get("/dashboard?token=s3cret").get_data(as_text=True)
+        assert f'href="/dashboard/{RIVER_REPO}?token=s3cret"' in html
+        assert world.client.get(f"/dashboard/{RIVER_REPO}?token=s3cret").status_code == 200
+
+
+def test_export_takes_the_fund_by_name(app_key, capsys, tmp_path):
+    with two_funds(app_key) as world:
+        apply(world, RIVER_REPO, project="River Project")
+        out = tmp_path / "river.csv"
+        assert main(["export", "--repo", RIVER_REPO, "--output", str(out)], environ(world, app_key)) == 0
+        assert "River Project" in out.read_text()
+        world.sandbox.add_repo("river-fund/website")
+        world.deliver(world.sandbox.change_installation_repos(RIVER_INSTALLATION, RIVER_OWNER,
+                                                              add=["river-fund/website"]))
+        assert main(["export", "--repo", "river-fund/website"], environ(world, app_key)) == 1
+        assert "not a fund" in capsys.readouterr().err
