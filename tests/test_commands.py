@@ -76,8 +76,10 @@ def test_a_long_line_of_spaces_is_not_quadratic():
 
 
 def test_every_command_of_the_spec_is_registered():
+    # SPEC §5, and §14's governance commands
     assert set(REGISTRY) == {"help", "recheck", "withdraw", "advance", "stage", "score", "needs-info", "assign",
-                             "approve", "decline", "report", "waive"}
+                             "approve", "decline", "report", "waive",
+                             "recuse", "away", "back", "accept-report", "reject-report"}
 
 
 @pytest.mark.parametrize(

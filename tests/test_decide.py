@@ -257,7 +257,8 @@ def test_a_later_score_replaces_the_reviewers_earlier_one(rules):
 
 
 def test_approve_beyond_what_is_left_in_the_pool_is_refused_with_the_figures(rules):
-    ledger = FundingLedger(committed=rules.funding.pool - 10_000, grants={7: rules.funding.pool - 10_000})
+    pool = rules.funding.pool(rules.funding.rounds[0].name)
+    ledger = FundingLedger(committed=pool - 10_000, grants={7: pool - 10_000})
     decision, after = comment_on(rules, at_stage(rules, "decision"), "/approve 20000", REVIEWER, ledger=ledger)
     reply = reply_of(decision)
     assert after.outcome is None

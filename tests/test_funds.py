@@ -292,7 +292,7 @@ def test_two_approvals_racing_for_the_last_of_the_pool_cannot_both_succeed(app_k
         outcomes = [status_record(world, FUND_REPO, n)[0].outcome for n in numbers]
         assert sorted(o.name if o else "" for o in outcomes) == ["", "funded"]
         refused = numbers[outcomes.index(None)]
-        assert any("more than is left in the round" in body for body in
+        assert any("more than is left in round" in body for body in
                    (c["body"] for c in world.sandbox.comments(FUND_REPO, refused) if c["user"]["type"] == "Bot"))
 
 

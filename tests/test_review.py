@@ -156,4 +156,4 @@ def test_the_decision_stage_shows_what_is_left_of_the_round_at_once(world):
     say(world, number, "rita", "/score funding 3")
     say(world, number, "rita", "/advance")  # into decision: the same delivery renders the pool
     assert world.record(number).stage == "decision"
-    assert "The round has 500,000 USD left of 500,000 USD" in world.status_comment(number)
+    assert "Round 2026 has 500,000 USD left of 500,000 USD" in world.status_comment(number)

@@ -84,4 +84,4 @@ def test_missing_file_and_broken_yaml(rules_dir):
 
 def test_dates_written_plainly_in_yaml_are_accepted(rules_dir, rules):
     # `starts: 2026-01-01` is a YAML date; the loader must not trip over it.
-    assert rules.funding.round_starts.isoformat() == "2026-01-01"
+    assert rules.funding.rounds[0].opens.isoformat() == "2026-01-01"

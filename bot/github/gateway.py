@@ -344,6 +344,7 @@ class RepoInfo:
     pushed_at: dt.datetime | None
     licence_spdx: str | None
     licence_key: str | None
+    owner_is_org: bool = False
 
 
 class GitHubGateway:
@@ -407,6 +408,7 @@ class GitHubGateway:
             pushed_at=parse_time(data.get("pushed_at")),
             licence_spdx=licence.get("spdx_id"),
             licence_key=licence.get("key"),
+            owner_is_org=(data.get("owner") or {}).get("type") == "Organization",
         )
 
     def commits_since(self, full_name: str, since: dt.datetime) -> CommitWindow:
@@ -617,6 +619,14 @@ class GitHubGateway:
         params = {"permission": "push", "per_page": limit}
         data = self._t.request("GET", f"{_repo_path(full_name)}/collaborators", params=params, conditional=True).data
         return tuple(c["login"] for c in data or [] if c.get("type") != "Bot")
+
+    def is_public_member(self, org: str, login: str) -> bool:
+        """:calls: `GET /orgs/{org}/public_members/{username}` (204 yes, 404 no): answered for any caller"""
+        try:
+            self._t.request("GET", f"/orgs/{quote(org, safe='')}/public_members/{quote(login, safe='')}")
+        except NotFound:
+            return False
+        return True
 
     def is_team_member(self, org: str, team_slug: str, login: str) -> bool:
         """:calls: `GET /orgs/{org}/teams/{team_slug}/memberships/{username}` (active membership only)"""

@@ -18,11 +18,13 @@ from decimal import Decimal
 
 from bot.github.gateway import GitHubError, GitHubGateway, GitHubUnavailable, NotFound
 from bot.policy.commands import FundingLedger
-from bot.policy.decide import Needs, Snapshot, Trigger, assignee_lookups, needs, round_of
+from bot.policy.decide import Needs, Snapshot, Trigger, assignee_lookups, ledger_round, needs
 from bot.policy.forms import RepoRef, parse_form
-from bot.policy.markers import find_status, notices_posted, status_comments
+from bot.policy.markers import FoundRecord, find_status, notices_posted, status_comments
+from bot.policy.seal import verified
 from bot.policy.models import Comment, Issue, RepoFacts, RepoStatus
 from bot.policy.record import Record
+from bot.policy.assign import ReviewerLoad
 from bot.policy.roles import all_teams
 from bot.policy.rules import Rules
 
@@ -44,7 +46,7 @@ def repo_facts(gateway: GitHubGateway, repo: RepoRef, rules: Rules, now: dt.date
         requested=requested, status=RepoStatus.OK, full_name=info.full_name, html_url=info.html_url,
         private=info.private, archived=info.archived, default_branch=info.default_branch,
         pushed_at=info.pushed_at, licence_spdx=info.licence_spdx, licence_key=info.licence_key,
-        people_logins=(info.full_name.split("/", 1)[0].lower(),),
+        people_logins=(info.full_name.split("/", 1)[0].lower(),), owner_is_org=info.owner_is_org,
     )
     since = now - dt.timedelta(days=rules.eligibility.window_days)
     try:
@@ -74,16 +76,18 @@ def _replace(facts: RepoFacts, **changes: object) -> RepoFacts:
 
 def grants_by_round(records: Iterable[tuple[int, Record]], rules: Rules) -> dict[str, dict[int, Decimal]]:
     """The grants the funded applications' own records hold, by round: what the ledger must say
-    (the sweep puts the fund-state issue back in step with it)."""
+    (the sweep puts the fund-state issue back in step with it). A record from before rounds were kept
+    counts in the first round."""
     grants: dict[str, dict[int, Decimal]] = {}
     for number, record in records:
         if record.funded and record.outcome and record.outcome.amount:
-            grants.setdefault(record.round or round_of(rules), {})[number] = record.outcome.amount
+            grants.setdefault(record.round or rules.funding.rounds[0].name, {})[number] = record.outcome.amount
     return grants
 
 
 class TeamCache:
-    """Team memberships looked up once and kept for a while (membership rarely changes)."""
+    """Memberships (of reviewer teams, and public ones of an applicant's organisation) looked up once
+    and kept for a while: membership rarely changes."""
 
     def __init__(self, ttl_seconds: float = 600, clock: Callable[[], float] = time.monotonic) -> None:
         self._entries: dict[tuple[str, str], tuple[bool, float]] = {}
@@ -91,21 +95,34 @@ class TeamCache:
         self._clock = clock
         self._lock = threading.Lock()
 
+    def _member(self, key: tuple[str, str], look_up: Callable[[], bool]) -> bool:
+        with self._lock:
+            cached = self._entries.get(key)
+        if cached is not None and cached[1] >= self._clock():
+            return cached[0]
+        member = look_up()
+        with self._lock:
+            self._entries[key] = (member, self._clock() + self._ttl)
+        return member
+
     def teams_of(self, gateway: GitHubGateway, login: str, teams: Iterable[str]) -> frozenset[str]:
-        found = set()
-        for team in teams:
-            key = (team.lower(), login.lower())
-            with self._lock:
-                cached = self._entries.get(key)
-            if cached is None or cached[1] < self._clock():
-                org, slug = team.split("/", 1)
-                member = gateway.is_team_member(org, slug, login)
-                with self._lock:
-                    self._entries[key] = (member, self._clock() + self._ttl)
-                cached = (member, 0.0)
-            if cached[0]:
-                found.add(team)
-        return frozenset(found)
+        def look_up(team: str) -> Callable[[], bool]:
+            org, slug = team.split("/", 1)
+            return lambda: gateway.is_team_member(org, slug, login)
+
+        return frozenset(team for team in teams if self._member((team.lower(), login.lower()), look_up(team)))
+
+    def public_member(self, gateway: GitHubGateway, org: str, login: str) -> bool:
+        return self._member((f"org:{org.lower()}", login.lower()), lambda: gateway.is_public_member(org, login))
+
+
+@dataclass(frozen=True)
+class FundAccess:
+    """What an application's run reads of the fund beyond it, at most once per run (under the fund's
+    lock when the run holds it): the round's ledger, and the reviewers' load for assignment."""
+
+    ledger: Callable[[str], FundingLedger]  # round name -> its ledger
+    load: Callable[[Rules], ReviewerLoad]
 
 
 @dataclass(frozen=True)
@@ -116,17 +133,20 @@ class Opened:
     issue: Issue
     comments: tuple[Comment, ...]
     wanted: Needs
+    found: FoundRecord  # the status comment's record, if its seal holds
+    seal_key: bytes | None = None
 
 
-def open_application(gateway: GitHubGateway, issue: Issue, trigger: Trigger, rules: Rules, now: dt.datetime) -> Opened:
+def open_application(gateway: GitHubGateway, issue: Issue, trigger: Trigger, rules: Rules, now: dt.datetime,
+                     seal_key: bytes | None = None) -> Opened:
     """:calls: the issue and its comments, again (the argument may be a stale payload, or a row of the
-    sweep's listing)."""
+    sweep's listing). A record whose seal does not hold is not used: the state is rebuilt."""
     fresh = gateway.issue(issue.repo, issue.number)
     comments = tuple(gateway.comments(issue.repo, issue.number))
     if trigger.comment is not None and all(c.id != trigger.comment.id for c in comments):
         comments += (trigger.comment,)  # GitHub's list may lag the webhook by a moment
-    record = find_status(comments, gateway.app_login)[1].record
-    return Opened(fresh, comments, needs(trigger, fresh, comments, record, rules, now))
+    found = verified(find_status(comments, gateway.app_login)[1], seal_key, fresh.repo, fresh.number)
+    return Opened(fresh, comments, needs(trigger, fresh, comments, found.record, rules, now), found, seal_key)
 
 
 def gather(
@@ -137,12 +157,13 @@ def gather(
     now: dt.datetime,
     *,
     teams: TeamCache,
-    ledger: Callable[[], FundingLedger] | None = None,
+    fund: FundAccess | None = None,
 ) -> Snapshot:
     """Read the rest of what `decide` needs for the application `opened` holds."""
     fresh, comments, wanted = opened.issue, opened.comments, opened.wanted
     login = gateway.app_login
-    status_comment, found = find_status(comments, login)
+    status_comment = find_status(comments, login)[0]
+    found, seal_key = opened.found, opened.seal_key
     duplicates = tuple(status_comments(comments, login)[1:])
     form = parse_form(rules.application_form, fresh.body)
 
@@ -156,9 +177,20 @@ def gather(
     named = assignee_lookups(trigger, fresh, comments, found.record, form, rules, members)
     assignable = {name.lower(): gateway.can_be_assigned(fresh.repo, name) for name in named}
     collaborators = gateway.collaborators(fresh.repo) if wanted.collaborators else None
+    load = fund.load(rules) if wanted.load and fund is not None else None
+    record = found.record
+    round_name = ledger_round(record, fresh, rules)
+    # Conflicts beyond the data read: reviewers who are public members of the applicant's organisation,
+    # each looked up once per application (the record keeps the answer) and cached across applications.
+    org = (facts.full_name or "").split("/", 1)[0].lower() if facts and facts.owner_is_org else \
+        (record.repo_org if record else "")
+    known = set(record.affiliated + record.cleared) if record else set()
+    wanted_people = set(wanted.affiliation_lookups) | ({c for cs in load.candidates.values() for c in cs} if load else set())
+    affiliations = {who: teams.public_member(gateway, org, who) for who in sorted(wanted_people - known)} if org else {}
     return Snapshot(
         issue=fresh, comments=comments, status_comment=status_comment, found=found, duplicates=duplicates,
         repo_facts=facts, reactions=reactions, team_members=members, assignable=assignable,
-        ledger=ledger() if wanted.ledger and ledger is not None else None,
+        ledger=fund.ledger(round_name) if wanted.ledger and fund is not None and round_name else None,
         posted=notices_posted(comments, login), form=form, collaborators=collaborators,
+        affiliations=affiliations, load=load, seal_key=seal_key,
     )

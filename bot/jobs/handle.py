@@ -21,17 +21,19 @@ from bot.github.webhooks import Event, _get
 from bot.jobs.apply import Applied, apply
 from bot.jobs.funds import CONFIG_PATHS, FundConfig, Funds
 from bot.jobs.labels import sync_labels
-from bot.jobs.gather import TeamCache, gather, open_application
+from bot.jobs.gather import FundAccess, TeamCache, gather, open_application
 from bot.jobs.locks import LocalLocks, Locks
 from bot.policy.commands import FundingLedger
 from bot.policy.decide import (
-    Named, Snapshot, Trigger, TriggerKind, decide, decide_report_issue, round_of, with_failures,
+    Named, Snapshot, Trigger, TriggerKind, decide, decide_report_issue, with_failures,
 )
 from bot.policy.fundstate import FundState
 from bot.policy.forms import FormTemplate, could_be_form, parse_form
 from bot.policy.markers import notices_posted
-from bot.policy.models import Comment, Issue, RecordGrant
+from bot.policy.assign import ReviewerLoad
+from bot.policy.models import FUND_CHANGES, Comment, FundChange, Issue, RecordGrant, SetAway
 from bot.policy.rules import Rules
+from bot.policy.seal import record_key
 from bot.settings import Settings
 
 log = logging.getLogger("fundbot.handle")
@@ -49,6 +51,7 @@ class Context:
     locks: Locks = field(default_factory=LocalLocks)
     sweep_logs: dict[str, Any] = field(default_factory=dict)  # repo -> the sweep log this process last saw
     funds: Funds | None = None
+    seal_key: bytes | None = None  # seals records (derived from the App's private key); None: unsealed
 
     def __post_init__(self) -> None:
         if self.funds is None:
@@ -78,7 +81,8 @@ def build_context(settings: Settings, rules: Rules, *, github: GitHubApp | None 
         pacer = RedisPacer(redis)
     return Context(rules=rules, github=github or GitHubApp(settings, pacer=pacer),
                    clock=clock or (lambda: dt.datetime.now(dt.timezone.utc)), locks=locks,
-                   funds=Funds(rules, narrow_to=settings.repo, ttl=settings.config_ttl))
+                   funds=Funds(rules, narrow_to=settings.repo, ttl=settings.config_ttl),
+                   seal_key=record_key(settings.private_key) if settings.has_app else None)
 
 
 # --- what an issue is ------------------------------------------------------------------------
@@ -110,38 +114,81 @@ def run_application(ctx: Context, gateway: GitHubGateway, issue: Issue, trigger:
                     dry_run: bool = False, extra_posted: frozenset[str] = frozenset(),
                     delivery: str | None = None) -> Applied:
     """lock → gather → decide → apply for one application of the fund `rules` run. `issue` only names
-    it: it is read again. A command that may grant money also holds the fund's lock, so the ledger it
-    checks the pool with is the one it writes (two `/approve`s racing for the last of the pool cannot
-    both succeed)."""
+    it: it is read again. A command that changes the fund-state issue (a grant, `/away`, an assignment
+    by load) also holds the fund's lock, so the ledger it checks the pool with is the one it writes:
+    two `/approve`s racing for the last of the pool cannot both succeed."""
     with ctx.locks.application(issue.repo, issue.number):
         now = ctx.clock()
-        opened = open_application(gateway, issue, trigger, rules, now)
-        with ctx.locks.fund(issue.repo) if opened.wanted.grant else contextlib.nullcontext():
-            state: list[tuple[FundState, int | None]] = []
-
-            def ledger() -> FundingLedger:
-                state.append(ctx.funds.states.read(gateway, issue.repo, rules))
-                fund = state[-1][0]
-                name = round_of(rules)
-                return FundingLedger(committed=fund.committed(name), grants=dict(fund.grants.get(name, {})))
-
-            snap = gather(gateway, opened, trigger, rules, now, teams=ctx.teams, ledger=ledger)
+        opened = open_application(gateway, issue, trigger, rules, now, seal_key=ctx.seal_key)
+        with ctx.locks.fund(issue.repo) if opened.wanted.fund_state else contextlib.nullcontext():
+            fund = _FundReads(ctx, gateway, issue.repo, rules, now)
+            snap = gather(gateway, opened, trigger, rules, now, teams=ctx.teams, fund=fund.access())
             if extra_posted:
                 snap = dataclasses.replace(snap, posted=snap.posted | extra_posted)
             decision = decide(trigger, snap, rules, now)
-            grants = [a for a in decision.actions if isinstance(a, RecordGrant)]
-            if grants and not dry_run:
-                fund, number = state[-1] if state else ctx.funds.states.read(gateway, issue.repo, rules)
-                for grant in grants:
-                    fund = fund.with_grant(grant.round, grant.number, grant.amount)
-                ctx.funds.states.write(gateway, issue.repo, rules, fund, number)
+            changes = [a for a in decision.actions if isinstance(a, FUND_CHANGES)]
+            if changes and not dry_run:
+                state, number = fund.state()
+                for change in changes:
+                    state = state.with_change(change)
+                ctx.funds.states.write(gateway, issue.repo, rules, state, number)
             # GitHub may refuse some writes for good: the status comment then says so, and the run goes on.
-            applied = apply(gateway, snap, tuple(a for a in decision.actions if not isinstance(a, RecordGrant)), now,
+            applied = apply(gateway, snap, tuple(a for a in decision.actions if not isinstance(a, FUND_CHANGES)), now,
                             dry_run=dry_run, delivery=delivery,
                             restate=lambda failures: with_failures(decision, failures, snap, rules, now).status)
-            applied.lines[:0] = [f"#{g.number}: enter the grant of {g.amount} in the ledger ({g.round})" for g in grants]
+            applied.lines[:0] = [_fund_line(issue.number, change) for change in changes]
             applied.record = decision.record
             return applied
+
+
+def _fund_line(number: int, change: FundChange) -> str:
+    if isinstance(change, RecordGrant):
+        return f"#{number}: enter the grant of {change.amount} in the ledger ({change.round})"
+    if isinstance(change, SetAway):
+        return f"#{number}: {change.login} away until {change.until}" if change.until else f"#{number}: {change.login} back"
+    return f"#{number}: note the assignment of {', '.join(change.logins)} by load"
+
+
+class _FundReads:
+    """The fund-state issue and the open applications, read at most once in one application's run."""
+
+    def __init__(self, ctx: Context, gateway: GitHubGateway, repo: str, rules: Rules, now: dt.datetime) -> None:
+        self._ctx, self._gateway, self._repo, self._rules, self._now = ctx, gateway, repo, rules, now
+        self._state: tuple[FundState, int | None] | None = None
+
+    def state(self) -> tuple[FundState, int | None]:
+        if self._state is None:
+            assert self._ctx.funds is not None
+            self._state = self._ctx.funds.states.read(self._gateway, self._repo, self._rules)
+        return self._state
+
+    def ledger(self, round_name: str) -> FundingLedger:
+        fund = self.state()[0]
+        return FundingLedger(committed=fund.committed(round_name), grants=dict(fund.grants.get(round_name, {})))
+
+    def load(self, rules: Rules) -> ReviewerLoad:
+        """:calls: the open applications (conditional, paged), and the collaborators when a stage that
+        assigns names no reviewer: each candidate's open assignments, last assignment, absence."""
+        state = self.state()[0]
+        open_issues = self._gateway.issues(self._repo, labels=rules.stages.labels.application.name, state="open")
+        counts: dict[str, int] = {}
+        for other in open_issues:
+            for login in other.assignees:
+                counts[login.lower()] = counts.get(login.lower(), 0) + 1
+        collaborators: tuple[str, ...] | None = None
+        candidates: dict[str, tuple[str, ...]] = {}
+        for stage in rules.stages.stages:
+            if not stage.assign_count:
+                continue
+            named = rules.stages.reviewers_for(stage.name).users
+            if not named and collaborators is None:
+                collaborators = tuple(c.lower() for c in self._gateway.collaborators(self._repo, limit=100))
+            candidates[stage.name] = tuple(sorted(named)) if named else collaborators or ()
+        return ReviewerLoad(candidates=candidates, open=counts, last=dict(state.assigned),
+                            away=state.away_on(self._now.astimezone(dt.timezone.utc).date()))
+
+    def access(self) -> FundAccess:
+        return FundAccess(ledger=self.ledger, load=self.load)
 
 
 def run_report_issue(ctx: Context, gateway: GitHubGateway, report: Issue, *, rules: Rules, dry_run: bool = False,

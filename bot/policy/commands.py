@@ -16,11 +16,11 @@ from decimal import Decimal
 
 from bot.policy.eligibility import count_words
 from bot.policy.forms import AnswerError, ParsedForm, parse_amount
-from bot.policy.models import Action, Assign, CloseIssue, Issue
+from bot.policy.models import Action, Assign, CloseIssue, Issue, SetAway
 from bot.policy.money import format_amount
-from bot.policy.record import NeedsInfo, Outcome, Record, ReportEntry, Score, Waiver
-from bot.policy.roles import Role, Standing, applicant_logins
-from bot.policy.rules import Rules
+from bot.policy.record import NeedsInfo, Outcome, Record, Recusal, ReportEntry, Score, Tranche, Waiver
+from bot.policy.roles import Conflict, Role, Standing, applicant_logins
+from bot.policy.rules import Rules, StageSpec
 from bot.policy.text import escape_block, escape_inline, shorten
 
 # --- parsing --------------------------------------------------------------------------------
@@ -142,23 +142,36 @@ class CommandSpec:
     roles: frozenset[Role]
     run: Callable[[CommandContext, str, str], CommandResult]  # (context, args, rest)
     open_after_outcome: bool = False  # may be used once the review has ended
+    conflicted_ok: bool = False  # also for a reviewer held back by a conflict (/recuse, /away, /back)
 
 
 REGISTRY: dict[str, CommandSpec] = {}
 
 
-def command(name: str, usage: str, summary: str, *roles: Role, open_after_outcome: bool = False):
+def command(name: str, usage: str, summary: str, *roles: Role, open_after_outcome: bool = False,
+            conflicted_ok: bool = False):
     """Register a handler with its usage, help text and who may use it."""
 
     def register(fn: Callable[[CommandContext, str, str], CommandResult]) -> Callable[..., CommandResult]:
-        REGISTRY[name] = CommandSpec(name, usage, summary, frozenset(roles), fn, open_after_outcome)
+        REGISTRY[name] = CommandSpec(name, usage, summary, frozenset(roles), fn, open_after_outcome, conflicted_ok)
         return fn
 
     return register
 
 
 def permitted(spec: CommandSpec, standing: Standing) -> bool:
-    return Role.ANYONE in spec.roles or bool(spec.roles & standing.roles)
+    return Role.ANYONE in spec.roles or bool(spec.roles & standing.roles) or \
+        (spec.conflicted_ok and Role.REVIEWER in spec.roles and standing.would_review)
+
+
+def conflict_reasons(ctx: CommandContext) -> str:
+    """Why the actor may not review this application, in words (with their recusal's reason)."""
+    reasons = []
+    for conflict in ctx.standing.conflicts:
+        recusal = ctx.record.recused(ctx.actor) if conflict is Conflict.RECUSED else None
+        reasons.append(conflict.value + (f" ({escape_inline(recusal.reason, 200)})" if recusal and recusal.reason
+                                         else ""))
+    return "; ".join(reasons)
 
 
 def run_command(ctx: CommandContext, parsed: ParsedCommand) -> CommandResult:
@@ -171,8 +184,12 @@ def run_command(ctx: CommandContext, parsed: ParsedCommand) -> CommandResult:
         return _refuse(ctx, f"`/{escape_inline(parsed.name, 40)}` is not a command I know. Say `/help` for the list.")
     if not permitted(spec, ctx.standing):
         if Role.REVIEWER in spec.roles and ctx.standing.would_review:
-            why = "; ".join(c.value for c in ctx.standing.conflicts)
-            return _refuse(ctx, f"`/{spec.name}`: you are a reviewer, but not of this application: you are {why}.")
+            refused = _refuse(ctx, f"`/{spec.name}`: you are a reviewer, but not of this application: you are "
+                                   f"{conflict_reasons(ctx)}.")
+            first = ctx.standing.conflicts[0]
+            if first is Conflict.RECUSED:
+                return refused
+            return dataclasses.replace(refused, record=ctx.record.with_conflict(ctx.actor, first.value, ctx.at))
         who = " or ".join(sorted(r.value + "s" for r in spec.roles))
         return _refuse(ctx, f"`/{spec.name}` is for {who}, and you are not one here. Say `/help` for what you can use.")
     if ctx.record.outcome and not spec.open_after_outcome:
@@ -260,6 +277,9 @@ def move_problem(record: Record, rules: Rules, target: str, via: str) -> str | N
     forward = current is None or order.index(target) > order.index(current.name)
     if not forward or current is None:
         return None
+    if rules.funding.dated and not record.round:
+        return f"`{via}`: the application waits for the next funding round; its review starts when that opens."
+
     if current.name == stages.first.name and not record.eligible:
         return (f"`{via}`: the application has not passed screening (see the status comment); "
                 "fix the findings, or `/waive <check> <reason>` a failed check.")
@@ -267,6 +287,22 @@ def move_problem(record: Record, rules: Rules, target: str, via: str) -> str | N
     if missing > 0:
         return (f"`{via}`: {current.name} needs scores from {current.min_scores} reviewers before it may "
                 f"advance; {missing} more needed (`/score <criterion> <n>`).")
+    return quorum_problem(record, current, via)
+
+
+def quorum_problem(record: Record, stage: StageSpec, via: str) -> str | None:
+    """Why the community vote does not let the application leave `stage` yet (SPEC §14), with the figures."""
+    if not stage.community_vote:
+        return None
+    voters = record.votes_up + record.votes_down
+    if voters < stage.min_voters:
+        return (f"`{via}`: the community vote needs at least {stage.min_voters} voters; {voters} so far "
+                f"(👍 {record.votes_up} · 👎 {record.votes_down}).")
+    if stage.min_approval is not None:
+        share = Decimal(record.votes_up) / voters if voters else Decimal(0)
+        if share < stage.min_approval:
+            return (f"`{via}`: the community vote needs {stage.min_approval:.0%} 👍; it has {share:.0%} "
+                    f"(👍 {record.votes_up} · 👎 {record.votes_down}).")
     return None
 
 
@@ -343,18 +379,39 @@ def _approve(ctx: CommandContext, args: str, rest: str) -> CommandResult:
         amount = parse_amount(args)
     except AnswerError as err:
         return _refuse(ctx, _usage("approve", f"give the amount granted as a positive number ({escape_inline(str(err))})"))
-    if amount > funding.max_per_project:
+    round_name = ctx.record.round
+    if not round_name:
+        return _refuse(ctx, "`/approve`: the application is not in a funding round yet; it waits for the next one.")
+    cap = funding.cap(round_name)
+    if amount > cap:
         return _refuse(ctx, f"`/approve {format_amount(amount, funding.currency)}` is over the per-project cap of "
-                            f"{format_amount(funding.max_per_project, funding.currency)} ({ctx.rules.source_of('funding')}).")
-    if funding.pool is not None and ctx.ledger is not None:
+                            f"{format_amount(cap, funding.currency)} ({ctx.rules.source_of('funding')}).")
+    pool = funding.pool(round_name)
+    if pool is not None and ctx.ledger is not None:
         committed = ctx.ledger.committed - ctx.ledger.grants.get(ctx.issue.number, Decimal(0))
-        left = funding.pool - committed
+        left = pool - committed
         if amount > left:
-            return _refuse(ctx, f"`/approve {format_amount(amount, funding.currency)}` is more than is left in the "
-                                f"round: {format_amount(left, funding.currency)} of "
-                                f"{format_amount(funding.pool, funding.currency)} "
+            return _refuse(ctx, f"`/approve {format_amount(amount, funding.currency)}` is more than is left in "
+                                f"round {escape_inline(round_name, 40)}: {format_amount(left, funding.currency)} of "
+                                f"{format_amount(pool, funding.currency)} "
                                 f"({format_amount(committed, funding.currency)} already granted).")
-    return _finish(ctx, "funded", amount=amount)
+    finished = _finish(ctx, "funded", amount=amount)
+    return dataclasses.replace(finished, record=release_tranche(finished.record, ctx.rules, ctx.at, ctx.actor,
+                                                                "approve"))
+
+
+def release_tranche(record: Record, rules: Rules, at: dt.datetime, by: str, ref: str) -> Record:
+    """The grant's next tranche released (none when all are): k of n, the last one what is left, so the
+    parts add up to the grant exactly. A tranche is never released twice: k is the count released."""
+    parts = rules.funding.tranches
+    k = len(record.tranches) + 1
+    if not record.funded or k > len(parts):
+        return record
+    granted = record.granted
+    amount = granted - record.released if k == len(parts) else (granted * parts[k - 1] / 100).quantize(Decimal("0.01"))
+    tranche = Tranche(k=k, n=len(parts), amount=amount, at=at, by=by, ref=ref)
+    return dataclasses.replace(record, tranches=record.tranches + (tranche,)).audited(
+        at, by, "tranche", f"{k} of {len(parts)}: {format(amount, 'f')} ({ref})")
 
 
 @command("decline", "/decline <reason>", "decline the application, saying why (closes the issue)", Role.REVIEWER)
@@ -379,6 +436,85 @@ def _waive(ctx: CommandContext, args: str, rest: str) -> CommandResult:
     waivers = tuple(w for w in ctx.record.waivers if w.check != check) + (waiver,)
     record = dataclasses.replace(ctx.record, waivers=waivers).audited(ctx.at, ctx.actor, "waive", f"{check}: {reason}")
     return _done(ctx, record)
+
+
+@command("recuse", "/recuse [reason]", "take yourself off this application (your scores and vote stop counting)",
+         Role.REVIEWER, open_after_outcome=True, conflicted_ok=True)
+def _recuse(ctx: CommandContext, args: str, rest: str) -> CommandResult:
+    earlier = ctx.record.recused(ctx.actor)
+    if earlier:
+        return _refuse(ctx, f"`/recuse`: you recused yourself on {earlier.at.date().isoformat()} already.")
+    reason = shorten(args.strip(), 500)
+    record = dataclasses.replace(ctx.record, recusals=ctx.record.recusals + (Recusal(ctx.actor, reason, ctx.at),))
+    return _done(ctx, record.audited(ctx.at, ctx.actor, "recuse", reason),
+                 message="Recorded: you are off this application. Your scores and vote here no longer count, and "
+                         "its review commands are not yours to give.")
+
+
+@command("away", "/away until YYYY-MM-DD", "say you are away: nothing is assigned to you until that day",
+         Role.REVIEWER, open_after_outcome=True, conflicted_ok=True)
+def _away(ctx: CommandContext, args: str, rest: str) -> CommandResult:
+    match = re.fullmatch(r"(?:until\s+)?(\d{4}-\d{2}-\d{2})", args.strip(), re.IGNORECASE)
+    try:
+        until = dt.date.fromisoformat(match.group(1)) if match else None
+    except ValueError:
+        until = None
+    today = ctx.at.astimezone(dt.timezone.utc).date()
+    if until is None or not today < until <= today + dt.timedelta(days=366):
+        return _refuse(ctx, _usage("away", "give the day you are back, after today and within a year"))
+    return _done(ctx, actions=(SetAway(ctx.actor, until),),
+                 message=f"Noted: you are away until {until.isoformat()} (UTC); no application is assigned to you "
+                         "before then. Say `/back` if you return sooner.")
+
+
+@command("back", "/back", "say you are back (applications may be assigned to you again)",
+         Role.REVIEWER, open_after_outcome=True, conflicted_ok=True)
+def _back(ctx: CommandContext, args: str, rest: str) -> CommandResult:
+    return _done(ctx, actions=(SetAway(ctx.actor, None),), message="Welcome back: applications may be assigned to you again.")
+
+
+def _pending_report(record: Record) -> ReportEntry | None:
+    """The oldest progress report no reviewer has accepted or rejected yet."""
+    return next((r for r in record.reports if not r.review), None)
+
+
+def _reviewed(record: Record, report: ReportEntry, verdict: str, by: str, at: dt.datetime, reason: str = "") -> Record:
+    reports = tuple(dataclasses.replace(r, review=verdict, reviewed_by=by, reviewed_at=at, reason=reason)
+                    if r is report else r for r in record.reports)
+    return dataclasses.replace(record, reports=reports).audited(at, by, "review-report",
+                                                                f"{verdict} {report.ref}" + (f": {reason}" if reason else ""))
+
+
+@command("accept-report", "/accept-report", "accept the progress report (releases the grant's next part)",
+         Role.REVIEWER, open_after_outcome=True)
+def _accept_report(ctx: CommandContext, args: str, rest: str) -> CommandResult:
+    report = _pending_report(ctx.record) if ctx.record.funded else None
+    if report is None:
+        return _refuse(ctx, "`/accept-report`: no progress report waits for review here.")
+    record = _reviewed(ctx.record, report, "accepted", ctx.actor, ctx.at)
+    released = release_tranche(record, ctx.rules, ctx.at, ctx.actor, report.ref)
+    currency = ctx.rules.funding.currency
+    if released is record:
+        return _done(ctx, record, message="Report accepted. Every part of the grant has been released already.")
+    tranche = released.tranches[-1]
+    return _done(ctx, released, message=f"Report accepted: part {tranche.k} of {tranche.n} of the grant, "
+                                        f"{format_amount(tranche.amount, currency)}, is released for payment.")
+
+
+@command("reject-report", "/reject-report <reason>", "send the progress report back, saying why (another is asked for)",
+         Role.REVIEWER, open_after_outcome=True)
+def _reject_report(ctx: CommandContext, args: str, rest: str) -> CommandResult:
+    if not args.strip():
+        return _refuse(ctx, _usage("reject-report", "give the reason, which the maintainers will read"))
+    report = _pending_report(ctx.record) if ctx.record.funded else None
+    if report is None:
+        return _refuse(ctx, "`/reject-report`: no progress report waits for review here.")
+    reason = shorten(args.strip(), 2000)
+    record = _reviewed(ctx.record, report, "rejected", ctx.actor, ctx.at, reason)
+    maintainers = " ".join(f"@{login}" for login in applicant_logins(ctx.issue, ctx.form))
+    return _done(ctx, record, message=f"The progress report of {report.at.date().isoformat()} was not accepted:\n\n"
+                                      f"{escape_block(reason)}\n\n{maintainers} please send another: comment "
+                                      "`/report` followed by the report, or open a progress-report issue.")
 
 
 @command("report", "/report <progress report text>", "submit a progress report (the rest of the comment)",

@@ -16,16 +16,17 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bot.policy.assign import ReviewerLoad, pick_reviewers
 from bot.policy.commands import (
-    MAX_COMMANDS, CommandContext, FundingLedger, ParsedCommand, assign_names, move_problem, parse_commands,
+    MAX_COMMANDS, REGISTRY, CommandContext, FundingLedger, ParsedCommand, assign_names, move_problem, parse_commands,
     run_command,
 )
 from bot.policy.eligibility import evaluate
 from bot.policy.forms import ParsedForm, parse_form
 from bot.policy.markers import FoundRecord
 from bot.policy.models import (
-    Action, AddLabels, Assign, CloseIssue, Comment, DeleteComment, Issue, PostComment, React, Reaction, RemoveLabel,
-    RecordGrant, RepoFacts, UpsertStatusComment,
+    Action, AddLabels, Assign, CloseIssue, Comment, DeleteComment, Issue, PostComment, React, Reaction, RecordAssignment,
+    RecordGrant, RemoveLabel, RepoFacts, SetAway, UpsertStatusComment,
 )
 from bot.policy.record import Record, ReportEntry, WriteFailure, iso
 from bot.policy.reports import ReportState, report_status
@@ -33,6 +34,7 @@ from bot.policy.roles import (
     Role, applicant_logins, conflicts_of, count_votes, needs_team_lookup, stage_reviewer_mentions, standing,
 )
 from bot.policy.rules import Rules
+from bot.policy.seal import seal
 from bot.policy.status import StatusContext, person, render_status
 from bot.policy.text import escape_inline
 
@@ -86,6 +88,9 @@ class Snapshot:
     posted: frozenset[str] = frozenset()  # keys of the one-off comments the App already posted
     form: ParsedForm | None = None  # the issue body read as the application form (read here if None)
     collaborators: tuple[str, ...] | None = None  # people to remind when a stage names no one
+    affiliations: Mapping[str, bool] = field(default_factory=dict)  # login -> public member of the repo's org
+    load: ReviewerLoad | None = None  # for assignment by load, when the application may enter such a stage
+    seal_key: bytes | None = None  # signs the record (None: unsigned, as in decide's tables)
 
     @property
     def record(self) -> Record | None:
@@ -110,7 +115,9 @@ class Needs:
     ledger: bool
     team_lookups: tuple[str, ...]  # logins whose team membership decides their role
     collaborators: bool  # a stalled stage names no one to remind
-    grant: bool = False  # a command may grant money: the ledger is read and written under the fund's lock
+    fund_state: bool = False  # a command may change the fund-state issue: it runs under the fund's lock
+    load: bool = False  # the application may enter a stage that assigns reviewers by load
+    affiliation_lookups: tuple[str, ...] = ()  # reviewers whose membership of the applicant's org decides a conflict
 
 
 def body_sha(body: str) -> str:
@@ -161,18 +168,39 @@ def needs(trigger: Trigger, issue: Issue, comments: tuple[Comment, ...], record:
     votes_moved = not record or record.reactions_seen != reactions_rollup(issue)
     stalled = _stalled(record, rules, now) and not issue.assignees and record is not None \
         and not stage_reviewer_mentions(rules, record.stage)
+    intake = intake_due(trigger, record, issue)
+    # Assignment by load: when the application may enter (or has entered, unassigned) such a stage.
+    assigning = any(s.assign_count for s in rules.stages.stages) and not (record and record.outcome) and (
+        intake or bool(names & {"advance", "stage", "waive", "recheck"}) or trigger.kind is TriggerKind.LABELED
+        or _assignment_due(record, rules))
+    checked = set(record.affiliated + record.cleared) if record else set()
+    reviewing = {c.user.login.lower() for c, cmd in pending
+                 if cmd.name in REGISTRY and Role.REVIEWER in REGISTRY[cmd.name].roles}
     return Needs(
-        repo_facts=intake_due(trigger, record, issue) or "recheck" in names,
+        repo_facts=intake or "recheck" in names,
         reactions=voting and (trigger.kind is not TriggerKind.SWEEP or votes_moved),
         # The round's ledger: to check `/approve`, and for the status comment of a deciding stage
         # (which a move in this very delivery may reach).
-        ledger=rules.funding.pool is not None and (
+        ledger=rules.funding.has_pool and (
             bool(names & {"approve", "advance", "stage"}) or trigger.kind is TriggerKind.LABELED
             or bool(stage and stage.decides)),
         team_lookups=tuple(lookups),
         collaborators=stalled,
-        grant="approve" in names,
+        fund_state=bool(names & {"approve", "away", "back"}) or assigning,
+        load=assigning,
+        affiliation_lookups=tuple(sorted(reviewing - checked)),
     )
+
+
+def _assignment_key(record: Record) -> str:
+    return f"assign:{record.stage}:{iso(record.stage_since) if record.stage_since else ''}"
+
+
+def _assignment_due(record: Record | None, rules: Rules) -> bool:
+    """The application sits in a stage that assigns by load, and no assignment was made on entering it."""
+    stage = rules.stages.stage(record.stage) if record else None
+    return bool(record and stage and stage.assign_count and not record.outcome
+                and _assignment_key(record) not in record.notices)
 
 
 def assignee_lookups(trigger: Trigger, issue: Issue, comments: tuple[Comment, ...], record: Record | None,
@@ -200,6 +228,8 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
     issue = snap.issue
     form = snap.form or parse_form(rules.application_form, issue.body)
     record = snap.record or Record()
+    if snap.record is None and snap.found.problem:
+        record = record.audited(now, BOT_ACTOR, "rebuilt", snap.found.problem)  # said in the status comment
     actions: list[Action] = []
     posted = set(snap.posted) | set(record.notices)
 
@@ -211,6 +241,10 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
             (trigger.actor or "").lower() in {a.lower() for a in applicant_logins(issue, form)}
         if record.needs_info and (edited_by_applicant or (trigger.kind is TriggerKind.SWEEP and body_changed)):
             record = dataclasses.replace(record, needs_info=None)  # the applicant answered by editing
+    record = _affiliations(record, snap)
+    record = _count_votes(record, snap, form)  # before the commands: `/advance` checks the vote's quorum
+    record, round_actions = _round(record, issue, rules, now, posted)
+    actions.extend(round_actions)
     record = _auto_advance(record, rules, record.checked_at or now)
 
     # 2. Comments not processed yet, in order, once.
@@ -234,15 +268,18 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
         actions.extend(report_actions)
 
     # 5. The calendar: community votes, report reminders, stalled stages.
-    record = _count_votes(record, snap, form)
     record, calendar_actions = _calendar(record, issue, form, rules, now, posted, snap.collaborators)
     actions.extend(calendar_actions)
 
+    # 6. Reviewers assigned by load on entering a stage that asks for them.
+    record, assign_actions = _assign_by_load(record, issue, form, snap, rules, now)
+    actions.extend(assign_actions)
+
     # A grant made now enters the fund's ledger first (the ledger is what /approve checks the pool with).
     if record.funded and record.outcome and record.outcome.amount is not None and not (snap.record and snap.record.funded):
-        actions.append(RecordGrant(record.round or round_of(rules), issue.number, record.outcome.amount))
+        actions.append(RecordGrant(record.round, issue.number, record.outcome.amount))
 
-    # 6. Mirror the record: labels, the status comment, and closing when an outcome says so.
+    # 7. Mirror the record: labels, the status comment, and closing when an outcome says so.
     actions.extend(_label_actions(record, issue, rules, now))
     actions.extend(DeleteComment(c.id) for c in snap.duplicates)
     body = status_body(record, snap, rules, now)
@@ -253,12 +290,24 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
     return Decision(actions=_ordered(actions), record=record, status=body)
 
 
+REBUILT = {
+    "unreadable": "The record kept in this comment could not be read",
+    "tampered": "The record kept in this comment did not match its seal — it was edited, or copied from another "
+                "issue",
+    "unsealed": "The record kept in this comment carried no seal (it was written before records were sealed, or "
+                "its seal was removed)",
+}
+
+
 def status_body(record: Record, snap: Snapshot, rules: Rules, now: dt.datetime) -> str:
     rebuilt = ""
-    if snap.found.problem:
-        rebuilt = ("The record kept in this comment could not be read, so the bot rebuilt it from the "
-                   "application's comments.")
-    return render_status(record, rules, StatusContext(now.date(), snap.ledger, rebuilt))
+    last = next((a for a in reversed(record.audit) if a.what == "rebuilt"), None)
+    if last is not None:
+        rebuilt = (f"{REBUILT.get(last.detail, REBUILT['unreadable'])}, so on {day_of(last.at)} (UTC) the bot rebuilt "
+                   "the application's state from its comments.")
+    issue = snap.issue
+    sealer = (lambda payload: seal(snap.seal_key, issue.repo, issue.number, payload)) if snap.seal_key else None
+    return render_status(record, rules, StatusContext(now.date(), snap.ledger, rebuilt, sealer))
 
 
 def with_failures(decision: Decision, failures: list[WriteFailure], snap: Snapshot, rules: Rules,
@@ -276,8 +325,10 @@ def with_failures(decision: Decision, failures: list[WriteFailure], snap: Snapsh
 def _auto_advance(record: Record, rules: Rules, at: dt.datetime) -> Record:
     """Screening passed: move on, when the rules say so — as soon as it passes, so that what
     follows (scores, commands) happens in the next stage whenever the bot gets to see it. Not when
-    a reviewer has sent the application back to screening on purpose."""
+    a reviewer has sent the application back to screening on purpose, nor while it waits for a round."""
     first = rules.stages.first
+    if rules.funding.dated and not record.round:
+        return record
     if rules.stages.auto_advance and record.stage == first.name and record.eligible and first.next \
             and not record.outcome and record.history and record.history[-1].via == "intake":
         return record.moved_to(first.next[0], at=at, by=BOT_ACTOR, via="eligibility")
@@ -300,14 +351,78 @@ def _intake(record: Record, form: ParsedForm, snap: Snapshot, rules: Rules, now:
     )
     if not record.stage:
         record = record.moved_to(rules.stages.first.name, at=issue.created_at, by=issue.user.login, via="intake")
+    if facts and facts.owner_is_org and (facts.full_name or ""):
+        record = dataclasses.replace(record, repo_org=(facts.full_name or "").split("/", 1)[0].lower())
     if not record.round:
-        record = dataclasses.replace(record, round=round_of(rules))
+        record = dataclasses.replace(record, round=round_of(rules, issue.created_at.date()))
     return record
 
 
-def round_of(rules: Rules) -> str:
-    """The funding round an application filed now belongs to (its grants count against that pool)."""
-    return rules.funding.round_name or "default"
+def round_of(rules: Rules, filed: dt.date) -> str:
+    """The funding round an application filed on `filed` belongs to ("" when outside every round)."""
+    spec = rules.funding.round_on(filed)
+    return spec.name if spec else ""
+
+
+def _round(record: Record, issue: Issue, rules: Rules, now: dt.datetime, posted: set[str]) -> tuple[Record, list[Action]]:
+    """With dated rounds, an application filed outside every round waits: it is told (once) when the
+    next round opens, and joins the round that is open when the bot next sees it."""
+    if record.round or record.outcome or not record.checks:
+        return record, []
+    if not rules.funding.dated:  # one round: a record from before rounds were kept joins it
+        return dataclasses.replace(record, round=rules.funding.rounds[0].name), []
+    today = now.astimezone(dt.timezone.utc).date()
+    current = rules.funding.round_on(today)
+    if current is not None:
+        joined = dataclasses.replace(record, round=current.name).audited(now, BOT_ACTOR, "round", current.name)
+        return joined, []
+    upcoming = rules.funding.next_round(today)
+    key = f"round-wait:{upcoming.name if upcoming else '-'}"
+    if key in posted or key in record.notices:
+        return record, []
+    filed = issue.created_at.astimezone(dt.timezone.utc).date().isoformat()
+    if upcoming is not None:
+        text = (f"@{issue.user.login} applications are taken during the fund's rounds, and this one was filed on "
+                f"{filed} (UTC), outside them. The next round, **{escape_inline(upcoming.name, 40)}**, opens on "
+                f"**{upcoming.opens.isoformat() if upcoming.opens else '—'}**: the application waits for it, and "
+                "its review starts then. Nothing needs doing meanwhile; edits are checked as usual.")
+    else:
+        text = (f"@{issue.user.login} applications are taken during the fund's rounds, and this one was filed on "
+                f"{filed} (UTC), outside them. No later round is announced yet: the application waits, and its "
+                "review starts when the next round opens.")
+    return record.with_notice(key), [PostComment(key=key, body=text)]
+
+
+def ledger_round(record: Record | None, issue: Issue, rules: Rules) -> str:
+    """The round whose ledger the application's grant counts in ("" while it waits for one)."""
+    if record is not None and record.round:
+        return record.round
+    return round_of(rules, issue.created_at.astimezone(dt.timezone.utc).date())
+
+
+def _affiliations(record: Record, snap: Snapshot) -> Record:
+    """Reviewers looked up as public members of the applicant's organisation: kept, so that each is
+    looked up at most once per application."""
+    if not snap.affiliations:
+        return record
+    members = tuple(sorted({*record.affiliated, *(k.lower() for k, v in snap.affiliations.items() if v)}))
+    cleared = tuple(sorted({*record.cleared, *(k.lower() for k, v in snap.affiliations.items() if not v)}))
+    return dataclasses.replace(record, affiliated=members, cleared=cleared)
+
+
+def _assign_by_load(record: Record, issue: Issue, form: ParsedForm, snap: Snapshot, rules: Rules,
+                    now: dt.datetime) -> tuple[Record, list[Action]]:
+    """On entering a stage with `assign`, its reviewers by load (once per entry into the stage)."""
+    stage = rules.stages.stage(record.stage)
+    if not _assignment_due(record, rules) or snap.load is None or stage is None:
+        return record, []
+    excluded = [c for c in snap.load.candidates.get(stage.name, ()) if conflicts_of(c, issue, form, record)]
+    chosen = pick_reviewers(snap.load, stage.name, stage.assign_count, excluded=excluded, assigned=issue.assignees)
+    record = record.with_notice(_assignment_key(record))
+    if not chosen:
+        return record, []
+    record = record.audited(now, BOT_ACTOR, "assign", f"{stage.name}: {', '.join(chosen)} (by load)")
+    return record, [Assign(chosen), RecordAssignment(chosen, now)]
 
 
 def _process_comment(comment: Comment, record: Record, form: ParsedForm, snap: Snapshot, rules: Rules,
@@ -487,6 +602,9 @@ def desired_labels(record: Record, rules: Rules, today: dt.date) -> set[str]:
         labels.add((stages.labels.eligible if record.eligible else stages.labels.ineligible).name)
     if record.needs_info and not record.outcome:
         labels.add(stages.labels.needs_info.name)
+    round_label = rules.round_label(record.round) if record.round else None
+    if round_label is not None:
+        labels.add(round_label.name)
     state = report_status(record, rules.reports, today).state
     if state is ReportState.DUE:
         labels.add(stages.labels.report_due.name)
@@ -497,7 +615,7 @@ def desired_labels(record: Record, rules: Rules, today: dt.date) -> set[str]:
 
 def _label_actions(record: Record, issue: Issue, rules: Rules, now: dt.datetime) -> list[Action]:
     wanted = desired_labels(record, rules, now.date())
-    managed = {label.name.lower() for label in rules.stages.all_labels()} - {rules.stages.labels.report.name.lower()}
+    managed = {label.name.lower() for label in rules.all_labels()} - {rules.stages.labels.report.name.lower()}
     present = {label.lower(): label for label in issue.labels}
     add = tuple(sorted(name for name in wanted if name.lower() not in present))
     actions: list[Action] = [AddLabels(add)] if add else []
@@ -506,7 +624,7 @@ def _label_actions(record: Record, issue: Issue, rules: Rules, now: dt.datetime)
     return actions
 
 
-_ORDER = (RecordGrant, PostComment, React, Assign, AddLabels, RemoveLabel, DeleteComment, UpsertStatusComment,
+_ORDER = (RecordGrant, SetAway, RecordAssignment, PostComment, React, Assign, AddLabels, RemoveLabel, DeleteComment, UpsertStatusComment,
           CloseIssue)
 
 

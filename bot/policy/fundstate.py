@@ -9,6 +9,7 @@ funded applications' own records.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,7 +17,9 @@ from decimal import Decimal
 from typing import Any
 
 from bot.policy.markers import FUND_STATE_MARKER, FUND_TAG, hidden, read_hidden
+from bot.policy.models import FundChange, RecordGrant, SetAway
 from bot.policy.money import format_amount
+from bot.policy.record import iso, parse_iso
 
 FUND_STATE_TITLE = "Fund Bot: fund state"
 FUND_STATE_VERSION = 1
@@ -30,6 +33,7 @@ class FundState:
     grants: Mapping[str, Mapping[int, Decimal]] = field(default_factory=dict)
     config: Mapping[str, str] = field(default_factory=dict)
     away: Mapping[str, dt.date] = field(default_factory=dict)
+    assigned: Mapping[str, dt.datetime] = field(default_factory=dict)  # login -> last assigned by load
 
     def committed(self, round_name: str) -> Decimal:
         return sum(self.grants.get(round_name, {}).values(), Decimal(0))
@@ -42,7 +46,23 @@ class FundState:
             round_grants.pop(number, None)
         else:
             round_grants[number] = amount
-        return FundState({r: g for r, g in grants.items() if g}, self.config, self.away)
+        return dataclasses.replace(self, grants={r: g for r, g in grants.items() if g})
+
+    def with_change(self, change: FundChange) -> "FundState":
+        """The state after one change an application's run asked for."""
+        if isinstance(change, RecordGrant):
+            return self.with_grant(change.round, change.number, change.amount)
+        if isinstance(change, SetAway):
+            away = {k: v for k, v in self.away.items() if k != change.login.lower()}
+            if change.until is not None:
+                away[change.login.lower()] = change.until
+            return dataclasses.replace(self, away=away)
+        return dataclasses.replace(self, assigned={**self.assigned, **{login.lower(): change.at
+                                                                        for login in change.logins}})
+
+    def away_on(self, day: dt.date) -> frozenset[str]:
+        """Reviewers away on `day` (back on the day their `/away until` names)."""
+        return frozenset(login for login, until in self.away.items() if day < until)
 
 
 def to_data(state: FundState) -> dict[str, Any]:
@@ -51,6 +71,7 @@ def to_data(state: FundState) -> dict[str, Any]:
         "grants": {r: {str(n): format(a, "f") for n, a in sorted(g.items())} for r, g in sorted(state.grants.items())},
         "config": dict(sorted(state.config.items())),
         "away": {login: day.isoformat() for login, day in sorted(state.away.items())},
+        "assigned": {login: iso(at) for login, at in sorted(state.assigned.items())},
     }
 
 
@@ -65,6 +86,7 @@ def decode(body: str | None) -> FundState | None:
             grants={str(r): {int(n): Decimal(str(a)) for n, a in g.items()} for r, g in (data.get("grants") or {}).items()},
             config={str(p): str(s) for p, s in (data.get("config") or {}).items()},
             away={str(u): dt.date.fromisoformat(d) for u, d in (data.get("away") or {}).items()},
+            assigned={str(u): parse_iso(t) for u, t in (data.get("assigned") or {}).items()},
         )
     except (AttributeError, TypeError, ValueError, ArithmeticError):
         return None

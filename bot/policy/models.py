@@ -144,6 +144,7 @@ class RepoFacts:
     bots: int = 0
     error: str | None = None
     people_logins: tuple[str, ...] = ()  # the owner, then the contributors of the first page (lower-case)
+    owner_is_org: bool = False  # the owner is an organisation (its public members are its people too)
 
     @property
     def moved(self) -> bool:
@@ -212,5 +213,25 @@ class RecordGrant:
     amount: Decimal
 
 
+@dataclass(frozen=True)
+class SetAway:
+    """A reviewer away until a day (None: back), in the fund-state issue, under the fund's lock."""
+
+    login: str
+    until: dt.date | None
+
+
+@dataclass(frozen=True)
+class RecordAssignment:
+    """Reviewers assigned by load at `at`, in the fund-state issue (ties go to whoever waited longest)."""
+
+    logins: tuple[str, ...]
+    at: dt.datetime
+
+
+# What changes the fund-state issue: applied under the fund's lock, before the record.
+FundChange = RecordGrant | SetAway | RecordAssignment
+FUND_CHANGES = (RecordGrant, SetAway, RecordAssignment)
+
 Action = (UpsertStatusComment | AddLabels | RemoveLabel | PostComment | React | Assign | CloseIssue | DeleteComment
-          | RecordGrant)
+          | RecordGrant | SetAway | RecordAssignment)

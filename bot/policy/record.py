@@ -123,6 +123,9 @@ class Tranche:
 
 @dataclass(frozen=True)
 class Recusal:
+    """A reviewer off an application: by their own `/recuse`, or a conflict the bot found (`reason`
+    then says which)."""
+
     reviewer: str
     reason: str
     at: dt.datetime
@@ -158,6 +161,7 @@ class Record:
     checked_at: dt.datetime | None = None
     repository: str = ""  # OWNER/REPO as checked
     repo_people: tuple[str, ...] = ()  # the repository's owner and top contributors (lower-case): conflicts
+    repo_org: str = ""  # the repository's owner when it is an organisation: its public members are conflicted
     stage: str = ""
     round: str = ""  # the funding round it was filed in
     history: tuple[StageEntry, ...] = ()
@@ -171,6 +175,9 @@ class Record:
     reports: tuple[ReportEntry, ...] = ()
     tranches: tuple[Tranche, ...] = ()
     recusals: tuple[Recusal, ...] = ()
+    conflicts: tuple[Recusal, ...] = ()  # conflicts the bot found (their own application, their repository ...)
+    affiliated: tuple[str, ...] = ()  # reviewers (lower-case) found to belong to the applicant's organisation
+    cleared: tuple[str, ...] = ()  # reviewers (lower-case) whose membership was looked up and who are not members
     notices: tuple[str, ...] = ()  # keys of one-off comments already posted (reminders, ...)
     last_comment_id: int = 0
     failures: tuple[WriteFailure, ...] = ()
@@ -194,6 +201,21 @@ class Record:
     def recused(self, login: str) -> Recusal | None:
         return next((r for r in self.recusals if r.reviewer.lower() == login.lower()), None)
 
+    def with_conflict(self, login: str, reason: str, at: dt.datetime) -> "Record":
+        """A conflict the bot found, noted once per reviewer (shown in the status comment)."""
+        if any(c.reviewer.lower() == login.lower() for c in self.conflicts):
+            return self
+        return dataclasses.replace(self, conflicts=self.conflicts + (Recusal(login, reason, at),))
+
+    @property
+    def granted(self) -> Decimal:
+        """The grant's whole amount (0 when not funded)."""
+        return self.outcome.amount or Decimal(0) if self.funded and self.outcome else Decimal(0)
+
+    @property
+    def released(self) -> Decimal:
+        return sum((t.amount for t in self.tranches), Decimal(0))
+
     def with_score(self, score: Score) -> "Record":
         """A later score by the same reviewer for the same criterion replaces theirs (SPEC §5)."""
         kept = tuple(
@@ -202,9 +224,15 @@ class Record:
         )
         return dataclasses.replace(self, scores=kept + (score,))
 
+    def counts(self, login: str) -> bool:
+        """Whether `login`'s scores count: not recused, and no conflict found (SPEC §14)."""
+        who = login.lower()
+        return not self.recused(login) and who not in self.affiliated and \
+            all(c.reviewer.lower() != who for c in self.conflicts)
+
     def scorers_in(self, stage: str) -> set[str]:
-        """The distinct reviewers who gave a score while the application was in `stage`."""
-        return {s.reviewer.lower() for s in self.scores if s.stage == stage}
+        """The distinct reviewers whose scores count, given while the application was in `stage`."""
+        return {s.reviewer.lower() for s in self.scores if s.stage == stage and self.counts(s.reviewer)}
 
     def with_notice(self, key: str) -> "Record":
         return self if key in self.notices else dataclasses.replace(self, notices=self.notices + (key,))
@@ -294,6 +322,7 @@ def _from_v2(d: Mapping[str, Any]) -> Record:
         checked_at=_time(d.get("checked_at")),
         repository=d.get("repository", ""),
         repo_people=tuple(d.get("repo_people") or ()),
+        repo_org=d.get("repo_org", ""),
         stage=d.get("stage", ""),
         round=d.get("round", ""),
         history=tuple(StageEntry(e["stage"], parse_iso(e["at"]), e["by"], e["via"]) for e in many("history")),
@@ -312,6 +341,9 @@ def _from_v2(d: Mapping[str, Any]) -> Record:
         tranches=tuple(Tranche(int(t["k"]), int(t["n"]), Decimal(t["amount"]), parse_iso(t["at"]), t["by"], t["ref"])
                        for t in many("tranches")),
         recusals=tuple(Recusal(r["reviewer"], r.get("reason", ""), parse_iso(r["at"])) for r in many("recusals")),
+        conflicts=tuple(Recusal(r["reviewer"], r.get("reason", ""), parse_iso(r["at"])) for r in many("conflicts")),
+        affiliated=tuple(d.get("affiliated") or ()),
+        cleared=tuple(d.get("cleared") or ()),
         notices=tuple(d.get("notices") or ()),
         last_comment_id=int(d.get("last_comment_id", 0)),
         failures=tuple(WriteFailure(parse_iso(f["at"]), f["what"], int(f["status"]), f["message"])

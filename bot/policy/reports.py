@@ -37,7 +37,7 @@ def due_dates(decided: dt.date, rules: ReportRules, count: int) -> list[dt.date]
 def report_status(record: Record, rules: ReportRules, today: dt.date) -> ReportStatus:
     """Where the funded application stands with its reports on `today`."""
     decided = decision_date(record)
-    received = len(record.reports)
+    received = sum(1 for r in record.reports if r.review != "rejected")  # a rejected one asks for another
     if decided is None:
         return ReportStatus(ReportState.NONE, None, received, rules.max_reports)
     if rules.max_reports is not None and received >= rules.max_reports:

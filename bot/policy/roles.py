@@ -37,7 +37,7 @@ class Conflict(enum.Enum):
     AUTHOR = "the author of this application"
     LISTED = "listed as a maintainer on this application"
     RECUSED = "recused from this application"
-    REPOSITORY = "an owner or top contributor of the applicant's repository"
+    REPOSITORY = "an owner, member or top contributor of the applicant's repository"
 
 
 def applicant_logins(issue: Issue, form: ParsedForm) -> tuple[str, ...]:
@@ -86,7 +86,7 @@ def conflicts_of(login: str, issue: Issue, form: ParsedForm, record: Record) -> 
         found.append(Conflict.AUTHOR)
     elif who in {m.lower() for m in form.maintainers}:
         found.append(Conflict.LISTED)
-    if who in record.repo_people and Conflict.AUTHOR not in found:
+    if (who in record.repo_people or who in record.affiliated) and Conflict.AUTHOR not in found:
         found.append(Conflict.REPOSITORY)
     if record.recused(login):
         found.append(Conflict.RECUSED)

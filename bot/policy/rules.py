@@ -6,6 +6,7 @@ and the service refuses to start on any of them — a warning would let a typo c
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Iterator, Mapping
@@ -69,6 +70,9 @@ class StageSpec:
     community_vote: bool
     decides: bool
     reviewers: ReviewerRules | None  # None: the global reviewers
+    assign_count: int = 0  # reviewers assigned by load on entering the stage (0: none)
+    min_voters: int = 0  # community vote: people who must have voted before /advance
+    min_approval: Decimal | None = None  # community vote: share of 👍 among 👍 + 👎 needed
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,7 @@ class Labels:
     report_due: LabelSpec
     report_overdue: LabelSpec
     bot: LabelSpec  # the issues the App keeps: the sweep log (bot.policy.sweeplog), the fund's state
+    round: LabelSpec | None = None  # `{round}` in its name is a round's name; None: rounds are not labelled
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,7 @@ class StageRules:
     def all_labels(self) -> tuple[LabelSpec, ...]:
         """Every label the bot manages, in a stable order."""
         labels = [s.label for s in self.stages] + [o.label for o in self.outcomes.values()]
-        labels += [getattr(self.labels, f) for f in Labels.__dataclass_fields__]
+        labels += [getattr(self.labels, f) for f in Labels.__dataclass_fields__ if f != "round"]
         return tuple(labels)
 
     def stage_by_label(self, label: str) -> StageSpec | None:
@@ -148,12 +153,49 @@ class ReportRules:
 
 
 @dataclass(frozen=True)
+class RoundSpec:
+    """A funding round: its pool, and (with `rounds:`) the days applications are taken."""
+
+    name: str
+    pool: Decimal | None
+    opens: dt.date | None = None  # None: `round:` (one round, always open)
+    closes: dt.date | None = None
+    max_per_project: Decimal | None = None  # None: the fund's
+
+
+@dataclass(frozen=True)
 class FundingRules:
     currency: str
     max_per_project: Decimal
-    round_name: str | None
-    pool: Decimal | None
-    round_starts: dt.date | None
+    rounds: tuple[RoundSpec, ...]  # `rounds:`, or the one `round:` (named "default" when unnamed)
+    dated: bool = False  # `rounds:` with days: an application filed outside them waits
+    tranches: tuple[Decimal, ...] = (Decimal(100),)  # per cent of a grant, released in order
+
+    def round_on(self, day: dt.date) -> RoundSpec | None:
+        """The round an application filed on `day` belongs to (None: outside every round)."""
+        if not self.dated:
+            return self.rounds[0]
+        return next((r for r in self.rounds if r.opens and r.closes and r.opens <= day <= r.closes), None)
+
+    def next_round(self, day: dt.date) -> RoundSpec | None:
+        """The first round that opens after `day`."""
+        later = [r for r in self.rounds if r.opens and r.opens > day]
+        return min(later, key=lambda r: r.opens or day) if later else None
+
+    def round_named(self, name: str) -> RoundSpec | None:
+        return next((r for r in self.rounds if r.name == name), None)
+
+    def cap(self, round_name: str) -> Decimal:
+        spec = self.round_named(round_name)
+        return spec.max_per_project if spec and spec.max_per_project is not None else self.max_per_project
+
+    def pool(self, round_name: str) -> Decimal | None:
+        spec = self.round_named(round_name)
+        return spec.pool if spec else None
+
+    @property
+    def has_pool(self) -> bool:
+        return any(r.pool is not None for r in self.rounds)
 
 
 @dataclass(frozen=True)
@@ -167,6 +209,18 @@ class Rules:
     # What they were built from, so that a fund's `.github/fund-bot.yml` can replace sections of them.
     documents: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)  # section -> file
+
+    def round_label(self, round_name: str) -> LabelSpec | None:
+        """The label of an application of `round_name` (None: the rules label no rounds)."""
+        template = self.stages.labels.round
+        if template is None or not self.funding.dated:
+            return None
+        return dataclasses.replace(template, name=template.name.replace("{round}", round_name)[:50])
+
+    def all_labels(self) -> tuple[LabelSpec, ...]:
+        """Every label the bot manages: the stages' and, with dated rounds, one per round."""
+        rounds = tuple(label for r in self.funding.rounds if (label := self.round_label(r.name)))
+        return self.stages.all_labels() + rounds
 
     def source_of(self, section: str) -> str:
         """Where `section` is set, as a public comment may name it: the fund's own file, or the server's
@@ -369,6 +423,40 @@ def _cross_check(origins: Mapping[str, str], docs: dict[str, dict[str, Any]], fo
     pool = funding.get("round", {}).get("pool")
     if pool is not None and funding["max_per_project"] > pool:
         errors.append(f"{at('funding', 'max_per_project')}: larger than round.pool")
+    errors += _check_rounds(funding, lambda key: at("funding", key))
+    tranches = funding.get("tranches")
+    if tranches and abs(sum(Decimal(str(t)) for t in tranches) - 100) > Decimal("0.001"):
+        errors.append(f"{at('funding', 'tranches')}: the parts must add up to 100 (per cent), not "
+                      f"{sum(Decimal(str(t)) for t in tranches)}")
+    for i, stage in enumerate(stage_docs):
+        if ("min_voters" in stage or "min_approval" in stage) and not stage.get("community_vote"):
+            errors.append(f"{at('stages', f'stages[{i}]')}: min_voters and min_approval need community_vote: true")
+    return errors
+
+
+def _check_rounds(funding: Mapping[str, Any], at: Any) -> list[str]:
+    """`rounds:`: instead of `round:`, names unique, each opening before it closes, none overlapping."""
+    rounds = funding.get("rounds")
+    if not rounds:
+        return []
+    errors = []
+    if "round" in funding:
+        errors.append(f"{at('rounds')}: give either `round` (one round) or `rounds`, not both")
+    names = [r["name"] for r in rounds]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        errors.append(f"{at('rounds')}: round {name!r} is defined twice")
+    spans = []
+    for i, r in enumerate(rounds):
+        opens, closes = dt.date.fromisoformat(r["opens"]), dt.date.fromisoformat(r["closes"])
+        if closes < opens:
+            errors.append(f"{at(f'rounds[{i}]')}: closes before it opens")
+        if r.get("max_per_project", 0) > r["pool"]:
+            errors.append(f"{at(f'rounds[{i}].max_per_project')}: larger than the round's pool")
+        spans.append((opens, closes, r["name"]))
+    spans.sort()
+    for (_, first_closes, first), (second_opens, _, second) in zip(spans, spans[1:]):
+        if second_opens <= first_closes:
+            errors.append(f"{at('rounds')}: rounds {first!r} and {second!r} overlap")
     return errors
 
 
@@ -396,6 +484,9 @@ def _build(docs: dict[str, dict[str, Any]], forms: dict[str, FormTemplate], orig
             community_vote=d.get("community_vote", False),
             decides=d.get("decides", False),
             reviewers=_reviewers(d["reviewers"]) if "reviewers" in d else None,
+            assign_count=d.get("assign", {}).get("count", 0),
+            min_voters=d.get("min_voters", 0),
+            min_approval=Decimal(str(d["min_approval"])) if "min_approval" in d else None,
         )
         for d in s["stages"]
     )
@@ -440,13 +531,23 @@ def _build(docs: dict[str, dict[str, Any]], forms: dict[str, FormTemplate], orig
         min_words=r.get("min_words", 0),
     )
     f = docs["funding"]
-    round_doc = f.get("round", {})
+    if "rounds" in f:
+        rounds = tuple(RoundSpec(
+            name=r["name"], pool=Decimal(str(r["pool"])), opens=dt.date.fromisoformat(r["opens"]),
+            closes=dt.date.fromisoformat(r["closes"]),
+            max_per_project=Decimal(str(r["max_per_project"])) if "max_per_project" in r else None,
+        ) for r in f["rounds"])
+    else:
+        round_doc = f.get("round", {})
+        rounds = (RoundSpec(name=round_doc.get("name") or "default",
+                            pool=Decimal(str(round_doc["pool"])) if "pool" in round_doc else None,
+                            opens=dt.date.fromisoformat(round_doc["starts"]) if "starts" in round_doc else None),)
     funding = FundingRules(
         currency=f.get("currency", "USD"),
         max_per_project=Decimal(str(f["max_per_project"])),
-        round_name=round_doc.get("name"),
-        pool=Decimal(str(round_doc["pool"])) if "pool" in round_doc else None,
-        round_starts=dt.date.fromisoformat(round_doc["starts"]) if "starts" in round_doc else None,
+        rounds=rounds,
+        dated="rounds" in f,
+        tranches=tuple(Decimal(str(t)) for t in f.get("tranches", [100])),
     )
     return Rules(
         stages=stage_rules,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from statistics import mean
@@ -17,7 +18,7 @@ from statistics import mean
 from bot.policy.commands import FundingLedger
 from bot.policy.eligibility import CHECK_TITLES
 from bot.policy.forms import FormTemplate
-from bot.policy.markers import STATUS_MARKER, record_block
+from bot.policy.markers import STATUS_MARKER, record_block, record_payload
 from bot.policy.money import format_amount
 from bot.policy.record import AuditEntry, Record
 from bot.policy.reports import ReportState, report_status
@@ -49,6 +50,7 @@ class StatusContext:
     today: dt.date
     ledger: FundingLedger | None = None
     rebuilt: str = ""  # why the record was rebuilt from the comments ("" when it was not)
+    sealer: Callable[[str], str] | None = None  # the record block's payload -> its seal (None: unsealed)
 
 
 def render_status(record: Record, rules: Rules, context: StatusContext, template: FormTemplate | None = None,
@@ -56,19 +58,23 @@ def render_status(record: Record, rules: Rules, context: StatusContext, template
     """The whole status comment: marker, visible sections, hidden record — within the budget."""
     template = template or rules.application_form
     visible = _visible(record, rules, context, template)
-    body = f"{visible}\n\n{record_block(record, signature)}\n"
+
+    def block(kept: Record) -> str:
+        return record_block(kept, context.sealer(record_payload(kept)) if context.sealer else signature)
+
+    body = f"{visible}\n\n{block(record)}\n"
     trimmed = record
     while len(body) > STATUS_BUDGET and len(trimmed.audit) > 1:
         # Only a very long life (hundreds of moves and scores) gets here: keep the newest half.
         keep = trimmed.audit[len(trimmed.audit) // 2:]
         note = AuditEntry(keep[0].at, "fund-bot", "trimmed", f"{len(trimmed.audit) - len(keep)} older entries")
         trimmed = dataclasses.replace(trimmed, audit=(note,) + keep)
-        body = f"{visible}\n\n{record_block(trimmed, signature)}\n"
+        body = f"{visible}\n\n{block(trimmed)}\n"
     return body
 
 
 def _visible(record: Record, rules: Rules, context: StatusContext, template: FormTemplate) -> str:
-    parts = [STATUS_MARKER, "## Fund Bot status", _summary(record, rules)]
+    parts = [STATUS_MARKER, "## Fund Bot status", _summary(record, rules, context.today)]
     if context.rebuilt:
         parts.append(f"{WARN} {context.rebuilt}")
     parts += [_form(record, template), _eligibility(record, template), _review(record, rules)]
@@ -80,7 +86,7 @@ def _visible(record: Record, rules: Rules, context: StatusContext, template: For
     return "\n\n".join(parts)
 
 
-def _summary(record: Record, rules: Rules) -> str:
+def _summary(record: Record, rules: Rules, today: dt.date) -> str:
     if record.outcome:
         label = rules.stages.outcomes[record.outcome.name].label.name
         head = f"**Outcome:** {record.outcome.name} (`{escape_inline(label)}`)"
@@ -90,6 +96,13 @@ def _summary(record: Record, rules: Rules) -> str:
     if not record.checks:
         eligibility = "not checked yet"
     line = f"{head} · **Eligibility:** {eligibility}"
+    if record.round and rules.funding.dated:
+        line += f" · **Round:** {escape_inline(record.round, 40)}"
+    elif rules.funding.dated and record.checks and not record.outcome:
+        upcoming = rules.funding.next_round(today)
+        line += (f" · **Round:** waiting for {escape_inline(upcoming.name, 40)}, which opens on "
+                 f"{upcoming.opens.isoformat() if upcoming.opens else '—'}" if upcoming else
+                 " · **Round:** waiting for the next round")
     if record.needs_info:
         line += f"\n\n{WARN} **More information needed** (asked by {person(record.needs_info.by)} on " \
                 f"{day(record.needs_info.at)}):\n\n{escape_block(record.needs_info.text)}"
@@ -140,15 +153,20 @@ def _review(record: Record, rules: Rules) -> str:
 
 
 def _conflicts(record: Record) -> str:
-    if not record.recusals:
+    if not record.recusals and not record.conflicts and not record.affiliated:
         return ""
     lines = [f"- {person(r.reviewer)} recused on {day(r.at)}" + (f": {escape_inline(r.reason, 200)}" if r.reason else "")
              for r in record.recusals[-SHOW_SCORERS:]]
-    return "### Conflicts of interest\n\n" + "\n".join(lines)
+    found = {c.reviewer.lower(): c for c in record.conflicts}
+    lines += [f"- {person(c.reviewer)}: {escape_inline(c.reason, 200)}" for c in list(found.values())[-SHOW_SCORERS:]]
+    lines += [f"- {person(login)}: a public member of the applicant's organisation" for login in record.affiliated
+              if login not in found][:SHOW_SCORERS]
+    return ("### Conflicts of interest\n\nThese reviewers do not review this application; their scores and votes "
+            "here do not count.\n\n" + "\n".join(lines))
 
 
 def _scores(record: Record, rules: Rules) -> str:
-    counted = [s for s in record.scores if not record.recused(s.reviewer)]
+    counted = [s for s in record.scores if record.counts(s.reviewer)]
     if not counted:
         return ""
     rows = ["| Criterion | Mean | Scores | Reviewers |", "|---|---|---|---|"]
@@ -169,7 +187,14 @@ def _votes(record: Record, rules: Rules) -> str:
     if not voting and not (record.votes_up or record.votes_down):
         return ""
     note = "React with 👍 or 👎 on the application to vote." if voting and not record.outcome else "Voting has closed."
-    return f"### Community vote\n\n👍 {record.votes_up} · 👎 {record.votes_down}\n\n<sub>{note}</sub>"
+    stage = rules.stages.stage(record.stage)
+    needed = []
+    if voting and stage and stage.min_voters:
+        needed.append(f"at least {stage.min_voters} voters")
+    if voting and stage and stage.min_approval is not None:
+        needed.append(f"{stage.min_approval:.0%} 👍")
+    quorum = f" To move on, the vote needs {' and '.join(needed)}." if needed and not record.outcome else ""
+    return f"### Community vote\n\n👍 {record.votes_up} · 👎 {record.votes_down}\n\n<sub>{note}{quorum}</sub>"
 
 
 def _decision(record: Record, rules: Rules, ledger: FundingLedger | None) -> str:
@@ -177,19 +202,35 @@ def _decision(record: Record, rules: Rules, ledger: FundingLedger | None) -> str
     outcome = record.outcome
     if outcome is None:
         stage = rules.stages.stage(record.stage)
-        if stage and stage.decides and funding.pool is not None and ledger is not None:
-            left = funding.pool - ledger.committed
-            return (f"### Decision\n\nPending. The round has {format_amount(left, funding.currency)} left of "
-                    f"{format_amount(funding.pool, funding.currency)}; the cap per project is "
-                    f"{format_amount(funding.max_per_project, funding.currency)}.")
+        pool = funding.pool(record.round) if record.round else None
+        if stage and stage.decides and pool is not None and ledger is not None:
+            left = pool - ledger.committed
+            return (f"### Decision\n\nPending. Round {escape_inline(record.round, 40)} has "
+                    f"{format_amount(left, funding.currency)} left of {format_amount(pool, funding.currency)}; the cap "
+                    f"per project is {format_amount(funding.cap(record.round), funding.currency)}.")
         return ""
     when = f"on {day(outcome.at)} by {person(outcome.by)}"
     if outcome.name == "funded":
         amount = format_amount(outcome.amount or Decimal(0), funding.currency)
-        return f"### Decision\n\n{OK} **Funded: {amount}** {when}."
+        return f"### Decision\n\n{OK} **Funded: {amount}** {when}." + _tranches(record, rules)
     if outcome.name == "declined":
         return f"### Decision\n\n**Declined** {when}:\n\n{escape_block(outcome.reason or '')}"
     return f"### Decision\n\n**Withdrawn** by the applicant {when.removeprefix('on ')}."
+
+
+def _tranches(record: Record, rules: Rules) -> str:
+    """The grant's parts: each released one (amount, when, on whose word), then those still to come."""
+    parts = rules.funding.tranches
+    if len(parts) < 2 and len(record.tranches) < 2:
+        return ""
+    currency = rules.funding.currency
+    rows = ["| Part | Amount | Released | On the word of |", "|---|---|---|---|"]
+    for t in record.tranches:
+        after = "the approval" if t.ref == "approve" else "an accepted report"
+        rows.append(f"| {t.k} of {t.n} | {format_amount(t.amount, currency)} | {day(t.at)} | {person(t.by)} ({after}) |")
+    for k in range(len(record.tranches) + 1, len(parts) + 1):
+        rows.append(f"| {k} of {len(parts)} | {parts[k - 1]:g} % | when a progress report is accepted | |")
+    return "\n\n" + "\n".join(rows)
 
 
 def _reports(record: Record, rules: Rules, today: dt.date) -> str:
@@ -204,7 +245,11 @@ def _reports(record: Record, rules: Rules, today: dt.date) -> str:
     for entry in shown:
         kind, _, ref = entry.ref.partition(":")
         where = f"#{ref}" if kind == "issue" else "a comment"
-        lines.append(f"- {day(entry.at)} by {person(entry.by)} ({where})")
+        review = ""
+        if entry.review:
+            review = f": {entry.review} by {person(entry.reviewed_by)}" + \
+                (f" ({escape_inline(entry.reason, 200)})" if entry.reason else "")
+        lines.append(f"- {day(entry.at)} by {person(entry.by)} ({where}){review}")
     if status.next_due:
         flag = {ReportState.OVERDUE: f" {FAIL} overdue", ReportState.DUE: f" {WARN} due soon"}.get(status.state, "")
         lines.append(f"\nNext report due: **{status.next_due.isoformat()}** (UTC){flag}. Comment `/report` followed "

@@ -313,6 +313,13 @@ def check_assignee(call: Call) -> Reply:
     raise not_found()
 
 
+def check_public_member(call: Call) -> Reply:
+    """:calls: GET /orgs/{org}/public_members/{username} (204 if a public member, else 404)"""
+    if call.sandbox.is_public_member(call.params["org"], call.params["username"]):
+        return Reply(204, None)
+    raise not_found()
+
+
 def get_team_membership(call: Call) -> Reply:
     """:calls: GET /orgs/{org}/teams/{team_slug}/memberships/{username} (404 if not a member)"""
     team = call.sandbox.team(call.params["org"], call.params["team_slug"])
@@ -622,6 +629,7 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", f"{R}/collaborators/{{username}}/permission", get_collaborator_permission),
     _route("GET", f"{R}/assignees/{{assignee}}", check_assignee),
     _route("GET", "/orgs/{org}/teams/{team_slug}/memberships/{username}", get_team_membership),
+    _route("GET", "/orgs/{org}/public_members/{username}", check_public_member),
     _route("GET", f"{R}/issues", list_issues, "state labels sort direction since creator assignee per_page page"),
     _route("POST", f"{R}/issues", create_issue),
     _route("GET", ISSUE, get_issue),

@@ -406,6 +406,7 @@ class Sandbox:
         self._tokens: dict[str, Token] = {}
         self._manifest_codes: dict[str, ManifestCode] = {}
         self._teams: dict[tuple[str, str], Team] = {}
+        self._org_members: dict[str, dict[str, bool]] = {}  # org -> login -> public membership
         self._buckets: dict[str, Bucket] = {}
         self._log: list[RecordedRequest] = []
         self._pending: list[Delivery] = []
@@ -596,8 +597,18 @@ class Sandbox:
                 self.account(login)
             self._teams[(org.lower(), slug.lower())] = Team(self._next_id(), org, slug, roles)
 
+    def add_org_member(self, org: str, login: str, *, public: bool = True) -> None:
+        """`login` a member of the organisation `org`, shown publicly or not."""
+        with self.lock:
+            self.account(login)
+            self._org_members.setdefault(org.lower(), {})[login.lower()] = public
+
     def is_org_member(self, org: str, login: str) -> bool:
-        return any(team.org.lower() == org.lower() and login.lower() in team.members for team in self._teams.values())
+        return login.lower() in self._org_members.get(org.lower(), {}) or \
+            any(team.org.lower() == org.lower() and login.lower() in team.members for team in self._teams.values())
+
+    def is_public_member(self, org: str, login: str) -> bool:
+        return self._org_members.get(org.lower(), {}).get(login.lower(), False)
 
     def set_permission(self, repo: str, login: str, permission: str) -> None:
         """Make ``login`` a collaborator with a role (``admin|maintain|write|triage|read|none``)."""

@@ -13,6 +13,7 @@ When `FUNDBOT_DASHBOARD_TOKEN` is set, the page needs it, as `Authorization: Bea
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -29,7 +30,9 @@ from flask.blueprints import BlueprintSetupState
 
 from bot.github.gateway import GitHubError, GitHubGateway
 from bot.policy.money import format_amount
-from bot.views.rows import ApplicationRow, Column, Pipeline, PipelineSource, columns, grants, median_days_to_decision
+from bot.views.rows import (
+    ApplicationRow, Column, Pipeline, PipelineSource, columns, grants, in_round, median_days_to_decision,
+)
 from bot.policy.reports import ReportState
 from bot.policy.rules import Rules
 
@@ -173,7 +176,12 @@ def _fund_page(state: DashboardState, asked: str) -> Response:
         pipeline = state.source(repo, rules).get()
     except GitHubError as err:
         return _unreadable(private, err)
-    return _page("dashboard.html", 200, private, **view(pipeline, rules))
+    round_name = request.args.get("round")
+    if round_name is not None and rules.funding.round_named(round_name) is None:
+        return _page("dashboard_message.html", 404, private, title="No such round",
+                     message=f"{repo} has no funding round named {round_name[:40]!r}.")
+    query = f"token={quote(request.args['token'])}&" if state.token and "token" in request.args else ""
+    return _page("dashboard.html", 200, private, round_query=query, **view(pipeline, rules, round_name))
 
 
 # --- the view model ---------------------------------------------------------------------------------
@@ -210,11 +218,15 @@ def chart(cols: tuple[Column, ...], rules: Rules) -> list[Bar]:
     return bars
 
 
-def view(pipeline: Pipeline, rules: Rules) -> dict[str, Any]:
-    """What the template needs, computed here so the template only lays it out."""
+def view(pipeline: Pipeline, rules: Rules, round_name: str | None = None) -> dict[str, Any]:
+    """What the template needs, computed here so the template only lays it out; `round_name` keeps the
+    applications of one funding round."""
+    pipeline = dataclasses.replace(pipeline, rows=tuple(in_round(pipeline.rows, round_name)))
     cols = columns(pipeline.rows, rules)
     funded = grants(pipeline.rows)
     currency = rules.funding.currency
+    shown_round = round_name or (rules.funding.round_on(pipeline.today) or rules.funding.rounds[-1]).name
+    pool = rules.funding.pool(shown_round)
     granted = sum((r.amount_granted or Decimal(0) for r in funded), Decimal(0))
     decisions = sum(1 for r in pipeline.rows if r.days_to_decision is not None)
     last = pipeline.sweep_log.last if pipeline.sweep_log else None
@@ -231,7 +243,9 @@ def view(pipeline: Pipeline, rules: Rules) -> dict[str, Any]:
         "grants": funded,
         "overdue_count": sum(1 for r in funded if r.overdue),
         "granted": format_amount(granted, currency),
-        "pool": format_amount(rules.funding.pool, currency) if rules.funding.pool is not None else None,
+        "pool": format_amount(pool, currency) if pool is not None and round_name else None,
+        "rounds": [r.name for r in rules.funding.rounds] if rules.funding.dated else [],
+        "round": round_name,
         "last_run": last,
         "last_run_age": (pipeline.today - last.day).days if last else None,
         "criteria": rules.stages.criteria,

@@ -26,9 +26,10 @@ from bot.github.gateway import GitHubError, GitHubGateway
 from bot.policy.forms import parse_form
 from bot.policy.markers import find_status
 from bot.policy.models import Comment, Issue
-from bot.policy.record import Record
+from bot.policy.record import AuditEntry, Record, Tranche
 from bot.policy.reports import ReportState, report_status
 from bot.policy.rules import Rules
+from bot.policy.seal import verified
 from bot.policy.sweeplog import SweepLog, pick_log
 
 log = logging.getLogger("fundbot.pipeline")
@@ -81,6 +82,10 @@ class ApplicationRow:
     reports_expected: int | None  # None: the grant reports without end
     next_report_due: dt.date | None
     report_state: ReportState
+    round: str = ""  # the funding round it belongs to ("" while it waits for one)
+    tranches: tuple[Tranche, ...] = ()  # the parts of the grant released for payment
+    audit: tuple[AuditEntry, ...] = ()  # every decision, with who, when and why
+    sealed: bool = True  # the record's seal holds (or no key was given to check it)
 
     @property
     def overdue(self) -> bool:
@@ -114,7 +119,7 @@ def _eligibility(record: Record | None) -> Eligibility:
 def _scores(record: Record, rules: Rules) -> tuple[CriterionScore, ...]:
     out = []
     for criterion in rules.stages.criteria:
-        values = [s.value for s in record.scores if s.criterion == criterion]
+        values = [s.value for s in record.scores if s.criterion == criterion and record.counts(s.reviewer)]
         out.append(CriterionScore(criterion, mean(values) if values else None, len(values)))
     return tuple(out)
 
@@ -127,12 +132,14 @@ def _project(issue: Issue, answers: dict[str, object]) -> str:
 
 
 def application_row(issue: Issue, comments: Iterable[Comment], rules: Rules, today: dt.date,
-                    app_login: str) -> ApplicationRow:
+                    app_login: str, seal_key: bytes | None = None) -> ApplicationRow:
     """One application's row, from the issue, its comments (for the status record) and the rules.
 
     Without a record yet (the bot has not seen the issue, or a delivery was lost), the labels
     say the stage or outcome, and the stage defaults to the first one."""
-    found = find_status(comments, app_login)[1].record
+    read = find_status(comments, app_login)[1]
+    checked = verified(read, seal_key, issue.repo, issue.number)
+    found = read.record
     record = found or Record()
     form = parse_form(rules.application_form, issue.body)
     stages = rules.stages
@@ -159,18 +166,27 @@ def application_row(issue: Issue, comments: Iterable[Comment], rules: Rules, tod
         amount_requested=form.funding_amount, amount_granted=granted,
         reports_received=reports.received, reports_expected=reports.expected if funded else None,
         next_report_due=reports.next_due, report_state=reports.state,
+        round=record.round, tranches=record.tranches, audit=record.audit,
+        sealed=checked.record is not None or read.record is None,
     )
 
 
-def pipeline_rows(gateway: GitHubGateway, repo: str, rules: Rules, today: dt.date) -> list[ApplicationRow]:
+def pipeline_rows(gateway: GitHubGateway, repo: str, rules: Rules, today: dt.date,
+                  seal_key: bytes | None = None) -> list[ApplicationRow]:
     """:calls: `GET /repos/{o}/{r}/issues?labels=<application>&state=all` (conditional, every page),
     then `GET …/issues/{n}/comments` for each application with comments (conditional)."""
     issues = gateway.issues(repo, labels=rules.stages.labels.application.name, state="all")
     login = gateway.app_login
     return [
-        application_row(issue, gateway.comments(repo, issue.number) if issue.comments else (), rules, today, login)
+        application_row(issue, gateway.comments(repo, issue.number) if issue.comments else (), rules, today, login,
+                        seal_key)
         for issue in issues
     ]
+
+
+def in_round(rows: Iterable[ApplicationRow], round_name: str | None) -> list[ApplicationRow]:
+    """The rows of one funding round (all of them when `round_name` is None)."""
+    return [r for r in rows if round_name is None or r.round == round_name]
 
 
 # --- views of the rows -----------------------------------------------------------------------------

@@ -1,0 +1,44 @@
+"""The record's seal (SPEC §14): an HMAC that makes an edited record, or one copied to another issue,
+detectable. Pure.
+
+The key is derived (HKDF-SHA256) from the App's private key, which only the service holds, so no
+one who can edit a comment can forge the seal; it covers the record block's exact text, the
+repository and the issue number. A record that fails — edited, copied, or written before records
+were sealed — is not trusted: `decide` rebuilds the state from the comment history and the status
+comment says so.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from bot.policy.markers import FoundRecord
+
+INFO = b"fund-bot record seal v1"
+
+
+def record_key(private_key_pem: str) -> bytes:
+    """The sealing key, derived from the App's private key (never the key itself)."""
+    key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=INFO).derive(der)
+
+
+def seal(key: bytes, repo: str, number: int, payload: str) -> str:
+    """The seal of a record block's `payload` on issue `number` of `repo`."""
+    message = f"{repo.lower()}\n{number}\n{payload}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def verified(found: FoundRecord, key: bytes | None, repo: str, number: int) -> FoundRecord:
+    """`found` when its seal holds (or no key is configured); otherwise no record, and why."""
+    if key is None or found.record is None or found.block is None:
+        return found
+    signature = found.block.signature
+    if signature and hmac.compare_digest(signature, seal(key, repo, number, found.block.payload)):
+        return found
+    return FoundRecord(None, found.block, "unsealed" if not signature else "tampered")
