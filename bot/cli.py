@@ -15,7 +15,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from bot.settings import PROJECT_ROOT, Need, Settings, SettingsError
+from bot.settings import DEFAULT_MANIFEST, Need, Settings, SettingsError
 
 
 def startup_problem(environ: Mapping[str, str]) -> str | None:
@@ -57,13 +57,19 @@ def _rules(settings: Settings, rules_dir: str | None = None):
 
 
 def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    problem = startup_problem(environ)
+    """The Procfile's `web`: gunicorn with the package's settings (bot/web/gunicorn_conf.py), bound to
+    $HOST:$PORT (0.0.0.0:8000 unless set), as a deployment runs it; --host/--port set them."""
+    env = dict(environ)
+    if args.host:
+        env["HOST"] = args.host
+    if args.port:
+        env["PORT"] = str(args.port)
+    problem = startup_problem(env)
     if problem:
         return _fail(problem)
-    argv = ["gunicorn", "-c", str(PROJECT_ROOT / "gunicorn.conf.py"), "bot.app:create_app()"]
-    if args.port:
-        argv += ["--bind", f"127.0.0.1:{args.port}"]
-    os.execvp(argv[0], argv)
+    # This interpreter's gunicorn: a venv's `fundbot` works without the venv on PATH.
+    argv = [sys.executable, "-m", "gunicorn", "-c", "python:bot.web.gunicorn_conf", "bot.app:create_app()"]
+    os.execve(argv[0], argv, env)
     return 0  # not reached
 
 
@@ -375,8 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fundbot", description="Fund Bot: an open-source fund's grant process on GitHub.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("serve", help="run the webhook service (gunicorn, as the Procfile does)")
-    p.add_argument("--port", type=int, help="listen on 127.0.0.1:PORT instead of $HOST:$PORT")
+    p = sub.add_parser("serve", help="run the webhook service (gunicorn, as the Procfile does), on $HOST:$PORT")
+    p.add_argument("--host", help="the address to listen on (default $HOST, else 0.0.0.0)")
+    p.add_argument("--port", type=int, help="the port to listen on (default $PORT, else 8000)")
     p.set_defaults(run=cmd_serve)
 
     p = sub.add_parser("check", help="check a repository's eligibility before applying")
@@ -421,7 +428,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env-file", default=".env", help="where to write the credentials (default .env)")
     p.add_argument("--force", action="store_true", help="replace an existing env file")
     p.add_argument("--webhook-url", help="the service's webhook URL (https://HOST/webhook), instead of app.yml's")
-    p.add_argument("--manifest", default=str(PROJECT_ROOT / "app.yml"), help="the App's manifest (default app.yml)")
+    p.add_argument("--manifest", default=str(DEFAULT_MANIFEST),
+                   help="the App's manifest (default: the shipped bot/defaults/app.yml)")
     p.add_argument("--timeout", type=float, default=900, help="seconds to wait for GitHub's redirect (900)")
     p.add_argument("--no-browser", action="store_true", help="print the page's address without opening a browser")
     p.set_defaults(run=cmd_setup)
@@ -433,8 +441,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(run=cmd_labels_sync)
 
     p = sub.add_parser("validate", help="check the rules and issue templates; exit 1 on any problem")
-    p.add_argument("--rules", help="rules folder (default FUNDBOT_RULES or the shipped rules/)")
-    p.add_argument("--templates", help="issue templates folder (default .github/ISSUE_TEMPLATE)")
+    p.add_argument("--rules", help="rules folder (default FUNDBOT_RULES or the shipped bot/defaults/rules)")
+    p.add_argument("--templates", help="issue templates folder (default FUNDBOT_TEMPLATES or the shipped bot/defaults/ISSUE_TEMPLATE)")
     p.set_defaults(run=cmd_validate)
 
     p = sub.add_parser("demo", help="run a whole application's life against a sandbox GitHub, offline")

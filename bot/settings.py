@@ -17,9 +17,13 @@ from cryptography.hazmat.primitives import serialization
 
 from bot.logs import LogFormat
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_RULES_DIR = PROJECT_ROOT / "rules"
-DEFAULT_TEMPLATES_DIR = PROJECT_ROOT / ".github" / "ISSUE_TEMPLATE"
+# What the package ships (any install, editable or not, has them): the default rules, the issue forms
+# a fund starts from (a fund's repository keeps its own copy in .github/ISSUE_TEMPLATE/), the App's
+# manifest for `fundbot setup`.
+DEFAULTS_DIR = Path(__file__).resolve().parent / "defaults"
+DEFAULT_RULES_DIR = DEFAULTS_DIR / "rules"
+DEFAULT_TEMPLATES_DIR = DEFAULTS_DIR / "ISSUE_TEMPLATE"
+DEFAULT_MANIFEST = DEFAULTS_DIR / "app.yml"
 DEFAULT_API_URL = "https://api.github.com"
 
 _REPO_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
