@@ -152,6 +152,13 @@ def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         now = parse_now(args.now)
     except ValueError:
         return _fail(f"--now must be an ISO-8601 date or time, not {args.now!r}")
+    real_now = dt.datetime.now(dt.timezone.utc)
+    if now > real_now and not (args.dry_run or args.write_in_the_future):
+        # A sweep in the future would post reminders and overdue notices, mentioning real applicants
+        # and reviewers, that are not due yet (and record them as sent): a preview, unless meant.
+        return _fail(f"--now {now.isoformat()} is later than the real time ({real_now.isoformat(timespec='seconds')}): "
+                     "a sweep there would post reminders and overdue notices that are not due. Add --dry-run to "
+                     "preview it, or --write-in-the-future to write them anyway (a sandbox, a test fund)")
     ctx = _context(settings, rules, now)
     if settings.cache_file:
         ctx.github.load_caches(settings.cache_file)
@@ -393,8 +400,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_check)
 
     p = sub.add_parser("sweep", help="send due reminders and repair what lost deliveries left behind")
-    p.add_argument("--now", help="the moment to sweep at (ISO-8601, UTC), for previews and time travel")
+    p.add_argument("--now", help="the moment to sweep at (ISO-8601, UTC); a later one than the real time needs "
+                                 "--dry-run or --write-in-the-future")
     p.add_argument("--dry-run", action="store_true", help="print what would change and write nothing")
+    p.add_argument("--write-in-the-future", action="store_true",
+                   help="with a --now later than the real time, write what that sweep would (reminders, overdue "
+                        "notices) — for a sandbox or a test fund")
     p.set_defaults(run=cmd_sweep)
 
     p = sub.add_parser("clock", help="run the sweep every FUNDBOT_SWEEP_INTERVAL seconds (Procfile `clock`)")

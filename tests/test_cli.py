@@ -82,6 +82,26 @@ def test_sweep_dry_run_writes_nothing(world, app_env, capsys):
     assert world.record(1).stage == "technical"
 
 
+def test_a_sweep_in_the_future_previews_unless_told_to_write(world, app_env, capsys):
+    # Time travel posts reminders and overdue notices not due yet, mentioning real people: a preview.
+    world.add_applicant_repo("tiny-org/tiny-inference")
+    world.deliver(world.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Tiny", application_body(),
+                                           labels=["fund: application"]), lose=True)
+    world.sandbox.clear_log()
+    future = "2100-01-01"
+    assert main(["sweep", "--now", future], app_env) == 2
+    err = capsys.readouterr().err
+    assert "later than the real time" in err and "--dry-run" in err and "--write-in-the-future" in err
+    assert world.sandbox.requests() == []  # refused before anything is read, nothing written
+    assert main(["sweep", "--now", future, "--dry-run"], app_env) == 0
+    assert "would: #1: update the status comment" in capsys.readouterr().out
+    assert world.sandbox.request_counts().writes == 0
+    assert main(["sweep", "--now", future, "--write-in-the-future"], app_env) == 0
+    assert "did: #1: update the status comment" in capsys.readouterr().out
+    assert world.sandbox.request_counts().writes > 0
+    assert main(["sweep", "--now", "2020-01-01"], app_env) == 0  # the past needs no flag
+
+
 def test_sweep_needs_its_settings(capsys):
     assert main(["sweep"], {"GITHUB_TOKEN": "x"}) == 2
     assert "FUNDBOT_REPO is missing" in capsys.readouterr().err
