@@ -82,21 +82,21 @@ def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
     settings = _settings(environ, Need.NOTHING)
     rules = _rules(settings)
+    given = args.repository
     try:
-        repo = parse_repository(args.repository if "/" in args.repository and "github.com" in args.repository
-                                else f"https://github.com/{args.repository}")
-    except AnswerError as err:
-        return _fail(str(err))
+        repo = parse_repository(given if "github.com" in given.lower() else f"https://github.com/{given}")
+    except AnswerError:
+        return _fail(f"not a repository: {_as_typed(given)} (give OWNER/REPO or https://github.com/OWNER/REPO)")
     github = GitHubApp(settings)
+    use_app = not settings.token and settings.has_app and settings.repo
     try:
-        if settings.token or not (settings.has_app and settings.repo):
-            gateway = github.for_token(settings.token)
-        else:
-            gateway = github.for_repository(settings.repo)
+        gateway = github.for_repository(settings.repo) if use_app else github.for_token(settings.token)
         now = dt.datetime.now(dt.timezone.utc)
-        facts = repo_facts(gateway, repo, rules, now)
+        facts = repo_facts(gateway, repo, rules, now, refusals_are_findings=False)
     except GitHubError as err:
-        return _fail(f"could not read {repo.full_name} from GitHub: {err}")
+        who = "the App (GITHUB_APP_ID and its key)" if use_app else \
+            "the token (GITHUB_TOKEN)" if settings.token else "an anonymous request"
+        return _fail(f"could not check {repo.full_name}: {github_trouble(err, settings.api_url, who)}")
     checks = evaluate_repository(facts, args.licence, rules.eligibility, now)
     eligible = all(c.ok for c in checks)
     if args.json:
@@ -116,6 +116,30 @@ def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
                 print(f"      ⚠️ {describe(c.warning)}")
         print("  (the form's own checks — clear goals, completeness — run when you apply)")
     return 0 if eligible else 1
+
+
+def _as_typed(text: str, limit: int = 200) -> str:
+    """What the user typed, quoted (control characters escaped); a long one shortened, with its length."""
+    return repr(text) if len(text) <= limit else f"{text[:limit // 2]!r}… ({len(text):,} characters)"
+
+
+def github_trouble(err: Exception, api_url: str, who: str) -> str:
+    """Which of GitHub's refusals or failures `err` is, in words an operator can act on."""
+    from bot.github.gateway import GitHubUnavailable
+
+    status = getattr(err, "status", 0)
+    detail = f"{status} {str(getattr(err, 'message', ''))[:200]}".strip()
+    if status == 0:
+        return f"GitHub is unreachable: no answer from {api_url} (connection failed or timed out)"
+    if isinstance(err, GitHubUnavailable) and status in (403, 429):
+        return f"GitHub's rate limit is used up for {who} ({detail}): try again later, or with a token"
+    if status >= 500 or isinstance(err, GitHubUnavailable):
+        return f"GitHub is down: it answered {detail} (retried); try again later"
+    if status == 401:
+        return f"GitHub refused the credentials of {who} ({detail}): they are wrong, expired or revoked"
+    if status == 403:
+        return f"GitHub refused for lack of permission ({detail}): {who} may not read this"
+    return f"GitHub answered {detail}"
 
 
 def _context(settings: Settings, rules, now: dt.datetime | None = None):

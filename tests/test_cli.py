@@ -39,11 +39,46 @@ def test_check_an_ineligible_repository_as_json(token_env, capsys):
     assert report["requests"]["reads"] == 3  # SPEC §3: at most three requests per repository
 
 
-def test_check_errors_exit_2(token_env, sandbox, capsys):
-    assert main(["check", "not a repository"], token_env) == 2
-    sandbox.faults = Faults(error_rate=1.0)
-    assert main(["check", "tiny-org/good"], {**token_env, "FUNDBOT_MAX_RETRY_WAIT": "1"}) == 2
-    assert "could not read tiny-org/good" in capsys.readouterr().err
+def _closed_port() -> int:
+    from e2e_harness import free_port
+
+    return free_port()  # nothing listens there
+
+
+@pytest.mark.parametrize("trouble, says", [
+    ("refused token", "GitHub refused the credentials of the token (GITHUB_TOKEN) (401 Bad credentials)"),
+    ("missing permission", "GitHub refused for lack of permission (403 Resource not accessible by integration)"),
+    ("github down", "GitHub is down: it answered 502"),
+    ("no connection", "GitHub is unreachable: no answer from http://127.0.0.1:"),
+], ids=["refused token", "missing permission", "github down", "no connection"])
+def test_check_says_which_trouble_github_gave_and_exits_2(token_env, sandbox, capsys, trouble, says):
+    env = {**token_env, "FUNDBOT_MAX_RETRY_WAIT": "1"}
+    if trouble == "refused token":
+        env["GITHUB_TOKEN"] = "ghp_revoked"
+    elif trouble == "missing permission":
+        sandbox.refuse("GET", "/repos/tiny-org/good", 403, "Resource not accessible by integration")
+    elif trouble == "github down":
+        sandbox.faults = Faults(error_rate=1.0)
+    else:
+        env["GITHUB_API_URL"] = f"http://127.0.0.1:{_closed_port()}"
+    assert main(["check", "tiny-org/good"], env) == 2  # never "not eligible" (1): nothing was judged
+    captured = capsys.readouterr()
+    assert captured.out == "" and says in captured.err and "ghp_" not in captured.err
+
+
+@pytest.mark.parametrize("typed", ["not a repository", "tiny-org/good/tree/main", "https://gitlab.com/a/b",
+                                   "a" * 100_000, "x/\x1b[31mred"], ids=["words", "deeper", "other host", "100 KB",
+                                                                         "escape codes"])
+def test_check_refuses_a_malformed_repository_as_typed(token_env, sandbox, capsys, typed):
+    sandbox.clear_log()
+    assert main(["check", typed], token_env) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fundbot: not a repository: ") and "github.com/" + typed not in err
+    if len(typed) < 200:
+        assert repr(typed) in err  # exactly what was typed, quoted
+    else:
+        assert len(err) < 400 and "100,000 characters" in err
+    assert "\x1b" not in err and sandbox.requests() == []
 
 
 def test_validate_accepts_the_shipped_rules_and_lists_every_problem(tmp_path, capsys):
