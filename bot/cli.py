@@ -1,4 +1,4 @@
-"""`fundbot`: serve | check | sweep | clock | worker | replay | setup | labels sync | validate | demo | export.
+"""`fundbot`: serve | check | sweep | recheck | clock | worker | replay | setup | labels sync | validate | demo | export.
 
 Exit status: 0 success; 1 a negative answer (not eligible, invalid rules, a sweep that could not
 finish); 2 a usage or configuration error.
@@ -164,13 +164,30 @@ def _funds(ctx, settings: Settings, failures: list[str]):
     return discover(ctx.github, ctx.funds, failures=failures)
 
 
+def _fund_settings(environ: Mapping[str, str], verb: str) -> Settings:
+    """The settings of a command that acts on funds: FUNDBOT_REPO, or the App's to find every fund."""
+    settings = _settings(environ, Need.APP_OR_TOKEN)
+    if settings.repo is None and not settings.has_app:
+        raise SystemExit(_fail(f"FUNDBOT_REPO is missing: set it, or the App's settings to {verb} every fund of "
+                               "every installation"))
+    return settings
+
+
+def _listed_funds(ctx, settings: Settings, failures: list[str]):
+    """`_funds` for a command: when the App's installations cannot be listed, it ends (exit 1)."""
+    from bot.github.gateway import GitHubError
+
+    try:
+        return _funds(ctx, settings, failures)
+    except GitHubError as err:
+        raise SystemExit(_fail(f"could not list the App's installations: {err}", 1)) from None
+
+
 def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.github.gateway import GitHubError
     from bot.jobs.sweep import parse_now, sweep
 
-    settings = _settings(environ, Need.APP_OR_TOKEN)
-    if settings.repo is None and not settings.has_app:
-        return _fail("FUNDBOT_REPO is missing: set it, or the App's settings to sweep every fund of every installation")
+    settings = _fund_settings(environ, "sweep")
     rules = _rules(settings)
     try:
         now = parse_now(args.now)
@@ -187,10 +204,7 @@ def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     if settings.cache_file:
         ctx.github.load_caches(settings.cache_file)
     failures: list[str] = []
-    try:
-        funds = _funds(ctx, settings, failures)
-    except GitHubError as err:
-        return _fail(f"could not list the App's installations: {err}", 1)
+    funds = _listed_funds(ctx, settings, failures)
     verb = "would" if args.dry_run else "did"
     for fund in funds:  # one fund's failure does not stop the others
         try:
@@ -216,6 +230,35 @@ def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     return 0 if not failures else 1
 
 
+def cmd_recheck(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Run the eligibility checks again on the open applications still in screening (a preview unless --apply)."""
+    from bot.github.gateway import GitHubError
+    from bot.jobs.recheck import recheck
+
+    settings = _fund_settings(environ, "recheck")
+    rules = _rules(settings)
+    ctx = _context(settings, rules)
+    failures: list[str] = []
+    funds = _listed_funds(ctx, settings, failures)
+    verb = "did" if args.apply else "would"
+    for fund in funds:
+        try:
+            result = recheck(ctx, _gateway_for(ctx, fund, throttle_writes=args.apply), fund.repo, apply=args.apply)
+        except GitHubError as err:
+            failures.append(f"{fund.repo}: could not reach it: {err}")
+            continue
+        for line in result.lines:
+            print(f"{verb}: {line}")
+        numbers = ", ".join(f"#{n}" for n in result.rechecked) or "none"
+        print(f"{fund.repo}: checks {'run again' if args.apply else 'would run again'} on {len(result.rechecked)} "
+              f"application(s) in screening ({numbers}): {len(result.lines)} changes "
+              f"({'written' if args.apply else 'a preview, nothing written: add --apply to write'})")
+        failures += [f"{fund.repo}: {f}" for f in result.failures]
+    for failure in failures:
+        print(f"could not finish: {failure}", file=sys.stderr)
+    return 0 if not failures else 1
+
+
 def cmd_clock(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Sweep every fund every FUNDBOT_SWEEP_INTERVAL seconds until SIGTERM (the Procfile's `clock`).
     With Redis, each fund's sweep is a job for the workers (one at a time per fund, so the workers
@@ -224,9 +267,7 @@ def cmd_clock(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.jobs.worker import connect, enqueue_sweep
     from bot.logs import configure_logging
 
-    settings = _settings(environ, Need.APP_OR_TOKEN)
-    if settings.repo is None and not settings.has_app:
-        return _fail("FUNDBOT_REPO is missing: set it, or the App's settings to sweep every fund of every installation")
+    settings = _fund_settings(environ, "sweep")
     rules = _rules(settings)
     configure_logging(settings.log_level, settings.log_format)
     stop = threading.Event()
@@ -353,21 +394,27 @@ def cmd_setup(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 def cmd_labels_sync(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.github.gateway import GitHubError
-    from bot.jobs.labels import sync_labels
+    from bot.jobs.labels import is_problem, leftover_labels, sync_labels
 
     settings = _settings(environ, Need.APP_OR_TOKEN | Need.REPO)
     rules = _rules(settings)
     ctx = _context(settings, rules)
     assert settings.repo
     try:
-        changes = sync_labels(ctx.github.for_repository(settings.repo), settings.repo, rules, dry_run=args.dry_run)
+        gateway = ctx.github.for_repository(settings.repo)
+        lines = sync_labels(gateway, settings.repo, rules, dry_run=args.dry_run)
+        leftovers = leftover_labels(gateway, settings.repo, rules)
     except GitHubError as err:
         return _fail(f"could not sync labels on {settings.repo}: {err}", 1)
-    for change in changes:
-        print(("would " if args.dry_run else "") + change)
+    changes = [line for line in lines if not is_problem(line)]
+    for line in lines:
+        print(line if is_problem(line) else ("would " if args.dry_run else "") + line)
+    for leftover in leftovers:
+        print(f"left alone {leftover}: the App made it, the rules no longer have it; delete it by hand once no "
+              "issue needs it")
     print(f"{len(changes)} label{'s' if len(changes) != 1 else ''} {'to change' if args.dry_run else 'changed'}; "
-          f"{len(rules.stages.all_labels()) - len(changes)} already right")
-    return 0
+          f"{len(rules.stages.all_labels()) - len(lines)} already right")
+    return 1 if len(lines) > len(changes) else 0
 
 
 def cmd_validate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -431,6 +478,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with a --now later than the real time, write what that sweep would (reminders, overdue "
                         "notices) — for a sandbox or a test fund")
     p.set_defaults(run=cmd_sweep)
+
+    p = sub.add_parser(
+        "recheck", help="run the eligibility checks again on open applications still in screening (a preview "
+                        "unless --apply)",
+        description="After a change to the rules' thresholds: run the eligibility checks again, under the rules now "
+                    "in force, on every open application still in screening (first stage, no outcome), through the "
+                    "webhook's own path. Prints what would change and writes nothing unless --apply is given.")
+    p.add_argument("--apply", action="store_true", help="write the changes (default: a preview)")
+    p.set_defaults(run=cmd_recheck)
 
     p = sub.add_parser("clock", help="run the sweep every FUNDBOT_SWEEP_INTERVAL seconds (Procfile `clock`)")
     p.set_defaults(run=cmd_clock)

@@ -286,7 +286,7 @@ def on_push(ctx: Context, event: Event, *, dry_run: bool = False) -> Applied | N
         return None
     ctx.funds.invalidate(repo)
     if not dry_run and (gateway := _gateway(ctx, event)):
-        config = ctx.funds.reconcile(gateway, repo)
+        config = prepare_fund(ctx, gateway, repo)  # a label renamed in the file is renamed on GitHub at once
         log.info("the fund's configuration changed",
                  extra=event.log_context(outcome="changed", reason=f"{len(config.problems)} problems"))
     return None

@@ -48,6 +48,12 @@ class TriggerKind(enum.Enum):
     LABELED = "labeled"
     REPORT_ISSUE = "report_issue"
     SWEEP = "sweep"
+    RECHECK = "recheck"  # `fundbot recheck`: a sweep that also runs the eligibility checks again in screening
+
+    @property
+    def scheduled(self) -> bool:
+        """Work the operator's schedule or command started, not a person on the issue."""
+        return self in (TriggerKind.SWEEP, TriggerKind.RECHECK)
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,13 @@ def intake_due(trigger: Trigger, record: Record | None, issue: Issue) -> bool:
     return record.body_sha != body_sha(issue.body)
 
 
+def recheck_due(trigger: Trigger, record: Record | None, issue: Issue, rules: Rules) -> bool:
+    """`fundbot recheck`: the checks run again, under the rules now in force, on an open application
+    still in the first stage (screening) with no outcome — never on one a reviewer has moved on."""
+    return trigger.kind is TriggerKind.RECHECK and issue.state == "open" and (
+        record is None or (record.outcome is None and record.stage == rules.stages.first.name))
+
+
 def _stalled(record: Record | None, rules: Rules, now: dt.datetime) -> bool:
     if record is None or record.outcome or not record.stage_since:
         return False
@@ -162,8 +175,8 @@ def needs(trigger: Trigger, issue: Issue, comments: tuple[Comment, ...], record:
     stalled = _stalled(record, rules, now) and not issue.assignees and record is not None \
         and not stage_reviewer_mentions(rules, record.stage)
     return Needs(
-        repo_facts=intake_due(trigger, record, issue) or "recheck" in names,
-        reactions=voting and (trigger.kind is not TriggerKind.SWEEP or votes_moved),
+        repo_facts=intake_due(trigger, record, issue) or "recheck" in names or recheck_due(trigger, record, issue, rules),
+        reactions=voting and (not trigger.kind.scheduled or votes_moved),
         # The round's ledger: to check `/approve`, and for the status comment of a deciding stage
         # (which a move in this very delivery may reach).
         ledger=rules.funding.pool is not None and (
@@ -204,12 +217,12 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
     posted = set(snap.posted) | set(record.notices)
 
     # 1. Intake: the form and the eligibility checks, when new or when the body changed.
-    if intake_due(trigger, snap.record, issue):
+    if intake_due(trigger, snap.record, issue) or recheck_due(trigger, snap.record, issue, rules):
         body_changed = snap.record is not None and snap.record.body_sha != body_sha(issue.body)
         record = _intake(record, form, snap, rules, now)
         edited_by_applicant = trigger.kind is TriggerKind.EDITED and \
             (trigger.actor or "").lower() in {a.lower() for a in applicant_logins(issue, form)}
-        if record.needs_info and (edited_by_applicant or (trigger.kind is TriggerKind.SWEEP and body_changed)):
+        if record.needs_info and (edited_by_applicant or (trigger.kind.scheduled and body_changed)):
             record = dataclasses.replace(record, needs_info=None)  # the applicant answered by editing
     record = _auto_advance(record, rules, record.checked_at or now)
 
