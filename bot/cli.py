@@ -310,7 +310,12 @@ def cmd_worker(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     redis = connect(settings.redis_url)
     from bot.jobs.handle import build_context
 
-    run_worker(build_context(settings, rules, redis=redis), redis, burst=args.burst)
+    try:
+        run_worker(build_context(settings, rules, redis=redis), redis, burst=args.burst)
+    finally:
+        from bot.metrics import process_exited
+
+        process_exited(os.getpid())
     return 0
 
 

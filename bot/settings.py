@@ -75,6 +75,7 @@ class Settings:
     config_ttl: float = 60.0  # seconds a fund's configuration is used before it is read again (a push: at once)
     dashboard_token: str | None = field(default=None, repr=False)
     dashboard_ttl: int = 30  # seconds the dashboard's data is kept before GitHub is asked again
+    metrics_token: str | None = field(default=None, repr=False)  # GET /metrics needs it when set
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.TEXT  # FUNDBOT_LOG_FORMAT: text (key=value) or json (one object a line)
     redis_url: str | None = field(default=None, repr=False)  # queue, delivery ids and locks shared by processes
@@ -141,6 +142,7 @@ class Settings:
             lock_timeout=float(_positive_int(env, "FUNDBOT_LOCK_TIMEOUT", int(cls.lock_timeout))),
             config_ttl=float(_positive_int(env, "FUNDBOT_CONFIG_TTL", int(cls.config_ttl))),
             dashboard_token=env.get("FUNDBOT_DASHBOARD_TOKEN"),
+            metrics_token=env.get("FUNDBOT_METRICS_TOKEN"),
             dashboard_ttl=_positive_int(env, "FUNDBOT_DASHBOARD_TTL", cls.dashboard_ttl),
             log_level=_log_level(env),
             log_format=_log_format(env),

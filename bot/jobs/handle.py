@@ -23,6 +23,7 @@ from bot.jobs.funds import CONFIG_PATHS, FundConfig, Funds
 from bot.jobs.labels import sync_labels
 from bot.jobs.gather import TeamCache, gather, open_application
 from bot.jobs.locks import LocalLocks, Locks
+from bot.metrics import observe_delivery, processing
 from bot.policy.commands import FundingLedger
 from bot.policy.decide import (
     Named, Snapshot, Trigger, TriggerKind, decide, decide_report_issue, round_of, with_failures,
@@ -394,7 +395,12 @@ def process(ctx: Context, event: Event, handler: Handler | None = None, *, dry_r
     if handler is None:
         matched = route(event)
         handler = matched.handler if matched else None
-    return handler(ctx, event, dry_run=dry_run) if handler is not None else None
+    if dry_run:
+        return handler(ctx, event, dry_run=True) if handler is not None else None
+    with processing(event.name):  # a failure is counted by the caller, which knows whether it is final
+        applied = handler(ctx, event, dry_run=False) if handler is not None else None
+    observe_delivery(event.name, event.action, "ignored" if applied is None else "processed")
+    return applied
 
 
 def _done(event: Event, gateway: GitHubGateway, issue: Issue, dry_run: bool, applied: Applied) -> Applied:
