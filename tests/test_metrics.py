@@ -167,3 +167,14 @@ def _scrape_until(url: str, ready, timeout: float = 30) -> str:
         if ready(scrape(text)) or time.monotonic() > deadline:
             return text
         time.sleep(0.05)
+
+
+def test_a_scrape_while_redis_is_down_still_answers():
+    from e2e_harness import free_port
+
+    from bot.jobs.worker import QUEUE_NAME, connect
+    from bot.metrics import QueueCollector, exposition
+
+    body, _ = exposition([QueueCollector(connect(f"redis://127.0.0.1:{free_port()}/0"), QUEUE_NAME)])
+    samples = scrape(body.decode())
+    assert samples["fundbot_redis_up"][()] == 0 and "fundbot_queue_depth" not in samples
