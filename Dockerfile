@@ -10,18 +10,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 fundbot
 WORKDIR /app
 
-COPY pyproject.toml README.md gunicorn.conf.py Procfile ./
+# The package ships its defaults (bot/defaults: rules, issue forms, app.yml) and its gunicorn settings.
+COPY pyproject.toml README.md Procfile ./
 COPY bot ./bot
-COPY rules ./rules
-COPY .github/ISSUE_TEMPLATE ./.github/ISSUE_TEMPLATE
 RUN pip install . && chown -R fundbot /app
 
 USER fundbot
-ENV FUNDBOT_RULES=/app/rules \
-    FUNDBOT_TEMPLATES=/app/.github/ISSUE_TEMPLATE \
-    HOST=0.0.0.0 \
+ENV HOST=0.0.0.0 \
     PORT=8000
 EXPOSE 8000
 
 # The Procfile's `web`; compose.yaml gives `worker` and `clock` their own commands.
-CMD ["gunicorn", "-c", "gunicorn.conf.py", "bot.app:create_app()"]
+CMD ["gunicorn", "-c", "python:bot.web.gunicorn_conf", "bot.app:create_app()"]

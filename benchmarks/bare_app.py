@@ -1,6 +1,6 @@
 """The baseline for benchmarks/ingress.py: a bare Flask handler that only checks the HMAC.
 
-Served by gunicorn with the project's gunicorn.conf.py, exactly like the real service, so the
+Served by gunicorn with the project's bot/web/gunicorn_conf.py, exactly like the real service, so the
 difference between the two is what Fund Bot's own ingress costs."""
 import hashlib
 import hmac

@@ -135,8 +135,9 @@ def poisoned_sweep() -> tuple[int, int]:
                "GITHUB_PRIVATE_KEY": world.settings.private_key, "FUNDBOT_REPO": FUND_REPO}
         now = (start + dt.timedelta(days=30)).isoformat()
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            first = fundbot(["sweep", "--now", now], env)
-            second = fundbot(["sweep", "--now", now], env)
+            # The sandbox's time is in the future, and this sweep must write there.
+            first = fundbot(["sweep", "--now", now, "--write-in-the-future"], env)
+            second = fundbot(["sweep", "--now", now, "--write-in-the-future"], env)
         return first, second
 
 

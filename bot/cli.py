@@ -1,4 +1,4 @@
-"""`fundbot`: serve | check | sweep | clock | worker | replay | setup | labels sync | validate | demo | export.
+"""`fundbot`: serve | check | sweep | recheck | clock | worker | replay | setup | labels sync | validate | demo | export.
 
 Exit status: 0 success; 1 a negative answer (not eligible, invalid rules, a sweep that could not
 finish); 2 a usage or configuration error.
@@ -15,7 +15,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from bot.settings import PROJECT_ROOT, REPO_NAME, Need, Settings, SettingsError
+from bot.settings import DEFAULT_MANIFEST, REPO_NAME, Need, Settings, SettingsError
 
 
 def startup_problem(environ: Mapping[str, str]) -> str | None:
@@ -57,13 +57,19 @@ def _rules(settings: Settings, rules_dir: str | None = None):
 
 
 def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    problem = startup_problem(environ)
+    """The Procfile's `web`: gunicorn with the package's settings (bot/web/gunicorn_conf.py), bound to
+    $HOST:$PORT (0.0.0.0:8000 unless set), as a deployment runs it; --host/--port set them."""
+    env = dict(environ)
+    if args.host:
+        env["HOST"] = args.host
+    if args.port:
+        env["PORT"] = str(args.port)
+    problem = startup_problem(env)
     if problem:
         return _fail(problem)
-    argv = ["gunicorn", "-c", str(PROJECT_ROOT / "gunicorn.conf.py"), "bot.app:create_app()"]
-    if args.port:
-        argv += ["--bind", f"127.0.0.1:{args.port}"]
-    os.execvp(argv[0], argv)
+    # This interpreter's gunicorn: a venv's `fundbot` works without the venv on PATH.
+    argv = [sys.executable, "-m", "gunicorn", "-c", "python:bot.web.gunicorn_conf", "bot.app:create_app()"]
+    os.execve(argv[0], argv, env)
     return 0  # not reached
 
 
@@ -76,21 +82,21 @@ def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
     settings = _settings(environ, Need.NOTHING)
     rules = _rules(settings)
+    given = args.repository
     try:
-        repo = parse_repository(args.repository if "/" in args.repository and "github.com" in args.repository
-                                else f"https://github.com/{args.repository}")
-    except AnswerError as err:
-        return _fail(str(err))
+        repo = parse_repository(given if "github.com" in given.lower() else f"https://github.com/{given}")
+    except AnswerError:
+        return _fail(f"not a repository: {_as_typed(given)} (give OWNER/REPO or https://github.com/OWNER/REPO)")
     github = GitHubApp(settings)
+    use_app = not settings.token and settings.has_app and settings.repo
     try:
-        if settings.token or not (settings.has_app and settings.repo):
-            gateway = github.for_token(settings.token)
-        else:
-            gateway = github.for_repository(settings.repo)
+        gateway = github.for_repository(settings.repo) if use_app else github.for_token(settings.token)
         now = dt.datetime.now(dt.timezone.utc)
-        facts = repo_facts(gateway, repo, rules, now)
+        facts = repo_facts(gateway, repo, rules, now, refusals_are_findings=False)
     except GitHubError as err:
-        return _fail(f"could not read {repo.full_name} from GitHub: {err}")
+        who = "the App (GITHUB_APP_ID and its key)" if use_app else \
+            "the token (GITHUB_TOKEN)" if settings.token else "an anonymous request"
+        return _fail(f"could not check {repo.full_name}: {github_trouble(err, settings.api_url, who)}")
     checks = evaluate_repository(facts, args.licence, rules.eligibility, now)
     eligible = all(c.ok for c in checks)
     if args.json:
@@ -110,6 +116,30 @@ def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
                 print(f"      ⚠️ {describe(c.warning)}")
         print("  (the form's own checks — clear goals, completeness — run when you apply)")
     return 0 if eligible else 1
+
+
+def _as_typed(text: str, limit: int = 200) -> str:
+    """What the user typed, quoted (control characters escaped); a long one shortened, with its length."""
+    return repr(text) if len(text) <= limit else f"{text[:limit // 2]!r}… ({len(text):,} characters)"
+
+
+def github_trouble(err: Exception, api_url: str, who: str) -> str:
+    """Which of GitHub's refusals or failures `err` is, in words an operator can act on."""
+    from bot.github.gateway import GitHubUnavailable
+
+    status = getattr(err, "status", 0)
+    detail = f"{status} {str(getattr(err, 'message', ''))[:200]}".strip()
+    if status == 0:
+        return f"GitHub is unreachable: no answer from {api_url} (connection failed or timed out)"
+    if isinstance(err, GitHubUnavailable) and status in (403, 429):
+        return f"GitHub's rate limit is used up for {who} ({detail}): try again later, or with a token"
+    if status >= 500 or isinstance(err, GitHubUnavailable):
+        return f"GitHub is down: it answered {detail} (retried); try again later"
+    if status == 401:
+        return f"GitHub refused the credentials of {who} ({detail}): they are wrong, expired or revoked"
+    if status == 403:
+        return f"GitHub refused for lack of permission ({detail}): {who} may not read this"
+    return f"GitHub answered {detail}"
 
 
 def _context(settings: Settings, rules, now: dt.datetime | None = None):
@@ -134,26 +164,47 @@ def _funds(ctx, settings: Settings, failures: list[str]):
     return discover(ctx.github, ctx.funds, failures=failures)
 
 
+def _fund_settings(environ: Mapping[str, str], verb: str) -> Settings:
+    """The settings of a command that acts on funds: FUNDBOT_REPO, or the App's to find every fund."""
+    settings = _settings(environ, Need.APP_OR_TOKEN)
+    if settings.repo is None and not settings.has_app:
+        raise SystemExit(_fail(f"FUNDBOT_REPO is missing: set it, or the App's settings to {verb} every fund of "
+                               "every installation"))
+    return settings
+
+
+def _listed_funds(ctx, settings: Settings, failures: list[str]):
+    """`_funds` for a command: when the App's installations cannot be listed, it ends (exit 1)."""
+    from bot.github.gateway import GitHubError
+
+    try:
+        return _funds(ctx, settings, failures)
+    except GitHubError as err:
+        raise SystemExit(_fail(f"could not list the App's installations: {err}", 1)) from None
+
+
 def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.github.gateway import GitHubError
     from bot.jobs.sweep import parse_now, sweep
 
-    settings = _settings(environ, Need.APP_OR_TOKEN)
-    if settings.repo is None and not settings.has_app:
-        return _fail("FUNDBOT_REPO is missing: set it, or the App's settings to sweep every fund of every installation")
+    settings = _fund_settings(environ, "sweep")
     rules = _rules(settings)
     try:
         now = parse_now(args.now)
     except ValueError:
         return _fail(f"--now must be an ISO-8601 date or time, not {args.now!r}")
+    real_now = dt.datetime.now(dt.timezone.utc)
+    if now > real_now and not (args.dry_run or args.write_in_the_future):
+        # A sweep in the future would post reminders and overdue notices, mentioning real applicants
+        # and reviewers, that are not due yet (and record them as sent): a preview, unless meant.
+        return _fail(f"--now {now.isoformat()} is later than the real time ({real_now.isoformat(timespec='seconds')}): "
+                     "a sweep there would post reminders and overdue notices that are not due. Add --dry-run to "
+                     "preview it, or --write-in-the-future to write them anyway (a sandbox, a test fund)")
     ctx = _context(settings, rules, now)
     if settings.cache_file:
         ctx.github.load_caches(settings.cache_file)
     failures: list[str] = []
-    try:
-        funds = _funds(ctx, settings, failures)
-    except GitHubError as err:
-        return _fail(f"could not list the App's installations: {err}", 1)
+    funds = _listed_funds(ctx, settings, failures)
     if settings.redis_url and not (args.dry_run or args.now or args.here):
         return _enqueue_sweeps(settings, funds, failures)
     verb = "would" if args.dry_run else "did"
@@ -198,6 +249,35 @@ def _enqueue_sweeps(settings: Settings, funds, failures: list[str]) -> int:
     return 0 if not failures else 1
 
 
+def cmd_recheck(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Run the eligibility checks again on the open applications still in screening (a preview unless --apply)."""
+    from bot.github.gateway import GitHubError
+    from bot.jobs.recheck import recheck
+
+    settings = _fund_settings(environ, "recheck")
+    rules = _rules(settings)
+    ctx = _context(settings, rules)
+    failures: list[str] = []
+    funds = _listed_funds(ctx, settings, failures)
+    verb = "did" if args.apply else "would"
+    for fund in funds:
+        try:
+            result = recheck(ctx, _gateway_for(ctx, fund, throttle_writes=args.apply), fund.repo, apply=args.apply)
+        except GitHubError as err:
+            failures.append(f"{fund.repo}: could not reach it: {err}")
+            continue
+        for line in result.lines:
+            print(f"{verb}: {line}")
+        numbers = ", ".join(f"#{n}" for n in result.rechecked) or "none"
+        print(f"{fund.repo}: checks {'run again' if args.apply else 'would run again'} on {len(result.rechecked)} "
+              f"application(s) in screening ({numbers}): {len(result.lines)} changes "
+              f"({'written' if args.apply else 'a preview, nothing written: add --apply to write'})")
+        failures += [f"{fund.repo}: {f}" for f in result.failures]
+    for failure in failures:
+        print(f"could not finish: {failure}", file=sys.stderr)
+    return 0 if not failures else 1
+
+
 def cmd_clock(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Sweep every fund every FUNDBOT_SWEEP_INTERVAL seconds until SIGTERM (the Procfile's `clock`).
     With Redis, each fund's sweep is a job for the workers (one at a time per fund, so the workers
@@ -206,9 +286,7 @@ def cmd_clock(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.jobs.worker import connect, enqueue_sweep
     from bot.logs import configure_logging
 
-    settings = _settings(environ, Need.APP_OR_TOKEN)
-    if settings.repo is None and not settings.has_app:
-        return _fail("FUNDBOT_REPO is missing: set it, or the App's settings to sweep every fund of every installation")
+    settings = _fund_settings(environ, "sweep")
     rules = _rules(settings)
     configure_logging(settings.log_level, settings.log_format)
     stop = threading.Event()
@@ -251,7 +329,12 @@ def cmd_worker(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     redis = connect(settings.redis_url)
     from bot.jobs.handle import build_context
 
-    run_worker(build_context(settings, rules, redis=redis), redis, burst=args.burst)
+    try:
+        run_worker(build_context(settings, rules, redis=redis), redis, burst=args.burst)
+    finally:
+        from bot.metrics import process_exited
+
+        process_exited(os.getpid())
     return 0
 
 
@@ -335,21 +418,27 @@ def cmd_setup(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 def cmd_labels_sync(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.github.gateway import GitHubError
-    from bot.jobs.labels import sync_labels
+    from bot.jobs.labels import is_problem, leftover_labels, sync_labels
 
     settings = _settings(environ, Need.APP_OR_TOKEN | Need.REPO)
     rules = _rules(settings)
     ctx = _context(settings, rules)
     assert settings.repo
     try:
-        changes = sync_labels(ctx.github.for_repository(settings.repo), settings.repo, rules, dry_run=args.dry_run)
+        gateway = ctx.github.for_repository(settings.repo)
+        lines = sync_labels(gateway, settings.repo, rules, dry_run=args.dry_run)
+        leftovers = leftover_labels(gateway, settings.repo, rules)
     except GitHubError as err:
         return _fail(f"could not sync labels on {settings.repo}: {err}", 1)
-    for change in changes:
-        print(("would " if args.dry_run else "") + change)
+    changes = [line for line in lines if not is_problem(line)]
+    for line in lines:
+        print(line if is_problem(line) else ("would " if args.dry_run else "") + line)
+    for leftover in leftovers:
+        print(f"left alone {leftover}: the App made it, the rules no longer have it; delete it by hand once no "
+              "issue needs it")
     print(f"{len(changes)} label{'s' if len(changes) != 1 else ''} {'to change' if args.dry_run else 'changed'}; "
-          f"{len(rules.stages.all_labels()) - len(changes)} already right")
-    return 0
+          f"{len(rules.all_labels()) - len(lines)} already right")
+    return 1 if len(lines) > len(changes) else 0
 
 
 def cmd_validate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -431,8 +520,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fundbot", description="Fund Bot: an open-source fund's grant process on GitHub.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("serve", help="run the webhook service (gunicorn, as the Procfile does)")
-    p.add_argument("--port", type=int, help="listen on 127.0.0.1:PORT instead of $HOST:$PORT")
+    p = sub.add_parser("serve", help="run the webhook service (gunicorn, as the Procfile does), on $HOST:$PORT")
+    p.add_argument("--host", help="the address to listen on (default $HOST, else 0.0.0.0)")
+    p.add_argument("--port", type=int, help="the port to listen on (default $PORT, else 8000)")
     p.set_defaults(run=cmd_serve)
 
     p = sub.add_parser("check", help="check a repository's eligibility before applying")
@@ -442,11 +532,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_check)
 
     p = sub.add_parser("sweep", help="send due reminders and repair what lost deliveries left behind")
-    p.add_argument("--now", help="the moment to sweep at (ISO-8601, UTC), for previews and time travel")
+    p.add_argument("--now", help="the moment to sweep at (ISO-8601, UTC); a later one than the real time needs "
+                                 "--dry-run or --write-in-the-future")
     p.add_argument("--dry-run", action="store_true", help="print what would change and write nothing")
     p.add_argument("--here", action="store_true",
                    help="with FUNDBOT_REDIS_URL set, sweep in this process instead of queueing a job per fund")
+    p.add_argument("--write-in-the-future", action="store_true",
+                   help="with a --now later than the real time, write what that sweep would (reminders, overdue "
+                        "notices) — for a sandbox or a test fund")
     p.set_defaults(run=cmd_sweep)
+
+    p = sub.add_parser(
+        "recheck", help="run the eligibility checks again on open applications still in screening (a preview "
+                        "unless --apply)",
+        description="After a change to the rules' thresholds: run the eligibility checks again, under the rules now "
+                    "in force, on every open application still in screening (first stage, no outcome), through the "
+                    "webhook's own path. Prints what would change and writes nothing unless --apply is given.")
+    p.add_argument("--apply", action="store_true", help="write the changes (default: a preview)")
+    p.set_defaults(run=cmd_recheck)
 
     p = sub.add_parser("clock", help="run the sweep every FUNDBOT_SWEEP_INTERVAL seconds (Procfile `clock`)")
     p.set_defaults(run=cmd_clock)
@@ -479,7 +582,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env-file", default=".env", help="where to write the credentials (default .env)")
     p.add_argument("--force", action="store_true", help="replace an existing env file")
     p.add_argument("--webhook-url", help="the service's webhook URL (https://HOST/webhook), instead of app.yml's")
-    p.add_argument("--manifest", default=str(PROJECT_ROOT / "app.yml"), help="the App's manifest (default app.yml)")
+    p.add_argument("--manifest", default=str(DEFAULT_MANIFEST),
+                   help="the App's manifest (default: the shipped bot/defaults/app.yml)")
     p.add_argument("--timeout", type=float, default=900, help="seconds to wait for GitHub's redirect (900)")
     p.add_argument("--no-browser", action="store_true", help="print the page's address without opening a browser")
     p.set_defaults(run=cmd_setup)
@@ -491,8 +595,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(run=cmd_labels_sync)
 
     p = sub.add_parser("validate", help="check the rules and issue templates; exit 1 on any problem")
-    p.add_argument("--rules", help="rules folder (default FUNDBOT_RULES or the shipped rules/)")
-    p.add_argument("--templates", help="issue templates folder (default .github/ISSUE_TEMPLATE)")
+    p.add_argument("--rules", help="rules folder (default FUNDBOT_RULES or the shipped bot/defaults/rules)")
+    p.add_argument("--templates", help="issue templates folder (default FUNDBOT_TEMPLATES or the shipped bot/defaults/ISSUE_TEMPLATE)")
     p.add_argument("--repo", metavar="OWNER/NAME",
                    help="check a fund's .github/fund-bot.yml and issue forms on GitHub instead (read only)")
     p.set_defaults(run=cmd_validate)

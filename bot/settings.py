@@ -17,9 +17,13 @@ from cryptography.hazmat.primitives import serialization
 
 from bot.logs import LogFormat
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_RULES_DIR = PROJECT_ROOT / "rules"
-DEFAULT_TEMPLATES_DIR = PROJECT_ROOT / ".github" / "ISSUE_TEMPLATE"
+# What the package ships (any install, editable or not, has them): the default rules, the issue forms
+# a fund starts from (a fund's repository keeps its own copy in .github/ISSUE_TEMPLATE/), the App's
+# manifest for `fundbot setup`.
+DEFAULTS_DIR = Path(__file__).resolve().parent / "defaults"
+DEFAULT_RULES_DIR = DEFAULTS_DIR / "rules"
+DEFAULT_TEMPLATES_DIR = DEFAULTS_DIR / "ISSUE_TEMPLATE"
+DEFAULT_MANIFEST = DEFAULTS_DIR / "app.yml"
 DEFAULT_API_URL = "https://api.github.com"
 
 REPO_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
@@ -71,6 +75,7 @@ class Settings:
     config_ttl: float = 60.0  # seconds a fund's configuration is used before it is read again (a push: at once)
     dashboard_token: str | None = field(default=None, repr=False)
     dashboard_ttl: int = 30  # seconds the dashboard's data is kept before GitHub is asked again
+    metrics_token: str | None = field(default=None, repr=False)  # GET /metrics needs it when set
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.TEXT  # FUNDBOT_LOG_FORMAT: text (key=value) or json (one object a line)
     redis_url: str | None = field(default=None, repr=False)  # queue, delivery ids and locks shared by processes
@@ -137,6 +142,7 @@ class Settings:
             lock_timeout=float(_positive_int(env, "FUNDBOT_LOCK_TIMEOUT", int(cls.lock_timeout))),
             config_ttl=float(_positive_int(env, "FUNDBOT_CONFIG_TTL", int(cls.config_ttl))),
             dashboard_token=env.get("FUNDBOT_DASHBOARD_TOKEN"),
+            metrics_token=env.get("FUNDBOT_METRICS_TOKEN"),
             dashboard_ttl=_positive_int(env, "FUNDBOT_DASHBOARD_TTL", cls.dashboard_ttl),
             log_level=_log_level(env),
             log_format=_log_format(env),

@@ -25,8 +25,9 @@ import requests
 
 from bot.sandbox import Delivery
 from bot.demo.world import FUND_REPO, World
-from bot.settings import PROJECT_ROOT
 from bot.jobs.sweep import SweepResult, sweep
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout: Procfile, compose.yaml, Dockerfile
 
 # Settings the service would otherwise take from the developer's shell.
 _INHERITED = ("GITHUB_", "FUNDBOT_", "WEB_CONCURRENCY", "GUNICORN_", "HOST", "PORT")

@@ -178,7 +178,7 @@ def test_gunicorn_refuses_to_start_with_one_line(good_env):
     # Exactly as the Procfile runs it; no worker ever boots.
     env = {k: v for k, v in good_env.items() if k != "GITHUB_WEBHOOK_SECRET"}
     env.update(PATH=__import__("os").environ["PATH"], PORT="0")
-    run = subprocess.run([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "bot.app:create_app()"],
+    run = subprocess.run([sys.executable, "-m", "gunicorn", "-c", "python:bot.web.gunicorn_conf", "bot.app:create_app()"],
                          cwd=Path(__file__).parent.parent, env=env, capture_output=True, text=True, timeout=60)
     assert run.returncode != 0
     lines = [line for line in run.stderr.splitlines() if line.startswith("fundbot:")]

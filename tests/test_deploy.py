@@ -7,7 +7,7 @@ import shlex
 
 import yaml
 
-from bot.settings import PROJECT_ROOT
+from e2e_harness import PROJECT_ROOT
 
 
 def procfile() -> dict[str, list[str]]:

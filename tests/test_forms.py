@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.settings import DEFAULT_TEMPLATES_DIR
 from bot.policy.forms import (
     NO_RESPONSE,
     VALIDATORS,
@@ -30,7 +31,7 @@ from bot.policy.forms import (
     render_form,
 )
 
-TEMPLATES = Path(__file__).resolve().parents[1] / ".github" / "ISSUE_TEMPLATE"
+TEMPLATES = DEFAULT_TEMPLATES_DIR
 FIXTURES = Path(__file__).parent / "fixtures" / "forms"
 CASES = sorted(p for p in FIXTURES.iterdir() if p.is_dir())
 

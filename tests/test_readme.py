@@ -35,3 +35,17 @@ def test_command_table_matches_the_registry():
     table = {usage: (who.strip(), what.strip()) for usage, who, what in rows}
     assert table == {spec.usage: (", ".join(sorted(r.value for r in spec.roles)), spec.summary)
                      for spec in REGISTRY.values()}
+
+
+def test_every_variable_the_code_reads_is_in_the_settings_table():
+    # Every environment variable named in the product's code (the sandbox is not the product).
+    names = set()
+    for path in (ROOT / "bot").rglob("*.py"):
+        if "sandbox" not in path.parts:
+            names |= set(re.findall(r"""["']((?:GITHUB|FUNDBOT|GUNICORN|WEB|PROMETHEUS)_[A-Z0-9_]+|HOST|PORT)["']""",
+                                    path.read_text()))
+    table = re.search(r"### Settings\n(.*?)\n###", README, re.DOTALL).group(1)
+    documented = set(re.findall(r"^\| (`[^|]+`) \|", table, re.MULTILINE))
+    documented = {name for cell in documented for name in re.findall(r"`([A-Z0-9_]+)`", cell)}
+    assert names - documented == set()
+    assert "GITHUB_WEBHOOK_SECRET" in names and "PORT" in names  # the search finds what it should

@@ -157,3 +157,12 @@ def test_the_decision_stage_shows_what_is_left_of_the_round_at_once(world):
     say(world, number, "rita", "/advance")  # into decision: the same delivery renders the pool
     assert world.record(number).stage == "decision"
     assert "Round 2026 has 500,000 USD left of 500,000 USD" in world.status_comment(number)
+
+
+def test_a_label_description_keeps_its_key_within_githubs_100_characters():
+    from bot.policy.markers import label_description, label_key
+
+    for text in ("", "Technical review", "x" * 100, "👍" * 100):
+        described = label_description(text, "label:report_overdue")
+        assert len(described) <= 100 and label_key(described) == "label:report_overdue"
+    assert label_key("Technical review") is None and label_key("[fund-bot:stage:x] and more") is None

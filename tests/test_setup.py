@@ -16,11 +16,11 @@ import requests
 
 from bot.cli import main
 from bot.github.gateway import GitHubApp
-from bot.settings import Need, Settings
+from bot.settings import DEFAULT_MANIFEST, Need, Settings
 from bot.setup import ManifestFlow, SetupError, Target, load_manifest, write_env_file
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_YML = ROOT / "app.yml"
+APP_YML = DEFAULT_MANIFEST
 
 
 class Form(HTMLParser):

@@ -12,9 +12,10 @@ import jsonschema
 import pytest
 import yaml
 
+from bot.settings import DEFAULT_TEMPLATES_DIR
 from bot.policy.forms import ISSUE_FORMS_SCHEMA_PATH, FieldType, FormTemplate, validate_template_file
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[1] / ".github" / "ISSUE_TEMPLATE"
+TEMPLATE_DIR = DEFAULT_TEMPLATES_DIR
 FORMS = sorted(p for p in TEMPLATE_DIR.glob("*.yml") if p.name != "config.yml")
 
 

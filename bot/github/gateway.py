@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives import serialization
 from github import Auth, Github
 
 from bot.github.pacing import LocalPacer, Pacer, wait_for_slot
+from bot.metrics import observe_github
 from bot.policy.models import Comment, Issue, Reaction, RepoLabel, User, parse_time
 from bot.policy.text import bounded_output
 from bot.settings import Settings
@@ -277,8 +278,10 @@ class Transport:
             )
         except (requests.ConnectionError, requests.Timeout) as err:
             log.info("GitHub connection failed", extra={"reason": type(err).__name__})
+            observe_github(verb, url, None, self.scope, None)
             return None, {}, None
         response_headers = {k.lower(): v for k, v in response_headers.items()}
+        observe_github(verb, url, status, self.scope, response_headers.get("x-ratelimit-remaining"))
         try:
             data = json.loads(output) if output else None
         except ValueError:

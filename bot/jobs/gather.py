@@ -31,8 +31,10 @@ from bot.policy.rules import Rules
 TOP_CONTRIBUTORS = 10  # the repository's people a reviewer is conflicted by (SPEC §14)
 
 
-def repo_facts(gateway: GitHubGateway, repo: RepoRef, rules: Rules, now: dt.datetime) -> RepoFacts:
-    """SPEC §3's facts in at most three conditional requests; GitHub's refusals become findings."""
+def repo_facts(gateway: GitHubGateway, repo: RepoRef, rules: Rules, now: dt.datetime, *,
+               refusals_are_findings: bool = True) -> RepoFacts:
+    """SPEC §3's facts in at most three conditional requests; GitHub's refusals become findings
+    (for an application's status comment), or are raised (`fundbot check`: the asker's credentials)."""
     requested = repo.full_name
     try:
         info = gateway.repository(requested)
@@ -41,6 +43,8 @@ def repo_facts(gateway: GitHubGateway, repo: RepoRef, rules: Rules, now: dt.date
     except GitHubUnavailable:
         raise  # retried already: leave the whole delivery for the sweep rather than record a false finding
     except GitHubError as err:
+        if not refusals_are_findings:
+            raise
         return RepoFacts(requested=requested, status=RepoStatus.ERROR, error=f"{err.status} {err.message}")
     facts = RepoFacts(
         requested=requested, status=RepoStatus.OK, full_name=info.full_name, html_url=info.html_url,

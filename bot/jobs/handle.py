@@ -23,6 +23,7 @@ from bot.jobs.funds import CONFIG_PATHS, FundConfig, Funds
 from bot.jobs.labels import sync_labels
 from bot.jobs.gather import FundAccess, TeamCache, gather, open_application
 from bot.jobs.locks import LocalLocks, Locks
+from bot.metrics import observe_delivery, processing
 from bot.policy.commands import FundingLedger
 from bot.policy.decide import (
     Named, Snapshot, Trigger, TriggerKind, decide, decide_report_issue, with_failures,
@@ -333,7 +334,7 @@ def on_push(ctx: Context, event: Event, *, dry_run: bool = False) -> Applied | N
         return None
     ctx.funds.invalidate(repo)
     if not dry_run and (gateway := _gateway(ctx, event)):
-        config = ctx.funds.reconcile(gateway, repo)
+        config = prepare_fund(ctx, gateway, repo)  # a label renamed in the file is renamed on GitHub at once
         log.info("the fund's configuration changed",
                  extra=event.log_context(outcome="changed", reason=f"{len(config.problems)} problems"))
     return None
@@ -441,7 +442,12 @@ def process(ctx: Context, event: Event, handler: Handler | None = None, *, dry_r
     if handler is None:
         matched = route(event)
         handler = matched.handler if matched else None
-    return handler(ctx, event, dry_run=dry_run) if handler is not None else None
+    if dry_run:
+        return handler(ctx, event, dry_run=True) if handler is not None else None
+    with processing(event.name):  # a failure is counted by the caller, which knows whether it is final
+        applied = handler(ctx, event, dry_run=False) if handler is not None else None
+    observe_delivery(event.name, event.action, "ignored" if applied is None else "processed")
+    return applied
 
 
 def _done(event: Event, gateway: GitHubGateway, issue: Issue, dry_run: bool, applied: Applied) -> Applied:

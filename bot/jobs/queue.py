@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.github.webhooks import Event
+from bot.metrics import observe_delivery
 
 log = logging.getLogger("fundbot.queue")
 
@@ -173,6 +174,7 @@ class InProcessQueue:
                 with self._lock:
                     self.stats.failed += 1
                 log.exception("delivery failed; left for the sweep", extra=event.log_context(outcome="failed"))
+                observe_delivery(event.name, event.action, "failed")
             finally:
                 self._done_one()
 

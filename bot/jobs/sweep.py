@@ -21,11 +21,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass, field
 
 from bot.github.gateway import GitHubError, GitHubGateway, RequestStats
 from bot.jobs.gather import grants_by_round
 from bot.jobs.handle import Context, run_application, run_report_issue
+from bot.metrics import observe_sweep
 from bot.policy.decide import Trigger, TriggerKind
 from bot.policy.record import Record
 from bot.policy.rules import Rules
@@ -51,6 +53,13 @@ class SweepResult:
 
 def sweep(ctx: Context, gateway: GitHubGateway, repo: str, *, dry_run: bool = False) -> SweepResult:
     """Sweep the fund `repo`, then log the run (not in a dry run); failures are collected, not raised."""
+    result = _swept(ctx, gateway, repo, dry_run)
+    if not dry_run:
+        observe_sweep(result.applications, len(result.lines), len(result.failures), time.time())
+    return result
+
+
+def _swept(ctx: Context, gateway: GitHubGateway, repo: str, dry_run: bool) -> SweepResult:
     result = SweepResult(stats=gateway.stats)
     assert ctx.funds is not None
     try:

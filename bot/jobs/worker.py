@@ -28,6 +28,7 @@ from rq.job import Job
 
 from bot.github.webhooks import Event
 from bot.jobs.handle import HANDLERS, Context, process
+from bot.metrics import observe_delivery
 
 log = logging.getLogger("fundbot.worker")
 
@@ -110,6 +111,7 @@ def run_delivery(handler: str, event_name: str, delivery_id: str) -> str:
     if kept is None or kept == DONE:
         log.info("delivery already processed, or expired; nothing to do",
                  extra={"delivery": delivery_id, "event": event_name, "outcome": "skipped"})
+        observe_delivery(event_name, None, "duplicate")
         return "skipped"
     event = Event(name=event_name, delivery_id=delivery_id, payload=orjson.loads(kept[TOKEN_LENGTH:]))
     process(_STATE.context, event, HANDLERS[handler])
@@ -160,6 +162,8 @@ def on_failure(job: Job, kind: type[BaseException] | None, value: BaseException 
     (`bot.web.redis_queue`), and the sweep repairs the application in any case."""
     delivery = job.args[2] if job.func_name == RUN_FUNCTION and len(job.args) > 2 else None
     final = not (job.retries_left and job.retries_left > 0)
+    if final and job.func_name == RUN_FUNCTION and len(job.args) > 1:
+        observe_delivery(str(job.args[1]), None, "failed")  # the action is in the body, gone with the job
     log.warning("job failed" + ("; left for the sweep" if final else "; it will be retried"),
                 extra={"delivery": delivery, "outcome": "failed" if final else "retrying",
                        "reason": f"{kind.__name__ if kind else 'abandoned'}: {value}"})

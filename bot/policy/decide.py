@@ -50,6 +50,12 @@ class TriggerKind(enum.Enum):
     LABELED = "labeled"
     REPORT_ISSUE = "report_issue"
     SWEEP = "sweep"
+    RECHECK = "recheck"  # `fundbot recheck`: a sweep that also runs the eligibility checks again in screening
+
+    @property
+    def scheduled(self) -> bool:
+        """Work the operator's schedule or command started, not a person on the issue."""
+        return self in (TriggerKind.SWEEP, TriggerKind.RECHECK)
 
 
 @dataclass(frozen=True)
@@ -149,6 +155,13 @@ def intake_due(trigger: Trigger, record: Record | None, issue: Issue) -> bool:
     return record.body_sha != body_sha(issue.body)
 
 
+def recheck_due(trigger: Trigger, record: Record | None, issue: Issue, rules: Rules) -> bool:
+    """`fundbot recheck`: the checks run again, under the rules now in force, on an open application
+    still in the first stage (screening) with no outcome — never on one a reviewer has moved on."""
+    return trigger.kind is TriggerKind.RECHECK and issue.state == "open" and (
+        record is None or (record.outcome is None and record.stage == rules.stages.first.name))
+
+
 def _stalled(record: Record | None, rules: Rules, now: dt.datetime) -> bool:
     if record is None or record.outcome or not record.stage_since:
         return False
@@ -177,8 +190,8 @@ def needs(trigger: Trigger, issue: Issue, comments: tuple[Comment, ...], record:
     reviewing = {c.user.login.lower() for c, cmd in pending
                  if cmd.name in REGISTRY and Role.REVIEWER in REGISTRY[cmd.name].roles}
     return Needs(
-        repo_facts=intake or "recheck" in names,
-        reactions=voting and (trigger.kind is not TriggerKind.SWEEP or votes_moved),
+        repo_facts=intake or "recheck" in names or recheck_due(trigger, record, issue, rules),
+        reactions=voting and (not trigger.kind.scheduled or votes_moved),
         # The round's ledger: to check `/approve`, and for the status comment of a deciding stage
         # (which a move in this very delivery may reach).
         ledger=rules.funding.has_pool and (
@@ -234,12 +247,12 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
     posted = set(snap.posted) | set(record.notices)
 
     # 1. Intake: the form and the eligibility checks, when new or when the body changed.
-    if intake_due(trigger, snap.record, issue):
+    if intake_due(trigger, snap.record, issue) or recheck_due(trigger, snap.record, issue, rules):
         body_changed = snap.record is not None and snap.record.body_sha != body_sha(issue.body)
         record = _intake(record, form, snap, rules, now)
         edited_by_applicant = trigger.kind is TriggerKind.EDITED and \
             (trigger.actor or "").lower() in {a.lower() for a in applicant_logins(issue, form)}
-        if record.needs_info and (edited_by_applicant or (trigger.kind is TriggerKind.SWEEP and body_changed)):
+        if record.needs_info and (edited_by_applicant or (trigger.kind.scheduled and body_changed)):
             record = dataclasses.replace(record, needs_info=None)  # the applicant answered by editing
     record = _affiliations(record, snap)
     record = _count_votes(record, snap, form)  # before the commands: `/advance` checks the vote's quorum

@@ -34,6 +34,25 @@ FUND_TAG = "fund-data"
 CONFIG_TAG = "config-data"
 
 _NOTICE_RE = re.compile(rf"<!-- {PREFIX}:notice (\S+) -->")
+# A label's description ends with its key (`bot.policy.rules.StageRules.keyed_labels`): the labels the
+# App made are found again by it after the rules renamed them. GitHub keeps 100 characters of it.
+_LABEL_KEY_RE = re.compile(rf" ?\[{PREFIX}:([a-z]+:[^\]\s]+)\]$")
+LABEL_DESCRIPTION_MAX = 100
+
+
+def label_description(description: str, key: str) -> str:
+    """The description the App gives a label: the rules' text (shortened with "…" if it must be), then
+    its key, e.g. `Technical review [fund-bot:stage:technical]`."""
+    tag = f"[{PREFIX}:{key}]"
+    room = LABEL_DESCRIPTION_MAX - len(tag) - 1
+    text = description if len(description) <= room else description[:room - 1].rstrip() + "…"
+    return f"{text} {tag}" if text else tag
+
+
+def label_key(description: str) -> str | None:
+    """The key a label's description carries when the App made it (or adopted it), else None."""
+    match = _LABEL_KEY_RE.search(description or "")
+    return match.group(1) if match else None
 _BLOCK_RE = r"<!-- {prefix}:{tag} (?P<payload>.*?)(?: sig:(?P<sig>[0-9a-f]{{16,128}}))? -->"
 
 

@@ -119,9 +119,17 @@ class StageRules:
 
     def all_labels(self) -> tuple[LabelSpec, ...]:
         """Every label the bot manages, in a stable order."""
-        labels = [s.label for s in self.stages] + [o.label for o in self.outcomes.values()]
-        labels += [getattr(self.labels, f) for f in Labels.__dataclass_fields__ if f != "round"]
-        return tuple(labels)
+        return tuple(spec for _, spec in self.keyed_labels())
+
+    def keyed_labels(self) -> tuple[tuple[str, LabelSpec], ...]:
+        """Every label the bot manages with its stable key — `stage:<stage>`, `outcome:<outcome>`,
+        `label:<key under stages.labels>` — which stays the same when the rules rename the label, so
+        `labels sync` finds it again on GitHub (by the key in its description) and renames it in place."""
+        keyed = [(f"stage:{s.name}", s.label) for s in self.stages]
+        keyed += [(f"outcome:{name}", o.label) for name, o in self.outcomes.items()]
+        keyed += [(f"label:{f}", getattr(self.labels, f)) for f in Labels.__dataclass_fields__
+                  if f != "round"]
+        return tuple(keyed)
 
     def stage_by_label(self, label: str) -> StageSpec | None:
         return next((s for s in self.stages if s.label.name.lower() == label.lower()), None)
@@ -217,10 +225,14 @@ class Rules:
             return None
         return dataclasses.replace(template, name=template.name.replace("{round}", round_name)[:50])
 
+    def keyed_labels(self) -> tuple[tuple[str, LabelSpec], ...]:
+        """Every label the bot manages with its stable key (`StageRules.keyed_labels`) and, with dated
+        rounds, one per round (`round:<name>`)."""
+        rounds = tuple((f"round:{r.name}", label) for r in self.funding.rounds if (label := self.round_label(r.name)))
+        return self.stages.keyed_labels() + rounds
+
     def all_labels(self) -> tuple[LabelSpec, ...]:
-        """Every label the bot manages: the stages' and, with dated rounds, one per round."""
-        rounds = tuple(label for r in self.funding.rounds if (label := self.round_label(r.name)))
-        return self.stages.all_labels() + rounds
+        return tuple(spec for _, spec in self.keyed_labels())
 
     def source_of(self, section: str) -> str:
         """Where `section` is set, as a public comment may name it: the fund's own file, or the server's

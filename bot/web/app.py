@@ -26,12 +26,13 @@ from bot.github.gateway import GitHubApp
 from bot.github.webhooks import MAX_BODY_BYTES, Event, WebhookError
 from bot.jobs.funds import FundDirectory
 from bot.jobs.handle import Context, Ignored, build_context, process, triage
-from bot.jobs.worker import connect
+from bot.jobs.worker import QUEUE_NAME, connect
 from bot.jobs.queue import DeliveryQueue, InProcessQueue, Submitted
 from bot.logs import configure_logging
+from bot.metrics import LocalQueueCollector, QueueCollector, exposition, observe_delivery
 from bot.policy.rules import Rules, load_rules
 from bot.settings import Need, Settings
-from bot.views.dashboard import dashboard
+from bot.views.dashboard import authorised, dashboard
 from bot.web.bodies import BodyReader, BodyTimeout
 from bot.web.redis_queue import RedisDeliveryQueue
 
@@ -103,17 +104,16 @@ def receive(runtime: Runtime, environ: Mapping[str, Any]) -> tuple[int, dict[str
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
+        observe_delivery(None, None, "refused", verified=False)
         return 400, {"error": "bad Content-Length"}, {}
     if length > MAX_BODY_BYTES:
-        runtime.refusals.refused(413, "payload larger than 25 MB", delivery)
-        return 413, {"error": "payload larger than 25 MB"}, {}
+        return _refused(runtime, 413, "payload larger than 25 MB", delivery, {})
     # Without a Content-Length (chunked), read at most one byte past the limit; a body that does not
     # arrive within the deadline frees its thread (slow clients cannot hold the service: SPEC §11).
     try:
         body = runtime.bodies.read(environ, length, MAX_BODY_BYTES)
     except BodyTimeout:
-        runtime.refusals.refused(408, "body not received in time", delivery)
-        return 408, {"error": "the body did not arrive in time"}, {"Connection": "close"}
+        return _refused(runtime, 408, "the body did not arrive in time", delivery, {"Connection": "close"})
     headers = {
         "X-Hub-Signature-256": environ.get("HTTP_X_HUB_SIGNATURE_256", ""),
         "X-GitHub-Event": environ.get("HTTP_X_GITHUB_EVENT", ""),
@@ -123,20 +123,30 @@ def receive(runtime: Runtime, environ: Mapping[str, Any]) -> tuple[int, dict[str
     try:
         event = Event.from_http(headers, body, runtime.settings.webhook_secrets)
     except WebhookError as err:
-        runtime.refusals.refused(err.status, err.reason, delivery)
-        return err.status, {"error": err.reason}, {}
+        return _refused(runtime, err.status, err.reason, delivery, {})
     matched = triage(event)  # routed once, here: the worker runs the handler it is given
     if isinstance(matched, Ignored):
+        observe_delivery(event.name, event.action, "ignored")
         return 202, {"status": "ignored", "reason": matched.reason}, {}
     submitted = runtime.queue.submit(event, matched.handler, body=body)
     if submitted is Submitted.DUPLICATE:
+        observe_delivery(event.name, event.action, "duplicate")
         return 202, {"status": "duplicate", "reason": "this delivery id was already received"}, {}
     if submitted in (Submitted.FULL, Submitted.CLOSED, Submitted.UNAVAILABLE):
+        observe_delivery(event.name, event.action, "failed")
         log.warning("delivery not queued", extra=event.log_context(delivery=delivery, outcome="refused",
                                                                    reason=submitted.value))
         error = {Submitted.FULL: "busy", Submitted.CLOSED: "shutting down"}.get(submitted, "queue unavailable")
         return 503, {"error": error}, {"Retry-After": str(RETRY_AFTER_FULL)}
     return 202, {"status": "queued"}, {}
+
+
+def _refused(runtime: Runtime, status: int, reason: str, delivery: str, headers: dict[str, str]
+             ) -> tuple[int, dict[str, str], dict[str, str]]:
+    """Refuse a delivery before its signature is verified: logged (in bulk), counted as `unverified`."""
+    runtime.refusals.refused(status, reason, delivery)
+    observe_delivery(None, None, "refused", verified=False)
+    return status, {"error": reason}, headers
 
 
 class WebhookEndpoint:
@@ -150,6 +160,7 @@ class WebhookEndpoint:
         if environ.get("PATH_INFO") != "/webhook":
             return self.flask_wsgi(environ, start_response)
         if environ.get("REQUEST_METHOD") != "POST":
+            observe_delivery(None, None, "refused", verified=False)
             code, body, extra = 405, {"error": "use POST"}, {"Allow": "POST"}
         else:
             code, body, extra = receive(self.runtime, environ)
@@ -162,6 +173,23 @@ class WebhookEndpoint:
 @webhooks.get("/healthz")
 def healthz() -> Any:
     return _json(200, status="ok")
+
+
+@webhooks.get("/metrics")
+def metrics() -> Any:
+    """Prometheus's text format (`bot.metrics`); with FUNDBOT_METRICS_TOKEN set, only for
+    `Authorization: Bearer <token>` (compared in constant time)."""
+    from flask import current_app, request
+
+    runtime: Runtime = current_app.extensions["fundbot"]
+    if not authorised(runtime.settings.metrics_token, request.headers.get("Authorization"), None):  # no ?token=
+        return Response("a token is needed: Authorization: Bearer <FUNDBOT_METRICS_TOKEN>\n", status=401,
+                        mimetype="text/plain", headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+    queue = runtime.queue
+    extra = [QueueCollector(queue.redis, QUEUE_NAME)] if isinstance(queue, RedisDeliveryQueue) else \
+        [LocalQueueCollector(queue.depth)] if isinstance(queue, InProcessQueue) else []
+    body, content_type = exposition(extra)
+    return Response(body, status=200, content_type=content_type, headers={"Cache-Control": "no-store"})
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:

@@ -4,7 +4,7 @@ Gunicorn's threaded worker gives each request a thread for as long as its body t
 and a client may send a 13 KB delivery one byte a second. `BodyReader` registers the socket with
 one watchdog thread before reading; a body still incomplete at its deadline has the socket's read
 side shut down, which ends the read at once (the request is answered 408). With the threads
-gunicorn is given (`gunicorn.conf.py`), a handful of slow connections cannot keep `/healthz` or
+gunicorn is given (`bot/web/gunicorn_conf.py`), a handful of slow connections cannot keep `/healthz` or
 other deliveries waiting; a flood of them is a job for a buffering proxy in front (gunicorn's own
 advice).
 """

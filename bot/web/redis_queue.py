@@ -72,6 +72,10 @@ class RedisDeliveryQueue:
         self._sending = False  # a request thread is sending for the others
         self._take_ids = redis.register_script(TAKE_IDS)
 
+    @property
+    def redis(self) -> Redis:
+        return self._redis
+
     def submit(self, event: Event, handler: Callable[..., Any], body: bytes | None = None) -> Submitted:
         waiting = _Waiting(event, handler.__name__, body if body is not None else orjson.dumps(dict(event.payload)))
         waiting.done.acquire()

@@ -5,9 +5,15 @@ share delivery ids, locks and the queue through Redis; `fundbot` refuses to star
 """
 import os
 import sys
+import tempfile
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+# Several processes answer /metrics in turn: each must report all of them (prometheus-client's
+# multi-process mode). Set before any worker imports prometheus-client; a folder of our own, fresh,
+# unless the operator shares one with the workers and the clock of this machine (README, Metrics).
+if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="fundbot-metrics-")
 worker_class = "gthread"
 # Threads mostly wait: on a socket, or on a body that is slow to arrive (cut off after
 # FUNDBOT_BODY_TIMEOUT). Enough of them that a handful of slow clients cannot hold up /healthz.
@@ -28,6 +34,13 @@ def on_starting(server):
     if problem:
         print(f"fundbot: {problem}", file=sys.stderr)
         sys.exit(1)
+
+
+def child_exit(server, worker):
+    """A web process has ended: prometheus-client drops its live gauges (multi-process mode)."""
+    from bot.metrics import process_exited
+
+    process_exited(worker.pid)
 
 
 def worker_exit(server, worker):

@@ -1,0 +1,132 @@
+"""Any install works (issue 15): the project installed *not* editable into a fresh venv, from what a
+clean checkout holds, runs `fundbot validate`, `sweep --dry-run` (as the sweep workflow runs it),
+`demo` and `serve` — the default rules, issue forms, app.yml and gunicorn settings ship inside the
+package. The venv sees this interpreter's packages (`--system-site-packages`) so nothing is
+downloaded; the build runs offline (`--no-build-isolation`, with the test extra's setuptools)."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from e2e_harness import PROJECT_ROOT, free_port
+
+WORKFLOW = PROJECT_ROOT / ".github" / "workflows" / "sweep.yml"
+
+
+def _clean_checkout(target: Path) -> Path:
+    """The files a fresh clone of this working tree would have (tracked, or new and not ignored)."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=PROJECT_ROOT,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = PROJECT_ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    return target
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory) -> Path:
+    """A venv with the project installed from a clean checkout, as `pip install .` does."""
+    root = tmp_path_factory.mktemp("install")
+    source = _clean_checkout(root / "checkout")
+    env = _environ()
+    # --without-pip: the venv's pip and setuptools are this interpreter's (a venv's own bundled
+    # setuptools is too old for the project's metadata); pip installs into the venv all the same.
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(root / "venv")],
+                   check=True, env=env)
+    python = root / "venv" / "bin" / "python"
+    build = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                            str(source)], cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stdout + build.stderr
+    where = subprocess.run([str(python), "-c", "import bot; print(bot.__file__)"], cwd=root, env=env,
+                           capture_output=True, text=True, check=True).stdout
+    assert where.startswith(str(root / "venv")), where  # the installed copy, not a checkout or an editable one
+    return root / "venv"
+
+
+def _environ(**extra: str) -> dict[str, str]:
+    """This environment without the developer's PYTHONPATH and the service's settings."""
+    env = {k: v for k, v in os.environ.items()
+           if k != "PYTHONPATH" and not k.startswith(("GITHUB_", "FUNDBOT_", "HOST", "PORT", "WEB_CONCURRENCY"))}
+    env.update(extra)
+    return env
+
+
+def _fundbot(venv: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([str(venv / "bin" / "fundbot"), *args], cwd=venv.parent, env=env or _environ(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_validate_finds_the_shipped_rules_and_forms(venv):
+    run = _fundbot(venv, "validate")
+    assert run.returncode == 0, run.stderr
+    assert f"rules in {venv}" in run.stdout and "site-packages/bot/defaults/ISSUE_TEMPLATE are valid" in run.stdout
+
+
+def test_demo_runs_from_the_installed_package(venv):
+    run = _fundbot(venv, "demo")
+    assert run.returncode == 0, run.stderr
+    assert "#1 funded" in run.stdout
+
+
+def _workflow_step(name_or_run: str) -> dict:
+    steps = yaml.safe_load(WORKFLOW.read_text())["jobs"]["sweep"]["steps"]
+    return next(s for s in steps if s.get("name") == name_or_run or s.get("run") == name_or_run)
+
+
+def test_the_sweep_workflow_installs_from_a_clean_checkout_and_sweeps(venv, world, sandbox_server, app_key):
+    from sandbox_fixtures import APP_ID
+
+    from bot.demo.world import FUND_REPO
+
+    assert _workflow_step("pip install .")  # what the venv fixture did (offline)
+    sweep = _workflow_step("Sweep")
+    # The workflow's settings, with the secrets and variable the README names given values.
+    given = {"${{ secrets.FUND_BOT_APP_ID }}": str(APP_ID), "${{ secrets.FUND_BOT_PRIVATE_KEY }}": app_key,
+             "${{ vars.FUNDBOT_REPO }}": FUND_REPO, ".fundbot-etags.json": str(venv.parent / ".fundbot-etags.json")}
+    env = _environ(GITHUB_API_URL=sandbox_server.url, **{k: given[v] for k, v in sweep["env"].items()})
+    assert sweep["run"].startswith("fundbot sweep ")
+    world.sandbox.clear_log()
+    run = _fundbot(venv, "sweep", "--dry-run", env=env)
+    assert run.returncode == 0, run.stderr
+    assert f"of {FUND_REPO}" in run.stdout and "dry run, nothing written" in run.stdout
+    assert world.sandbox.request_counts().writes == 0
+
+
+def test_serve_binds_as_the_procfile_does(venv, sandbox_server, app_key):
+    from sandbox_fixtures import APP_ID
+
+    port = free_port()
+    env = _environ(HOST="127.0.0.1", PORT=str(port), GITHUB_API_URL=sandbox_server.url, GITHUB_APP_ID=str(APP_ID),
+                   GITHUB_PRIVATE_KEY=app_key, GITHUB_WEBHOOK_SECRET="install-test-secret", FUNDBOT_LOG_LEVEL="WARNING")
+    log = venv.parent / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([str(venv / "bin" / "fundbot"), "serve"], cwd=venv.parent, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        answer = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                answer = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except requests.RequestException:  # not up yet: refused, reset, timed out — any of them
+                time.sleep(0.1)
+        assert answer is not None and answer.status_code == 200, log.read_text(errors="replace")
+    finally:
+        process.terminate()  # gunicorn's master (serve became it), which stops its worker
+        try:
+            process.wait(timeout=35)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # its own session: the master and its worker
+            process.wait()
