@@ -511,9 +511,47 @@ def cmd_export(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
     if args.repo and not REPO_NAME.fullmatch(args.repo):
         return _fail(f"--repo must be OWNER/NAME, not {args.repo!r}")
+    try:
+        since = dt.date.fromisoformat(args.since) if args.since else None
+    except ValueError:
+        return _fail(f"--since must be a date (YYYY-MM-DD), not {args.since!r}")
     settings = _settings(environ, Need.APP_OR_TOKEN | (Need.NOTHING if args.repo else Need.REPO))
     rules = _rules(settings)
-    return run_export(_context(settings, rules), args.repo or settings.repo or "", args.format, args.output)
+    kind = "payouts" if args.payouts else "audit" if args.audit else "applications"
+    return run_export(_context(settings, rules), args.repo or settings.repo or "", args.format, args.output,
+                      kind=kind, since=since, round_name=args.round)
+
+
+def cmd_verify(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Check the seal of every application's record in every fund (or FUNDBOT_REPO); exit 1 on any failure."""
+    from bot.github.gateway import GitHubError
+    from bot.views.rows import pipeline_rows
+
+    settings = _fund_settings(environ, "verify")
+    if not settings.has_app:
+        return _fail("records are sealed with a key derived from the App's private key: set GITHUB_APP_ID and it")
+    rules = _rules(settings)
+    ctx = _context(settings, rules)
+    failures: list[str] = []
+    broken = checked = 0
+    for fund in _listed_funds(ctx, settings, failures):
+        try:
+            gateway = _gateway_for(ctx, fund, throttle_writes=False)
+            fund_rules = ctx.fund_rules(gateway, fund.repo) or rules
+            rows = pipeline_rows(gateway, fund.repo, fund_rules, ctx.clock().date(), ctx.seal_key)
+        except GitHubError as err:
+            failures.append(f"{fund.repo}: could not read it: {err}")
+            continue
+        for row in rows:
+            checked += 1
+            if not row.sealed:
+                broken += 1
+                print(f"{fund.repo}#{row.number}: the record does not hold its seal (edited, copied from another "
+                      f"issue, or written before records were sealed): {row.html_url}")
+    for failure in failures:
+        print(f"could not finish: {failure}", file=sys.stderr)
+    print(f"{checked} applications checked, {broken} records failed their seal")
+    return 1 if broken or failures else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -609,7 +647,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("csv", "json", "md"), default="csv")
     p.add_argument("--output", "-o", help="file to write (default: standard output)")
     p.add_argument("--repo", metavar="OWNER/NAME", help="the fund to export (default FUNDBOT_REPO)")
+    p.add_argument("--round", help="only the applications of this funding round")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--payouts", action="store_true",
+                      help="CSV of the grant parts released: date, application, project, payee, amount, currency, "
+                           "tranche k of n")
+    what.add_argument("--audit", action="store_true", help="every decision as JSON lines (who, when, what, why)")
+    p.add_argument("--since", metavar="YYYY-MM-DD", help="with --payouts: those released on or after this day")
     p.set_defaults(run=cmd_export)
+
+    p = sub.add_parser("verify", help="check every application's record against its seal; exit 1 on any that fails")
+    p.set_defaults(run=cmd_verify)
     return parser
 
 

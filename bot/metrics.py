@@ -125,6 +125,7 @@ ENDPOINTS = (
     "/repos/{owner}/{repo}/assignees/{assignee}",
     "/repos/{owner}/{repo}/collaborators",
     "/orgs/{org}/teams/{team_slug}/memberships/{username}",
+    "/orgs/{org}/public_members/{username}",
 )
 _NUMERIC = {"installation_id", "comment_id", "issue_number"}
 

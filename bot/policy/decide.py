@@ -165,6 +165,8 @@ def recheck_due(trigger: Trigger, record: Record | None, issue: Issue, rules: Ru
 def _stalled(record: Record | None, rules: Rules, now: dt.datetime) -> bool:
     if record is None or record.outcome or not record.stage_since:
         return False
+    if rules.funding.dated and not record.round:
+        return False  # waiting for its round is not stalling
     stage = rules.stages.stage(record.stage)
     return bool(stage and stage.max_days and (now - record.stage_since).days > stage.max_days)
 
@@ -256,9 +258,11 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
             record = dataclasses.replace(record, needs_info=None)  # the applicant answered by editing
     record = _affiliations(record, snap)
     record = _count_votes(record, snap, form)  # before the commands: `/advance` checks the vote's quorum
+    waiting = rules.funding.dated and not record.round
     record, round_actions = _round(record, issue, rules, now, posted)
     actions.extend(round_actions)
-    record = _auto_advance(record, rules, record.checked_at or now)
+    # Screening passed at the checks, or — for one that waited for its round — when the round opened.
+    record = _auto_advance(record, rules, now if waiting and record.round else record.checked_at or now)
 
     # 2. Comments not processed yet, in order, once.
     for comment in unprocessed(snap.comments, snap.record, trigger):

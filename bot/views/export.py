@@ -1,4 +1,5 @@
-"""`fundbot export --format csv|json|md`: the dashboard's rows for the fund's own reporting.
+"""`fundbot export --format csv|json|md`: the dashboard's rows for the fund's own reporting; with
+`--payouts`, what to pay (one line per tranche released); with `--audit`, every decision as JSON lines.
 
 The rows are `bot.views.rows`'s (one source of truth with the dashboard), one per application, in
 issue order, with the columns in a fixed order (`COLUMNS`, then one mean score per criterion of
@@ -8,6 +9,7 @@ currency, never floats.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import sys
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.github.gateway import GitHubError
-from bot.views.rows import ApplicationRow, pipeline_rows
+from bot.views.rows import ApplicationRow, in_round, pipeline_rows
 from bot.policy.record import iso
 from bot.policy.rules import Rules
 from bot.policy.text import escape_inline
@@ -54,6 +56,33 @@ def record(row: ApplicationRow, rules: Rules) -> dict[str, Any]:
     for score in row.scores:
         out[f"score_{score.criterion}"] = None if score.mean is None else round(score.mean, 2)
     return out
+
+
+PAYOUT_COLUMNS = ("date", "application", "project", "payee", "amount", "currency", "tranche")
+
+
+def payouts(rows: Sequence[ApplicationRow], rules: Rules, since: dt.date | None = None) -> str:
+    """CSV of the tranches released (on or after `since`), oldest first: what the fund is to pay, to
+    whom (the applicant's handle), and which part of the grant it is."""
+    lines = sorted(((t.at, row, t) for row in rows for t in row.tranches
+                    if since is None or t.at.astimezone(dt.timezone.utc).date() >= since),
+                   key=lambda item: (item[0], item[1].number, item[2].k))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(PAYOUT_COLUMNS)
+    for at, row, t in lines:
+        writer.writerow([at.astimezone(dt.timezone.utc).date().isoformat(), row.number, _cell(row.project),
+                         _cell(row.applicant), format(t.amount, "f"), rules.funding.currency, f"{t.k} of {t.n}"])
+    return buffer.getvalue()
+
+
+def audit(rows: Sequence[ApplicationRow], repo: str) -> str:
+    """Every decision of every application as JSON lines: who, when, what, why — and whether the
+    record it comes from holds its seal."""
+    entries = sorted(((a, row) for row in rows for a in row.audit), key=lambda item: (item[0].at, item[1].number))
+    return "".join(json.dumps({"repository": repo, "application": row.number, "at": iso(entry.at), "by": entry.by,
+                               "what": entry.what, "detail": entry.detail, "sealed": row.sealed},
+                              ensure_ascii=False) + "\n" for entry, row in entries)
 
 
 def _amount(value: Decimal | None) -> str | None:
@@ -105,7 +134,8 @@ def _md(value: Any) -> str:
     return escape_inline(_plain(value), limit=200) if isinstance(value, str) else _plain(value)
 
 
-def run_export(ctx: Any, repo: str, fmt: str, output: str | None, *, stdout: TextIO | None = None) -> int:
+def run_export(ctx: Any, repo: str, fmt: str, output: str | None, *, stdout: TextIO | None = None,
+               kind: str = "applications", since: dt.date | None = None, round_name: str | None = None) -> int:
     """`fundbot export`: read the pipeline through the gateway and write it, by the fund's own rules
     (`ctx.fund_rules`: its `.github/fund-bot.yml` with the server's); 1 when GitHub fails."""
     out = stdout or sys.stdout
@@ -116,11 +146,16 @@ def run_export(ctx: Any, repo: str, fmt: str, output: str | None, *, stdout: Tex
         if rules is None:
             print(f"fundbot: {repo} is not a fund, or has never had a valid .github/fund-bot.yml", file=sys.stderr)
             return 1
-        rows = pipeline_rows(gateway, repo, rules, now.date())
+        rows = in_round(pipeline_rows(gateway, repo, rules, now.date(), ctx.seal_key), round_name)
     except GitHubError as err:
         print(f"fundbot: could not read the applications of {repo}: {err}", file=sys.stderr)
         return 1
-    text = render(rows, rules, fmt, repo=repo, as_of=iso(now))
+    if kind == "payouts":
+        text = payouts(rows, rules, since)
+    elif kind == "audit":
+        text = audit(rows, repo)
+    else:
+        text = render(rows, rules, fmt, repo=repo, as_of=iso(now))
     if output:
         Path(output).write_text(text, encoding="utf-8")
         print(f"wrote {len(rows)} applications to {output} ({fmt})", file=sys.stderr)

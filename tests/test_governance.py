@@ -1,0 +1,351 @@
+"""Governance (SPEC §14) as tables over `decide`: conflicts of interest, assignment by load, tranches,
+rounds, the vote's quorum and the sealed record. No I/O; the end-to-end versions are in
+tests/test_governance_e2e.py."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import yaml
+from factories import T0, make_comment, make_issue
+from test_decide import GOOD, NOW, REVIEWER, T1, acked, at_stage, labels_after, open_application, reply_of, run, snapshot
+
+from bot.policy.assign import ReviewerLoad, pick_reviewers
+from bot.policy.decide import Trigger, TriggerKind, decide
+from bot.policy.markers import FoundRecord, read_record, record_payload
+from bot.policy.models import (
+    Assign, PostComment, Reaction, RecordAssignment, RecordGrant, SetAway, UpsertStatusComment, User,
+)
+from bot.policy.record import Record, ReportEntry
+from bot.policy.rules import fund_rules
+from bot.policy.seal import seal, verified
+from bot.settings import DEFAULT_RULES_DIR
+
+
+def comment_on(rules, record: Record, body: str, who: dict, *, issue_kw=None, **snap_kw):
+    """`who` comments `body` on the application: a comment newer than any the record has processed."""
+    issue = make_issue(comments=2, **(issue_kw or {}))
+    comment_id = record.last_comment_id + 1
+    comment = make_comment(comment_id, body, user=who["user"], association=who["association"],
+                           at=T0 + dt.timedelta(minutes=30, seconds=comment_id % 1000))
+    snap = snapshot(issue, record, comments=(comment,), **snap_kw)
+    return run(snap, Trigger(TriggerKind.COMMENT, actor=who["user"], comment=comment), rules)
+
+
+def with_sections(rules, **sections):
+    """The shipped rules with whole sections replaced, as a fund's `.github/fund-bot.yml` would."""
+    return fund_rules(rules, yaml.safe_dump(sections, sort_keys=False), {})
+
+
+def section(name: str) -> dict:
+    return yaml.safe_load((DEFAULT_RULES_DIR / f"{name}.yml").read_text())
+
+
+def stage_rules(rules, **changes_by_stage):
+    stages = section("stages")
+    for stage in stages["stages"]:
+        stage.update(changes_by_stage.get(stage["name"], {}))
+    return with_sections(rules, stages=stages)
+
+
+def funding_rules(rules, **changes):
+    funding = section("funding")
+    funding.update(changes)
+    if "rounds" in changes:
+        funding.pop("round", None)
+    return with_sections(rules, funding=funding)
+
+
+# --- conflicts of interest ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who, record_changes, issue_kw, why", [
+    ("applicant", {}, {}, "the author of this application"),
+    ("mia", {}, {"body_kw": {"maintainers": "@mia"}}, "listed as a maintainer"),
+    ("tiny-org", {"repo_people": ("tiny-org", "dev0")}, {}, "an owner, member or top contributor"),
+    ("dev0", {"repo_people": ("tiny-org", "dev0")}, {}, "an owner, member or top contributor"),
+    ("ola", {"affiliated": ("ola",)}, {}, "an owner, member or top contributor"),
+], ids=["author", "listed-maintainer", "owner", "top-contributor", "public-member-of-the-org"])
+@pytest.mark.parametrize("command", ["/score technical 5", "/advance", "/waive licence reason", "/decline No."])
+def test_a_conflicted_reviewer_is_refused_and_the_conflict_is_listed(rules, who, record_changes, issue_kw, why,
+                                                                      command):
+    from factories import application_body
+
+    record = at_stage(rules, "technical", **record_changes)
+    kw = {"body": application_body(**issue_kw["body_kw"])} if "body_kw" in issue_kw else {}
+    decision, after = comment_on(rules, record, command, dict(user=who, association="MEMBER"), issue_kw=kw)
+    assert not acked(decision) and why in reply_of(decision)
+    assert after.stage == "technical" and after.outcome is None and after.scores == record.scores
+    if who != "applicant":  # the author's own application is plain; the others are listed
+        status = next(a.body for a in decision.actions if isinstance(a, UpsertStatusComment))
+        assert "Conflicts of interest" in status and who in status.split("### Conflicts of interest")[1]
+
+
+def test_recusing_takes_a_reviewers_scores_and_commands_off_the_application(rules):
+    record = at_stage(rules, "technical")
+    _, scored = comment_on(rules, record, "/score technical 5\n/score impact 4", REVIEWER)
+    assert scored.scorers_in("technical") == {"rita"}
+    decision, recused = comment_on(rules, scored, "/recuse I advise the project", REVIEWER)
+    assert acked(decision) and recused.recused("rita").reason == "I advise the project"
+    assert recused.scorers_in("technical") == set()  # the score stays in the record, and no longer counts
+    assert any(a.what == "recuse" for a in recused.audit)
+    decision, after = comment_on(rules, recused, "/score technical 1", REVIEWER)
+    assert "recused from this application (I advise the project)" in reply_of(decision)
+    assert after.scores == recused.scores
+    decision, _ = comment_on(rules, recused, "/recuse again", REVIEWER)
+    assert "already" in reply_of(decision)
+
+
+def test_a_recused_reviewers_vote_does_not_count(rules):
+    record = at_stage(rules, "community", recusals=())
+    _, recused = comment_on(rules, record, "/recuse", REVIEWER)
+    reactions = tuple(Reaction("+1", User(login)) for login in ("rita", "v1", "v2"))
+    issue = make_issue(comments=2)
+    decision = decide(Trigger(TriggerKind.SWEEP), snapshot(issue, recused, reactions=reactions), rules, NOW)
+    assert decision.record.votes_up == 2
+
+
+# --- assignment by load --------------------------------------------------------------------------
+
+
+LOAD = ReviewerLoad(candidates={"technical": ("ana", "ben", "cy", "dee")},
+                    open={"ana": 3, "ben": 1, "cy": 1, "dee": 0},
+                    last={"ben": T0, "cy": T0 - dt.timedelta(days=3)}, away=frozenset({"dee"}))
+
+
+@pytest.mark.parametrize("count, excluded, assigned, chosen", [
+    (1, (), (), ("cy",)),  # dee is away; ben and cy have one each, cy was assigned longer ago
+    (2, (), (), ("cy", "ben")),
+    (2, ("cy",), (), ("ben", "ana")),  # a conflicted reviewer is never chosen
+    (2, (), ("ben",), ("cy",)),  # one already assigned counts towards the two
+    (2, (), ("ben", "ana"), ()),
+    (9, (), (), ("cy", "ben", "ana")),  # not more than there are
+], ids=["fewest-then-least-recent", "two", "conflicted-skipped", "assigned-counts", "enough", "few"])
+def test_pick_reviewers(count, excluded, assigned, chosen):
+    assert pick_reviewers(LOAD, "technical", count, excluded=excluded, assigned=assigned) == chosen
+
+
+def test_pick_reviewers_is_deterministic_on_ties():
+    load = ReviewerLoad(candidates={"s": ("zed", "amy", "max")})
+    assert pick_reviewers(load, "s", 2) == ("amy", "max")
+
+
+def test_entering_a_stage_with_assign_assigns_by_load_once(rules):
+    assigning = stage_rules(rules, technical={"assign": {"count": 2}})
+    load = ReviewerLoad(candidates={"technical": ("ana", "ben", "applicant")}, open={"ana": 2})
+    issue = make_issue()
+    snap = snapshot(issue, repo_facts=GOOD, load=load)
+    decision, record = run(snap, Trigger(TriggerKind.OPENED, actor="applicant"), assigning)
+    assert record.stage == "technical"
+    # The applicant is a candidate (a collaborator, say) but conflicted on their own application.
+    assert Assign(("ben", "ana")) in decision.actions
+    assert RecordAssignment(("ben", "ana"), NOW) in decision.actions
+    again = decide(Trigger(TriggerKind.SWEEP), snapshot(issue, record, load=load), assigning, NOW)
+    assert not any(isinstance(a, Assign) for a in again.actions)  # once per entry into the stage
+
+
+@pytest.mark.parametrize("body, until", [
+    ("/away until 2026-12-24", dt.date(2026, 12, 24)),
+    ("/away 2026-12-24", dt.date(2026, 12, 24)),
+    ("/back", None),
+])
+def test_away_and_back_change_the_fund_state(rules, body, until):
+    decision, _ = comment_on(rules, at_stage(rules, "technical"), body, REVIEWER)
+    assert SetAway("rita", until) in decision.actions and acked(decision)
+
+
+@pytest.mark.parametrize("body", ["/away", "/away until tomorrow", "/away until 2026-11-01", "/away until 2030-01-01",
+                                  "/away until 2026-13-40"])
+def test_away_needs_a_day_after_today_within_a_year(rules, body):
+    decision, _ = comment_on(rules, at_stage(rules, "technical"), body, REVIEWER)
+    assert not any(isinstance(a, SetAway) for a in decision.actions) and "Usage" in reply_of(decision)
+
+
+def test_a_stranger_cannot_say_a_reviewer_is_away(rules):
+    decision, _ = comment_on(rules, at_stage(rules, "technical"), "/away until 2026-12-24",
+                             dict(user="stan", association="NONE"))
+    assert not any(isinstance(a, SetAway) for a in decision.actions)
+
+
+# --- tranches ------------------------------------------------------------------------------------
+
+
+def funded(rules, amount: str = "30000"):
+    _, record = comment_on(rules, at_stage(rules, "decision"), f"/approve {amount}", REVIEWER)
+    return record
+
+
+def with_report(record: Record, ref: str = "comment:77") -> Record:
+    return dataclasses.replace(record, reports=record.reports + (ReportEntry(at=T1, by="applicant", ref=ref),))
+
+
+def test_a_grant_in_tranches_releases_the_first_at_approval(rules):
+    split = funding_rules(rules, tranches=[40, 60])
+    record = funded(split, "30001")
+    assert [(t.k, t.n, t.amount, t.ref) for t in record.tranches] == [(1, 2, Decimal("12000.40"), "approve")]
+
+
+def test_an_accepted_report_releases_the_next_tranche_once(rules):
+    split = funding_rules(rules, tranches=[40, 60])
+    record = with_report(funded(split, "30001"))
+    decision, after = comment_on(split, record, "/accept-report", REVIEWER)
+    assert acked(decision) and "part 2 of 2" in reply_of(decision)
+    assert [t.amount for t in after.tranches] == [Decimal("12000.40"), Decimal("18000.60")]  # adds up exactly
+    assert sum(t.amount for t in after.tranches) == Decimal("30001")
+    decision, again = comment_on(split, after, "/accept-report", REVIEWER)  # no report waits
+    assert again.tranches == after.tranches and "no progress report waits" in reply_of(decision)
+    status = next(a.body for a in decision.actions if isinstance(a, UpsertStatusComment))
+    assert "| 2 of 2 | 18,000.60 USD |" in status and "rita (an accepted report)" in status
+
+
+def test_a_rejected_report_asks_for_another_and_releases_nothing(rules):
+    split = funding_rules(rules, tranches=[50, 50])
+    record = with_report(funded(split))
+    decision, after = comment_on(split, record, "/reject-report The milestones are not addressed.", REVIEWER)
+    assert len(after.tranches) == 1 and after.reports[0].review == "rejected"
+    assert "@applicant" in reply_of(decision) and "please send another" in reply_of(decision)
+    from bot.policy.reports import report_status
+
+    assert report_status(after, split.reports, T1.date()).received == 0  # still owed
+
+
+def test_only_reviewers_accept_reports(rules):
+    split = funding_rules(rules, tranches=[50, 50])
+    record = with_report(funded(split))
+    decision, after = comment_on(split, record, "/accept-report", dict(user="applicant", association="NONE"))
+    assert len(after.tranches) == 1 and not acked(decision)
+
+
+# --- rounds ---------------------------------------------------------------------------------------
+
+
+ROUNDS = [{"name": "autumn", "opens": "2026-09-01", "closes": "2026-10-31", "pool": 100000},
+          {"name": "spring", "opens": "2027-03-01", "closes": "2027-04-30", "pool": 50000, "max_per_project": 20000}]
+
+
+def test_an_application_filed_between_rounds_waits_and_is_told_when_the_next_opens(rules):
+    rounds = funding_rules(rules, rounds=ROUNDS)
+    decision, record = open_application(rounds)  # filed on 2026-11-02: after autumn, before spring
+    assert record.round == "" and record.stage == "screening" and record.eligible
+    [told] = [a for a in decision.actions if isinstance(a, PostComment)]
+    assert "spring" in told.body and "2027-03-01" in told.body
+    again = decide(Trigger(TriggerKind.SWEEP), snapshot(make_issue(), record), rounds, NOW)
+    assert not any(isinstance(a, PostComment) for a in again.actions)  # told once
+    opened = dt.datetime(2027, 3, 1, 6, tzinfo=dt.timezone.utc)
+    joined = decide(Trigger(TriggerKind.SWEEP), snapshot(make_issue(), record), rounds, opened)
+    assert joined.record.round == "spring" and joined.record.stage == "technical"
+    assert "round: spring" in labels_after(joined)
+
+
+def test_a_waiting_application_cannot_be_moved_on(rules):
+    rounds = funding_rules(rules, rounds=ROUNDS)
+    _, record = open_application(rounds)
+    decision, after = comment_on(rounds, record, "/stage technical", REVIEWER)
+    assert after.stage == "screening" and "waits for the next funding round" in reply_of(decision)
+
+
+def test_pool_and_cap_are_the_rounds(rules):
+    rounds = funding_rules(rules, rounds=ROUNDS)
+    record = at_stage(rounds, "decision", round="spring")
+    decision, after = comment_on(rounds, record, "/approve 25000", REVIEWER)
+    assert after.outcome is None and "cap of 20,000 USD" in reply_of(decision)
+    from bot.policy.commands import FundingLedger
+
+    ledger = FundingLedger(committed=Decimal(40000), grants={})
+    decision, after = comment_on(rounds, record, "/approve 15000", REVIEWER, ledger=ledger)
+    assert after.outcome is None and "left in round spring: 10,000 USD of 50,000 USD" in reply_of(decision)
+    decision, after = comment_on(rounds, record, "/approve 10000", REVIEWER, ledger=ledger)
+    assert after.funded and RecordGrant("spring", 1, Decimal(10000)) in decision.actions
+
+
+@pytest.mark.parametrize("rounds, problem", [
+    ([dict(ROUNDS[0], closes="2026-08-01")], "closes before it opens"),
+    ([ROUNDS[0], dict(ROUNDS[1], opens="2026-10-01")], "overlap"),
+    ([ROUNDS[0], dict(ROUNDS[1], name="autumn")], "defined twice"),
+    ([dict(ROUNDS[1], max_per_project=60000)], "larger than the round's pool"),
+])
+def test_bad_rounds_are_refused(rules, rounds, problem):
+    from bot.policy.rules import RulesError
+
+    with pytest.raises(RulesError) as err:
+        funding_rules(rules, rounds=rounds)
+    assert any(problem in e for e in err.value.errors)
+
+
+def test_tranches_must_add_up_to_a_hundred(rules):
+    from bot.policy.rules import RulesError
+
+    with pytest.raises(RulesError) as err:
+        funding_rules(rules, tranches=[50, 40])
+    assert any("add up to 100" in e for e in err.value.errors)
+
+
+# --- the vote's quorum ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("up, down, moves, figures", [
+    (2, 0, False, "at least 3 voters; 2 so far"),
+    (2, 2, False, "needs 60% 👍; it has 50%"),
+    (3, 2, True, ""),
+    (6, 0, True, ""),
+])
+def test_advance_out_of_the_community_stage_waits_for_the_quorum(rules, up, down, moves, figures):
+    quorum = stage_rules(rules, community={"min_voters": 3, "min_approval": 0.6})
+    record = at_stage(quorum, "community")
+    reactions = tuple(Reaction("+1", User(f"up{i}")) for i in range(up)) + \
+        tuple(Reaction("-1", User(f"down{i}")) for i in range(down))
+    decision, after = comment_on(quorum, record, "/advance", REVIEWER, reactions=reactions)
+    assert (after.stage == "funding") is moves
+    if figures:
+        assert figures in reply_of(decision)
+
+
+def test_quorum_keys_need_a_community_vote(rules):
+    from bot.policy.rules import RulesError
+
+    with pytest.raises(RulesError) as err:
+        stage_rules(rules, technical={"min_voters": 3})
+    assert any("need community_vote" in e for e in err.value.errors)
+
+
+# --- the sealed record ----------------------------------------------------------------------------
+
+
+KEY = b"k" * 32
+
+
+def sealed_status(rules, record: Record, number: int = 1) -> str:
+    issue = make_issue(number=number)
+    decision = decide(Trigger(TriggerKind.SWEEP), snapshot(issue, record, seal_key=KEY), rules, NOW)
+    return next(a.body for a in decision.actions if isinstance(a, UpsertStatusComment))
+
+
+def test_a_sealed_record_is_trusted_and_an_edited_or_copied_one_is_not(rules):
+    _, record = open_application(rules)
+    body = sealed_status(rules, record)
+    found = read_record(body)
+    assert verified(found, KEY, "fund/applications", 1).record == found.record
+    assert verified(found, KEY, "fund/applications", 2).problem == "tampered"  # copied to another issue
+    assert verified(found, KEY, "other/repo", 1).problem == "tampered"
+    edited = dataclasses.replace(found.record, stage="decision")
+    forged = body.replace(found.block.payload, record_payload(edited))
+    assert verified(read_record(forged), KEY, "fund/applications", 1).problem == "tampered"
+    unsigned = body.split(" sig:")[0] + " -->\n"
+    assert verified(read_record(unsigned), KEY, "fund/applications", 1).problem == "unsealed"
+    assert verified(found, None, "fund/applications", 2).record == found.record  # no key: nothing checked
+    assert seal(KEY, "Fund/Applications", 1, "x") == seal(KEY, "fund/applications", 1, "x")
+
+
+def test_a_record_that_fails_its_seal_is_rebuilt_from_the_comments_and_the_status_says_so(rules):
+    _, record = open_application(rules)
+    commands = (make_comment(1001, "/score technical 4", user="rita", at=T0 + dt.timedelta(minutes=5)),)
+    issue = make_issue(comments=1)
+    forged = FoundRecord(None, None, "tampered")
+    snap = snapshot(issue, None, comments=commands, repo_facts=GOOD, seal_key=KEY)
+    snap = dataclasses.replace(snap, found=forged)
+    decision = decide(Trigger(TriggerKind.SWEEP), snap, rules, NOW)
+    assert decision.record.stage == "technical" and decision.record.scorers_in("technical") == {"rita"}
+    assert "did not match its seal" in decision.status and "rebuilt" in decision.status
+    assert decision.record.audit[0].what == "rebuilt"
