@@ -69,6 +69,7 @@ def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.policy.eligibility import CHECK_TITLES, evaluate_repository
+    from bot.policy.i18n import translator
     from bot.policy.wording import describe
     from bot.policy.forms import AnswerError, parse_repository
     from bot.github.gateway import GitHubApp, GitHubError
@@ -93,22 +94,25 @@ def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         return _fail(f"could not read {repo.full_name} from GitHub: {err}")
     checks = evaluate_repository(facts, args.licence, rules.eligibility, now)
     eligible = all(c.ok for c in checks)
+    tr = translator(rules.language)
     if args.json:
         print(json.dumps({
             "repository": facts.full_name or repo.full_name, "eligible": eligible,
-            "checks": [{"check": c.id, "ok": c.ok, "figure": describe(c.figure), "detail": describe(c.detail),
-                        "warning": describe(c.warning)} for c in checks],
+            "checks": [{"check": c.id, "ok": c.ok, "figure": describe(c.figure, tr), "detail": describe(c.detail, tr),
+                        "warning": describe(c.warning, tr)} for c in checks],
             "requests": {"reads": gateway.stats.reads, "not_modified": gateway.stats.not_modified},
-        }, indent=2))
+        }, indent=2, ensure_ascii=False))
     else:
-        print(f"{facts.full_name or repo.full_name}: {'eligible' if eligible else 'not eligible'}")
+        print(tr.gettext("%(repository)s: eligible", repository=facts.full_name or repo.full_name) if eligible else
+              tr.gettext("%(repository)s: not eligible", repository=facts.full_name or repo.full_name))
         for c in checks:
-            print(f"  {'✅' if c.ok else '❌'} {CHECK_TITLES.get(c.id, c.id)}: {describe(c.figure)}")
+            title = tr.gettext(CHECK_TITLES[c.id]) if c.id in CHECK_TITLES else c.id
+            print(f"  {'✅' if c.ok else '❌'} {title}: {describe(c.figure, tr)}")
             if not c.ok and c.detail:
-                print(f"      {describe(c.detail)}")
+                print(f"      {describe(c.detail, tr)}")
             if c.warning:
-                print(f"      ⚠️ {describe(c.warning)}")
-        print("  (the form's own checks — clear goals, completeness — run when you apply)")
+                print(f"      ⚠️ {describe(c.warning, tr)}")
+        print("  " + tr.gettext("(the form's own checks — clear goals, completeness — run when you apply)"))
     return 0 if eligible else 1
 
 

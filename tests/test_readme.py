@@ -3,10 +3,10 @@ stages, and the command table is the registry's."""
 import re
 from pathlib import Path
 
-from bot.policy.commands import REGISTRY
+from bot.policy.commands import HELP_FIGURES, REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text()
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_ci_runs_exactly_the_readme_commands():
@@ -33,5 +33,5 @@ def test_stage_diagram_matches_the_rules(rules):
 def test_command_table_matches_the_registry():
     rows = re.findall(r"^\| `(/[^`]+)` \| ([^|]+) \| ([^|]+) \|$", README, re.MULTILINE)
     table = {usage: (who.strip(), what.strip()) for usage, who, what in rows}
-    assert table == {spec.usage: (", ".join(sorted(r.value for r in spec.roles)), spec.summary)
+    assert table == {spec.usage: (", ".join(sorted(r.value for r in spec.roles)), spec.summary % HELP_FIGURES)
                      for spec in REGISTRY.values()}

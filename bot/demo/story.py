@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
-from bot.policy.money import format_amount
+from bot.policy.i18n import translator
 from bot.policy.markers import STATUS_MARKER
 from bot.policy.record import Record
 from bot.policy.reports import report_status
@@ -262,7 +262,8 @@ class Story:
         counts = self.sandbox.request_counts()
         record = self.record()
         if record and record.outcome:
-            amount = f" {format_amount(Decimal(record.outcome.amount), self.rules.funding.currency)}" \
+            tr = translator(self.rules.language)
+            amount = f" {tr.amount(Decimal(record.outcome.amount), self.rules.funding.currency)}" \
                 if record.outcome.amount else ""
             reports = len(record.reports)
             where = f"#{self.application} {record.outcome.name}{amount}, {reports} progress reports recorded"

@@ -24,14 +24,16 @@ from dataclasses import dataclass, field
 from bot.github.gateway import GitHubApp, GitHubError, GitHubGateway
 from bot.policy.configissue import CONFIG_ISSUE_TITLE, render_fixed, render_problems
 from bot.policy.fundstate import FUND_STATE_TITLE, FundState, decode, render
+from bot.policy.i18n import translator
 from bot.policy.markers import CONFIG_ISSUE_MARKER, FUND_STATE_MARKER, own_issues
 from bot.policy.models import Issue
 from bot.policy.rules import (
-    APPLICATION_TEMPLATE, FUND_FILE, FUND_TEMPLATES, REPORT_TEMPLATE, Rules, RulesError, fund_rules,
+    APPLICATION_TEMPLATE, FUND_FILE, FUND_TEMPLATES, REPORT_TEMPLATE, TEMPLATE_FILES, Rules, RulesError, fund_rules,
+    translations_of,
 )
 
 log = logging.getLogger("fundbot.funds")
-TEMPLATE_PATHS = {name: f"{FUND_TEMPLATES}/{name}" for name in (APPLICATION_TEMPLATE, REPORT_TEMPLATE)}
+TEMPLATE_PATHS = {name: f"{FUND_TEMPLATES}/{name}" for name in TEMPLATE_FILES}
 CONFIG_PATHS = (FUND_FILE, *TEMPLATE_PATHS.values())
 
 
@@ -95,14 +97,20 @@ class Funds:
         self.states.forget(repo)
 
     def _read(self, gateway: GitHubGateway, repo: str, known: FundConfig | None) -> FundConfig:
-        files = {path: gateway.file(repo, path) for path in CONFIG_PATHS}
+        files = {path: gateway.file(repo, path)
+                 for path in (FUND_FILE, TEMPLATE_PATHS[APPLICATION_TEMPLATE], TEMPLATE_PATHS[REPORT_TEMPLATE])}
+        for base in (APPLICATION_TEMPLATE, REPORT_TEMPLATE):
+            # A form's translations count with the fund's own form (else the server's forms and theirs
+            # serve): a fund without forms of its own costs no request for them (a 404 is not free).
+            if files[TEMPLATE_PATHS[base]] is not None:
+                files.update({TEMPLATE_PATHS[n]: gateway.file(repo, TEMPLATE_PATHS[n]) for n in translations_of(base)})
         if files[FUND_FILE] is None and not self.narrow_to:
             return FundConfig(repo, None, is_fund=False)
         shas = {path: f.sha for path, f in files.items() if f is not None}
         if known is not None and known.is_fund and dict(known.shas) == shas:
             return known  # unchanged (the reads were 304s)
         fund_file = files[FUND_FILE]
-        templates = {name: (f.text if (f := files[path]) else None) for name, path in TEMPLATE_PATHS.items()}
+        templates = {name: (f.text if (f := files.get(path)) else None) for name, path in TEMPLATE_PATHS.items()}
         try:
             rules = fund_rules(self.server_rules, fund_file.text if fund_file else None, templates)
         except RulesError as err:
@@ -162,17 +170,19 @@ class Funds:
                 self.states.write(gateway, repo, rules, dataclasses.replace(state, config=dict(shas)), number)
             found = self._config_issue(gateway, repo, rules)
             if found is not None and found.state == "open":
-                gateway.update_issue(repo, found.number, body=render_fixed(), state="closed", state_reason="completed")
+                gateway.update_issue(repo, found.number, body=render_fixed(translator(rules.language)), state="closed",
+                                     state_reason="completed")
         except GitHubError as err:
             log.warning("could not record the valid configuration", extra={"repo": repo, "reason": str(err)})
 
     def _problems_issue(self, gateway: GitHubGateway, repo: str, rules: Rules, problems: tuple[str, ...],
                         acting: bool) -> None:
-        body = render_problems(problems, acting_on_last_valid=acting)
+        tr = translator(rules.language)  # the last valid configuration's, else the server's
+        body = render_problems(problems, acting_on_last_valid=acting, tr=tr)
         found = self._config_issue(gateway, repo, rules)
         label = rules.stages.labels.bot.name
         if found is None:
-            gateway.create_issue(repo, CONFIG_ISSUE_TITLE, body, labels=(label,), marker=CONFIG_ISSUE_MARKER)
+            gateway.create_issue(repo, tr.gettext(CONFIG_ISSUE_TITLE), body, labels=(label,), marker=CONFIG_ISSUE_MARKER)
         elif found.body != body or found.state != "open":
             gateway.update_issue(repo, found.number, body=body, state="open")
 
@@ -214,10 +224,12 @@ class FundStates:
 
     def write(self, gateway: GitHubGateway, repo: str, rules: Rules, state: FundState, number: int | None) -> int:
         """:calls: `PATCH /repos/{o}/{r}/issues/{n}`, or `POST …/issues` the first time"""
-        body = render(state, rules.funding.currency)
+        tr = translator(rules.language)
+        body = render(state, rules.funding.currency, tr)
         if number is None:
             label = rules.stages.labels.bot.name
-            issue = gateway.create_issue(repo, FUND_STATE_TITLE, body, labels=(label,), marker=FUND_STATE_MARKER)
+            issue = gateway.create_issue(repo, tr.gettext(FUND_STATE_TITLE), body, labels=(label,),
+                                         marker=FUND_STATE_MARKER)
             if not issue.has_label(label):
                 gateway.add_labels(repo, issue.number, (label,))
             number = issue.number

@@ -19,7 +19,7 @@ from decimal import Decimal
 from bot.github.gateway import GitHubError, GitHubGateway, GitHubUnavailable, NotFound
 from bot.policy.commands import FundingLedger
 from bot.policy.decide import Needs, Snapshot, Trigger, assignee_lookups, needs, round_of
-from bot.policy.forms import RepoRef, parse_form
+from bot.policy.forms import RepoRef
 from bot.policy.markers import find_status, notices_posted, status_comments
 from bot.policy.models import Comment, Issue, RepoFacts, RepoStatus
 from bot.policy.record import Record
@@ -144,7 +144,7 @@ def gather(
     login = gateway.app_login
     status_comment, found = find_status(comments, login)
     duplicates = tuple(status_comments(comments, login)[1:])
-    form = parse_form(rules.application_form, fresh.body)
+    form = rules.read_application(fresh.body)
 
     facts = None
     if wanted.repo_facts and form.repository is not None:

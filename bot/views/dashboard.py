@@ -22,12 +22,14 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request
 from flask.blueprints import BlueprintSetupState
+from markupsafe import Markup, escape
 
 from bot.github.gateway import GitHubError
-from bot.policy.money import format_amount
+from bot.policy.i18n import N_, Translator, translator
 from bot.views.rows import ApplicationRow, Column, Pipeline, PipelineSource, columns, grants, median_days_to_decision
 from bot.policy.reports import ReportState
 from bot.policy.rules import Rules
+from bot.policy.sweeplog import counts, when
 
 dashboard = Blueprint("dashboard", __name__, template_folder="templates")
 EXTENSION = "fundbot.dashboard"
@@ -73,8 +75,23 @@ def authorised(expected: str | None, authorization: str | None, query_token: str
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
-def _page(template: str, status: int, private: bool, **context: Any) -> Response:
-    html = render_template(template, css=CSS, **context)
+def words(tr: Translator) -> dict[str, Any]:
+    """What a template says its words with, in `tr`'s language: `_` and `ngettext` (whose parameters are
+    escaped, and whose result is markup, so a message may hold a link built in the template)."""
+    def safe(params: dict[str, Any]) -> dict[str, Any]:
+        return {key: escape(value) for key, value in params.items()}
+
+    return {
+        "lang": tr.locale.replace("_", "-"),
+        "_": lambda message, **params: Markup(tr.gettext(message, **safe(params))),
+        "ngettext": lambda singular, plural, n, **params: Markup(tr.ngettext(singular, plural, n, **safe(params))),
+        "number": tr.number,
+        "date": lambda day: tr.date(day) if day else "—",
+    }
+
+
+def _page(template: str, status: int, private: bool, tr: Translator, **context: Any) -> Response:
+    html = render_template(template, css=CSS, **words(tr), **context)
     response = Response(html, status=status, mimetype="text/html")
     response.headers.update(HEADERS)
     # A protected page must not be kept by a shared cache; an open one may be revalidated.
@@ -86,21 +103,24 @@ def _page(template: str, status: int, private: bool, **context: Any) -> Response
 def page() -> Response:
     state: DashboardState = current_app.extensions[EXTENSION]
     private = bool(state.token)
+    tr = translator(state.rules.language)  # the fund's language
     if not authorised(state.token, request.headers.get("Authorization"), request.args.get("token")):
-        response = _page("dashboard_message.html", 401, private, title="A token is needed",
-                         message="This dashboard is private. Send the dashboard token as "
-                                 "“Authorization: Bearer <token>”, or open /dashboard?token=<token>.")
+        response = _page("dashboard_message.html", 401, private, tr, title=tr.gettext("A token is needed"),
+                         message=tr.gettext("This dashboard is private. Send the dashboard token as “Authorization: "
+                                            "Bearer <token>”, or open /dashboard?token=<token>."))
         response.headers["WWW-Authenticate"] = 'Bearer realm="Fund Bot dashboard"'
         return response
     if state.source is None:
-        return _page("dashboard_message.html", 503, private, title="No repository configured",
-                     message="Set FUNDBOT_REPO to OWNER/NAME of the applications repository to see its pipeline.")
+        return _page("dashboard_message.html", 503, private, tr, title=tr.gettext("No repository configured"),
+                     message=tr.gettext("Set FUNDBOT_REPO to OWNER/NAME of the applications repository to see its "
+                                        "pipeline."))
     try:
         pipeline = state.source.get()
     except GitHubError as err:
-        return _page("dashboard_message.html", 503, private, title="GitHub could not be read",
-                     message=f"The pipeline could not be read from GitHub ({err}). Try again in a minute.")
-    return _page("dashboard.html", 200, private, **view(pipeline, state.rules))
+        return _page("dashboard_message.html", 503, private, tr, title=tr.gettext("GitHub could not be read"),
+                     message=tr.gettext("The pipeline could not be read from GitHub (%(error)s). Try again in a "
+                                        "minute.", error=str(err)))
+    return _page("dashboard.html", 200, private, tr, **view(pipeline, state.rules, tr))
 
 
 # --- the view model ---------------------------------------------------------------------------------
@@ -137,8 +157,8 @@ def chart(cols: tuple[Column, ...], rules: Rules) -> list[Bar]:
     return bars
 
 
-def view(pipeline: Pipeline, rules: Rules) -> dict[str, Any]:
-    """What the template needs, computed here so the template only lays it out."""
+def view(pipeline: Pipeline, rules: Rules, tr: Translator) -> dict[str, Any]:
+    """What the template needs, computed here so the template only lays it out (in `tr`'s language)."""
     cols = columns(pipeline.rows, rules)
     funded = grants(pipeline.rows)
     currency = rules.funding.currency
@@ -157,28 +177,34 @@ def view(pipeline: Pipeline, rules: Rules) -> dict[str, Any]:
         "open_count": sum(1 for r in pipeline.rows if not r.outcome),
         "grants": funded,
         "overdue_count": sum(1 for r in funded if r.overdue),
-        "granted": format_amount(granted, currency),
-        "pool": format_amount(rules.funding.pool, currency) if rules.funding.pool is not None else None,
+        "granted": tr.amount(granted, currency),
+        "pool": tr.amount(rules.funding.pool, currency) if rules.funding.pool is not None else None,
         "last_run": last,
         "last_run_age": (pipeline.today - last.day).days if last else None,
         "criteria": rules.stages.criteria,
-        "money": lambda amount: format_amount(amount, currency) if amount is not None else "—",
-        "report_text": report_text,
-        "scores_text": scores_text,
-        "as_of": pipeline.as_of.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "money": lambda amount: tr.amount(amount, currency) if amount is not None else "—",
+        "report_text": lambda row: report_text(row, tr),
+        "scores_text": lambda row: scores_text(row, tr),
+        "eligibility_text": lambda row: tr.gettext(row.eligibility.value),
+        "as_of": tr.gettext("%(date)s %(time)s UTC", date=tr.date(pipeline.as_of.astimezone(dt.timezone.utc).date()),
+                            time=pipeline.as_of.astimezone(dt.timezone.utc).strftime("%H:%M")),
+        "last_run_when": when(last, tr) if last else "",
+        "last_run_counts": counts(last, tr) if last else "",
     }
 
 
-def report_text(row: ApplicationRow) -> str:
+REPORT_WORDS = {ReportState.OVERDUE: N_("Overdue"), ReportState.DUE: N_("Due soon"),
+                ReportState.UPCOMING: N_("On schedule"), ReportState.NONE: N_("All received")}
+
+
+def report_text(row: ApplicationRow, tr: Translator) -> str:
     """The report state in words (the page also highlights it, never by colour alone)."""
-    return {
-        ReportState.OVERDUE: "Overdue",
-        ReportState.DUE: "Due soon",
-        ReportState.UPCOMING: "On schedule",
-        ReportState.NONE: "All received" if row.outcome == "funded" else "—",
-    }[row.report_state]
+    if row.report_state is ReportState.NONE and row.outcome != "funded":
+        return "—"
+    return tr.gettext(REPORT_WORDS[row.report_state])
 
 
-def scores_text(row: ApplicationRow) -> str:
-    given = [f"{s.criterion} {s.mean:.1f} ({s.count})" for s in row.scores if s.mean is not None]
-    return " · ".join(given) or "none yet"
+def scores_text(row: ApplicationRow, tr: Translator) -> str:
+    given = [tr.gettext("%(criterion)s %(mean)s (%(count)s)", criterion=s.criterion, mean=tr.number(s.mean, "0.0"),
+                        count=tr.number(s.count)) for s in row.scores if s.mean is not None]
+    return " · ".join(given) or tr.gettext("none yet")
