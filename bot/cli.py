@@ -15,6 +15,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from bot.policy.i18n import LANGUAGES
 from bot.settings import PROJECT_ROOT, Need, Settings, SettingsError
 
 
@@ -364,7 +365,7 @@ def cmd_validate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.demo.story import run_demo
 
-    return run_demo(rules_dir=Path(args.rules) if args.rules else None, out=sys.stdout)
+    return run_demo(rules_dir=Path(args.rules) if args.rules else None, out=sys.stdout, language=args.language)
 
 
 def cmd_export(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -443,6 +444,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run a whole application's life against a sandbox GitHub, offline")
     p.add_argument("--rules", help="preview a changed rules folder")
+    p.add_argument("--language", choices=tuple(LANGUAGES),
+                   help="the applicant's language: the forms filed and the story told in it (default: the fund's)")
     p.set_defaults(run=cmd_demo)
 
     p = sub.add_parser("export", help="write one row per application for the fund's reporting")

@@ -17,9 +17,9 @@ SUMMARY = re.compile(r"^(\d+) steps · (\d+) GitHub API requests \(\d+ reads, \d
                      r"[\d.]+ s · (.+)$")
 
 
-def demo(rules_dir: Path | None = None) -> tuple[int, str]:
+def demo(rules_dir: Path | None = None, language: str | None = None) -> tuple[int, str]:
     out = io.StringIO()
-    code = run_demo(rules_dir, out)
+    code = run_demo(rules_dir, out, language)
     return code, out.getvalue()
 
 
@@ -61,6 +61,20 @@ def test_the_shipped_rules_take_an_application_from_filing_to_two_reports(shippe
     assert "cc @rita @ravi" in output  # the reviewers are told of the overdue report
     assert before(output, "is overdue.", "recorded as a progress report on #1")
     assert "🔒 the issue is now closed" in output  # the report issue, once recorded
+
+
+def test_the_demo_in_chinese_files_the_chinese_forms_and_tells_the_story_in_chinese(capsys):
+    assert main(["demo", "--language", "zh"]) == 0
+    output = capsys.readouterr().out
+    assert "alice-dev 提交申请（有两处错误：金额用文字书写，缺少里程碑）" in output
+    assert "资金需求（美元）：“四万美元” 不是用数字书写的美元金额" in output  # the bot, on the Chinese form
+    assert before(output, "@stan `/advance` 只供评审人使用", "✅ **获得资金支持：US$40,000**")
+    assert before(output, "下一份进展报告将于", "提交的进展报告已逾期")  # the reminder, then the overdue notice
+    assert "谢谢，@alice-dev：已记录为 #1 的进展报告。" in output  # the Chinese progress-report issue
+    assert re.search(r"^ ?\d+ ▸ \d{4}年\d{1,2}月\d{1,2}日 · ", output, re.MULTILINE)
+    assert output.rstrip().endswith("#1 funded US$40,000，已记录 2 份进展报告")
+    english = [line for line in output.splitlines() if re.search(r"\b(comments on|files an|the issue is|fund-bot posts)\b", line)]
+    assert english == []
 
 
 def test_labels_are_shown_as_they_change(shipped):
