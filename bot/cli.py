@@ -15,6 +15,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from bot.policy.i18n import LANGUAGES
 from bot.settings import DEFAULT_MANIFEST, REPO_NAME, Need, Settings, SettingsError
 
 
@@ -75,6 +76,7 @@ def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.policy.eligibility import CHECK_TITLES, evaluate_repository
+    from bot.policy.i18n import translator
     from bot.policy.wording import describe
     from bot.policy.forms import AnswerError, parse_repository
     from bot.github.gateway import GitHubApp, GitHubError
@@ -99,22 +101,25 @@ def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         return _fail(f"could not check {repo.full_name}: {github_trouble(err, settings.api_url, who)}")
     checks = evaluate_repository(facts, args.licence, rules.eligibility, now)
     eligible = all(c.ok for c in checks)
+    tr = translator(rules.language)
     if args.json:
         print(json.dumps({
             "repository": facts.full_name or repo.full_name, "eligible": eligible,
-            "checks": [{"check": c.id, "ok": c.ok, "figure": describe(c.figure), "detail": describe(c.detail),
-                        "warning": describe(c.warning)} for c in checks],
+            "checks": [{"check": c.id, "ok": c.ok, "figure": describe(c.figure, tr), "detail": describe(c.detail, tr),
+                        "warning": describe(c.warning, tr)} for c in checks],
             "requests": {"reads": gateway.stats.reads, "not_modified": gateway.stats.not_modified},
-        }, indent=2))
+        }, indent=2, ensure_ascii=False))
     else:
-        print(f"{facts.full_name or repo.full_name}: {'eligible' if eligible else 'not eligible'}")
+        print(tr.gettext("%(repository)s: eligible", repository=facts.full_name or repo.full_name) if eligible else
+              tr.gettext("%(repository)s: not eligible", repository=facts.full_name or repo.full_name))
         for c in checks:
-            print(f"  {'✅' if c.ok else '❌'} {CHECK_TITLES.get(c.id, c.id)}: {describe(c.figure)}")
+            title = tr.gettext(CHECK_TITLES[c.id]) if c.id in CHECK_TITLES else c.id
+            print(f"  {'✅' if c.ok else '❌'} {title}: {describe(c.figure, tr)}")
             if not c.ok and c.detail:
-                print(f"      {describe(c.detail)}")
+                print(f"      {describe(c.detail, tr)}")
             if c.warning:
-                print(f"      ⚠️ {describe(c.warning)}")
-        print("  (the form's own checks — clear goals, completeness — run when you apply)")
+                print(f"      ⚠️ {describe(c.warning, tr)}")
+        print("  " + tr.gettext("(the form's own checks — clear goals, completeness — run when you apply)"))
     return 0 if eligible else 1
 
 
@@ -471,7 +476,7 @@ def _validate_fund(repo: str, environ: Mapping[str, str]) -> int:
     """`fundbot validate --repo OWNER/NAME`: the fund's own `.github/fund-bot.yml` and issue forms, as
     they are on its default branch, with the server's rules; reads only, writes nothing."""
     from bot.github.gateway import GitHubError, NotFound
-    from bot.jobs.funds import CONFIG_PATHS, config_files, rules_from
+    from bot.jobs.funds import config_files, rules_from
     from bot.policy.rules import FUND_FILE, RulesError
 
     if not REPO_NAME.fullmatch(repo):
@@ -485,7 +490,7 @@ def _validate_fund(repo: str, environ: Mapping[str, str]) -> int:
         return _fail(f"{repo}: not found, or the App (or token) has no access to it")
     except GitHubError as err:
         return _fail(f"{repo}: could not read its configuration: {err}")
-    present = [path for path in CONFIG_PATHS if files[path] is not None]
+    present = [path for path, found in files.items() if found is not None]
     if files[FUND_FILE] is None:
         print(f"{repo} has no {FUND_FILE}: it is not a fund (unless FUNDBOT_REPO names it)")
     try:
@@ -503,7 +508,7 @@ def _validate_fund(repo: str, environ: Mapping[str, str]) -> int:
 def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.demo.story import run_demo
 
-    return run_demo(rules_dir=Path(args.rules) if args.rules else None, out=sys.stdout)
+    return run_demo(rules_dir=Path(args.rules) if args.rules else None, out=sys.stdout, language=args.language)
 
 
 def cmd_export(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -641,6 +646,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run a whole application's life against a sandbox GitHub, offline")
     p.add_argument("--rules", help="preview a changed rules folder")
+    p.add_argument("--language", choices=tuple(LANGUAGES),
+                   help="the applicant's language: the forms filed and the story told in it (default: the fund's)")
     p.set_defaults(run=cmd_demo)
 
     p = sub.add_parser("export", help="write one row per application for the fund's reporting")

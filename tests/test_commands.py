@@ -3,6 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.policy.i18n import SOURCE, translator
 from bot.policy.commands import REGISTRY, Role, help_text, parse_commands
 
 
@@ -93,7 +94,7 @@ def test_every_command_of_the_spec_is_registered():
     ids=["stranger", "applicant", "reviewer", "funded-maintainer"],
 )
 def test_help_shows_only_what_the_asker_may_use(roles, shown, hidden):
-    text = help_text(roles)
+    text = help_text(roles, translator(SOURCE))
     for usage in shown:
         assert f"`{usage}" in text
     for usage in hidden:

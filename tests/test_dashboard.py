@@ -71,7 +71,7 @@ def test_the_page_shows_the_pipeline_by_stage_with_links_to_the_issues(seeded_pa
     assert "for information from the applicant" in html
     # Median of 10 (funded on day 10), 30 (declined on day 30) and 0 (funded the day it was filed).
     assert re.search(r"Median days from filing to decision</dt>\s*<dd>10</dd>", html)
-    assert "55,000.50 USD" in html  # granted in all
+    assert "$55,000.50" in html  # granted in all
 
 
 def test_user_text_is_escaped_and_the_page_runs_no_script_and_loads_nothing(page):
@@ -104,6 +104,22 @@ def test_before_any_sweep_the_page_says_so(world):
     html = world.client.get("/dashboard").get_data(as_text=True)
     assert "No sweep has been logged yet" in html and "No grants yet." in html
     assert column_counts(html)["screening"] == 0
+
+
+def test_the_page_is_in_the_funds_language(seeded_pair):
+    world, seeded = seeded_pair
+    chinese = dataclasses.replace(world.rules, language="zh")
+    app = create_app({"SETTINGS": world.settings, "RULES": chinese, "GITHUB": world.github, "CLOCK": world.sandbox.now})
+    try:
+        html = app.test_client().get("/dashboard").get_data(as_text=True)
+    finally:
+        shutdown(app, 5)
+    assert '<html lang="zh-Hans">' in html and "<title>基金申请流程 · " in html
+    assert "已逾期" in html and "US$55,000.50" in html
+    assert "检查了 10 个申请、0 个报告 issue" in html
+    assert column_counts(html) == column_counts(world.client.get("/dashboard").get_data(as_text=True))
+    assert "At a glance" not in html and "Funded grants and their reports" not in html  # no English left
+    assert HOSTILE_NAME not in html  # user text is escaped in any language
 
 
 def test_repeated_views_inside_the_ttl_cost_no_request(seeded_pair):

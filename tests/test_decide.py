@@ -9,6 +9,7 @@ from factories import T0, application_body, make_comment, make_issue
 
 from decimal import Decimal
 
+from bot.policy.i18n import SOURCE, translator
 from bot.policy.commands import FundingLedger
 from bot.policy.decide import Snapshot, Trigger, TriggerKind, decide
 from bot.policy.markers import FoundRecord, read_record
@@ -18,6 +19,8 @@ from bot.policy.models import (
 )
 from bot.policy.record import CheckResult, Note, Record, Score, parse_iso
 from bot.policy.wording import describe
+
+EN = translator(SOURCE)
 
 NOW = T0 + dt.timedelta(hours=1)
 GOOD = RepoFacts(requested="tiny-org/tiny-inference", status=RepoStatus.OK, full_name="tiny-org/tiny-inference",
@@ -98,7 +101,7 @@ def test_ineligible_application_stays_in_screening(rules, facts, failing, figure
     decision, record = open_application(rules, facts=facts)
     assert not record.eligible and record.stage == "screening"
     failed = {c.id: c for c in record.checks if not c.ok}
-    assert failing in failed and figure in describe(failed[failing].figure)
+    assert failing in failed and figure in describe(failed[failing].figure, EN)
     assert failed[failing].detail  # always says what to do
     assert labels_after(decision) == {"fund: application", "stage: screening", "eligibility: failed"}
 
@@ -106,13 +109,13 @@ def test_ineligible_application_stays_in_screening(rules, facts, failing, figure
 def test_deprecated_gpl_id_is_osi_approved(rules):
     _, record = open_application(rules, facts=dataclasses.replace(GOOD, licence_spdx="GPL-3.0"))
     licence = next(c for c in record.checks if c.id == "licence")
-    assert licence.ok and describe(licence.figure) == "GPL-3.0-only"
+    assert licence.ok and describe(licence.figure, EN) == "GPL-3.0-only"
 
 
 def test_declared_licence_that_differs_is_flagged(rules):
     _, record = open_application(rules, facts=dataclasses.replace(GOOD, licence_spdx="Apache-2.0"))
     licence = next(c for c in record.checks if c.id == "licence")
-    warning = describe(licence.warning)
+    warning = describe(licence.warning, EN)
     assert licence.ok and "declares MIT" in warning and "Apache-2.0" in warning
 
 
@@ -120,7 +123,7 @@ def test_moved_repository_is_checked_and_flagged(rules):
     facts = dataclasses.replace(GOOD, full_name="tiny-org/tiny-inference-2")
     _, record = open_application(rules, facts=facts)
     repository = next(c for c in record.checks if c.id == "repository")
-    assert repository.ok and "moved" in describe(repository.warning)
+    assert repository.ok and "moved" in describe(repository.warning, EN)
     assert record.repository == "tiny-org/tiny-inference-2"
 
 
@@ -180,7 +183,7 @@ def acked(decision) -> bool:
         ("decision", "/advance", REVIEWER, "refused", "no stage after decision"),
         ("technical", "/stage community", REVIEWER, "refused", "needs scores"),
         ("technical", "/stage screening", REVIEWER, "accepted", lambda r: r.stage == "screening"),
-        ("technical", "/stage decision", REVIEWER, "refused", "may move to: community, screening"),
+        ("technical", "/stage decision", REVIEWER, "refused", "may move to: community or screening"),
         ("technical", "/stage nowhere", REVIEWER, "usage", "Usage: `/stage <name>`"),
         ("technical", "/score technical 4", REVIEWER, "accepted", lambda r: r.scores[0].value == 4),
         ("technical", "/score technical 6", REVIEWER, "usage", "Usage: `/score <criterion> <1-5>`"),
@@ -195,7 +198,7 @@ def acked(decision) -> bool:
         ("funding", "/approve 30000", REVIEWER, "refused", "only possible in the decision stage"),
         ("decision", "/approve lots", REVIEWER, "usage", "Usage: `/approve <amount>`"),
         ("decision", "/approve 0", REVIEWER, "usage", "Usage: `/approve <amount>`"),
-        ("decision", "/approve 60000", REVIEWER, "refused", "over the per-project cap of 50,000 USD"),
+        ("decision", "/approve 60000", REVIEWER, "refused", "over the per-project cap of $50,000"),
         ("decision", "/approve 30000", APPLICANT, "refused", "is for reviewers"),
         ("community", "/decline Out of scope for this round.", REVIEWER, "accepted",
          lambda r: r.outcome.name == "declined" and r.outcome.reason == "Out of scope for this round."),
@@ -262,7 +265,7 @@ def test_approve_beyond_what_is_left_in_the_pool_is_refused_with_the_figures(rul
     decision, after = comment_on(rules, at_stage(rules, "decision"), "/approve 20000", REVIEWER, ledger=ledger)
     reply = reply_of(decision)
     assert after.outcome is None
-    assert "10,000 USD of 500,000 USD" in reply and "490,000 USD already granted" in reply
+    assert "$10,000 of $500,000" in reply and "$490,000 already granted" in reply
 
 
 def test_decline_closes_and_funded_stays_open(rules):

@@ -17,9 +17,9 @@ SUMMARY = re.compile(r"^(\d+) steps · (\d+) GitHub API requests \(\d+ reads, \d
                      r"[\d.]+ s · (.+)$")
 
 
-def demo(rules_dir: Path | None = None) -> tuple[int, str]:
+def demo(rules_dir: Path | None = None, language: str | None = None) -> tuple[int, str]:
     out = io.StringIO()
-    code = run_demo(rules_dir, out)
+    code = run_demo(rules_dir, out, language)
     return code, out.getvalue()
 
 
@@ -51,16 +51,30 @@ def test_the_shipped_rules_take_an_application_from_filing_to_two_reports(shippe
     assert before(output, "Eligibility:** ❌ not eligible yet", "Eligibility:** ✅ eligible")
     # A stranger is refused with a reason; reviewers move it on; it is funded.
     assert "@stan `/advance` is for reviewers, and you are not one here." in output
-    assert before(output, "@stan `/advance` is for reviewers", "✅ **Funded: 40,000 USD**")
+    assert before(output, "@stan `/advance` is for reviewers", "✅ **Funded: $40,000**")
     assert "👍 2 · 👎 1" in output  # the community's votes (the applicant's own do not count)
     # After the grant: a reminder, a report by comment, a missed date, a report by issue.
-    assert before(output, "✅ **Funded: 40,000 USD**", "a progress report is due on")
-    report = re.search(r"- \d{4}-\d\d-\d\d by @alice-dev \(a comment\)", output)  # listed in the status comment
+    assert before(output, "✅ **Funded: $40,000**", "a progress report is due on")
+    report = re.search(r"- [A-Z][a-z]{2} \d{1,2}, \d{4} by @alice-dev \(a comment\)", output)  # listed in the status comment
     assert report and output.index("a progress report is due on") < report.start()
     assert before(output, "a progress report is due on", "is overdue.")
     assert "cc @rita @ravi" in output  # the reviewers are told of the overdue report
     assert before(output, "is overdue.", "recorded as a progress report on #1")
     assert "🔒 the issue is now closed" in output  # the report issue, once recorded
+
+
+def test_the_demo_in_chinese_files_the_chinese_forms_and_tells_the_story_in_chinese(capsys):
+    assert main(["demo", "--language", "zh"]) == 0
+    output = capsys.readouterr().out
+    assert "alice-dev 提交申请（有两处错误：金额用文字书写，缺少里程碑）" in output
+    assert "资金需求（美元）：“四万美元” 不是用数字书写的美元金额" in output  # the bot, on the Chinese form
+    assert before(output, "@stan `/advance` 只供评审人使用", "✅ **获得资金支持：US$40,000**")
+    assert before(output, "下一份进展报告将于", "提交的进展报告已逾期")  # the reminder, then the overdue notice
+    assert "谢谢，@alice-dev：已记录为 #1 的进展报告。" in output  # the Chinese progress-report issue
+    assert re.search(r"^ ?\d+ ▸ \d{4}年\d{1,2}月\d{1,2}日 · ", output, re.MULTILINE)
+    assert output.rstrip().endswith("#1 funded US$40,000，已记录 2 份进展报告")
+    english = [line for line in output.splitlines() if re.search(r"\b(comments on|files an|the issue is|fund-bot posts)\b", line)]
+    assert english == []
 
 
 def test_labels_are_shown_as_they_change(shipped):
@@ -84,7 +98,7 @@ def test_the_summary_counts_steps_and_requests(shipped):
     steps, requests, end = int(summary[1]), int(summary[2]), summary[3]
     assert steps == len(re.findall(r"^ ?\d+ ▸ ", output, re.MULTILINE))
     assert requests > 0
-    assert end == "#1 funded 40,000 USD, 2 progress reports recorded"
+    assert end == "#1 funded $40,000, 2 progress reports recorded"
 
 
 def test_without_auto_advance_a_reviewer_moves_screening_on(tmp_path):
@@ -92,14 +106,14 @@ def test_without_auto_advance_a_reviewer_moves_screening_on(tmp_path):
     assert code == 0
     assert "rita comments on #1 (screening does not advance by itself under these rules)" in output
     assert "@fund-bot (eligibility)" not in output  # the shipped rules' automatic move
-    assert "| technical | 20" in output and "@rita (/advance)" in output
-    assert output.rstrip().endswith("#1 funded 40,000 USD, 2 progress reports recorded")
+    assert re.search(r"\| technical \| [A-Z][a-z]{2} \d{1,2}, \d{4} \|", output) and "@rita (/advance)" in output
+    assert output.rstrip().endswith("#1 funded $40,000, 2 progress reports recorded")
 
 
 def test_a_lower_cap_refuses_the_grant_and_ends_the_story(tmp_path):
     code, output = demo(changed_rules(tmp_path, "funding.yml", "max_per_project: 50000", "max_per_project: 30000"))
     assert code == 0
-    assert "`/approve 40,000 USD` is over the per-project cap of 30,000 USD" in output
+    assert "`/approve $40,000` is over the per-project cap of $30,000" in output
     assert "The review cannot leave decision under these rules; the demo stops here." in output
     assert "Funded" not in output and "progress report is due" not in output
     assert output.rstrip().endswith("#1 in decision")

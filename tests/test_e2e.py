@@ -282,3 +282,53 @@ def test_sigterm_finishes_or_hands_back_and_the_sweep_loses_nothing(sandbox, san
         assert record is not None and record.stage == "technical"
         assert sum("fund-bot:status" in b for b in world.bot_comments(number)) == 1
     world.close()
+
+
+def test_a_chinese_application_is_answered_in_chinese_from_filing_to_its_reports(fund):
+    """SPEC §15 end to end: filed with the Chinese form (a mistake in it), the status comment, a
+    stranger's refused command, `/help`, the report reminder and a Chinese progress-report issue —
+    every word the bot writes there in Chinese, dates and amounts written the Chinese way."""
+    sb, run = fund.sandbox, Run()
+    fund.world.add_applicant_repo("tiny-org/tiny-inference")
+    opened = sb.open_issue(FUND_REPO, APPLICANT, "[申请]: Tiny Inference",
+                           application_body(lang="zh", funding_amount="四万美元"), labels=["fund: application"])
+    run.application = opened.payload["issue"]["number"]
+    fund.act(opened, intake_done(fund, run.application))
+    status = fund.world.status_comment(run.application)
+    assert "## Fund Bot 状态" in status and "资金需求（美元）：“四万美元” 不是用数字书写的美元金额" in status
+    assert "| 开源许可 | ✅ | MIT |" in status and "Fund Bot status" not in status
+
+    fund.act(sb.edit_issue(FUND_REPO, run.application, APPLICANT, body=application_body(lang="zh")),
+             intake_done(fund, run.application))
+    run.stranger_comment = say(fund, run, "stan", "/advance")
+    say(fund, run, APPLICANT, "/help")
+    say(fund, run, "rita", "/score technical 4")
+    say(fund, run, "ravi", "/score technical 3\n/advance")
+    say(fund, run, "ravi", "/advance")
+    say(fund, run, "rita", "/score funding 4\n/advance\n/approve 40000")
+    current = record(fund, run.application)
+    assert current.outcome and current.outcome.name == "funded"
+    status = fund.world.status_comment(run.application)
+    decided = f"{current.outcome.at.year}年{current.outcome.at.month}月{current.outcome.at.day}日"
+    assert f"**获得资金支持：US$40,000**，@\u2060rita 于 {decided} 批准。" in status
+
+    due = due_dates(fund, decision_date(current))[0]
+    travel_to(fund, due - dt.timedelta(days=fund.world.rules.reports.reminder_lead_days))
+    fund.sweep_until_ok()
+    report = sb.open_issue(FUND_REPO, APPLICANT, "[进展报告]: Tiny Inference", report_body(run.application, lang="zh"),
+                           labels=["fund: report"])
+    run.report_issue = report.payload["issue"]["number"]
+    fund.act(report, lambda: sb.issue(FUND_REPO, run.report_issue)["state"] == "closed")
+
+    said = {key: c["body"] for c in sb.comments(FUND_REPO, run.application) if c["user"]["type"] == "Bot"
+            for key in NOTICE.findall(c["body"])}
+    assert said[f"reply:{run.stranger_comment}"].startswith("@stan `/advance` 只供评审人使用，而您在这里不是。")
+    assert "您在这里可以使用的命令" in next(body for key, body in said.items() if key.startswith("reply:")
+                                           and "/withdraw" in body)
+    reminder = said[f"report-reminder:{due}"]
+    assert f"下一份进展报告将于 **{due.year}年{due.month}月{due.day}日**（UTC）到期" in reminder
+    [ack] = [c["body"] for c in sb.comments(FUND_REPO, run.report_issue) if c["user"]["type"] == "Bot"]
+    assert ack.startswith(f"谢谢，@{APPLICANT}：已记录为 #{run.application} 的进展报告。")
+    for body in [*said.values(), ack, fund.world.status_comment(run.application)]:
+        visible = re.sub(r"<!--.*?-->|`[^`]*`|@\S+|https?://\S+", "", body, flags=re.DOTALL)
+        assert not re.search(r"\b(the|is|are|you|and|report|due)\b", visible), visible  # no English sentence

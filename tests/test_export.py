@@ -137,3 +137,16 @@ def test_the_cli_says_when_github_cannot_be_read(world, app_key, capsys):
                "GITHUB_PRIVATE_KEY": app_key, "FUNDBOT_REPO": "open-source-fund/missing"}
     assert main(["export", "--format", "json"], environ) == 1
     assert "could not read the applications of open-source-fund/missing" in capsys.readouterr().err
+
+
+def test_a_chinese_fund_gets_chinese_headings_and_the_same_values(seeded_pair, rules):
+    world, _ = seeded_pair
+    rows = pipeline_rows(world.github.for_repository(FUND_REPO), FUND_REPO, rules, world.sandbox.now().date())
+    chinese = dataclasses.replace(rules, language="zh")
+    english_csv, chinese_csv = render(rows, rules, "csv"), render(rows, chinese, "csv")
+    headings = next(csv.reader(io.StringIO(chinese_csv)))
+    assert headings[:3] == ["编号", "项目", "申请人"] and headings[-1] == "评分_funding"
+    assert len(headings) == len(columns(rules)) and len(set(headings)) == len(headings)
+    assert chinese_csv.splitlines()[1:] == english_csv.splitlines()[1:]  # the values do not change
+    assert render(rows, chinese, "json") == render(rows, rules, "json")  # JSON keys are the column names
+    assert render(rows, chinese, "md", repo=FUND_REPO).startswith(f"# {FUND_REPO} 的申请\n\n| 编号 | 项目 |")

@@ -197,7 +197,7 @@ def test_an_accepted_report_releases_the_next_tranche_once(rules):
     decision, again = comment_on(split, after, "/accept-report", REVIEWER)  # no report waits
     assert again.tranches == after.tranches and "no progress report waits" in reply_of(decision)
     status = next(a.body for a in decision.actions if isinstance(a, UpsertStatusComment))
-    assert "| 2 of 2 | 18,000.60 USD |" in status and "rita (an accepted report)" in status
+    assert "| 2 of 2 | $18,000.60 |" in status and "rita (an accepted report)" in status
 
 
 def test_a_rejected_report_asks_for_another_and_releases_nothing(rules):
@@ -230,7 +230,7 @@ def test_an_application_filed_between_rounds_waits_and_is_told_when_the_next_ope
     decision, record = open_application(rounds)  # filed on 2026-11-02: after autumn, before spring
     assert record.round == "" and record.stage == "screening" and record.eligible
     [told] = [a for a in decision.actions if isinstance(a, PostComment)]
-    assert "spring" in told.body and "2027-03-01" in told.body
+    assert "spring" in told.body and "Mar 1, 2027" in told.body
     again = decide(Trigger(TriggerKind.SWEEP), snapshot(make_issue(), record), rounds, NOW)
     assert not any(isinstance(a, PostComment) for a in again.actions)  # told once
     opened = dt.datetime(2027, 3, 1, 6, tzinfo=dt.timezone.utc)
@@ -250,12 +250,12 @@ def test_pool_and_cap_are_the_rounds(rules):
     rounds = funding_rules(rules, rounds=ROUNDS)
     record = at_stage(rounds, "decision", round="spring")
     decision, after = comment_on(rounds, record, "/approve 25000", REVIEWER)
-    assert after.outcome is None and "cap of 20,000 USD" in reply_of(decision)
+    assert after.outcome is None and "cap of $20,000" in reply_of(decision)
     from bot.policy.commands import FundingLedger
 
     ledger = FundingLedger(committed=Decimal(40000), grants={})
     decision, after = comment_on(rounds, record, "/approve 15000", REVIEWER, ledger=ledger)
-    assert after.outcome is None and "left in round spring: 10,000 USD of 50,000 USD" in reply_of(decision)
+    assert after.outcome is None and "left in round spring: $10,000 of $50,000" in reply_of(decision)
     decision, after = comment_on(rounds, record, "/approve 10000", REVIEWER, ledger=ledger)
     assert after.funded and RecordGrant("spring", 1, Decimal(10000)) in decision.actions
 

@@ -3,10 +3,11 @@ stages, and the command table is the registry's."""
 import re
 from pathlib import Path
 
-from bot.policy.commands import REGISTRY
+from bot.policy.commands import HELP_FIGURES, REGISTRY, ROLE_WORDS
+from bot.policy.i18n import translator
 
 ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text()
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_ci_runs_exactly_the_readme_commands():
@@ -30,10 +31,13 @@ def test_stage_diagram_matches_the_rules(rules):
     assert {a for a, _ in re.findall(r"(\w+) --> (\w+)", inside)} == {s.name for s in stages.stages}
 
 
+COMMAND_ROW = re.compile(r"^\| `(/[^`]+)` \| ([^|]+) \| ([^|]+) \|$", re.MULTILINE)
+ENGLISH, _, CHINESE = README.partition("## 中文申请指南")
+
+
 def test_command_table_matches_the_registry():
-    rows = re.findall(r"^\| `(/[^`]+)` \| ([^|]+) \| ([^|]+) \|$", README, re.MULTILINE)
-    table = {usage: (who.strip(), what.strip()) for usage, who, what in rows}
-    assert table == {spec.usage: (", ".join(sorted(r.value for r in spec.roles)), spec.summary)
+    table = {usage: (who.strip(), what.strip()) for usage, who, what in COMMAND_ROW.findall(ENGLISH)}
+    assert table == {spec.usage: (", ".join(sorted(r.value for r in spec.roles)), spec.summary % HELP_FIGURES)
                      for spec in REGISTRY.values()}
 
 
@@ -49,3 +53,13 @@ def test_every_variable_the_code_reads_is_in_the_settings_table():
     documented = {name for cell in documented for name in re.findall(r"`([A-Z0-9_]+)`", cell)}
     assert names - documented == set()
     assert "GITHUB_WEBHOOK_SECRET" in names and "PORT" in names  # the search finds what it should
+
+
+def test_the_chinese_command_table_says_what_the_bot_says_in_chinese():
+    tr = translator("zh")
+    said = {tr.gettext(spec.usage): ("、".join(tr.gettext(ROLE_WORDS[r]) for r in sorted(spec.roles, key=lambda r: r.value)),
+                                     tr.gettext(spec.summary, **HELP_FIGURES)) for spec in REGISTRY.values()}
+    rows = COMMAND_ROW.findall(CHINESE.split("\n## ")[0])
+    assert rows, "the Chinese section lists the applicants' commands"
+    for usage, who, what in rows:
+        assert usage in said and who.strip() == said[usage][0] and what.strip().startswith(said[usage][1]), usage

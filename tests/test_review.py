@@ -53,7 +53,7 @@ def test_screening_to_funded(world):
     assert record.outcome.name == "funded" and record.outcome.amount == Decimal("30000")
     assert world.labels(number) == {"fund: application", "status: funded", "eligibility: passed"}
     status = world.status_comment(number)
-    assert "Funded: 30,000 USD" in status and "Next report due" in status
+    assert "Funded: $30,000" in status and "Next report due" in status
     assert [e.stage for e in record.history] == ["screening", "technical", "community", "funding", "decision"]
     assert world.sandbox.issue(FUND_REPO, number)["state"] == "open"  # reports come here
     # One status comment for the whole review, and one reply: the stranger's.
@@ -156,7 +156,7 @@ def test_the_decision_stage_shows_what_is_left_of_the_round_at_once(world):
     say(world, number, "rita", "/score funding 3")
     say(world, number, "rita", "/advance")  # into decision: the same delivery renders the pool
     assert world.record(number).stage == "decision"
-    assert "Round 2026 has 500,000 USD left of 500,000 USD" in world.status_comment(number)
+    assert "Round 2026 has $500,000 left of $500,000" in world.status_comment(number)
 
 
 def test_a_label_description_keeps_its_key_within_githubs_100_characters():

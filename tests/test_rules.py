@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.policy.rules import RulesError, load_rules
+from bot.policy.rules import RulesError, fund_rules, load_rules
 from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
 
 
@@ -62,9 +62,10 @@ def test_every_problem_is_reported_at_once(rules_dir):
         ("eligibility.yml", lambda d: d["clear_goals"].update(fields=["roadmap"]),
          "clear_goals.fields[0]: 'roadmap' is not a field id"),
         ("funding.yml", lambda d: d.update(max_per_project=10**9), "max_per_project: larger than round.pool"),
+        ("fund.yml", lambda d: d.update(language="fr"), "fund.yml: language: 'fr' is not a language Fund Bot writes"),
     ],
     ids=["unknown-next-stage", "duplicate-stage", "nothing-decides", "label-twice", "template-label",
-         "goal-field-not-in-form", "cap-over-pool"],
+         "goal-field-not-in-form", "cap-over-pool", "no-catalogue-for-the-language"],
 )
 def test_cross_file_checks(rules_dir, file, change, expected):
     edit(rules_dir / file, change)
@@ -85,3 +86,47 @@ def test_missing_file_and_broken_yaml(rules_dir):
 def test_dates_written_plainly_in_yaml_are_accepted(rules_dir, rules):
     # `starts: 2026-01-01` is a YAML date; the loader must not trip over it.
     assert rules.funding.rounds[0].opens.isoformat() == "2026-01-01"
+
+
+@pytest.fixture
+def templates_dir(tmp_path) -> Path:
+    target = tmp_path / "templates"
+    shutil.copytree(DEFAULT_TEMPLATES_DIR, target)
+    return target
+
+
+@pytest.mark.parametrize(
+    "file, change, expected",
+    [
+        ("application.zh.yml", lambda d: d["body"].pop(3), "application.zh.yml: body: must have the fields of"),
+        ("progress-report.zh.yml", lambda d: d["body"][2].update(type="input"), "must have the fields of"),
+        ("application.zh.yml", lambda d: d["body"][1]["attributes"].update(options=["English", "Français"]),
+         "application.zh.yml: language: 'Français' is not a language Fund Bot writes"),
+    ],
+    ids=["translation-lacks-a-field", "translation-changes-a-type", "language-option-unknown"],
+)
+def test_a_translated_form_must_be_the_same_form(templates_dir, file, change, expected):
+    edit(templates_dir / file, change)
+    with pytest.raises(RulesError) as err:
+        load_rules(DEFAULT_RULES_DIR, templates_dir)
+    assert any(expected in e for e in err.value.errors), err.value.errors
+
+
+def test_translations_are_optional(templates_dir, rules):
+    (templates_dir / "application.zh.yml").unlink()
+    loaded = load_rules(DEFAULT_RULES_DIR, templates_dir)
+    assert [f.path.name for f in loaded.application_forms] == ["application.yml"]
+    assert [f.path.name for f in rules.application_forms] == ["application.yml", "application.zh.yml"]
+    assert rules.language == "en"
+
+
+def test_a_fund_sets_its_language_and_its_own_form_drops_the_servers_translations(rules):
+    own_form = (DEFAULT_TEMPLATES_DIR / "application.yml").read_text(encoding="utf-8")
+    fund = fund_rules(rules, "fund:\n  language: zh\n", {"application.yml": own_form})
+    assert fund.language == "zh"
+    assert [f.language for f in fund.application_forms] == [None]  # its own form, no server translation of it
+    assert [f.language for f in fund.report_forms] == [None, "zh"]  # the report forms are still the server's
+    with pytest.raises(RulesError) as err:
+        fund_rules(rules, "fund:\n  language: klingon\n", {})
+    assert err.value.errors == [".github/fund-bot.yml: fund.language: 'klingon' is not a language Fund Bot writes "
+                                "(en, zh)"]

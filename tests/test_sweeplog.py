@@ -9,6 +9,7 @@ from factories import application_body, report_body
 from pipeline_world import frozen_world
 
 from bot.demo.world import FUND_REPO
+from bot.policy.i18n import SOURCE, translator
 from bot.policy.sweeplog import (
     KEEP_RUNS, LOG_MARKER, SweepRun, decode_runs, make_run, render_log, should_log,
 )
@@ -59,7 +60,7 @@ def test_the_log_is_created_once_then_edited_in_place_under_the_quiet_day_rule(f
     assert log_writes(world) == [f"POST /repos/{FUND_REPO}/issues"]
     [issue] = log_issues(world)
     assert issue["user"]["type"] == "Bot" and LOG_MARKER in issue["body"]
-    assert "**Last logged run:** 2027-01-04 15:00 · 1 applications and 0 report issues swept, 0 changes" in issue["body"]
+    assert "**Last logged run:** Jan 4, 2027 15:00 · 1 application and 0 report issues swept, 0 changes" in issue["body"]
 
     world.sandbox.travel(dt.timedelta(hours=8))  # 23:00 UTC, the same day, nothing changed
     world.sandbox.clear_log()
@@ -169,7 +170,7 @@ def test_should_log(last, this, expected):
 def test_the_body_escapes_what_it_repeats_and_reads_back():
     at = dt.datetime(2027, 1, 4, 15, 0, tzinfo=dt.timezone.utc)
     made = make_run(at, 2, 1, ["#1: assign @ravi"], ["#2: GitHub answered 502: bad -- gateway <b>"], "5r/1w/2nm/0retry")
-    body = render_log((made,) + tuple(run(f"2027-01-0{d}T01:00:00Z") for d in (3, 2, 1)))
+    body = render_log((made,) + tuple(run(f"2027-01-0{d}T01:00:00Z") for d in (3, 2, 1)), translator(SOURCE))
     assert "@ravi" not in body and "#1" not in body and "\\<b\\>" in body  # no mention, no reference, no HTML
     assert body.count("-->") == 2  # the marker and the data block: `--` in the text cannot end the comment
     assert decode_runs(body)[0] == made

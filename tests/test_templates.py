@@ -14,6 +14,7 @@ import yaml
 
 from bot.settings import DEFAULT_TEMPLATES_DIR
 from bot.policy.forms import ISSUE_FORMS_SCHEMA_PATH, FieldType, FormTemplate, validate_template_file
+from bot.policy.i18n import LANGUAGES, language_name
 
 TEMPLATE_DIR = DEFAULT_TEMPLATES_DIR
 FORMS = sorted(p for p in TEMPLATE_DIR.glob("*.yml") if p.name != "config.yml")
@@ -24,7 +25,8 @@ def load_yaml(path: Path) -> object:
 
 
 def test_the_forms_exist() -> None:
-    assert {p.name for p in FORMS} >= {"application.yml", "progress-report.yml"}
+    assert {p.name for p in FORMS} >= {"application.yml", "progress-report.yml", "application.zh.yml",
+                                       "progress-report.zh.yml"}
 
 
 @pytest.mark.parametrize("path", FORMS, ids=[p.name for p in FORMS])
@@ -63,6 +65,7 @@ def test_validate_template_file_reports_schema_errors(tmp_path: Path) -> None:
 
 # The contract with the rest of the bot: these ids, types and required flags (SPEC §2).
 APPLICATION_FIELDS = {
+    "language": (FieldType.DROPDOWN, False),
     "project_name": (FieldType.INPUT, True),
     "repository": (FieldType.INPUT, True),
     "description": (FieldType.TEXTAREA, True),
@@ -91,8 +94,10 @@ REPORT_FIELDS = {
     [
         ("application.yml", "fund: application", APPLICATION_FIELDS),
         ("progress-report.yml", "fund: report", REPORT_FIELDS),
+        ("application.zh.yml", "fund: application", APPLICATION_FIELDS),
+        ("progress-report.zh.yml", "fund: report", REPORT_FIELDS),
     ],
-    ids=["application", "progress-report"],
+    ids=["application", "progress-report", "application-zh", "progress-report-zh"],
 )
 def test_form_contract(name: str, label: str, fields: dict[str, tuple[FieldType, bool]]) -> None:
     template = FormTemplate.load(TEMPLATE_DIR / name)
@@ -116,6 +121,20 @@ def test_application_choices() -> None:
     )
     agreements = template.field("agreements")
     assert len(agreements.options) == 3 and agreements.required_options == agreements.options
+
+
+def test_chinese_application_choices_use_the_funds_own_words() -> None:
+    # The fund's Chinese text (SPEC's seed/open-source-fund.zh.md): 支持的项目类型 and 项目影响.
+    template = FormTemplate.load(TEMPLATE_DIR / "application.zh.yml")
+    assert template.field("category").options == ("开发工具和框架", "基础设施和平台", "教育和培训", "研究和创新")
+    assert template.field("impact").options == ("AI 可访问性", "开发者工具", "基础设施", "教育和培训")
+    assert template.language == "zh" and FormTemplate.load(TEMPLATE_DIR / "application.yml").language is None
+
+
+@pytest.mark.parametrize("name", ["application.yml", "application.zh.yml"])
+def test_the_language_options_are_the_languages_the_bot_writes(name: str) -> None:
+    options = FormTemplate.load(TEMPLATE_DIR / name).field("language").options
+    assert options == tuple(language_name(code) for code in LANGUAGES) == ("English", "中文")
 
 
 def test_config_shape() -> None:

@@ -4,7 +4,8 @@ No credentials, no network beyond 127.0.0.1: a throwaway App key is made in memo
 GitHub is served on loopback (`SandboxServer`), and the real service (`create_app`, through
 `World`) answers its signed webhook deliveries. The story follows the rules it is given, so a fund
 administrator can preview a change to `rules/` (`fundbot demo --rules DIR`): the review walks the
-stages those rules define, and stops, saying why, where the rules stop it.
+stages those rules define, and stops, saying why, where the rules stop it. With `--language zh` the
+applicant files the Chinese forms, and the story is told in Chinese.
 """
 from __future__ import annotations
 
@@ -17,13 +18,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
-from bot.policy.money import format_amount
+from bot.policy.i18n import SOURCE, Translator, translator
 from bot.policy.markers import STATUS_MARKER
 from bot.policy.record import Record
 from bot.policy.reports import report_status
 from bot.policy.rules import Rules, RulesError, StageSpec, load_rules
 from bot.sandbox import Delivery
-from bot.demo.samples import REPORT_TEXT, application_body, report_body
+from bot.demo.samples import REPORT_TEXT, REPORT_TEXT_ZH, application_body, report_body
 from bot.demo.world import FUND_REPO, World, running_world
 from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
 
@@ -32,6 +33,8 @@ REVIEWERS = ("rita", "ravi", "rosa")  # collaborators of the fund's repository
 STRANGER = "stan"
 VOTERS = (("ann", "+1"), ("ben", "+1"), ("cat", "-1"), (APPLICANT, "+1"))  # the applicant's own vote does not count
 AMOUNT = "40000"  # what the sample form asks for, and what the reviewers grant
+REPORT_TEXTS = {"en": REPORT_TEXT, "zh": REPORT_TEXT_ZH}
+AMOUNT_IN_WORDS = {"en": "forty thousand dollars", "zh": "四万美元"}  # the applicant's first mistake
 STEP_GAP = dt.timedelta(days=2)  # the review takes a few days between steps, as it would
 EMOJI = {"+1": "👍", "-1": "👎"}
 
@@ -60,8 +63,10 @@ class IssueView:
 class Story:
     """Runs the steps and prints, after each, what changed on the issues it follows."""
 
-    def __init__(self, world: World, out: TextIO) -> None:
+    def __init__(self, world: World, out: TextIO, language: str = SOURCE) -> None:
         self.world = world
+        self.language = language  # the applicant's: the forms filed, and the language the story is told in
+        self.tr: Translator = translator(language)
         self.sandbox = world.sandbox
         self.rules: Rules = world.rules
         self.out = out
@@ -80,7 +85,7 @@ class Story:
         """One thing a person (or the clock) does; then what everyone sees on the issues."""
         self.steps += 1
         self.say()
-        self.say(f"{self.steps:>2} ▸ {self.sandbox.now().date().isoformat()} · {title}")
+        self.say(f"{self.steps:>2} ▸ {self.tr.date(self.sandbox.now().date())} · {title}")
         if note:
             self.say(f"({note})", 5)
         for line in quote.splitlines():
@@ -89,7 +94,8 @@ class Story:
         if delivery is not None:
             if delivery.event == "issues" and delivery.action == "opened":
                 number = delivery.payload["issue"]["number"]
-                self.issues[number] = "progress report" if self.issues else "application"
+                self.issues[number] = self.tr.gettext("progress report") if self.issues \
+                    else self.tr.gettext("application")
                 self.application = self.application or number
             self.world.deliver(delivery)
         self.show_changes()
@@ -97,8 +103,8 @@ class Story:
     def comment(self, user: str, text: str, *, why: str = "") -> None:
         """`user` comments `text` on the application."""
         number = self.application
-        self.step(f"{user} comments on #{number}{why}", lambda: self.sandbox.comment(FUND_REPO, number, user, text),
-                  quote=text)
+        title = self.tr.gettext("%(user)s comments on #%(number)s", user=user, number=number)
+        self.step(f"{title}{why}", lambda: self.sandbox.comment(FUND_REPO, number, user, text), quote=text)
 
     def view(self, number: int) -> IssueView:
         issue = self.sandbox.issue(FUND_REPO, number)
@@ -117,36 +123,40 @@ class Story:
             self.seen[number] = now
             lines = self._changes(before, now)
             if lines and len(self.issues) > 1:
-                self.say(f"on #{number} ({kind}):", 5)
+                self.say(self.tr.gettext("on #%(number)s (%(kind)s):", number=number, kind=kind), 5)
             for line in lines:
                 self.say(line, 5 + (2 if len(self.issues) > 1 else 0))
 
     def _changes(self, before: IssueView, now: IssueView) -> list[str]:
+        tr = self.tr
         lines: list[str] = []
         for cid in sorted(now.thumbs):
             if now.thumbs[cid] > before.thumbs.get(cid, 0):
-                lines.append(f"👍 fund-bot reacts to {now.comments[cid][1]}'s comment (done)")
+                lines.append("👍 " + tr.gettext("fund-bot reacts to %(user)s's comment (done)", user=now.comments[cid][1]))
         for cid in sorted(now.bot_ids):
             body = now.comments[cid][0]
             shown = visible_lines(body)
             if cid not in before.comments:
-                what = "posts its status comment" if STATUS_MARKER in body else "comments"
-                lines.append(f"💬 fund-bot {what}:")
+                lines.append("💬 " + (tr.gettext("fund-bot posts its status comment:") if STATUS_MARKER in body
+                                      else tr.gettext("fund-bot comments:")))
                 lines += [f"   {line}" for line in shown]
             elif before.comments[cid][0] != body:
                 old = set(visible_lines(before.comments[cid][0]))
                 changed = [line for line in shown if line not in old]
                 if changed:
-                    lines.append("✏️  fund-bot updates its status comment; new lines:")
+                    lines.append("✏️  " + tr.gettext("fund-bot updates its status comment; new lines:"))
                     lines += [f"   {line}" for line in changed]
         if now.labels != before.labels:
             moves = [f"+{n}" for n in sorted(now.labels - before.labels)]
             moves += [f"−{n}" for n in sorted(before.labels - now.labels)]
-            lines.append(f"🏷  labels: {', '.join(sorted(now.labels)) or '(none)'}   ({' '.join(moves)})")
+            lines.append("🏷  " + tr.gettext("labels: %(labels)s   (%(moves)s)",
+                                             labels=", ".join(sorted(now.labels)) or tr.gettext("(none)"),
+                                             moves=" ".join(moves)))
         if now.state != before.state:
-            lines.append(f"🔒 the issue is now {now.state}")
+            lines.append("🔒 " + (tr.gettext("the issue is now closed") if now.state == "closed"
+                                  else tr.gettext("the issue is now open")))
         if not lines:
-            lines.append("(nothing changes on the issue yet)")
+            lines.append(tr.gettext("(nothing changes on the issue yet)"))
         return lines
 
     # --- the lifecycle -------------------------------------------------------------------------
@@ -160,14 +170,18 @@ class Story:
         return self.world.record(self.application)
 
     def apply(self) -> None:
+        tr, lang = self.tr, self.language
         self.world.add_applicant_repo("tiny-org/tiny-inference")
-        wrong = application_body(funding_amount="forty thousand dollars", milestones="")
-        self.step(f"{APPLICANT} files an application (two mistakes: the amount in words, no milestones)",
+        wrong = application_body(lang=lang, funding_amount=AMOUNT_IN_WORDS[lang], milestones="")
+        self.step(tr.gettext("%(user)s files an application (two mistakes: the amount in words, no milestones)",
+                             user=APPLICANT),
                   lambda: self.sandbox.open_issue(FUND_REPO, APPLICANT, "[Application]: Tiny Inference", wrong,
                                                   labels=[self.rules.stages.labels.application.name]))
         self.sandbox.travel(dt.timedelta(hours=3))
-        self.step(f"{APPLICANT} edits the issue: amount $40,000, milestones filled in",
-                  lambda: self.sandbox.edit_issue(FUND_REPO, self.application, APPLICANT, body=application_body()))
+        self.step(tr.gettext("%(user)s edits the issue: amount %(amount)s, milestones filled in", user=APPLICANT,
+                             amount=tr.amount(Decimal(AMOUNT), self.rules.funding.currency)),
+                  lambda: self.sandbox.edit_issue(FUND_REPO, self.application, APPLICANT,
+                                                  body=application_body(lang=lang)))
 
     def review(self) -> bool:
         """Walk the stages the rules define; True when the application ends up funded."""
@@ -183,17 +197,19 @@ class Story:
             self.sandbox.travel(STEP_GAP)
             if not stranger_heard and stage is not stages.first:
                 stranger_heard = True
-                self.comment(STRANGER, "/advance", why=" (he is not a reviewer)")
+                self.comment(STRANGER, "/advance", why=" " + self.tr.gettext("(he is not a reviewer)"))
             self.act_in(stage, first=stage is stages.first)
             after = self.record()
             if after.stage == record.stage and not after.outcome:
                 self.say()
-                self.say(f"The review cannot leave {stage.name} under these rules; the demo stops here.")
+                self.say(self.tr.gettext("The review cannot leave %(stage)s under these rules; the demo stops here.",
+                                         stage=stage.name))
                 return False
         record = self.record()
         if not record or not record.outcome or record.outcome.name != "funded":
             self.say()
-            self.say("The application was not funded under these rules, so no progress reports follow.")
+            self.say(self.tr.gettext("The application was not funded under these rules, so no progress reports "
+                                     "follow."))
             return False
         return True
 
@@ -207,12 +223,14 @@ class Story:
                 for user, content in VOTERS:
                     self.sandbox.react(FUND_REPO, self.application, user, content)
             votes = ", ".join(f"{user} {EMOJI[content]}" for user, content in VOTERS)
-            self.step(f"the community reacts to the application: {votes}", vote,
-                      note="GitHub sends no webhook for reactions: the bot counts them when it next looks")
+            self.step(self.tr.gettext("the community reacts to the application: %(votes)s", votes=votes), vote,
+                      note=self.tr.gettext("GitHub sends no webhook for reactions: the bot counts them when it next "
+                                           "looks"))
         criteria = self.rules.stages.criteria
         criterion = stage.name if stage.name in criteria else criteria[0]
         needed = min(stage.min_scores or 0, len(REVIEWERS))
-        why = f" ({stage.name} does not advance by itself under these rules)" if first else ""
+        why = " " + self.tr.gettext("(%(stage)s does not advance by itself under these rules)", stage=stage.name) \
+            if first else ""
         if not needed:
             self.comment(REVIEWERS[0], "/advance", why=why)
             return
@@ -229,16 +247,17 @@ class Story:
         """The calendar after the grant: a reminder, a `/report`, a missed date, a report issue."""
         self.sweep_on(self._next_reminder())
         self.sandbox.travel(dt.timedelta(days=3))
-        self.comment(APPLICANT, f"/report\n{REPORT_TEXT}")
+        self.comment(APPLICANT, f"/report\n{REPORT_TEXTS[self.language]}")
         reminder = self._next_reminder()
         if reminder is None:
             return
         self.sweep_on(reminder)
         self.sweep_on(reminder + dt.timedelta(days=self.rules.reports.reminder_lead_days
                                               + self.rules.reports.overdue_grace_days))
-        self.step(f"{APPLICANT} opens a progress-report issue naming #{self.application}",
+        self.step(self.tr.gettext("%(user)s opens a progress-report issue naming #%(number)s", user=APPLICANT,
+                                  number=self.application),
                   lambda: self.sandbox.open_issue(FUND_REPO, APPLICANT, "Progress report: Tiny Inference",
-                                                  report_body(self.application),
+                                                  report_body(self.application, lang=self.language),
                                                   labels=[self.rules.stages.labels.report.name]))
 
     def _next_reminder(self) -> dt.date | None:
@@ -251,26 +270,32 @@ class Story:
         moment = dt.datetime.combine(day, dt.time(9), dt.timezone.utc)
         if moment > self.sandbox.now():
             self.sandbox.travel(moment - self.sandbox.now())
-        self.step("the scheduled sweep runs (`fundbot sweep`, daily)", self._sweep)
+        self.step(self.tr.gettext("the scheduled sweep runs (`fundbot sweep`, daily)"), self._sweep)
 
     def _sweep(self) -> None:
         result = self.world.sweep()
         for failure in result.failures:
-            self.say(f"⚠️  the sweep could not finish: {failure}", 5)
+            self.say("⚠️  " + self.tr.gettext("the sweep could not finish: %(failure)s", failure=failure), 5)
 
     def summary(self, seconds: float) -> str:
+        tr = self.tr
         counts = self.sandbox.request_counts()
         record = self.record()
         if record and record.outcome:
-            amount = f" {format_amount(Decimal(record.outcome.amount), self.rules.funding.currency)}" \
+            amount = " " + tr.amount(Decimal(record.outcome.amount), self.rules.funding.currency) \
                 if record.outcome.amount else ""
-            reports = len(record.reports)
-            where = f"#{self.application} {record.outcome.name}{amount}, {reports} progress reports recorded"
+            reports = tr.ngettext("%(n)s progress report recorded", "%(n)s progress reports recorded",
+                                  len(record.reports))
+            where = tr.gettext("#%(number)s %(outcome)s%(amount)s, %(reports)s", number=self.application,
+                               outcome=record.outcome.name, amount=amount, reports=reports)
         else:
-            where = f"#{self.application} in {record.stage if record else 'no stage'}"
-        return (f"{self.steps} steps · {counts.reads + counts.writes + counts.not_modified} GitHub API requests "
-                f"({counts.reads} reads, {counts.writes} writes, {counts.not_modified} answered 304) · "
-                f"{seconds:.1f} s · {where}")
+            where = tr.gettext("#%(number)s in %(stage)s", number=self.application,
+                               stage=record.stage if record else "—")
+        requests = tr.gettext("%(total)s GitHub API requests (%(reads)s reads, %(writes)s writes, %(not_modified)s "
+                              "answered 304)", total=counts.reads + counts.writes + counts.not_modified,
+                              reads=counts.reads, writes=counts.writes, not_modified=counts.not_modified)
+        steps = tr.ngettext("%(n)s step", "%(n)s steps", self.steps)
+        return f"{steps} · {requests} · {seconds:.1f} s · {where}"
 
 
 def _shown(path: Path) -> str:
@@ -280,15 +305,18 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def run_demo(rules_dir: Path | None, out: TextIO) -> int:
-    """Run the demo with the rules in `rules_dir` (default: the shipped ones), printing to `out`.
+def run_demo(rules_dir: Path | None, out: TextIO, language: str | None = None) -> int:
+    """Run the demo with the rules in `rules_dir` (default: the shipped ones), printing to `out`; the
+    applicant writes in `language` (default: the fund's) — the forms in it, and the story told in it.
     Returns 0, or 2 when the rules are invalid (their errors are printed)."""
     started = time.perf_counter()
+    tr = translator(language or SOURCE)  # until the rules say the fund's
     rules_dir = rules_dir or DEFAULT_RULES_DIR
     try:
-        load_rules(rules_dir, DEFAULT_TEMPLATES_DIR)
+        language = language or load_rules(rules_dir, DEFAULT_TEMPLATES_DIR).language
+        tr = translator(language)
     except RulesError as err:
-        print(f"fundbot demo: the rules in {rules_dir} are invalid:", file=out)
+        print(tr.gettext("fundbot demo: the rules in %(dir)s are invalid:", dir=rules_dir), file=out)
         for line in err.errors:
             print(f"  {line}", file=out)
         return 2
@@ -297,11 +325,12 @@ def run_demo(rules_dir: Path | None, out: TextIO) -> int:
     # The service logs each delivery at INFO: not the story (running_world quietens it).
     with running_world(now=lambda: start, rules_dir=rules_dir, reviewers=REVIEWERS) as world:
         world.sandbox.clear_log()  # count the story's requests, not the setting up
-        story = Story(world, out)
-        print(f"Fund Bot demo: the real service and a sandbox GitHub at {world.settings.api_url} (offline), "
-              f"rules from {_shown(rules_dir)}", file=out)
-        print(f"fund repository {FUND_REPO} · reviewers {', '.join('@' + r for r in REVIEWERS)} · "
-              f"applicant @{APPLICANT} · someone else: @{STRANGER}", file=out)
+        story = Story(world, out, language)
+        print(tr.gettext("Fund Bot demo: the real service and a sandbox GitHub at %(url)s (offline), rules from "
+                         "%(rules)s", url=world.settings.api_url, rules=_shown(rules_dir)), file=out)
+        print(tr.gettext("fund repository %(repo)s · reviewers %(reviewers)s · applicant @%(applicant)s · someone "
+                         "else: @%(stranger)s", repo=FUND_REPO, reviewers=", ".join("@" + r for r in REVIEWERS),
+                         applicant=APPLICANT, stranger=STRANGER), file=out)
         story.run()
         print(file=out)
         print(story.summary(time.perf_counter() - started), file=out)

@@ -24,14 +24,16 @@ from dataclasses import dataclass, field
 from bot.github.gateway import GitHubApp, GitHubError, GitHubGateway, RepoFile
 from bot.policy.configissue import CONFIG_ISSUE_TITLE, render_fixed, render_problems
 from bot.policy.fundstate import FUND_STATE_TITLE, FundState, decode, render
+from bot.policy.i18n import translator
 from bot.policy.markers import CONFIG_ISSUE_MARKER, FUND_STATE_MARKER, own_issues
 from bot.policy.models import Issue
 from bot.policy.rules import (
-    APPLICATION_TEMPLATE, FUND_FILE, FUND_TEMPLATES, REPORT_TEMPLATE, Rules, RulesError, fund_rules,
+    APPLICATION_TEMPLATE, FUND_FILE, FUND_TEMPLATES, REPORT_TEMPLATE, TEMPLATE_FILES, Rules, RulesError, fund_rules,
+    translations_of,
 )
 
 log = logging.getLogger("fundbot.funds")
-TEMPLATE_PATHS = {name: f"{FUND_TEMPLATES}/{name}" for name in (APPLICATION_TEMPLATE, REPORT_TEMPLATE)}
+TEMPLATE_PATHS = {name: f"{FUND_TEMPLATES}/{name}" for name in TEMPLATE_FILES}
 CONFIG_PATHS = (FUND_FILE, *TEMPLATE_PATHS.values())
 
 
@@ -55,8 +57,15 @@ class _Entry:
 
 
 def config_files(gateway: GitHubGateway, repo: str) -> dict[str, RepoFile | None]:
-    """The fund's configuration files as they are now (conditional reads: 304s when unchanged)."""
-    return {path: gateway.file(repo, path) for path in CONFIG_PATHS}
+    """The fund's configuration files as they are now (conditional reads: 304s when unchanged). A form's
+    translations are read only with the fund's own form (else the server's forms and theirs serve): a
+    fund without forms of its own costs no request for them (a 404 is not free)."""
+    files = {path: gateway.file(repo, path)
+             for path in (FUND_FILE, TEMPLATE_PATHS[APPLICATION_TEMPLATE], TEMPLATE_PATHS[REPORT_TEMPLATE])}
+    for base in (APPLICATION_TEMPLATE, REPORT_TEMPLATE):
+        if files[TEMPLATE_PATHS[base]] is not None:
+            files.update({TEMPLATE_PATHS[n]: gateway.file(repo, TEMPLATE_PATHS[n]) for n in translations_of(base)})
+    return files
 
 
 def rules_from(server_rules: Rules, files: Mapping[str, RepoFile | None]) -> Rules:
@@ -172,17 +181,19 @@ class Funds:
                 self.states.write(gateway, repo, rules, dataclasses.replace(state, config=dict(shas)), number)
             found = self._config_issue(gateway, repo, rules)
             if found is not None and found.state == "open":
-                gateway.update_issue(repo, found.number, body=render_fixed(), state="closed", state_reason="completed")
+                gateway.update_issue(repo, found.number, body=render_fixed(translator(rules.language)), state="closed",
+                                     state_reason="completed")
         except GitHubError as err:
             log.warning("could not record the valid configuration", extra={"repo": repo, "reason": str(err)})
 
     def _problems_issue(self, gateway: GitHubGateway, repo: str, rules: Rules, problems: tuple[str, ...],
                         acting: bool) -> None:
-        body = render_problems(problems, acting_on_last_valid=acting)
+        tr = translator(rules.language)  # the last valid configuration's, else the server's
+        body = render_problems(problems, acting_on_last_valid=acting, tr=tr)
         found = self._config_issue(gateway, repo, rules)
         label = rules.stages.labels.bot.name
         if found is None:
-            gateway.create_issue(repo, CONFIG_ISSUE_TITLE, body, labels=(label,), marker=CONFIG_ISSUE_MARKER)
+            gateway.create_issue(repo, tr.gettext(CONFIG_ISSUE_TITLE), body, labels=(label,), marker=CONFIG_ISSUE_MARKER)
         elif found.body != body or found.state != "open":
             gateway.update_issue(repo, found.number, body=body, state="open")
 
@@ -224,10 +235,12 @@ class FundStates:
 
     def write(self, gateway: GitHubGateway, repo: str, rules: Rules, state: FundState, number: int | None) -> int:
         """:calls: `PATCH /repos/{o}/{r}/issues/{n}`, or `POST …/issues` the first time"""
-        body = render(state, rules.funding.currency)
+        tr = translator(rules.language)
+        body = render(state, rules.funding.currency, tr)
         if number is None:
             label = rules.stages.labels.bot.name
-            issue = gateway.create_issue(repo, FUND_STATE_TITLE, body, labels=(label,), marker=FUND_STATE_MARKER)
+            issue = gateway.create_issue(repo, tr.gettext(FUND_STATE_TITLE), body, labels=(label,),
+                                         marker=FUND_STATE_MARKER)
             if not issue.has_label(label):
                 gateway.add_labels(repo, issue.number, (label,))
             number = issue.number

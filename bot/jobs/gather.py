@@ -19,7 +19,7 @@ from decimal import Decimal
 from bot.github.gateway import GitHubError, GitHubGateway, GitHubUnavailable, NotFound
 from bot.policy.commands import FundingLedger
 from bot.policy.decide import Needs, Snapshot, Trigger, assignee_lookups, ledger_round, needs
-from bot.policy.forms import RepoRef, parse_form
+from bot.policy.forms import RepoRef
 from bot.policy.markers import FoundRecord, find_status, notices_posted, status_comments
 from bot.policy.seal import verified
 from bot.policy.models import Comment, Issue, RepoFacts, RepoStatus
@@ -169,7 +169,7 @@ def gather(
     status_comment = find_status(comments, login)[0]
     found, seal_key = opened.found, opened.seal_key
     duplicates = tuple(status_comments(comments, login)[1:])
-    form = parse_form(rules.application_form, fresh.body)
+    form = rules.read_application(fresh.body)
 
     facts = None
     if wanted.repo_facts and form.repository is not None:

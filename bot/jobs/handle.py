@@ -26,12 +26,13 @@ from bot.jobs.locks import LocalLocks, Locks
 from bot.metrics import observe_delivery, processing
 from bot.policy.commands import FundingLedger
 from bot.policy.decide import (
-    Named, Snapshot, Trigger, TriggerKind, decide, decide_report_issue, with_failures,
+    Named, Snapshot, Trigger, TriggerKind, decide, decide_report_issue, report_language, with_failures,
 )
 from bot.policy.fundstate import FundState
-from bot.policy.forms import FormTemplate, could_be_form, parse_form
+from bot.policy.forms import FormTemplate, could_be_form, parse_any
 from bot.policy.markers import notices_posted
 from bot.policy.assign import ReviewerLoad
+from bot.policy.i18n import translator
 from bot.policy.models import FUND_CHANGES, Comment, FundChange, Issue, RecordGrant, SetAway
 from bot.policy.rules import Rules
 from bot.policy.seal import record_key
@@ -89,14 +90,15 @@ def build_context(settings: Settings, rules: Rules, *, github: GitHubApp | None 
 # --- what an issue is ------------------------------------------------------------------------
 
 
-def _is_form(template: FormTemplate, body: str) -> bool:
-    return could_be_form(template, body) and parse_form(template, body).recognised
+def _is_form(templates: tuple[FormTemplate, ...], body: str) -> bool:
+    """The body is one of `templates` (a form in its languages): a cheap look at its headings first."""
+    return could_be_form(templates[0], body) and parse_any(templates, body).recognised
 
 
 def is_report_issue(issue: Issue, rules: Rules) -> bool:
     if issue.has_label(rules.stages.labels.report.name):
         return True
-    return not issue.has_label(rules.stages.labels.application.name) and _is_form(rules.report_form, issue.body)
+    return not issue.has_label(rules.stages.labels.application.name) and _is_form(rules.report_forms, issue.body)
 
 
 def is_application(issue: Issue, rules: Rules) -> bool:
@@ -105,7 +107,7 @@ def is_application(issue: Issue, rules: Rules) -> bool:
         return False
     if issue.has_label(rules.stages.labels.application.name):
         return True
-    return not is_report_issue(issue, rules) and _is_form(rules.application_form, issue.body)
+    return not is_report_issue(issue, rules) and _is_form(rules.application_forms, issue.body)
 
 
 # --- one application --------------------------------------------------------------------------
@@ -200,9 +202,10 @@ def run_report_issue(ctx: Context, gateway: GitHubGateway, report: Issue, *, rul
         fresh = gateway.issue(report.repo, report.number)
         comments = tuple(gateway.comments(fresh.repo, fresh.number))
         posted = notices_posted(comments, gateway.app_login)
-        form = parse_form(rules.report_form, fresh.body)
+        form = rules.read_report(fresh.body)
         named, application = _named(gateway, fresh, form.application_number, rules)
-        decision = decide_report_issue(fresh, form, named, posted)
+        tr = translator(report_language(rules, form, application))
+        decision = decide_report_issue(fresh, form, named, posted, tr)
         applied = apply(gateway, Snapshot(issue=fresh, comments=comments, posted=posted), decision.actions, now,
                         dry_run=dry_run, delivery=delivery)
     if decision.forward is None or application is None:

@@ -29,6 +29,7 @@ from bot.jobs.gather import grants_by_round
 from bot.jobs.handle import Context, run_application, run_report_issue
 from bot.metrics import observe_sweep
 from bot.policy.decide import Trigger, TriggerKind
+from bot.policy.i18n import translator
 from bot.policy.record import Record
 from bot.policy.rules import Rules
 from bot.policy.sweeplog import LOG_MARKER, LOG_TITLE, SweepLog, make_run, next_runs, pick_log, render_log, should_log
@@ -110,10 +111,11 @@ def _keep_log(ctx: Context, gateway: GitHubGateway, repo: str, rules: Rules, res
 
 def _write_log(gateway: GitHubGateway, repo: str, rules: Rules, runs: tuple, found: SweepLog | None) -> SweepLog:
     """:calls: `PATCH /repos/{owner}/{repo}/issues/{n}` (or `POST …/issues` the first time)"""
-    body = render_log(runs)
+    tr = translator(rules.language)
+    body = render_log(runs, tr)
     if found is None:
         label = rules.stages.labels.bot.name
-        issue = gateway.create_issue(repo, LOG_TITLE, body, labels=(label,), marker=LOG_MARKER)
+        issue = gateway.create_issue(repo, tr.gettext(LOG_TITLE), body, labels=(label,), marker=LOG_MARKER)
         if not issue.has_label(label):  # GitHub drops labels it will not set: the next run must find it
             gateway.add_labels(repo, issue.number, (label,))
     else:

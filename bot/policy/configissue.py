@@ -9,34 +9,39 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.policy.i18n import N_, Translator
 from bot.policy.markers import CONFIG_ISSUE_MARKER
 from bot.policy.text import escape_inline
 
-CONFIG_ISSUE_TITLE = "Fund Bot: the fund's configuration has problems"
+CONFIG_ISSUE_TITLE = N_("Fund Bot: the fund's configuration has problems")  # found again by its marker
 SHOW_PROBLEMS = 100
 
 
-def render_problems(problems: Sequence[str], acting_on_last_valid: bool) -> str:
-    """The issue's body while the configuration is invalid."""
-    rows = ["| File | Key | Problem |", "|---|---|---|"]
+def render_problems(problems: Sequence[str], acting_on_last_valid: bool, tr: Translator) -> str:
+    """The issue's body while the configuration is invalid, in the fund's language (the problems
+    themselves are the rules' own lines: file, key, reason)."""
+    rows = ["| " + " | ".join((tr.gettext("File"), tr.gettext("Key"), tr.gettext("Problem"))) + " |", "|---|---|---|"]
     for line in problems[:SHOW_PROBLEMS]:
         file, key, reason = _split(line)
         rows.append(f"| {escape_inline(file, 200)} | {escape_inline(key, 200)} | {escape_inline(reason, 500)} |")
-    more = f"\n\n… and {len(problems) - SHOW_PROBLEMS} more." if len(problems) > SHOW_PROBLEMS else ""
-    meanwhile = ("Until it is fixed, Fund Bot keeps acting by the last valid configuration of this repository."
-                 if acting_on_last_valid else
-                 "This repository never had a valid configuration, so Fund Bot does nothing here until it is fixed.")
-    return (f"{CONFIG_ISSUE_MARKER}\n\n## Fund Bot cannot use this fund's configuration\n\n"
-            f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in `.github/fund-bot.yml` or the issue "
-            f"forms:\n\n" + "\n".join(rows) + more +
-            f"\n\n{meanwhile} Fund Bot updates this issue when the files change, and closes it when they are "
-            "valid. `fundbot validate --repo OWNER/NAME` lists the same problems.\n")
+    more = "\n\n" + tr.ngettext("… and %(n)s more.", "… and %(n)s more.", len(problems) - SHOW_PROBLEMS) \
+        if len(problems) > SHOW_PROBLEMS else ""
+    meanwhile = tr.gettext("Until it is fixed, Fund Bot keeps acting by the last valid configuration of this "
+                           "repository.") if acting_on_last_valid else \
+        tr.gettext("This repository never had a valid configuration, so Fund Bot does nothing here until it is fixed.")
+    count = tr.ngettext("%(n)s problem in `.github/fund-bot.yml` or the issue forms:",
+                        "%(n)s problems in `.github/fund-bot.yml` or the issue forms:", len(problems))
+    after = tr.gettext("Fund Bot updates this issue when the files change, and closes it when they are valid. "
+                       "`fundbot validate --repo OWNER/NAME` lists the same problems.")
+    title = tr.gettext("Fund Bot cannot use this fund's configuration")
+    return (f"{CONFIG_ISSUE_MARKER}\n\n## {title}\n\n{count}\n\n" + "\n".join(rows) + more + f"\n\n{tr.sentences(meanwhile, after)}\n")
 
 
-def render_fixed() -> str:
+def render_fixed(tr: Translator) -> str:
     """The issue's body once the configuration is valid again (then it is closed)."""
-    return (f"{CONFIG_ISSUE_MARKER}\n\n## Fixed\n\nThe fund's configuration is valid again, and Fund Bot acts by "
-            "it. This issue is closed; Fund Bot opens it again if a later change has a problem.\n")
+    return (f"{CONFIG_ISSUE_MARKER}\n\n## " + tr.gettext("Fixed") + "\n\n"
+            + tr.gettext("The fund's configuration is valid again, and Fund Bot acts by it. This issue is closed; "
+                         "Fund Bot opens it again if a later change has a problem.") + "\n")
 
 
 def _split(line: str) -> tuple[str, str, str]:

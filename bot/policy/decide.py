@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 
 from bot.policy.assign import ReviewerLoad, pick_reviewers
 from bot.policy.commands import (
-    MAX_COMMANDS, REGISTRY, CommandContext, FundingLedger, ParsedCommand, assign_names, move_problem, parse_commands,
-    run_command,
+    MAX_COMMANDS, REGISTRY, CommandContext, FundingLedger, ParsedCommand, assign_names, conflicts_in_words,
+    move_problem, parse_commands, run_command,
 )
 from bot.policy.eligibility import evaluate
-from bot.policy.forms import ParsedForm, parse_form
+from bot.policy.forms import ParsedForm
+from bot.policy.i18n import Translator, translator
 from bot.policy.markers import FoundRecord
 from bot.policy.models import (
     Action, AddLabels, Assign, CloseIssue, Comment, DeleteComment, Issue, PostComment, React, Reaction, RecordAssignment,
@@ -37,6 +38,7 @@ from bot.policy.rules import Rules
 from bot.policy.seal import seal
 from bot.policy.status import StatusContext, person, render_status
 from bot.policy.text import escape_inline
+from bot.policy.wording import describe
 
 BOT_ACTOR = "fund-bot"
 MAX_MENTIONS = 10  # people one reminder mentions
@@ -241,7 +243,8 @@ def assignee_lookups(trigger: Trigger, issue: Issue, comments: tuple[Comment, ..
 def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> Decision:
     """Bring the record up to date and say what to change on GitHub."""
     issue = snap.issue
-    form = snap.form or parse_form(rules.application_form, issue.body)
+    form = snap.form or rules.read_application(issue.body)
+    tr = translator(rules.language_of(form))  # the application's language: replies, reminders, the status comment
     record = snap.record or Record()
     if snap.record is None and snap.found.problem:
         record = record.audited(now, BOT_ACTOR, "rebuilt", snap.found.problem)  # said in the status comment
@@ -259,7 +262,7 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
     record = _affiliations(record, snap)
     record = _count_votes(record, snap, form)  # before the commands: `/advance` checks the vote's quorum
     waiting = rules.funding.dated and not record.round
-    record, round_actions = _round(record, issue, rules, now, posted)
+    record, round_actions = _round(record, issue, rules, now, posted, tr)
     actions.extend(round_actions)
     # Screening passed at the checks, or — for one that waited for its round — when the round opened.
     record = _auto_advance(record, rules, now if waiting and record.round else record.checked_at or now)
@@ -267,7 +270,7 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
     # 2. Comments not processed yet, in order, once.
     for comment in unprocessed(snap.comments, snap.record, trigger):
         before = record
-        record, comment_actions = _process_comment(comment, record, form, snap, rules, now)
+        record, comment_actions = _process_comment(comment, record, form, snap, rules, now, tr)
         record = _auto_advance(record, rules, comment.created_at)  # e.g. after a /waive
         actions.extend(comment_actions)
         if record != before or comment_actions:
@@ -276,16 +279,16 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
 
     # 3. A stage label put on by a person moves the stage — when the same checks as /stage allow it.
     if trigger.kind is TriggerKind.LABELED and trigger.label:
-        record, label_actions = _hand_label(trigger, record, issue, form, rules, now)
+        record, label_actions = _hand_label(trigger, record, issue, form, rules, now, tr)
         actions.extend(label_actions)
 
     # 4. A progress-report issue that names this application.
     if trigger.kind is TriggerKind.REPORT_ISSUE and trigger.report:
-        record, report_actions = _report_issue(trigger.report, record, issue, form, rules)
+        record, report_actions = _report_issue(trigger.report, record, issue, form, rules, tr)
         actions.extend(report_actions)
 
     # 5. The calendar: community votes, report reminders, stalled stages.
-    record, calendar_actions = _calendar(record, issue, form, rules, now, posted, snap.collaborators)
+    record, calendar_actions = _calendar(record, issue, form, rules, now, posted, snap.collaborators, tr)
     actions.extend(calendar_actions)
 
     # 6. Reviewers assigned by load on entering a stage that asks for them.
@@ -307,24 +310,14 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
     return Decision(actions=_ordered(actions), record=record, status=body)
 
 
-REBUILT = {
-    "unreadable": "The record kept in this comment could not be read",
-    "tampered": "The record kept in this comment did not match its seal — it was edited, or copied from another "
-                "issue",
-    "unsealed": "The record kept in this comment carried no seal (it was written before records were sealed, or "
-                "its seal was removed)",
-}
 
 
 def status_body(record: Record, snap: Snapshot, rules: Rules, now: dt.datetime) -> str:
-    rebuilt = ""
-    last = next((a for a in reversed(record.audit) if a.what == "rebuilt"), None)
-    if last is not None:
-        rebuilt = (f"{REBUILT.get(last.detail, REBUILT['unreadable'])}, so on {day_of(last.at)} (UTC) the bot rebuilt "
-                   "the application's state from its comments.")
+    """The status comment, in the application's language (SPEC §15), its record sealed when a key is given."""
+    language = rules.language_of(snap.form or rules.read_application(snap.issue.body))
     issue = snap.issue
     sealer = (lambda payload: seal(snap.seal_key, issue.repo, issue.number, payload)) if snap.seal_key else None
-    return render_status(record, rules, StatusContext(now.date(), snap.ledger, rebuilt, sealer))
+    return render_status(record, rules, StatusContext(now.date(), snap.ledger, language, sealer))
 
 
 def with_failures(decision: Decision, failures: list[WriteFailure], snap: Snapshot, rules: Rules,
@@ -381,7 +374,8 @@ def round_of(rules: Rules, filed: dt.date) -> str:
     return spec.name if spec else ""
 
 
-def _round(record: Record, issue: Issue, rules: Rules, now: dt.datetime, posted: set[str]) -> tuple[Record, list[Action]]:
+def _round(record: Record, issue: Issue, rules: Rules, now: dt.datetime, posted: set[str],
+           tr: Translator) -> tuple[Record, list[Action]]:
     """With dated rounds, an application filed outside every round waits: it is told (once) when the
     next round opens, and joins the round that is open when the bot next sees it."""
     if record.round or record.outcome or not record.checks:
@@ -397,16 +391,17 @@ def _round(record: Record, issue: Issue, rules: Rules, now: dt.datetime, posted:
     key = f"round-wait:{upcoming.name if upcoming else '-'}"
     if key in posted or key in record.notices:
         return record, []
-    filed = issue.created_at.astimezone(dt.timezone.utc).date().isoformat()
-    if upcoming is not None:
-        text = (f"@{issue.user.login} applications are taken during the fund's rounds, and this one was filed on "
-                f"{filed} (UTC), outside them. The next round, **{escape_inline(upcoming.name, 40)}**, opens on "
-                f"**{upcoming.opens.isoformat() if upcoming.opens else '—'}**: the application waits for it, and "
-                "its review starts then. Nothing needs doing meanwhile; edits are checked as usual.")
+    filed = tr.date(issue.created_at.astimezone(dt.timezone.utc).date())
+    if upcoming is not None and upcoming.opens is not None:
+        text = tr.gettext("@%(login)s applications are taken during the fund's rounds, and this one was filed on "
+                          "%(filed)s (UTC), outside them. The next round, **%(round)s**, opens on **%(opens)s**: the "
+                          "application waits for it, and its review starts then. Nothing needs doing meanwhile; "
+                          "edits are checked as usual.", login=issue.user.login, filed=filed,
+                          round=escape_inline(upcoming.name, 40), opens=tr.date(upcoming.opens))
     else:
-        text = (f"@{issue.user.login} applications are taken during the fund's rounds, and this one was filed on "
-                f"{filed} (UTC), outside them. No later round is announced yet: the application waits, and its "
-                "review starts when the next round opens.")
+        text = tr.gettext("@%(login)s applications are taken during the fund's rounds, and this one was filed on "
+                          "%(filed)s (UTC), outside them. No later round is announced yet: the application waits, "
+                          "and its review starts when the next round opens.", login=issue.user.login, filed=filed)
     return record.with_notice(key), [PostComment(key=key, body=text)]
 
 
@@ -443,7 +438,7 @@ def _assign_by_load(record: Record, issue: Issue, form: ParsedForm, snap: Snapsh
 
 
 def _process_comment(comment: Comment, record: Record, form: ParsedForm, snap: Snapshot, rules: Rules,
-                     now: dt.datetime) -> tuple[Record, list[Action]]:
+                     now: dt.datetime, tr: Translator) -> tuple[Record, list[Action]]:
     issue = snap.issue
     actions: list[Action] = []
     login = comment.user.login
@@ -456,7 +451,7 @@ def _process_comment(comment: Comment, record: Record, form: ParsedForm, snap: S
         # Roles depend on the stage (per-stage reviewers) and outcome, which earlier commands may change.
         person_standing = standing(login, comment.author_association, issue, form, record, rules, snap.team_members)
         ctx = CommandContext(record=record, issue=issue, form=form, rules=rules, actor=login, standing=person_standing,
-                             at=comment.created_at, comment_id=comment.id, ledger=snap.ledger,
+                             at=comment.created_at, comment_id=comment.id, tr=tr, ledger=snap.ledger,
                              assignable={k.lower(): v for k, v in snap.assignable.items()})
         result = run_command(ctx, parsed)
         record = result.record
@@ -467,8 +462,11 @@ def _process_comment(comment: Comment, record: Record, form: ParsedForm, snap: S
             messages.append(result.message)
         acknowledged = acknowledged or result.ok
     if more:
-        messages.append(f"This comment has {more} more command{'s' if more != 1 else ''} that I did not carry out: "
-                        f"I carry out at most {MAX_COMMANDS} per comment. Put the rest in another comment.")
+        messages.append(tr.ngettext("This comment has %(n)s more command that I did not carry out: I carry out at "
+                                    "most %(max)s per comment. Put the rest in another comment.",
+                                    "This comment has %(n)s more commands that I did not carry out: I carry out at "
+                                    "most %(max)s per comment. Put the rest in another comment.", more,
+                                    max=MAX_COMMANDS))
     if acknowledged:
         actions.append(React(comment.id, "+1"))
     if messages:
@@ -479,49 +477,57 @@ def _process_comment(comment: Comment, record: Record, form: ParsedForm, snap: S
 
 
 def _hand_label(trigger: Trigger, record: Record, issue: Issue, form: ParsedForm, rules: Rules,
-                now: dt.datetime) -> tuple[Record, list[Action]]:
+                now: dt.datetime, tr: Translator) -> tuple[Record, list[Action]]:
     """A stage label put on by a person: the same checks as `/stage` (screening passed, the stage's
     scores given, no conflict); refused, the label is taken off again and the reply says why."""
     stage = rules.stages.stage_by_label(trigger.label or "")
     if stage is None or stage.name == record.stage:
         return record, []
     actor = trigger.actor or "someone"
-    problem = move_problem(record, rules, stage.name, via=f"label {trigger.label}")
+    via = f"label {trigger.label}"
+    problem = move_problem(record, rules, stage.name, via=via, tr=tr)
     conflicts = conflicts_of(actor, issue, form, record)
     if record.outcome:
-        problem = f"`label {trigger.label}`: the review has ended ({record.outcome.name})."
+        problem = tr.gettext("`%(via)s`: the review has ended (%(outcome)s).", via=via, outcome=record.outcome.name)
     elif conflicts:
-        problem = f"`label {trigger.label}`: you are {'; '.join(c.value for c in conflicts)}."
+        problem = tr.gettext("`%(via)s`: you are %(why)s.", via=via, why=conflicts_in_words(conflicts, tr))
     if problem:
         where = record.outcome.name if record.outcome else record.stage or rules.stages.first.name
-        text = f"@{actor} {problem} The label was taken off again; the application stays in **{where}**."
+        text = tr.gettext("@%(actor)s %(problem)s The label was taken off again; the application stays in "
+                          "**%(stage)s**.", actor=actor, problem=problem, stage=where)
         key = f"label-refused:{trigger.delivery or iso(now)}"
         return record, [PostComment(key=key, body=text)]
     return record.moved_to(stage.name, at=now, by=actor, via="label"), []
 
 
 def _report_issue(report: ReportIssue, record: Record, issue: Issue, form: ParsedForm,
-                  rules: Rules) -> tuple[Record, list[Action]]:
+                  rules: Rules, tr: Translator) -> tuple[Record, list[Action]]:
     ref = f"issue:{report.number}"
     if any(r.ref == ref for r in record.reports):
         return record, [CloseIssue("completed", number=report.number)]  # recorded; only the closing was lost
     maintainers = {a.lower() for a in applicant_logins(issue, form)}
     refused = f"report-refused:{report.number}"
     if not record.funded:
-        text = f"@{report.author} #{issue.number} is not a funded application, so it takes no progress reports."
+        text = tr.gettext("@%(author)s #%(number)s is not a funded application, so it takes no progress reports.",
+                          author=report.author, number=issue.number)
         return record, [PostComment(key=f"{refused}:not-funded", body=text, number=report.number)]
     if report.author.lower() not in maintainers:
-        names = ", ".join(person(m) for m in applicant_logins(issue, form))
-        text = (f"@{report.author} only the maintainers of #{issue.number} ({names}) can report on it, so this "
-                "issue was not recorded as its progress report.")
+        names = tr.join(person(m) for m in applicant_logins(issue, form))
+        text = tr.gettext("@%(author)s only the maintainers of #%(number)s (%(names)s) can report on it, so this issue "
+                          "was not recorded as its progress report.", author=report.author, number=issue.number,
+                          names=names)
         return record, [PostComment(key=f"{refused}:not-maintainer", body=text, number=report.number)]
     entry = ReportEntry(at=report.created_at, by=report.author, ref=ref)
     record = dataclasses.replace(record, reports=record.reports + (entry,)).audited(
         report.created_at, report.author, "report", ref)
     status = report_status(record, rules.reports, report.created_at.date())
-    after = f" The next one is due on {status.next_due.isoformat()} (UTC)." if status.next_due else \
-        " That was the last report the grant needs."
-    text = f"Thank you, @{report.author}: recorded as a progress report on #{issue.number}.{after}"
+    if status.next_due:
+        text = tr.gettext("Thank you, @%(author)s: recorded as a progress report on #%(number)s. The next one is due "
+                          "on %(date)s (UTC).", author=report.author, number=issue.number,
+                          date=tr.date(status.next_due))
+    else:
+        text = tr.gettext("Thank you, @%(author)s: recorded as a progress report on #%(number)s. That was the last "
+                          "report the grant needs.", author=report.author, number=issue.number)
     return record, [PostComment(key=f"report-ack:{report.number}", body=text, number=report.number),
                     CloseIssue("completed", number=report.number)]
 
@@ -543,7 +549,7 @@ def _mentions(people: list[str]) -> str:
 
 
 def _calendar(record: Record, issue: Issue, form: ParsedForm, rules: Rules, now: dt.datetime,
-              posted: set[str], collaborators: tuple[str, ...] | None) -> tuple[Record, list[Action]]:
+              posted: set[str], collaborators: tuple[str, ...] | None, tr: Translator) -> tuple[Record, list[Action]]:
     actions: list[Action] = []
     today = now.date()
     maintainers = _mentions(list(applicant_logins(issue, form)))
@@ -561,25 +567,30 @@ def _calendar(record: Record, issue: Issue, form: ParsedForm, rules: Rules, now:
         due = status.next_due.isoformat() if status.next_due else ""
         if status.state is ReportState.OVERDUE:
             mentions = _overdue_mentions(issue, record, rules)
-            notice(f"report-overdue:{due}",
-                   f"{maintainers} the progress report due on **{due}** (UTC) is overdue. Please comment `/report` "
-                   f"followed by the report, or open a progress-report issue naming #{issue.number}."
-                   + (f"\n\ncc {mentions}" if mentions else ""))
+            text = tr.gettext("%(maintainers)s the progress report due on **%(date)s** (UTC) is overdue. Please comment "
+                              "`/report` followed by the report, or open a progress-report issue naming #%(number)s.",
+                              maintainers=maintainers, date=tr.date(status.next_due), number=issue.number)
+            notice(f"report-overdue:{due}", text + ("\n\ncc " + mentions if mentions else ""))
         elif status.state is ReportState.DUE and f"report-overdue:{due}" not in posted:
             notice(f"report-reminder:{due}",
-                   f"{maintainers} a progress report is due on **{due}** (UTC): progress against milestones, use of "
-                   "funds, community feedback and outcomes. Comment `/report` followed by the report, or open a "
-                   f"progress-report issue naming #{issue.number}.")
+                   tr.gettext("%(maintainers)s a progress report is due on **%(date)s** (UTC): progress against "
+                              "milestones, use of funds, community feedback and outcomes. Comment `/report` followed "
+                              "by the report, or open a progress-report issue naming #%(number)s.",
+                              maintainers=maintainers, date=tr.date(status.next_due), number=issue.number))
     elif _stalled(record, rules, now) and issue.state == "open":
         stage = rules.stages.stage(record.stage)
         assert stage is not None and record.stage_since is not None
         since = day_of(record.stage_since)
         people = list(issue.assignees) or list(stage_reviewer_mentions(rules, stage.name)) or \
             _acted_on(record) or list(collaborators or ())
-        mentions = _mentions(people) or "Reviewers:"
+        mentions = _mentions(people) or tr.gettext("Reviewers:")
         notice(f"stalled:{stage.name}:{since}",
-               f"{mentions} this application has been in **{stage.name}** since {since} (UTC), longer than the "
-               f"{stage.max_days} days the rules allow. Please review it, or move it on with `/advance`.")
+               tr.ngettext("%(mentions)s this application has been in **%(stage)s** since %(date)s (UTC), longer than "
+                           "the %(n)s day the rules allow. Please review it, or move it on with `/advance`.",
+                           "%(mentions)s this application has been in **%(stage)s** since %(date)s (UTC), longer than "
+                           "the %(n)s days the rules allow. Please review it, or move it on with `/advance`.",
+                           stage.max_days or 0, mentions=mentions, stage=stage.name,
+                           date=tr.date(record.stage_since.astimezone(dt.timezone.utc).date())))
     return record, actions
 
 
@@ -671,7 +682,16 @@ class ReportDecision:
     forward: ReportIssue | None  # record it on the application it names
 
 
-def decide_report_issue(report: Issue, form: ParsedForm, named: Named, posted: frozenset[str]) -> ReportDecision:
+def report_language(rules: Rules, form: ParsedForm, application: Issue | None) -> str:
+    """The language a progress-report issue is answered in: its application's; when it names none,
+    the report form's (`progress-report.zh.yml`), else the fund's."""
+    if application is not None:
+        return rules.language_of(rules.read_application(application.body))
+    return rules.language_of(form)
+
+
+def decide_report_issue(report: Issue, form: ParsedForm, named: Named, posted: frozenset[str],
+                        tr: Translator) -> ReportDecision:
     """A progress-report issue: refused with a reply that says what is wrong (each kind of refusal
     has its own marker, so a report fixed by an edit is still acknowledged), or passed on."""
     author = report.user.login
@@ -680,23 +700,26 @@ def decide_report_issue(report: Issue, form: ParsedForm, named: Named, posted: f
         return ReportDecision((), None)
     refusal: tuple[str, str] | None = None
     if named is Named.NOTHING or number is None:
-        problems = " ".join(escape_inline(p.message, 500) for p in form.problems_for("application")) \
-            or "the application is not named."
-        refusal = ("unnamed", f"@{author} I could not tell which application this reports on: {problems}")
+        problems = " ".join(escape_inline(describe(p.note, tr, form.template), 500)
+                            for p in form.problems_for("application")) or tr.gettext("the application is not named.")
+        refusal = ("unnamed", tr.gettext("@%(author)s I could not tell which application this reports on: "
+                                         "%(problems)s", author=author, problems=problems))
     elif form.problems:
-        missing = "\n".join(f"- {escape_inline(p.message, 500)}" for p in form.problems[:20])
-        digest = hashlib.sha256(missing.encode()).hexdigest()[:8]
-        refusal = (f"incomplete-{digest}", f"@{author} this progress report is not complete yet; edit the issue to "
-                                           f"fix:\n\n{missing}")
+        shown = form.problems[:20]
+        # The marker's key comes from the problems, not from their words in a language.
+        digest = hashlib.sha256("\n".join(f"- {escape_inline(p.message, 500)}" for p in shown).encode()).hexdigest()[:8]
+        missing = "\n".join(f"- {escape_inline(describe(p.note, tr, form.template), 500)}" for p in shown)
+        refusal = (f"incomplete-{digest}", tr.gettext("@%(author)s this progress report is not complete yet; edit the "
+                                                      "issue to fix:", author=author) + f"\n\n{missing}")
     elif named is Named.MISSING:
-        refusal = (f"missing-{number}", f"@{author} there is no issue #{number} in this repository. Edit this issue "
-                                        "to name your application.")
+        refusal = (f"missing-{number}", tr.gettext("@%(author)s there is no issue #%(number)s in this repository. Edit "
+                                                   "this issue to name your application.", author=author,
+                                                   number=number))
     elif named is Named.NOT_APPLICATION:
-        refusal = (f"not-application-{number}", f"@{author} #{number} is not an application to the fund. Edit this "
-                                                "issue to name one.")
+        refusal = (f"not-application-{number}", tr.gettext("@%(author)s #%(number)s is not an application to the fund. "
+                                                           "Edit this issue to name one.", author=author, number=number))
     if refusal is not None:
         key = f"report-refused:{report.number}:{refusal[0]}"
         return ReportDecision((PostComment(key=key, body=refusal[1]),) if key not in posted else (), None)
     assert number is not None
     return ReportDecision((), ReportIssue(number=report.number, author=author, created_at=report.created_at))
-

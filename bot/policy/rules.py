@@ -18,13 +18,24 @@ from typing import Any
 import jsonschema
 import yaml
 
-from bot.policy.forms import FormTemplate, FormTemplateError
+from bot.policy.forms import FormTemplate, FormTemplateError, ParsedForm, parse_any
+from bot.policy.i18n import LANGUAGES, language_name, language_of
 
 SCHEMA_DIR = Path(__file__).parent / "schemas" / "rules"
-RULE_FILES = ("stages", "eligibility", "reports", "funding")
+RULE_FILES = ("stages", "eligibility", "reports", "funding", "fund")
 OUTCOMES = ("funded", "declined", "withdrawn")
 APPLICATION_TEMPLATE = "application.yml"
 REPORT_TEMPLATE = "progress-report.yml"
+
+
+def translations_of(template: str) -> tuple[str, ...]:
+    """The file names of a form's translations, one per language: `application.zh.yml` …"""
+    stem = template.removesuffix(".yml")
+    return tuple(f"{stem}.{language}.yml" for language in LANGUAGES)
+
+
+#: Every form file the bot reads: each form, then its translations (each one optional).
+TEMPLATE_FILES = tuple(name for base in (APPLICATION_TEMPLATE, REPORT_TEMPLATE) for name in (base, *translations_of(base)))
 # Form fields the bot gives meaning to (checked against the template, not listed a second time).
 REQUIRED_APPLICATION_FIELDS = ("repository", "funding_amount")
 
@@ -212,8 +223,11 @@ class Rules:
     eligibility: EligibilityRules
     reports: ReportRules
     funding: FundingRules
-    application_form: FormTemplate
-    report_form: FormTemplate
+    # Each form in every language it is offered in: the fund's own (`application.yml`) first, then its
+    # translations (`application.zh.yml` …), which have the same fields.
+    application_forms: tuple[FormTemplate, ...]
+    report_forms: tuple[FormTemplate, ...]
+    language: str  # the fund's (`fund.language`): for an application whose form does not say, and the fund's texts
     # What they were built from, so that a fund's `.github/fund-bot.yml` can replace sections of them.
     documents: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)  # section -> file
@@ -239,6 +253,33 @@ class Rules:
         rules (by their name in the project, never a path on the server)."""
         return FUND_FILE if self.origins.get(section) == FUND_FILE else f"rules/{section}.yml"
 
+    @property
+    def application_form(self) -> FormTemplate:
+        return self.application_forms[0]
+
+    @property
+    def report_form(self) -> FormTemplate:
+        return self.report_forms[0]
+
+    def read_application(self, body: str | None) -> ParsedForm:
+        """An issue body read as the application form, in whichever language its headings are."""
+        return parse_any(self.application_forms, body)
+
+    def read_report(self, body: str | None) -> ParsedForm:
+        """An issue body read as the progress-report form, in whichever language its headings are."""
+        return parse_any(self.report_forms, body)
+
+    def language_of(self, form: ParsedForm) -> str:
+        """An application's language: its form's `language` answer; without one, the language of the
+        form it was filed with when that is a translation (`application.zh.yml`), else the fund's."""
+        filed_in = form.template.language if form.template is not None else None
+        return language_of(form.answers.get("language"), filed_in if filed_in in LANGUAGES else self.language)
+
+    def application_form_in(self, language: str) -> FormTemplate:
+        """The application form in `language` (its labels name the fields in that language's texts);
+        the fund's own form when there is no translation into it."""
+        return next((f for f in self.application_forms[1:] if f.language == language), self.application_form)
+
 
 FUND_FILE = ".github/fund-bot.yml"
 FUND_TEMPLATES = ".github/ISSUE_TEMPLATE"
@@ -255,11 +296,14 @@ def load_rules(rules_dir: Path, templates_dir: Path) -> Rules:
         document = _read_yaml(path, errors)
         if document is not None and _valid_section(name, document, str(path), "", errors):
             documents[name] = document
-    origins.update({filename: str(templates_dir / filename) for filename in (APPLICATION_TEMPLATE, REPORT_TEMPLATE)})
     forms: dict[str, FormTemplate] = {}
-    for filename in (APPLICATION_TEMPLATE, REPORT_TEMPLATE):
+    for filename in TEMPLATE_FILES:
+        path = templates_dir / filename
+        if filename not in (APPLICATION_TEMPLATE, REPORT_TEMPLATE) and not path.exists():
+            continue  # a translation is optional
+        origins[filename] = str(path)
         try:
-            forms[filename] = FormTemplate.load(templates_dir / filename)
+            forms[filename] = FormTemplate.load(path)
         except FormTemplateError as err:
             errors.append(str(err))
     return _finish(documents, forms, origins, errors)
@@ -297,7 +341,13 @@ def fund_rules(server: Rules, fund_file: str | None, templates: Mapping[str, str
                         documents[name] = fund[name]
                     elif not isinstance(fund[name], dict):
                         errors.append(f"{FUND_FILE}: {name}: must be a mapping, as rules/{name}.yml is")
-    forms = {APPLICATION_TEMPLATE: server.application_form, REPORT_TEMPLATE: server.report_form}
+    forms = {f.path.name: f for f in server.application_forms + server.report_forms}
+    for base in (APPLICATION_TEMPLATE, REPORT_TEMPLATE):
+        if templates.get(base) is not None:  # the fund's own form: the server's translations of it do not fit it
+            for name in translations_of(base):
+                forms.pop(name, None)
+        else:  # the server's form, with the server's translations
+            templates = {name: text for name, text in templates.items() if name not in translations_of(base)}
     for filename, text in templates.items():
         if text is None:
             continue
@@ -326,7 +376,7 @@ def _join(prefix: str, where: str) -> str:
 def _finish(documents: dict[str, dict[str, Any]], forms: dict[str, FormTemplate], origins: dict[str, str],
             errors: list[str]) -> Rules:
     rules = None
-    if len(documents) == len(RULE_FILES) and len(forms) == 2 and not errors:
+    if len(documents) == len(RULE_FILES) and {APPLICATION_TEMPLATE, REPORT_TEMPLATE} <= set(forms) and not errors:
         errors.extend(_cross_check(origins, documents, forms))
         if not errors:
             rules = _build(documents, forms, origins)
@@ -423,13 +473,30 @@ def _cross_check(origins: Mapping[str, str], docs: dict[str, dict[str, Any]], fo
         errors.append(f"{origins[REPORT_TEMPLATE]}: body: needs a field with id 'application'")
 
     labels = docs["stages"]["labels"]
-    for form, key, filename in ((application, "application", APPLICATION_TEMPLATE), (report, "report", REPORT_TEMPLATE)):
-        wanted = labels[key]["name"]
-        if wanted.lower() not in {label.lower() for label in form.labels}:
-            errors.append(
-                f"{origins[filename]}: labels: must include {wanted!r} "
-                f"(stages.labels.{key}) so GitHub labels new issues for the bot"
-            )
+    for base, key in ((APPLICATION_TEMPLATE, "application"), (REPORT_TEMPLATE, "report")):
+        for filename in (base, *translations_of(base)):
+            if filename not in forms:
+                continue
+            form = forms[filename]
+            wanted = labels[key]["name"]
+            if wanted.lower() not in {label.lower() for label in form.labels}:
+                errors.append(
+                    f"{origins[filename]}: labels: must include {wanted!r} "
+                    f"(stages.labels.{key}) so GitHub labels new issues for the bot"
+                )
+            if filename != base:
+                errors.extend(_translation_problems(form, forms[base], origins[filename], origins[base]))
+            if form.has_field("language"):
+                names = {language_name(language) for language in LANGUAGES}
+                for option in form.field("language").options:
+                    if option not in names:
+                        errors.append(f"{origins[filename]}: language: {option!r} is not a language Fund Bot writes "
+                                      f"(the options are {', '.join(sorted(names))})")
+
+    language = docs["fund"]["language"]
+    if language not in LANGUAGES:
+        errors.append(f"{at('fund', 'language')}: {language!r} is not a language Fund Bot writes "
+                      f"({', '.join(LANGUAGES)})")
 
     funding = docs["funding"]
     pool = funding.get("round", {}).get("pool")
@@ -470,6 +537,17 @@ def _check_rounds(funding: Mapping[str, Any], at: Any) -> list[str]:
         if second_opens <= first_closes:
             errors.append(f"{at('rounds')}: rounds {first!r} and {second!r} overlap")
     return errors
+
+
+def _translation_problems(form: FormTemplate, base: FormTemplate, where: str, base_where: str) -> list[str]:
+    """A translation has its form's fields: the same ids and types in the same order, the same number
+    of options (they are read by position), the same required flags."""
+    shape = [(f.id, f.type, len(f.options), f.required) for f in form.fields]
+    wanted = [(f.id, f.type, len(f.options), f.required) for f in base.fields]
+    if shape == wanted:
+        return []
+    return [f"{where}: body: must have the fields of {base_where} (ids {', '.join(f.id for f in base.fields)}, with "
+            "the same types, number of options and required flags, in that order)"]
 
 
 def _label(doc: Mapping[str, Any]) -> LabelSpec:
@@ -566,8 +644,10 @@ def _build(docs: dict[str, dict[str, Any]], forms: dict[str, FormTemplate], orig
         eligibility=eligibility,
         reports=reports,
         funding=funding,
-        application_form=forms[APPLICATION_TEMPLATE],
-        report_form=forms[REPORT_TEMPLATE],
+        application_forms=tuple(forms[n] for n in (APPLICATION_TEMPLATE, *translations_of(APPLICATION_TEMPLATE))
+                                if n in forms),
+        report_forms=tuple(forms[n] for n in (REPORT_TEMPLATE, *translations_of(REPORT_TEMPLATE)) if n in forms),
+        language=docs["fund"]["language"],
         documents=dict(docs),
         origins=dict(origins),
     )

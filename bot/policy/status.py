@@ -1,4 +1,5 @@
-"""The status comment (SPEC §6): one comment per application, rendered from the record.
+"""The status comment (SPEC §6): one comment per application, rendered from the record, in the
+application's language (SPEC §15: every word from the catalogues, `bot.policy.i18n`).
 
 The body is a pure function of the record (no "updated at" clock), so an unchanged record
 renders byte for byte the same and the executor does not edit the comment. Every piece of user
@@ -18,8 +19,8 @@ from statistics import mean
 from bot.policy.commands import FundingLedger
 from bot.policy.eligibility import CHECK_TITLES
 from bot.policy.forms import FormTemplate
+from bot.policy.i18n import Translator, translator
 from bot.policy.markers import STATUS_MARKER, record_block, record_payload
-from bot.policy.money import format_amount
 from bot.policy.record import AuditEntry, Record
 from bot.policy.reports import ReportState, report_status
 from bot.policy.rules import Rules
@@ -38,9 +39,9 @@ def person(login: str) -> str:
     return escape_inline("@" + login, 60)
 
 
-def day(moment: dt.datetime | None) -> str:
-    """The UTC calendar date of a moment: dates here are UTC, shown as such."""
-    return moment.astimezone(dt.timezone.utc).date().isoformat() if moment else "—"
+def day(moment: dt.datetime | None, tr: Translator) -> str:
+    """The UTC calendar date of a moment, as the language writes dates: dates here are UTC, shown as such."""
+    return tr.date(moment.astimezone(dt.timezone.utc).date()) if moment else "—"
 
 
 @dataclass(frozen=True)
@@ -49,15 +50,16 @@ class StatusContext:
 
     today: dt.date
     ledger: FundingLedger | None = None
-    rebuilt: str = ""  # why the record was rebuilt from the comments ("" when it was not)
+    language: str = ""  # the application's ("": the fund's)
     sealer: Callable[[str], str] | None = None  # the record block's payload -> its seal (None: unsealed)
 
 
 def render_status(record: Record, rules: Rules, context: StatusContext, template: FormTemplate | None = None,
                   signature: str | None = None) -> str:
     """The whole status comment: marker, visible sections, hidden record — within the budget."""
-    template = template or rules.application_form
-    visible = _visible(record, rules, context, template)
+    language = context.language or rules.language
+    template = template or rules.application_form_in(language)
+    visible = _visible(record, rules, context, template, translator(language))
 
     def block(kept: Record) -> str:
         return record_block(kept, context.sealer(record_payload(kept)) if context.sealer else signature)
@@ -73,196 +75,264 @@ def render_status(record: Record, rules: Rules, context: StatusContext, template
     return body
 
 
-def _visible(record: Record, rules: Rules, context: StatusContext, template: FormTemplate) -> str:
-    parts = [STATUS_MARKER, "## Fund Bot status", _summary(record, rules, context.today)]
-    if context.rebuilt:
-        parts.append(f"{WARN} {context.rebuilt}")
-    parts += [_form(record, template), _eligibility(record, template), _review(record, rules)]
-    parts += [s for s in (_conflicts(record), _scores(record, rules), _votes(record, rules),
-                          _decision(record, rules, context.ledger), _reports(record, rules, context.today),
-                          _failures(record)) if s]
-    parts.append("<sub>Fund Bot keeps this comment up to date. Say `/help` in a comment to see the commands "
-                 "you can use.</sub>")
+def _visible(record: Record, rules: Rules, context: StatusContext, template: FormTemplate, tr: Translator) -> str:
+    parts = [STATUS_MARKER, "## " + tr.gettext("Fund Bot status"), _summary(record, rules, context.today, tr)]
+    rebuilt = _rebuilt(record, tr)
+    if rebuilt:
+        parts.append(f"{WARN} {rebuilt}")
+    parts += [_form(record, template, tr), _eligibility(record, template, tr), _review(record, rules, tr)]
+    parts += [s for s in (_conflicts(record, tr), _scores(record, rules, tr), _votes(record, rules, tr),
+                          _decision(record, rules, context.ledger, tr), _reports(record, rules, context.today, tr),
+                          _failures(record, tr)) if s]
+    parts.append("<sub>" + tr.gettext("Fund Bot keeps this comment up to date. Say `/help` in a comment to see the "
+                                      "commands you can use.") + "</sub>")
     return "\n\n".join(parts)
 
 
-def _summary(record: Record, rules: Rules, today: dt.date) -> str:
+def _section(title: str, *blocks: str) -> str:
+    return "\n\n".join((f"### {title}", *(b for b in blocks if b)))
+
+
+def _rebuilt(record: Record, tr: Translator) -> str:
+    """Said for as long as the record shows it: the bot did not trust the record it found, and why."""
+    last = next((a for a in reversed(record.audit) if a.what == "rebuilt"), None)
+    if last is None:
+        return ""
+    why = {
+        "tampered": tr.gettext("The record kept in this comment did not match its seal — it was edited, or copied "
+                               "from another issue"),
+        "unsealed": tr.gettext("The record kept in this comment carried no seal (it was written before records were "
+                               "sealed, or its seal was removed)"),
+    }.get(last.detail, tr.gettext("The record kept in this comment could not be read"))
+    return tr.gettext("%(why)s, so on %(date)s (UTC) the bot rebuilt the application's state from its comments.",
+                      why=why, date=day(last.at, tr))
+
+
+def _summary(record: Record, rules: Rules, today: dt.date, tr: Translator) -> str:
     if record.outcome:
         label = rules.stages.outcomes[record.outcome.name].label.name
-        head = f"**Outcome:** {record.outcome.name} (`{escape_inline(label)}`)"
+        head = tr.gettext("**Outcome:** %(outcome)s (`%(label)s`)", outcome=record.outcome.name,
+                          label=escape_inline(label))
+    elif record.stage_since:
+        head = tr.gettext("**Stage:** %(stage)s since %(date)s", stage=record.stage or "—",
+                          date=day(record.stage_since, tr))
     else:
-        head = f"**Stage:** {record.stage or '—'}" + (f" since {day(record.stage_since)}" if record.stage_since else "")
-    eligibility = f"{OK} eligible" if record.eligible else f"{FAIL} not eligible yet"
+        head = tr.gettext("**Stage:** %(stage)s", stage=record.stage or "—")
+    eligibility = f"{OK} " + tr.gettext("eligible") if record.eligible else f"{FAIL} " + tr.gettext("not eligible yet")
     if not record.checks:
-        eligibility = "not checked yet"
-    line = f"{head} · **Eligibility:** {eligibility}"
+        eligibility = tr.gettext("not checked yet")
+    line = tr.gettext("%(head)s · **Eligibility:** %(eligibility)s", head=head, eligibility=eligibility)
     if record.round and rules.funding.dated:
-        line += f" · **Round:** {escape_inline(record.round, 40)}"
+        line += " · " + tr.gettext("**Round:** %(round)s", round=escape_inline(record.round, 40))
     elif rules.funding.dated and record.checks and not record.outcome:
         upcoming = rules.funding.next_round(today)
-        line += (f" · **Round:** waiting for {escape_inline(upcoming.name, 40)}, which opens on "
-                 f"{upcoming.opens.isoformat() if upcoming.opens else '—'}" if upcoming else
-                 " · **Round:** waiting for the next round")
+        line += " · " + (tr.gettext("**Round:** waiting for %(round)s, which opens on %(date)s",
+                                    round=escape_inline(upcoming.name, 40), date=tr.date(upcoming.opens))
+                         if upcoming and upcoming.opens else tr.gettext("**Round:** waiting for the next round"))
     if record.needs_info:
-        line += f"\n\n{WARN} **More information needed** (asked by {person(record.needs_info.by)} on " \
-                f"{day(record.needs_info.at)}):\n\n{escape_block(record.needs_info.text)}"
+        asked = tr.gettext("**More information needed** (asked by %(person)s on %(date)s):",
+                           person=person(record.needs_info.by), date=day(record.needs_info.at, tr))
+        line += f"\n\n{WARN} {asked}\n\n{escape_block(record.needs_info.text)}"
     return line
 
 
-def _form(record: Record, template: FormTemplate) -> str:
+def _form(record: Record, template: FormTemplate, tr: Translator) -> str:
+    title = tr.gettext("Application form")
     if not record.form_problems:
-        return f"### Application form\n\n{OK} Complete."
-    items = "\n".join(f"- {FAIL} {escape_inline(describe(p, template), limit=500)}" for p in record.form_problems)
-    return f"### Application form\n\n{items}\n\nEdit the issue to fix these; the checks run again when you save."
+        return _section(title, f"{OK} " + tr.gettext("Complete."))
+    items = "\n".join(f"- {FAIL} {escape_inline(describe(p, tr, template), limit=500)}" for p in record.form_problems)
+    return _section(title, items, tr.gettext("Edit the issue to fix these; the checks run again when you save."))
 
 
-def _eligibility(record: Record, template: FormTemplate) -> str:
+def _eligibility(record: Record, template: FormTemplate, tr: Translator) -> str:
     if not record.checks:
-        return "### Eligibility\n\nNot checked yet."
+        return _section(tr.gettext("Eligibility"), tr.gettext("Not checked yet."))
     waived = {w.check: w for w in record.waivers}
-    rows = ["| Check | Result | Figure |", "|---|---|---|"]
+    rows = [_row(tr.gettext("Check"), tr.gettext("Result"), tr.gettext("Figure")), "|---|---|---|"]
     notes: list[str] = []
     for check in record.checks:
-        title = CHECK_TITLES.get(check.id, check.id)
-        mark = OK if check.ok else (f"{WARN} waived" if check.id in waived else FAIL)
-        rows.append(f"| {title} | {mark} | {escape_inline(describe(check.figure, template))} |")
+        title = tr.gettext(CHECK_TITLES[check.id]) if check.id in CHECK_TITLES else check.id
+        mark = OK if check.ok else (f"{WARN} " + tr.gettext("waived") if check.id in waived else FAIL)
+        rows.append(_row(title, mark, escape_inline(describe(check.figure, tr, template))))
         if not check.ok and check.id not in waived and check.detail:
-            notes.append(f"- **{title}:** {escape_inline(describe(check.detail, template), limit=500)}")
+            notes.append("- " + tr.gettext("**%(check)s:** %(detail)s", check=title,
+                                           detail=escape_inline(describe(check.detail, tr, template), limit=500)))
         if check.warning:
-            notes.append(f"- {WARN} {escape_inline(describe(check.warning, template), limit=500)}")
+            notes.append(f"- {WARN} {escape_inline(describe(check.warning, tr, template), limit=500)}")
         if check.id in waived:
             w = waived[check.id]
-            notes.append(f"- {WARN} **{title}** waived by {person(w.by)} on {day(w.at)}: {escape_inline(w.reason)}")
-    checked = f"\n\n<sub>Checked {day(record.checked_at)} (UTC) on {escape_inline(record.repository)}.</sub>" \
+            notes.append(f"- {WARN} " + tr.gettext("**%(check)s** waived by %(person)s on %(date)s: %(reason)s",
+                                                   check=title, person=person(w.by), date=day(w.at, tr),
+                                                   reason=escape_inline(w.reason)))
+    checked = "<sub>" + tr.gettext("Checked %(date)s (UTC) on %(repository)s.", date=day(record.checked_at, tr),
+                                   repository=escape_inline(record.repository)) + "</sub>" \
         if record.checked_at and record.repository else ""
-    return "### Eligibility\n\n" + "\n".join(rows) + ("\n\n" + "\n".join(notes) if notes else "") + checked
+    return _section(tr.gettext("Eligibility"), "\n".join(rows), "\n".join(notes), checked)
 
 
-def _review(record: Record, rules: Rules) -> str:
+def _row(*cells: str) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _review(record: Record, rules: Rules, tr: Translator) -> str:
     if not record.history:
-        return "### Review\n\nNot started."
-    rows = ["| Stage | Since | By |", "|---|---|---|"]
+        return _section(tr.gettext("Review"), tr.gettext("Not started."))
+    rows = [_row(tr.gettext("Stage"), tr.gettext("Since"), tr.gettext("By")), "|---|---|---|"]
     shown = record.history[-SHOW_HISTORY:]
     if len(record.history) > len(shown):
-        rows.append(f"| … {len(record.history) - len(shown)} earlier moves | | |")
+        earlier = len(record.history) - len(shown)
+        rows.append(_row("… " + tr.ngettext("%(n)s earlier move", "%(n)s earlier moves", earlier), "", ""))
     for entry in shown:
-        rows.append(f"| {entry.stage} | {day(entry.at)} | {person(entry.by)} ({escape_inline(entry.via, 40)}) |")
+        rows.append(_row(entry.stage, day(entry.at, tr), f"{person(entry.by)} ({escape_inline(entry.via, 40)})"))
     order = " → ".join(f"**{s.name}**" if s.name == record.stage and not record.outcome else s.name
                        for s in rules.stages.stages)
-    return f"### Review\n\n{order}\n\n" + "\n".join(rows)
+    return _section(tr.gettext("Review"), order, "\n".join(rows))
 
 
-def _conflicts(record: Record) -> str:
+def _conflicts(record: Record, tr: Translator) -> str:
     if not record.recusals and not record.conflicts and not record.affiliated:
         return ""
-    lines = [f"- {person(r.reviewer)} recused on {day(r.at)}" + (f": {escape_inline(r.reason, 200)}" if r.reason else "")
+    lines = ["- " + (tr.gettext("%(person)s recused on %(date)s: %(reason)s", person=person(r.reviewer),
+                                date=day(r.at, tr), reason=escape_inline(r.reason, 200)) if r.reason else
+                     tr.gettext("%(person)s recused on %(date)s", person=person(r.reviewer), date=day(r.at, tr)))
              for r in record.recusals[-SHOW_SCORERS:]]
     found = {c.reviewer.lower(): c for c in record.conflicts}
-    lines += [f"- {person(c.reviewer)}: {escape_inline(c.reason, 200)}" for c in list(found.values())[-SHOW_SCORERS:]]
-    lines += [f"- {person(login)}: a public member of the applicant's organisation" for login in record.affiliated
-              if login not in found][:SHOW_SCORERS]
-    return ("### Conflicts of interest\n\nThese reviewers do not review this application; their scores and votes "
-            "here do not count.\n\n" + "\n".join(lines))
+    # The reason a conflict was found is the `Conflict`'s own text, a catalogue message.
+    lines += ["- " + tr.gettext("%(person)s: %(reason)s", person=person(c.reviewer), reason=tr.gettext(c.reason))
+              for c in list(found.values())[-SHOW_SCORERS:]]
+    lines += ["- " + tr.gettext("%(person)s: a public member of the applicant's organisation", person=person(login))
+              for login in record.affiliated if login not in found][:SHOW_SCORERS]
+    return _section(tr.gettext("Conflicts of interest"),
+                    tr.gettext("These reviewers do not review this application; their scores and votes here do not "
+                               "count."), "\n".join(lines))
 
 
-def _scores(record: Record, rules: Rules) -> str:
+def _scores(record: Record, rules: Rules, tr: Translator) -> str:
     counted = [s for s in record.scores if record.counts(s.reviewer)]
     if not counted:
         return ""
-    rows = ["| Criterion | Mean | Scores | Reviewers |", "|---|---|---|---|"]
+    rows = [_row(tr.gettext("Criterion"), tr.gettext("Mean"), tr.gettext("Scores"), tr.gettext("Reviewers")),
+            "|---|---|---|---|"]
     for criterion in rules.stages.criteria:
         given = sorted((s for s in counted if s.criterion == criterion), key=lambda s: s.reviewer.lower())
         if not given:
-            rows.append(f"| {criterion} | — | 0 | |")
+            rows.append(_row(criterion, "—", tr.number(0), ""))
             continue
-        who = ", ".join(f"{person(s.reviewer)} {s.value}" for s in given[:SHOW_SCORERS])
+        names = [f"{person(s.reviewer)} {tr.number(s.value)}" for s in given[:SHOW_SCORERS]]
         if len(given) > SHOW_SCORERS:
-            who += f" and {len(given) - SHOW_SCORERS} more"
-        rows.append(f"| {criterion} | {mean(s.value for s in given):.1f} | {len(given)} | {who} |")
-    return "### Scores\n\n" + "\n".join(rows)
+            names.append(tr.ngettext("%(n)s more", "%(n)s more", len(given) - SHOW_SCORERS))
+        rows.append(_row(criterion, tr.number(mean(s.value for s in given), "0.0"), tr.number(len(given)),
+                         tr.join(names)))
+    return _section(tr.gettext("Scores"), "\n".join(rows))
 
 
-def _votes(record: Record, rules: Rules) -> str:
+def _votes(record: Record, rules: Rules, tr: Translator) -> str:
     voting = any(s.community_vote and s.name == record.stage for s in rules.stages.stages)
     if not voting and not (record.votes_up or record.votes_down):
         return ""
-    note = "React with 👍 or 👎 on the application to vote." if voting and not record.outcome else "Voting has closed."
+    note = tr.gettext("React with 👍 or 👎 on the application to vote.") if voting and not record.outcome \
+        else tr.gettext("Voting has closed.")
     stage = rules.stages.stage(record.stage)
-    needed = []
-    if voting and stage and stage.min_voters:
-        needed.append(f"at least {stage.min_voters} voters")
-    if voting and stage and stage.min_approval is not None:
-        needed.append(f"{stage.min_approval:.0%} 👍")
-    quorum = f" To move on, the vote needs {' and '.join(needed)}." if needed and not record.outcome else ""
-    return f"### Community vote\n\n👍 {record.votes_up} · 👎 {record.votes_down}\n\n<sub>{note}{quorum}</sub>"
+    if voting and stage and not record.outcome and (stage.min_voters or stage.min_approval is not None):
+        needed = []
+        if stage.min_voters:
+            needed.append(tr.ngettext("at least %(n)s voter", "at least %(n)s voters", stage.min_voters))
+        if stage.min_approval is not None:
+            needed.append(tr.gettext("%(share)s 👍", share=tr.number(stage.min_approval, "0%")))
+        note = tr.sentences(note, tr.gettext("To move on, the vote needs %(needed)s.", needed=tr.join(needed)))
+    return _section(tr.gettext("Community vote"), f"👍 {tr.number(record.votes_up)} · 👎 {tr.number(record.votes_down)}",
+                    f"<sub>{note}</sub>")
 
 
-def _decision(record: Record, rules: Rules, ledger: FundingLedger | None) -> str:
+def _decision(record: Record, rules: Rules, ledger: FundingLedger | None, tr: Translator) -> str:
     funding = rules.funding
     outcome = record.outcome
+    title = tr.gettext("Decision")
     if outcome is None:
         stage = rules.stages.stage(record.stage)
         pool = funding.pool(record.round) if record.round else None
         if stage and stage.decides and pool is not None and ledger is not None:
             left = pool - ledger.committed
-            return (f"### Decision\n\nPending. Round {escape_inline(record.round, 40)} has "
-                    f"{format_amount(left, funding.currency)} left of {format_amount(pool, funding.currency)}; the cap "
-                    f"per project is {format_amount(funding.cap(record.round), funding.currency)}.")
+            return _section(title, tr.gettext("Pending. Round %(round)s has %(left)s left of %(pool)s; the cap per "
+                                              "project is %(cap)s.", round=escape_inline(record.round, 40),
+                                              left=tr.amount(left, funding.currency),
+                                              pool=tr.amount(pool, funding.currency),
+                                              cap=tr.amount(funding.cap(record.round), funding.currency)))
         return ""
-    when = f"on {day(outcome.at)} by {person(outcome.by)}"
+    when = {"date": day(outcome.at, tr), "person": person(outcome.by)}
     if outcome.name == "funded":
-        amount = format_amount(outcome.amount or Decimal(0), funding.currency)
-        return f"### Decision\n\n{OK} **Funded: {amount}** {when}." + _tranches(record, rules)
+        amount = tr.amount(outcome.amount or Decimal(0), funding.currency)
+        return _section(title, f"{OK} " + tr.gettext("**Funded: %(amount)s** on %(date)s by %(person)s.",
+                                                     amount=amount, **when), _tranches(record, rules, tr))
     if outcome.name == "declined":
-        return f"### Decision\n\n**Declined** {when}:\n\n{escape_block(outcome.reason or '')}"
-    return f"### Decision\n\n**Withdrawn** by the applicant {when.removeprefix('on ')}."
+        return _section(title, tr.gettext("**Declined** on %(date)s by %(person)s:", **when),
+                        escape_block(outcome.reason or ""))
+    return _section(title, tr.gettext("**Withdrawn** by the applicant %(person)s on %(date)s.", **when))
 
 
-def _tranches(record: Record, rules: Rules) -> str:
+def _tranches(record: Record, rules: Rules, tr: Translator) -> str:
     """The grant's parts: each released one (amount, when, on whose word), then those still to come."""
     parts = rules.funding.tranches
     if len(parts) < 2 and len(record.tranches) < 2:
         return ""
     currency = rules.funding.currency
-    rows = ["| Part | Amount | Released | On the word of |", "|---|---|---|---|"]
+    rows = [_row(tr.gettext("Part"), tr.gettext("Amount"), tr.gettext("Released"), tr.gettext("On the word of")),
+            "|---|---|---|---|"]
     for t in record.tranches:
-        after = "the approval" if t.ref == "approve" else "an accepted report"
-        rows.append(f"| {t.k} of {t.n} | {format_amount(t.amount, currency)} | {day(t.at)} | {person(t.by)} ({after}) |")
+        after = tr.gettext("the approval") if t.ref == "approve" else tr.gettext("an accepted report")
+        rows.append(_row(tr.gettext("%(k)s of %(n)s", k=tr.number(t.k), n=tr.number(t.n)),
+                         tr.amount(t.amount, currency), day(t.at, tr), f"{person(t.by)} ({after})"))
     for k in range(len(record.tranches) + 1, len(parts) + 1):
-        rows.append(f"| {k} of {len(parts)} | {parts[k - 1]:g} % | when a progress report is accepted | |")
-    return "\n\n" + "\n".join(rows)
+        rows.append(_row(tr.gettext("%(k)s of %(n)s", k=tr.number(k), n=tr.number(len(parts))),
+                         tr.number(parts[k - 1] / 100, "0.##%"), tr.gettext("when a progress report is accepted"), ""))
+    return "\n".join(rows)
 
 
-def _reports(record: Record, rules: Rules, today: dt.date) -> str:
+def _reports(record: Record, rules: Rules, today: dt.date, tr: Translator) -> str:
     status = report_status(record, rules.reports, today)
     if not record.reports and status.next_due is None:
         return ""
-    expected = f" of {status.expected}" if status.expected else ""
-    lines = [f"### Progress reports\n\nReceived: {status.received}{expected}."]
+    received = tr.gettext("Received: %(received)s of %(expected)s.", received=tr.number(status.received),
+                          expected=tr.number(status.expected)) if status.expected else \
+        tr.gettext("Received: %(received)s.", received=tr.number(status.received))
+    lines = [received]
     shown = record.reports[-SHOW_REPORTS:]
     if len(record.reports) > len(shown):
-        lines.append(f"- … {len(record.reports) - len(shown)} earlier reports")
+        lines.append("- … " + tr.ngettext("%(n)s earlier report", "%(n)s earlier reports", len(record.reports) - len(shown)))
     for entry in shown:
         kind, _, ref = entry.ref.partition(":")
-        where = f"#{ref}" if kind == "issue" else "a comment"
-        review = ""
+        if kind == "issue":
+            text = tr.gettext("%(date)s by %(person)s (#%(issue)s)", date=day(entry.at, tr), person=person(entry.by),
+                              issue=ref)
+        else:
+            text = tr.gettext("%(date)s by %(person)s (a comment)", date=day(entry.at, tr), person=person(entry.by))
         if entry.review:
-            review = f": {entry.review} by {person(entry.reviewed_by)}" + \
-                (f" ({escape_inline(entry.reason, 200)})" if entry.reason else "")
-        lines.append(f"- {day(entry.at)} by {person(entry.by)} ({where}){review}")
+            verdict = tr.gettext("accepted") if entry.review == "accepted" else tr.gettext("rejected")
+            text = tr.gettext("%(report)s: %(verdict)s by %(person)s", report=text, verdict=verdict,
+                              person=person(entry.reviewed_by))
+            if entry.reason:
+                text += f" ({escape_inline(entry.reason, 200)})"
+        lines.append(f"- {text}")
     if status.next_due:
-        flag = {ReportState.OVERDUE: f" {FAIL} overdue", ReportState.DUE: f" {WARN} due soon"}.get(status.state, "")
-        lines.append(f"\nNext report due: **{status.next_due.isoformat()}** (UTC){flag}. Comment `/report` followed "
-                     "by the report, or open a progress-report issue naming this application.")
+        due = tr.date(status.next_due)
+        if status.state is ReportState.OVERDUE:
+            text = tr.gettext("Next report due: **%(date)s** (UTC) %(mark)s overdue.", date=due, mark=FAIL)
+        elif status.state is ReportState.DUE:
+            text = tr.gettext("Next report due: **%(date)s** (UTC) %(mark)s due soon.", date=due, mark=WARN)
+        else:
+            text = tr.gettext("Next report due: **%(date)s** (UTC).", date=due)
+        lines.append("\n" + tr.sentences(text, tr.gettext("Comment `/report` followed by the report, or open a "
+                                                          "progress-report issue naming this application.")))
     else:
-        lines.append("\nAll reports received. Thank you!")
-    return "\n".join(lines)
+        lines.append("\n" + tr.gettext("All reports received. Thank you!"))
+    return _section(tr.gettext("Progress reports"), "\n".join(lines))
 
 
-def _failures(record: Record) -> str:
+def _failures(record: Record, tr: Translator) -> str:
     if not record.failures:
         return ""
-    lines = [f"- {day(f.at)}: {escape_inline(f.what, 60)}: GitHub answered {f.status} "
-             f"({escape_inline(f.message, 200)})" for f in record.failures]
-    return ("### Could not be written\n\nGitHub refused these writes; the bot went on without them.\n\n"
-            + "\n".join(lines))
+    lines = ["- " + tr.gettext("%(date)s: %(what)s: GitHub answered %(status)s (%(message)s)", date=day(f.at, tr),
+                               what=escape_inline(f.what, 60), status=f.status, message=escape_inline(f.message, 200))
+             for f in record.failures]
+    return _section(tr.gettext("Could not be written"),
+                    tr.gettext("GitHub refused these writes; the bot went on without them."), "\n".join(lines))

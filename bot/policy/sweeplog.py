@@ -18,13 +18,14 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.policy.i18n import LANGUAGES, N_, Translator, translator
 from bot.policy.markers import SWEEP_LOG_MARKER, SWEEP_TAG, hidden, own_issues, read_hidden
 from bot.policy.models import Issue
-from bot.policy.record import iso
+from bot.policy.record import iso, parse_iso
 from bot.policy.text import escape_inline
 
 LOG_MARKER = SWEEP_LOG_MARKER
-LOG_TITLE = "Fund Bot: sweep log"
+LOG_TITLE = N_("Fund Bot: sweep log")  # in the fund's language
 LOG_VERSION = 1
 KEEP_RUNS = 14  # the history shown and kept: two weeks of daily sweeps
 KEEP_LINES = 50  # changes and failures kept of one run (the body must stay far below GitHub's 65,536 characters)
@@ -74,8 +75,9 @@ def pick_log(issues: Iterable[Issue], app_login: str) -> SweepLog | None:
     marker (so a second log is never made, and nobody else's issue is taken for it)."""
     issues = list(issues)
     mine = own_issues(issues, app_login, LOG_MARKER)
-    if not mine:  # someone edited the marker away: the App's own issue by its title is still the log
-        mine = sorted((i for i in issues if i.user.login.lower() == app_login.lower() and i.title == LOG_TITLE),
+    if not mine:  # someone edited the marker away: the App's own issue by its title (in any language) is still the log
+        titles = {translator(language).gettext(LOG_TITLE) for language in LANGUAGES}
+        mine = sorted((i for i in issues if i.user.login.lower() == app_login.lower() and i.title in titles),
                       key=lambda i: i.number)
     return _log_of(mine[0]) if mine else None
 
@@ -100,33 +102,49 @@ def make_run(at: dt.datetime, applications: int, reports: int, lines: Iterable[s
 # --- the issue body ------------------------------------------------------------------------------
 
 
-def render_log(runs: tuple[SweepRun, ...]) -> str:
-    """The whole body: what a person reads, then the hidden data. User-derived text is escaped."""
+def render_log(runs: tuple[SweepRun, ...], tr: Translator) -> str:
+    """The whole body, in the fund's language: what a person reads, then the hidden data. User-derived
+    text is escaped. (The lines of changes and failures are the sweep's own log lines, as its process logs them.)"""
     last = runs[0]
-    parts = [LOG_MARKER, "## Fund Bot sweep log",
-             "Fund Bot edits this issue after each sweep that changed something or failed, and after the first "
-             "quiet sweep of each day. The fund's dashboard shows it too. Times are UTC.",
-             f"**Last logged run:** {_when(last)} · {_counts(last)}"]
+    parts = [LOG_MARKER, "## " + tr.gettext("Fund Bot sweep log"),
+             tr.gettext("Fund Bot edits this issue after each sweep that changed something or failed, and after the "
+                        "first quiet sweep of each day. The fund's dashboard shows it too. Times are UTC."),
+             tr.gettext("**Last logged run:** %(when)s · %(counts)s", when=when(last, tr), counts=counts(last, tr))]
     if last.lines:
-        more = f"\n- … and {last.changes - len(last.lines)} more" if last.changes > len(last.lines) else ""
-        parts.append("### Changes\n\n" + "\n".join(f"- {escape_inline(line)}" for line in last.lines) + more)
+        more = "\n- " + tr.ngettext("… and %(n)s more", "… and %(n)s more", last.changes - len(last.lines)) \
+            if last.changes > len(last.lines) else ""
+        parts.append("### " + tr.gettext("Changes") + "\n\n"
+                     + "\n".join(f"- {escape_inline(line)}" for line in last.lines) + more)
     if last.failures:
-        parts.append("### Could not finish\n\n" + "\n".join(f"- {escape_inline(f)}" for f in last.failures))
-    rows = ["| Run (UTC) | Applications | Report issues | Changes | Failures |", "|---|---|---|---|---|"]
-    rows += [f"| {_when(r)} | {r.applications} | {r.reports} | {r.changes} | {len(r.failures)} |" for r in runs]
-    parts.append("### Recent runs\n\n" + "\n".join(rows))
+        parts.append("### " + tr.gettext("Could not finish") + "\n\n"
+                     + "\n".join(f"- {escape_inline(f)}" for f in last.failures))
+    heads = (tr.gettext("Run (UTC)"), tr.gettext("Applications"), tr.gettext("Report issues"), tr.gettext("Changes"),
+             tr.gettext("Failures"))
+    rows = ["| " + " | ".join(heads) + " |", "|---|---|---|---|---|"]
+    rows += [f"| {when(r, tr)} | {tr.number(r.applications)} | {tr.number(r.reports)} | {tr.number(r.changes)} | "
+             f"{tr.number(len(r.failures))} |" for r in runs]
+    parts.append("### " + tr.gettext("Recent runs") + "\n\n" + "\n".join(rows))
     parts.append(encode_runs(runs))
     return "\n\n".join(parts) + "\n"
 
 
-def _when(run: SweepRun) -> str:
-    return run.at.replace("T", " ").removesuffix("Z")[:16]
+def when(run: SweepRun, tr: Translator) -> str:
+    """When a run was, in UTC: its date as the language writes dates, and the time."""
+    moment = parse_iso(run.at)
+    return tr.gettext("%(date)s %(time)s", date=tr.date(moment.date()), time=moment.strftime("%H:%M"))
 
 
-def _counts(run: SweepRun) -> str:
-    failed = f"{len(run.failures)} failures" if run.failures else "no failures"
-    return (f"{run.applications} applications and {run.reports} report issues swept, {run.changes} changes, "
-            f"{failed}" + (f" (GitHub requests {run.requests})" if run.requests else ""))
+def counts(run: SweepRun, tr: Translator) -> str:
+    """What a run did, in words (the sweep log, the dashboard)."""
+    swept = tr.ngettext("%(n)s application", "%(n)s applications", run.applications)
+    reports = tr.ngettext("%(n)s report issue", "%(n)s report issues", run.reports)
+    changes = tr.ngettext("%(n)s change", "%(n)s changes", run.changes)
+    failed = tr.ngettext("%(n)s failure", "%(n)s failures", len(run.failures)) if run.failures \
+        else tr.gettext("no failures")
+    text = tr.gettext("%(applications)s and %(reports)s swept, %(changes)s, %(failures)s", applications=swept,
+                      reports=reports, changes=changes, failures=failed)
+    return tr.gettext("%(counts)s (GitHub requests %(requests)s)", counts=text, requests=run.requests) \
+        if run.requests else text
 
 
 def encode_runs(runs: tuple[SweepRun, ...]) -> str:

@@ -27,14 +27,16 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, render_template, request
 from flask.blueprints import BlueprintSetupState
+from markupsafe import Markup, escape
 
 from bot.github.gateway import GitHubError, GitHubGateway
-from bot.policy.money import format_amount
+from bot.policy.i18n import N_, Translator, translator
 from bot.views.rows import (
     ApplicationRow, Column, Pipeline, PipelineSource, columns, grants, in_round, median_days_to_decision,
 )
 from bot.policy.reports import ReportState
 from bot.policy.rules import Rules
+from bot.policy.sweeplog import counts, when
 
 dashboard = Blueprint("dashboard", __name__, template_folder="templates")
 EXTENSION = "fundbot.dashboard"
@@ -63,9 +65,10 @@ class DashboardState:
     the fund's rules change)."""
 
     def __init__(self, directory: Directory, token: str | None, clock: Callable[[], dt.datetime],
-                 ttl: float, single: str | None) -> None:
+                 ttl: float, single: str | None, language: str) -> None:
         self.directory = directory
         self.token = token
+        self.language = language  # the server's rules': the pages that are no one fund's
         self.single = single  # FUNDBOT_REPO: `/dashboard` is that fund's page
         self._clock = clock
         self._ttl = ttl
@@ -89,7 +92,8 @@ def _setup(state: BlueprintSetupState) -> None:
     runtime = state.app.extensions["fundbot"]
     settings = runtime.settings
     state.app.extensions[EXTENSION] = DashboardState(runtime.directory, settings.dashboard_token,
-                                                     runtime.context.clock, settings.dashboard_ttl, settings.repo)
+                                                     runtime.context.clock, settings.dashboard_ttl, settings.repo,
+                                                     runtime.rules.language)
 
 
 def authorised(expected: str | None, authorization: str | None, query_token: str | None) -> bool:
@@ -103,8 +107,23 @@ def authorised(expected: str | None, authorization: str | None, query_token: str
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
-def _page(template: str, status: int, private: bool, **context: Any) -> Response:
-    html = render_template(template, css=CSS, **context)
+def words(tr: Translator) -> dict[str, Any]:
+    """What a template says its words with, in `tr`'s language: `_` and `ngettext` (whose parameters are
+    escaped, and whose result is markup, so a message may hold a link built in the template)."""
+    def safe(params: dict[str, Any]) -> dict[str, Any]:
+        return {key: escape(value) for key, value in params.items()}
+
+    return {
+        "lang": tr.locale.replace("_", "-"),
+        "_": lambda message, **params: Markup(tr.gettext(message, **safe(params))),
+        "ngettext": lambda singular, plural, n, **params: Markup(tr.ngettext(singular, plural, n, **safe(params))),
+        "number": tr.number,
+        "date": lambda day: tr.date(day) if day else "—",
+    }
+
+
+def _page(template: str, status: int, private: bool, tr: Translator, **context: Any) -> Response:
+    html = render_template(template, css=CSS, **words(tr), **context)
     response = Response(html, status=status, mimetype="text/html")
     response.headers.update(HEADERS)
     # A protected page must not be kept by a shared cache; an open one may be revalidated.
@@ -116,16 +135,18 @@ def _refused(state: DashboardState) -> Response | None:
     """The 401 page when a token is configured and this request does not carry it."""
     if authorised(state.token, request.headers.get("Authorization"), request.args.get("token")):
         return None
-    response = _page("dashboard_message.html", 401, True, title="A token is needed",
-                     message="This dashboard is private. Send the dashboard token as "
-                             "“Authorization: Bearer <token>”, or open /dashboard?token=<token>.")
+    tr = translator(state.language)
+    response = _page("dashboard_message.html", 401, True, tr, title=tr.gettext("A token is needed"),
+                     message=tr.gettext("This dashboard is private. Send the dashboard token as “Authorization: "
+                                        "Bearer <token>”, or open /dashboard?token=<token>."))
     response.headers["WWW-Authenticate"] = 'Bearer realm="Fund Bot dashboard"'
     return response
 
 
-def _unreadable(private: bool, err: GitHubError) -> Response:
-    return _page("dashboard_message.html", 503, private, title="GitHub could not be read",
-                 message=f"The pipeline could not be read from GitHub ({err}). Try again in a minute.")
+def _unreadable(private: bool, tr: Translator, err: GitHubError) -> Response:
+    return _page("dashboard_message.html", 503, private, tr, title=tr.gettext("GitHub could not be read"),
+                 message=tr.gettext("The pipeline could not be read from GitHub (%(error)s). Try again in a "
+                                    "minute.", error=str(err)))
 
 
 @dashboard.get("/dashboard")
@@ -137,17 +158,18 @@ def page() -> Response:
     if state.single:
         return _fund_page(state, state.single)
     private = bool(state.token)
+    tr = translator(state.language)
     try:
         repos = state.directory.repos()
     except GitHubError as err:
-        return _unreadable(private, err)
+        return _unreadable(private, tr, err)
     if not repos:
-        return _page("dashboard_message.html", 503, private, title="No fund found",
-                     message="No repository where the App is installed has .github/fund-bot.yml yet. Add it "
-                             "to the applications repository, or set FUNDBOT_REPO to OWNER/NAME of one.")
+        return _page("dashboard_message.html", 503, private, tr, title=tr.gettext("No fund found"),
+                     message=tr.gettext("No repository where the App is installed has .github/fund-bot.yml yet. Add "
+                                        "it to the applications repository, or set FUNDBOT_REPO to OWNER/NAME of one."))
     # A token that came in the address goes on with the links (the page sends no Referer).
     query = f"?token={quote(request.args['token'])}" if state.token and "token" in request.args else ""
-    return _page("dashboard_funds.html", 200, private, funds=repos, query=query)
+    return _page("dashboard_funds.html", 200, private, tr, funds=repos, query=query)
 
 
 @dashboard.get("/dashboard/<owner>/<name>")
@@ -160,6 +182,7 @@ def fund_page(owner: str, name: str) -> Response:
 
 def _fund_page(state: DashboardState, asked: str) -> Response:
     private = bool(state.token)
+    tr = translator(state.language)
     try:
         if state.single:
             repo = state.single if asked.lower() == state.single.lower() else None
@@ -167,21 +190,24 @@ def _fund_page(state: DashboardState, asked: str) -> Response:
             repo = state.directory.find(asked)
         if repo is None:
             # Only the deployment's funds: an address is not a way to make the App read any repository.
-            return _page("dashboard_message.html", 404, private, title="Not a fund",
-                         message=f"{asked} is not one of the funds this Fund Bot serves.")
+            return _page("dashboard_message.html", 404, private, tr, title=tr.gettext("Not a fund"),
+                         message=tr.gettext("%(repo)s is not one of the funds this Fund Bot serves.", repo=asked))
         rules = state.directory.rules(repo)
         if rules is None:
-            return _page("dashboard_message.html", 503, private, title="No valid configuration",
-                         message=f"{repo} has never had a valid .github/fund-bot.yml: see its configuration issue.")
+            return _page("dashboard_message.html", 503, private, tr, title=tr.gettext("No valid configuration"),
+                         message=tr.gettext("%(repo)s has never had a valid .github/fund-bot.yml: see its "
+                                            "configuration issue.", repo=repo))
+        tr = translator(rules.language)  # the fund's language
         pipeline = state.source(repo, rules).get()
     except GitHubError as err:
-        return _unreadable(private, err)
+        return _unreadable(private, tr, err)
     round_name = request.args.get("round")
     if round_name is not None and rules.funding.round_named(round_name) is None:
-        return _page("dashboard_message.html", 404, private, title="No such round",
-                     message=f"{repo} has no funding round named {round_name[:40]!r}.")
+        return _page("dashboard_message.html", 404, private, tr, title=tr.gettext("No such round"),
+                     message=tr.gettext("%(repo)s has no funding round named %(round)s.", repo=repo,
+                                        round=repr(round_name[:40])))
     query = f"token={quote(request.args['token'])}&" if state.token and "token" in request.args else ""
-    return _page("dashboard.html", 200, private, round_query=query, **view(pipeline, rules, round_name))
+    return _page("dashboard.html", 200, private, tr, round_query=query, **view(pipeline, rules, tr, round_name))
 
 
 # --- the view model ---------------------------------------------------------------------------------
@@ -218,9 +244,9 @@ def chart(cols: tuple[Column, ...], rules: Rules) -> list[Bar]:
     return bars
 
 
-def view(pipeline: Pipeline, rules: Rules, round_name: str | None = None) -> dict[str, Any]:
-    """What the template needs, computed here so the template only lays it out; `round_name` keeps the
-    applications of one funding round."""
+def view(pipeline: Pipeline, rules: Rules, tr: Translator, round_name: str | None = None) -> dict[str, Any]:
+    """What the template needs, computed here so the template only lays it out (in `tr`'s language);
+    `round_name` keeps the applications of one funding round."""
     pipeline = dataclasses.replace(pipeline, rows=tuple(in_round(pipeline.rows, round_name)))
     cols = columns(pipeline.rows, rules)
     funded = grants(pipeline.rows)
@@ -242,30 +268,36 @@ def view(pipeline: Pipeline, rules: Rules, round_name: str | None = None) -> dic
         "open_count": sum(1 for r in pipeline.rows if not r.outcome),
         "grants": funded,
         "overdue_count": sum(1 for r in funded if r.overdue),
-        "granted": format_amount(granted, currency),
-        "pool": format_amount(pool, currency) if pool is not None and round_name else None,
+        "granted": tr.amount(granted, currency),
+        "pool": tr.amount(pool, currency) if pool is not None and (round_name or not rules.funding.dated) else None,
         "rounds": [r.name for r in rules.funding.rounds] if rules.funding.dated else [],
         "round": round_name,
         "last_run": last,
         "last_run_age": (pipeline.today - last.day).days if last else None,
         "criteria": rules.stages.criteria,
-        "money": lambda amount: format_amount(amount, currency) if amount is not None else "—",
-        "report_text": report_text,
-        "scores_text": scores_text,
-        "as_of": pipeline.as_of.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "money": lambda amount: tr.amount(amount, currency) if amount is not None else "—",
+        "report_text": lambda row: report_text(row, tr),
+        "scores_text": lambda row: scores_text(row, tr),
+        "eligibility_text": lambda row: tr.gettext(row.eligibility.value),
+        "as_of": tr.gettext("%(date)s %(time)s UTC", date=tr.date(pipeline.as_of.astimezone(dt.timezone.utc).date()),
+                            time=pipeline.as_of.astimezone(dt.timezone.utc).strftime("%H:%M")),
+        "last_run_when": when(last, tr) if last else "",
+        "last_run_counts": counts(last, tr) if last else "",
     }
 
 
-def report_text(row: ApplicationRow) -> str:
+REPORT_WORDS = {ReportState.OVERDUE: N_("Overdue"), ReportState.DUE: N_("Due soon"),
+                ReportState.UPCOMING: N_("On schedule"), ReportState.NONE: N_("All received")}
+
+
+def report_text(row: ApplicationRow, tr: Translator) -> str:
     """The report state in words (the page also highlights it, never by colour alone)."""
-    return {
-        ReportState.OVERDUE: "Overdue",
-        ReportState.DUE: "Due soon",
-        ReportState.UPCOMING: "On schedule",
-        ReportState.NONE: "All received" if row.outcome == "funded" else "—",
-    }[row.report_state]
+    if row.report_state is ReportState.NONE and row.outcome != "funded":
+        return "—"
+    return tr.gettext(REPORT_WORDS[row.report_state])
 
 
-def scores_text(row: ApplicationRow) -> str:
-    given = [f"{s.criterion} {s.mean:.1f} ({s.count})" for s in row.scores if s.mean is not None]
-    return " · ".join(given) or "none yet"
+def scores_text(row: ApplicationRow, tr: Translator) -> str:
+    given = [tr.gettext("%(criterion)s %(mean)s (%(count)s)", criterion=s.criterion, mean=tr.number(s.mean, "0.0"),
+                        count=tr.number(s.count)) for s in row.scores if s.mean is not None]
+    return " · ".join(given) or tr.gettext("none yet")

@@ -4,7 +4,8 @@
 The rows are `bot.views.rows`'s (one source of truth with the dashboard), one per application, in
 issue order, with the columns in a fixed order (`COLUMNS`, then one mean score per criterion of
 the rules). Dates are UTC calendar dates (ISO-8601); amounts are decimal text in the rules'
-currency, never floats.
+currency, never floats. JSON keys are the column names; the CSV and Markdown headings are the same
+names in the fund's language (catalogue messages whose English is the name itself).
 """
 from __future__ import annotations
 
@@ -19,22 +20,32 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.github.gateway import GitHubError
+from bot.policy.i18n import N_, Translator, translator
 from bot.views.rows import ApplicationRow, in_round, pipeline_rows
 from bot.policy.record import iso
 from bot.policy.rules import Rules
 from bot.policy.text import escape_inline
 
 FORMATS = ("csv", "json", "md")
+# Translators: the export's column headings (CSV, Markdown); keep them short, without spaces.
 COLUMNS = (
-    "number", "project", "applicant", "url", "state", "stage", "outcome", "eligibility", "filed_on",
-    "stage_since", "days_in_stage", "decided_on", "days_to_decision", "currency", "amount_requested",
-    "amount_granted", "votes_up", "votes_down", "assignees", "reports_received", "reports_expected",
-    "next_report_due", "report_status", "report_overdue",
+    N_("number"), N_("project"), N_("applicant"), N_("url"), N_("state"), N_("stage"), N_("outcome"),
+    N_("eligibility"), N_("filed_on"), N_("stage_since"), N_("days_in_stage"), N_("decided_on"),
+    N_("days_to_decision"), N_("currency"), N_("amount_requested"), N_("amount_granted"), N_("votes_up"),
+    N_("votes_down"), N_("assignees"), N_("reports_received"), N_("reports_expected"), N_("next_report_due"),
+    N_("report_status"), N_("report_overdue"),
 )
+SCORE_COLUMN = N_("score_%(criterion)s")
 
 
 def columns(rules: Rules) -> tuple[str, ...]:
-    return COLUMNS + tuple(f"score_{criterion}" for criterion in rules.stages.criteria)
+    return COLUMNS + tuple(SCORE_COLUMN % {"criterion": criterion} for criterion in rules.stages.criteria)
+
+
+def headings(rules: Rules, tr: Translator) -> tuple[str, ...]:
+    """The column names in `tr`'s language (the CSV's and the Markdown table's first row)."""
+    return tuple(tr.gettext(name) for name in COLUMNS) + tuple(
+        tr.gettext(SCORE_COLUMN, criterion=criterion) for criterion in rules.stages.criteria)
 
 
 def record(row: ApplicationRow, rules: Rules) -> dict[str, Any]:
@@ -58,7 +69,8 @@ def record(row: ApplicationRow, rules: Rules) -> dict[str, Any]:
     return out
 
 
-PAYOUT_COLUMNS = ("date", "application", "project", "payee", "amount", "currency", "tranche")
+PAYOUT_COLUMNS = (N_("date"), N_("application"), N_("project"), N_("payee"), N_("amount"), N_("currency"),
+                  N_("tranche"))
 
 
 def payouts(rows: Sequence[ApplicationRow], rules: Rules, since: dt.date | None = None) -> str:
@@ -69,10 +81,12 @@ def payouts(rows: Sequence[ApplicationRow], rules: Rules, since: dt.date | None 
                    key=lambda item: (item[0], item[1].number, item[2].k))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(PAYOUT_COLUMNS)
+    tr = translator(rules.language)  # headings in the fund's language; dates and amounts stay machine-readable
+    writer.writerow([tr.gettext(name) for name in PAYOUT_COLUMNS])
     for at, row, t in lines:
         writer.writerow([at.astimezone(dt.timezone.utc).date().isoformat(), row.number, _cell(row.project),
-                         _cell(row.applicant), format(t.amount, "f"), rules.funding.currency, f"{t.k} of {t.n}"])
+                         _cell(row.applicant), format(t.amount, "f"), rules.funding.currency,
+                         tr.gettext("%(k)s of %(n)s", k=t.k, n=t.n)])
     return buffer.getvalue()
 
 
@@ -90,7 +104,8 @@ def _amount(value: Decimal | None) -> str | None:
 
 
 def render(rows: Sequence[ApplicationRow], rules: Rules, fmt: str, *, repo: str = "", as_of: str = "") -> str:
-    """The rows in `fmt` (csv, json or md)."""
+    """The rows in `fmt` (csv, json or md); headings in the fund's language."""
+    tr = translator(rules.language)
     names = columns(rules)
     records = [record(row, rules) for row in rows]
     if fmt == "json":
@@ -99,13 +114,16 @@ def render(rows: Sequence[ApplicationRow], rules: Rules, fmt: str, *, repo: str 
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(names)
+        writer.writerow(headings(rules, tr))
         writer.writerows([_cell(r[name]) for name in names] for r in records)
         return buffer.getvalue()
     if fmt == "md":
-        lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+        lines = ["| " + " | ".join(headings(rules, tr)) + " |", "|" + "---|" * len(names)]
         lines += ["| " + " | ".join(_md(r[name]) for name in names) + " |" for r in records]
-        title = f"# Applications to {repo}" + (f" as of {as_of}" if as_of else "") + "\n\n" if repo else ""
+        title = ""
+        if repo:
+            title = "# " + (tr.gettext("Applications to %(repo)s as of %(time)s", repo=repo, time=as_of) if as_of
+                            else tr.gettext("Applications to %(repo)s", repo=repo)) + "\n\n"
         return title + "\n".join(lines) + "\n"
     raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
 

@@ -23,7 +23,7 @@ from decimal import Decimal
 from statistics import mean, median
 
 from bot.github.gateway import GitHubError, GitHubGateway
-from bot.policy.forms import parse_form
+from bot.policy.i18n import N_
 from bot.policy.markers import find_status
 from bot.policy.models import Comment, Issue
 from bot.policy.record import AuditEntry, Record, Tranche
@@ -38,10 +38,12 @@ DEFAULT_TTL = 30.0  # seconds: a reviewer's refresh is answered from memory, yet
 
 
 class Eligibility(enum.Enum):
-    PASSED = "passed"
-    FAILED = "failed"
-    INCOMPLETE = "incomplete"  # the form has problems to fix
-    UNCHECKED = "not checked"  # no record yet (the bot has not seen it, or a delivery was lost)
+    """The value is what the export writes, and the dashboard shows translated (a catalogue message)."""
+
+    PASSED = N_("passed")
+    FAILED = N_("failed")
+    INCOMPLETE = N_("incomplete")  # the form has problems to fix
+    UNCHECKED = N_("not checked")  # no record yet (the bot has not seen it, or a delivery was lost)
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ def application_row(issue: Issue, comments: Iterable[Comment], rules: Rules, tod
     checked = verified(read, seal_key, issue.repo, issue.number)
     found = read.record
     record = found or Record()
-    form = parse_form(rules.application_form, issue.body)
+    form = rules.read_application(issue.body)
     stages = rules.stages
     by_label = next((s.name for label in issue.labels if (s := stages.stage_by_label(label))), None)
     stage = record.stage or by_label or stages.first.name
