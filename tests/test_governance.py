@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 import yaml
-from factories import T0, make_comment, make_issue
+from factories import T0, application_body, make_comment, make_issue
 from test_decide import GOOD, NOW, REVIEWER, T1, acked, at_stage, labels_after, open_application, reply_of, run, snapshot
 
 from bot.policy.assign import ReviewerLoad, pick_reviewers
@@ -349,3 +349,54 @@ def test_a_record_that_fails_its_seal_is_rebuilt_from_the_comments_and_the_statu
     assert decision.record.stage == "technical" and decision.record.scorers_in("technical") == {"rita"}
     assert "did not match its seal" in decision.status and "rebuilt" in decision.status
     assert decision.record.audit[0].what == "rebuilt"
+
+
+# --- in the application's language (SPEC §15) ----------------------------------------------------------
+
+ZH = {"body": application_body(lang="zh")}  # the Chinese form: the application is answered in Chinese
+
+
+def zh_at_stage(rules, stage: str) -> Record:
+    _, record = open_application(rules, **ZH)
+    return record.moved_to(stage, at=T1, by="rita", via="/stage")
+
+
+def test_a_recusal_in_a_chinese_application_is_answered_and_listed_in_chinese(rules):
+    decision, after = comment_on(rules, zh_at_stage(rules, "technical"), "/recuse I advise the project", REVIEWER,
+                                 issue_kw=ZH)
+    assert after.recused("rita")
+    assert reply_of(decision) == "@rita 已记录：您已回避本申请。您在此的评分和投票不再计入，您也不能再对本申请使用评审命令。"
+    assert "### 利益冲突" in decision.status and "- @\u2060rita 于 2026年11月2日 回避：I advise the project" in decision.status
+    # How each stage was entered, beside who moved it: words too, not the record's identifiers.
+    assert "| screening | 2026年11月2日 | @\u2060applicant（提交申请） |" in decision.status
+    assert "| technical | 2026年11月2日 | @\u2060fund-bot（资格检查通过） |" in decision.status
+    assert "(intake)" not in decision.status and "(eligibility)" not in decision.status
+
+
+def test_tranches_of_a_chinese_application_are_shown_in_chinese(rules):
+    split = funding_rules(rules, tranches=[40, 60])
+    _, record = comment_on(split, zh_at_stage(split, "decision"), "/approve 30001", REVIEWER, issue_kw=ZH)
+    decision, _ = comment_on(split, with_report(record), "/accept-report", REVIEWER, issue_kw=ZH)
+    assert reply_of(decision) == "@rita 报告已通过：资助的第 2 期（共 2 期）US$18,000.60 已批准拨付。"
+    assert "| 期次 | 金额 | 拨付日期 | 依据 |" in decision.status
+    assert "| 第 1 期，共 2 期 | US$12,000.40 | 2026年11月2日 | @\u2060rita（批准） |" in decision.status
+    assert "| 第 2 期，共 2 期 | US$18,000.60 | 2026年11月2日 | @\u2060rita（已通过的报告） |" in decision.status
+
+
+def test_a_quorum_refusal_in_a_chinese_application_is_in_chinese(rules):
+    quorum = stage_rules(rules, community={"min_voters": 3, "min_approval": 0.6})
+    reactions = tuple(Reaction("+1", User(f"up{i}")) for i in range(2))
+    decision, after = comment_on(quorum, zh_at_stage(quorum, "community"), "/advance", REVIEWER, issue_kw=ZH,
+                                 reactions=reactions)
+    assert after.stage == "community"
+    assert reply_of(decision) == "@rita `/advance`：社区投票至少需要 3 人参与；目前为 2 人（👍 2 · 👎 0）。"
+
+
+def test_a_stage_label_refused_on_a_chinese_application_names_the_label_in_chinese(rules):
+    issue = make_issue(labels=("fund: application", "stage: technical", "stage: community"), comments=1, **ZH)
+    snap = snapshot(issue, zh_at_stage(rules, "technical"))
+    decision, after = run(snap, Trigger(TriggerKind.LABELED, actor="rita", label="stage: community", delivery="d-1"),
+                          rules)
+    assert after.stage == "technical"
+    reply = reply_of(decision)
+    assert reply.startswith("@rita `标签 stage: community`：") and "`label " not in reply

@@ -204,3 +204,46 @@ def test_the_funds_own_issues_speak_its_language():
     assert "| 2026 | 1 | US$40,000 |" in state and "<!-- fund-bot:fund-data" in state
     log = render_log((make_run(dt.datetime(2027, 1, 4, 15, tzinfo=dt.timezone.utc), 2, 1, [], []),), zh)
     assert "**最近记录的运行：** 2027年1月4日 15:00 · 检查了 2 个申请、1 个报告 issue，0 处改动，没有失败" in log
+
+
+@pytest.mark.parametrize("kind", ["sweep-log-line", "refused-write"])
+def test_words_kept_in_english_are_read_back_into_their_message(kind):
+    from bot.policy.i18n import read_back
+    from bot.policy.sweeplog import LINES
+    from bot.policy.wording import WRITES
+
+    messages = LINES if kind == "sweep-log-line" else WRITES
+    # Values as they come: labels with ": ", keys with ":", several logins, a round's name with spaces.
+    params = {"number": 12, "labels": "fund: eligible, stage: technical", "label": "stage: community",
+              "key": "reply:901", "content": "+1", "comment": 901, "logins": "ann, ben", "reason": "not_planned",
+              "amount": "40000.50", "round": "2027 spring (pilot)", "login": "ann", "date": "2027-01-04",
+              "repo": "fund/applications"}
+    for message in messages:
+        assert read_back(message % params, messages) == (message, {k: str(v) for k, v in params.items()
+                                                                    if f"%({k})s" in message})
+
+
+def test_the_sweep_log_and_refused_writes_speak_the_language(rules):
+    from bot.jobs.apply import describe, what
+    from bot.policy.models import AddLabels, Assign, CloseIssue, PostComment, UpsertStatusComment
+    from bot.policy.record import Record, WriteFailure
+    from bot.policy.status import StatusContext, render_status
+    from bot.policy.sweeplog import make_run, render_log
+
+    lines = [describe(a, 3) for a in (UpsertStatusComment("x"), AddLabels(("fund: eligible",)),
+                                       PostComment(key="reply:9", body="x"), CloseIssue("completed"))]
+    assert lines[1] == "#3: add labels fund: eligible"  # the English, as the process prints and logs it
+    run_ = make_run(dt.datetime(2027, 1, 4, 15, tzinfo=dt.timezone.utc), 1, 0, lines + ["#3: something new"], [])
+    log = render_log((run_,), translator("zh"))
+    ref = "#\u2060"  # a reference the bot does not link (bot.policy.text)
+    assert (f"- {ref}3：更新状态评论\n- {ref}3：添加标签 fund: eligible\n- {ref}3：发表评论（reply:9）\n"
+            f"- {ref}3：关闭（completed）\n- {ref}3: something new\n") in log  # a line of an older version: as kept
+    assert f"- {ref}3: add labels fund: eligible" in render_log((run_,), translator("en"))
+
+    failures = [WriteFailure(NOW, what(a), 403, "Forbidden") for a in (AddLabels(("x",)), Assign(("ann", "ben")))]
+    record = Record(failures=tuple(failures))
+    zh = render_status(record, rules, StatusContext(NOW.date(), language="zh"))
+    day = translator("zh").date(NOW.date())
+    assert f"- {day}：标签：GitHub 返回 403（Forbidden）\n- {day}：指派 ann, ben：GitHub 返回 403（Forbidden）" in zh
+    assert "- Nov 2, 2026: labels: GitHub answered 403 (Forbidden)" in render_status(
+        record, rules, StatusContext(NOW.date(), language="en"))

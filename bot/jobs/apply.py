@@ -26,6 +26,10 @@ from bot.policy.models import (
     Action, AddLabels, Assign, CloseIssue, DeleteComment, PostComment, React, RemoveLabel, UpsertStatusComment,
 )
 from bot.policy.record import Record, WriteFailure
+from bot.policy.sweeplog import (
+    LINE_ADD_LABELS, LINE_ASSIGN, LINE_CLOSE, LINE_COMMENT, LINE_DELETE, LINE_REACT, LINE_REMOVE_LABEL, LINE_STATUS,
+)
+from bot.policy.wording import WRITE_ASSIGN, WRITE_CLOSE, WRITE_COMMENT, WRITE_DELETE, WRITE_LABELS, WRITE_REACTION
 
 log = logging.getLogger("fundbot.apply")
 
@@ -40,41 +44,43 @@ class Applied:
 
 
 def describe(action: Action, number: int) -> str:
+    """The line a write makes in the output and the sweep log (a message of `bot.policy.sweeplog.LINES`)."""
     match action:
         case UpsertStatusComment():
-            return f"#{number}: update the status comment"
+            return LINE_STATUS % {"number": number}
         case AddLabels(names=names):
-            return f"#{number}: add labels {', '.join(names)}"
+            return LINE_ADD_LABELS % {"number": number, "labels": ", ".join(names)}
         case RemoveLabel(name=name):
-            return f"#{number}: remove label {name}"
+            return LINE_REMOVE_LABEL % {"number": number, "label": name}
         case PostComment(key=key, number=other):
-            return f"#{other or number}: comment ({key})"
+            return LINE_COMMENT % {"number": other or number, "key": key}
         case React(comment_id=cid, content=content):
-            return f"#{number}: react {content} to comment {cid}"
+            return LINE_REACT % {"number": number, "content": content, "comment": cid}
         case Assign(logins=logins):
-            return f"#{number}: assign {', '.join(logins)}"
+            return LINE_ASSIGN % {"number": number, "logins": ", ".join(logins)}
         case CloseIssue(reason=reason, number=other):
-            return f"#{other or number}: close ({reason})"
+            return LINE_CLOSE % {"number": other or number, "reason": reason}
         case DeleteComment(comment_id=cid):
-            return f"#{number}: delete duplicate status comment {cid}"
+            return LINE_DELETE % {"number": number, "comment": cid}
     return f"#{number}: {action}"
 
 
 def what(action: Action) -> str:
-    """A short name for a write, for the status comment's list of refused writes."""
+    """A short name for a write, for the status comment's list of refused writes: a catalogue message
+    in English (`bot.policy.wording.WRITES`), which the status comment shows in the application's language."""
     match action:
         case PostComment(key=key):
-            return f"comment {key}"
+            return WRITE_COMMENT % {"key": key}
         case React(comment_id=cid):
-            return f"reaction on comment {cid}"
+            return WRITE_REACTION % {"comment": cid}
         case AddLabels() | RemoveLabel():
-            return "labels"
+            return WRITE_LABELS
         case Assign(logins=logins):
-            return f"assign {', '.join(logins)}"
+            return WRITE_ASSIGN % {"logins": ", ".join(logins)}
         case CloseIssue():
-            return "closing the issue"
+            return WRITE_CLOSE
         case DeleteComment(comment_id=cid):
-            return f"deleting comment {cid}"
+            return WRITE_DELETE % {"comment": cid}
     return type(action).__name__
 
 

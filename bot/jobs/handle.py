@@ -36,6 +36,7 @@ from bot.policy.i18n import translator
 from bot.policy.models import FUND_CHANGES, Comment, FundChange, Issue, RecordGrant, SetAway
 from bot.policy.rules import Rules
 from bot.policy.seal import record_key
+from bot.policy.sweeplog import LINE_ASSIGNED, LINE_AWAY, LINE_BACK, LINE_GRANT
 from bot.settings import Settings
 
 log = logging.getLogger("fundbot.handle")
@@ -146,10 +147,11 @@ def run_application(ctx: Context, gateway: GitHubGateway, issue: Issue, trigger:
 
 def _fund_line(number: int, change: FundChange) -> str:
     if isinstance(change, RecordGrant):
-        return f"#{number}: enter the grant of {change.amount} in the ledger ({change.round})"
+        return LINE_GRANT % {"number": number, "amount": change.amount, "round": change.round}
     if isinstance(change, SetAway):
-        return f"#{number}: {change.login} away until {change.until}" if change.until else f"#{number}: {change.login} back"
-    return f"#{number}: note the assignment of {', '.join(change.logins)} by load"
+        return LINE_AWAY % {"number": number, "login": change.login, "date": change.until} if change.until \
+            else LINE_BACK % {"number": number, "login": change.login}
+    return LINE_ASSIGNED % {"number": number, "logins": ", ".join(change.logins)}
 
 
 class _FundReads:

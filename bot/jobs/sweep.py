@@ -32,7 +32,9 @@ from bot.policy.decide import Trigger, TriggerKind
 from bot.policy.i18n import translator
 from bot.policy.record import Record
 from bot.policy.rules import Rules
-from bot.policy.sweeplog import LOG_MARKER, LOG_TITLE, SweepLog, make_run, next_runs, pick_log, render_log, should_log
+from bot.policy.sweeplog import (
+    LINE_LEDGER, LOG_MARKER, LOG_TITLE, SweepLog, make_run, next_runs, pick_log, render_log, should_log,
+)
 
 log = logging.getLogger("fundbot.sweep")
 
@@ -190,7 +192,7 @@ def _reconcile_ledger(ctx: Context, gateway: GitHubGateway, repo: str, rules: Ru
             wanted = {r: g for r, g in wanted.items() if g}
             if current == wanted:
                 return
-            result.lines.append(f"{repo}: put the ledger in step with the funded applications")
+            result.lines.append(LINE_LEDGER % {"repo": repo})
             if not dry_run:
                 ctx.funds.states.write(gateway, repo, rules, dataclasses.replace(state, grants=wanted), number)
     except GitHubError as err:

@@ -484,7 +484,7 @@ def _hand_label(trigger: Trigger, record: Record, issue: Issue, form: ParsedForm
     if stage is None or stage.name == record.stage:
         return record, []
     actor = trigger.actor or "someone"
-    via = f"label {trigger.label}"
+    via = tr.gettext("label %(label)s", label=trigger.label)  # shown as code, as a command is: `label stage:review`
     problem = move_problem(record, rules, stage.name, via=via, tr=tr)
     conflicts = conflicts_of(actor, issue, form, record)
     if record.outcome:

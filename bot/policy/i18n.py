@@ -18,6 +18,7 @@ import copy
 import functools
 import gettext
 import io
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -114,6 +115,28 @@ class Translator:
         """Sentences one after another, as the language writes them (a space between them, or none)."""
         return functools.reduce(lambda before, after: self.gettext("%(before)s %(after)s", before=before,
                                                                    after=after), more, first)
+
+
+_PLACEHOLDER_RE = re.compile(r"%\((\w+)\)s")
+
+
+@functools.cache
+def _pattern(message: str) -> re.Pattern[str]:
+    parts = _PLACEHOLDER_RE.split(message)  # text, name, text, name, …, text
+    return re.compile("".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)))
+
+
+def read_back(text: str, messages: Iterable[str]) -> tuple[str, dict[str, str]] | None:
+    """The message of `messages` that `text` is the English of, and its parameters; None for none.
+
+    For words kept as English text (a refused write in the record, a line of the sweep log) that are
+    shown again in another language. The message with the most fixed words is tried first, so a
+    parameter never swallows another message's words."""
+    for message in sorted(messages, key=lambda m: -len(_PLACEHOLDER_RE.sub("", m))):
+        match = _pattern(message).fullmatch(text)
+        if match:
+            return message, match.groupdict()
+    return None
 
 
 @functools.cache

@@ -19,13 +19,13 @@ from statistics import mean
 from bot.policy.commands import FundingLedger
 from bot.policy.eligibility import CHECK_TITLES
 from bot.policy.forms import FormTemplate
-from bot.policy.i18n import Translator, translator
+from bot.policy.i18n import N_, Translator, translator
 from bot.policy.markers import STATUS_MARKER, record_block, record_payload
 from bot.policy.record import AuditEntry, Record
 from bot.policy.reports import ReportState, report_status
 from bot.policy.rules import Rules
 from bot.policy.text import OUTPUT_LIMIT, escape_block, escape_inline
-from bot.policy.wording import describe
+from bot.policy.wording import describe, write_in_words
 
 OK, FAIL, WARN = "✅", "❌", "⚠️"
 SHOW_HISTORY = 15  # stage moves shown (the newest); the audit export has them all
@@ -170,6 +170,22 @@ def _eligibility(record: Record, template: FormTemplate, tr: Translator) -> str:
     return _section(tr.gettext("Eligibility"), "\n".join(rows), "\n".join(notes), checked)
 
 
+# How an application entered a stage (`StageEntry.via`), beside who moved it; a command (`/advance`)
+# is the same word in every language.
+VIA_WORDS = {
+    # Translators: the status comment's stage history: who moved the application, and how (filed it).
+    "intake": N_("%(person)s (intake)"),  # the application was filed: its first stage
+    "eligibility": N_("%(person)s (eligibility)"),  # moved on automatically once screening passed
+    "label": N_("%(person)s (label)"),  # a person put the stage's label on the issue
+}
+
+
+def _moved_by(person_shown: str, via: str, tr: Translator) -> str:
+    if via in VIA_WORDS:
+        return tr.gettext(VIA_WORDS[via], person=person_shown)
+    return tr.gettext("%(person)s (%(via)s)", person=person_shown, via=escape_inline(via, 40))
+
+
 def _row(*cells: str) -> str:
     return "| " + " | ".join(cells) + " |"
 
@@ -183,7 +199,7 @@ def _review(record: Record, rules: Rules, tr: Translator) -> str:
         earlier = len(record.history) - len(shown)
         rows.append(_row("… " + tr.ngettext("%(n)s earlier move", "%(n)s earlier moves", earlier), "", ""))
     for entry in shown:
-        rows.append(_row(entry.stage, day(entry.at, tr), f"{person(entry.by)} ({escape_inline(entry.via, 40)})"))
+        rows.append(_row(entry.stage, day(entry.at, tr), _moved_by(person(entry.by), entry.via, tr)))
     order = " → ".join(f"**{s.name}**" if s.name == record.stage and not record.outcome else s.name
                        for s in rules.stages.stages)
     return _section(tr.gettext("Review"), order, "\n".join(rows))
@@ -281,7 +297,8 @@ def _tranches(record: Record, rules: Rules, tr: Translator) -> str:
     for t in record.tranches:
         after = tr.gettext("the approval") if t.ref == "approve" else tr.gettext("an accepted report")
         rows.append(_row(tr.gettext("%(k)s of %(n)s", k=tr.number(t.k), n=tr.number(t.n)),
-                         tr.amount(t.amount, currency), day(t.at, tr), f"{person(t.by)} ({after})"))
+                         tr.amount(t.amount, currency), day(t.at, tr),
+                         tr.gettext("%(person)s (%(via)s)", person=person(t.by), via=after)))
     for k in range(len(record.tranches) + 1, len(parts) + 1):
         rows.append(_row(tr.gettext("%(k)s of %(n)s", k=tr.number(k), n=tr.number(len(parts))),
                          tr.number(parts[k - 1] / 100, "0.##%"), tr.gettext("when a progress report is accepted"), ""))
@@ -332,7 +349,8 @@ def _failures(record: Record, tr: Translator) -> str:
     if not record.failures:
         return ""
     lines = ["- " + tr.gettext("%(date)s: %(what)s: GitHub answered %(status)s (%(message)s)", date=day(f.at, tr),
-                               what=escape_inline(f.what, 60), status=f.status, message=escape_inline(f.message, 200))
+                               what=escape_inline(write_in_words(f.what, tr), 60), status=f.status,
+                               message=escape_inline(f.message, 200))
              for f in record.failures]
     return _section(tr.gettext("Could not be written"),
                     tr.gettext("GitHub refused these writes; the bot went on without them."), "\n".join(lines))

@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.policy.i18n import LANGUAGES, N_, Translator, translator
+from bot.policy.i18n import LANGUAGES, N_, Translator, read_back, translator
 from bot.policy.markers import SWEEP_LOG_MARKER, SWEEP_TAG, hidden, own_issues, read_hidden
 from bot.policy.models import Issue
 from bot.policy.record import iso, parse_iso
@@ -29,6 +29,33 @@ LOG_TITLE = N_("Fund Bot: sweep log")  # in the fund's language
 LOG_VERSION = 1
 KEEP_RUNS = 14  # the history shown and kept: two weeks of daily sweeps
 KEEP_LINES = 50  # changes and failures kept of one run (the body must stay far below GitHub's 65,536 characters)
+
+
+# What a sweep wrote, one line per write: these messages in English, as its process prints and logs
+# them and as the log keeps them; the issue and the dashboard show them in the fund's language
+# (`line_in_words`). %(number)s is the issue the write was on.
+# Translators: a line of the sweep log: one write the sweep made on GitHub.
+LINE_STATUS = N_("#%(number)s: update the status comment")
+LINE_ADD_LABELS = N_("#%(number)s: add labels %(labels)s")
+LINE_REMOVE_LABEL = N_("#%(number)s: remove label %(label)s")
+LINE_COMMENT = N_("#%(number)s: comment (%(key)s)")
+LINE_REACT = N_("#%(number)s: react %(content)s to comment %(comment)s")
+LINE_ASSIGN = N_("#%(number)s: assign %(logins)s")
+LINE_CLOSE = N_("#%(number)s: close (%(reason)s)")
+LINE_DELETE = N_("#%(number)s: delete duplicate status comment %(comment)s")
+LINE_GRANT = N_("#%(number)s: enter the grant of %(amount)s in the ledger (%(round)s)")
+LINE_AWAY = N_("#%(number)s: %(login)s away until %(date)s")
+LINE_BACK = N_("#%(number)s: %(login)s back")
+LINE_ASSIGNED = N_("#%(number)s: note the assignment of %(logins)s by load")
+LINE_LEDGER = N_("%(repo)s: put the ledger in step with the funded applications")
+LINES = (LINE_STATUS, LINE_ADD_LABELS, LINE_REMOVE_LABEL, LINE_COMMENT, LINE_REACT, LINE_ASSIGN, LINE_CLOSE,
+         LINE_DELETE, LINE_GRANT, LINE_AWAY, LINE_BACK, LINE_ASSIGNED, LINE_LEDGER)
+
+
+def line_in_words(line: str, tr: Translator) -> str:
+    """A line of changes as the log keeps it (English) in `tr`'s language; any other line as kept."""
+    found = read_back(line, LINES)
+    return tr.gettext(found[0], **found[1]) if found else line
 
 
 @dataclass(frozen=True)
@@ -114,7 +141,7 @@ def render_log(runs: tuple[SweepRun, ...], tr: Translator) -> str:
         more = "\n- " + tr.ngettext("… and %(n)s more", "… and %(n)s more", last.changes - len(last.lines)) \
             if last.changes > len(last.lines) else ""
         parts.append("### " + tr.gettext("Changes") + "\n\n"
-                     + "\n".join(f"- {escape_inline(line)}" for line in last.lines) + more)
+                     + "\n".join(f"- {escape_inline(line_in_words(line, tr))}" for line in last.lines) + more)
     if last.failures:
         parts.append("### " + tr.gettext("Could not finish") + "\n\n"
                      + "\n".join(f"- {escape_inline(f)}" for f in last.failures))

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.policy.forms import FormTemplate
-from bot.policy.i18n import N_, Translator
+from bot.policy.i18n import N_, Translator, read_back
 from bot.policy.record import Note
 
 Render = Callable[[Mapping[str, Any], FormTemplate | None, Translator], str]
@@ -185,3 +185,25 @@ def describe(note: Note | None, tr: Translator, template: FormTemplate | None = 
     if callable(text):
         return text(note.params, template, tr)
     return tr.gettext(text, **note.params)
+
+
+# --- writes GitHub refused ------------------------------------------------------------------------
+
+# A write GitHub refused is kept in the record as these words in English (`WriteFailure.what`, which
+# `bot.jobs.apply` fills from the same messages), and shown in the status comment in the application's
+# language: the English is read back into the message and its parameters.
+# Translators: a write to GitHub that GitHub refused, listed in the status comment ("could not be written").
+WRITE_LABELS = N_("labels")
+WRITE_CLOSE = N_("closing the issue")
+WRITE_COMMENT = N_("comment %(key)s")
+WRITE_REACTION = N_("reaction on comment %(comment)s")
+WRITE_ASSIGN = N_("assign %(logins)s")
+WRITE_DELETE = N_("deleting comment %(comment)s")
+WRITES = (WRITE_LABELS, WRITE_CLOSE, WRITE_COMMENT, WRITE_REACTION, WRITE_ASSIGN, WRITE_DELETE)
+
+
+def write_in_words(what: str, tr: Translator) -> str:
+    """A refused write as the record keeps it (`WriteFailure.what`, English) in `tr`'s language; one
+    written some other way (an older record) shows as kept."""
+    found = read_back(what, WRITES)
+    return tr.gettext(found[0], **found[1]) if found else what
