@@ -138,13 +138,14 @@ class Worker:
     """`with Worker(api_url, app_id, app_key, redis_url, log_path) as worker:` runs the Procfile's
     `worker` (`fundbot worker`) in its own process; `kill()` is SIGKILL, as a lost machine would be."""
 
-    def __init__(self, api_url: str, app_id: int, app_key: str, redis_url: str, log_path: Path, **env: str) -> None:
-        environ = {k: v for k, v in os.environ.items() if not k.startswith(_INHERITED)}
+    def __init__(self, api_url: str, app_id: int, app_key: str, redis_url: str, log_path: Path,
+                 **env: str | None) -> None:
+        environ: dict[str, str | None] = {k: v for k, v in os.environ.items() if not k.startswith(_INHERITED)}
         environ.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{environ.get('PATH', '')}",
                        GITHUB_API_URL=api_url, GITHUB_APP_ID=str(app_id), GITHUB_PRIVATE_KEY=app_key,
                        FUNDBOT_REDIS_URL=redis_url, FUNDBOT_LOG_LEVEL="WARNING", FUNDBOT_REPO=FUND_REPO)
         environ.update(env)
-        self._environ = environ
+        self._environ = {k: v for k, v in environ.items() if v is not None}  # FUNDBOT_REPO=None: every fund
         self.log_path = log_path
         self._process: subprocess.Popen[bytes] | None = None
 
