@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import os
 import signal
 import sys
@@ -17,6 +18,8 @@ from pathlib import Path
 
 from bot.policy.i18n import LANGUAGES
 from bot.settings import DEFAULT_MANIFEST, REPO_NAME, Need, Settings, SettingsError
+
+log = logging.getLogger("fundbot.cli")
 
 
 def startup_problem(environ: Mapping[str, str]) -> str | None:
@@ -220,6 +223,10 @@ def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         except GitHubError as err:
             failures.append(f"{fund.repo}: could not reach it: {err}")
             continue
+        except Exception as err:  # a surprise in one fund: said, and the other funds go on
+            log.exception("a fund could not be finished", extra={"repo": fund.repo})
+            failures.append(f"{fund.repo}: {type(err).__name__}: {err}")
+            continue
         for line in result.lines:
             print(f"{verb}: {line}")
         print(f"swept {result.applications} applications and {result.reports} report issues of {fund.repo} "
@@ -270,6 +277,10 @@ def cmd_recheck(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             result = recheck(ctx, _gateway_for(ctx, fund, throttle_writes=args.apply), fund.repo, apply=args.apply)
         except GitHubError as err:
             failures.append(f"{fund.repo}: could not reach it: {err}")
+            continue
+        except Exception as err:  # a surprise in one fund: said, and the other funds go on
+            log.exception("a fund could not be finished", extra={"repo": fund.repo})
+            failures.append(f"{fund.repo}: {type(err).__name__}: {err}")
             continue
         for line in result.lines:
             print(f"{verb}: {line}")

@@ -70,6 +70,15 @@ def test_never_a_command_inside_a_quote_or_a_code_block(prefix, quoted, fence, i
     assert parse_commands(f"{comment}\n{quote}\n\n{block}\n") == []
 
 
+@pytest.mark.parametrize("item", ["- ", "* ", "+ ", "1. ", "2) ", "- 1. "])
+@pytest.mark.parametrize("fence", ["```", "~~~"])
+def test_never_a_command_inside_a_code_block_in_a_list_item(item, fence):
+    """A reviewer explaining the syntax in a list: GitHub renders the fenced lines as code."""
+    indent = " " * len(item)
+    comment = f"How to decline:\n\n{item}{fence}\n{indent}/decline Out of scope\n{indent}{fence}\n\n/help"
+    assert [c.name for c in parse_commands(comment)] == ["help"]  # the fence closed: later commands count
+
+
 def test_a_long_line_of_spaces_is_not_quadratic():
     # A lazy `(.*?)[ \t]*$` took seconds on this; the parser must stay linear (benchmarks/forms.py times it).
     [command] = parse_commands("/score a" + " \t" * 200_000 + "b")

@@ -216,6 +216,25 @@ def test_an_invalid_file_keeps_the_last_valid_configuration_and_one_issue_listin
         assert status_record(world, FUND_REPO, fixed)[0].eligible
 
 
+def test_a_file_whose_values_cannot_be_read_is_refused_and_the_other_funds_are_swept(app_key, capsys):
+    """Valid YAML that PyYAML cannot turn into values (a 30th of February) was an exception every
+    delivery and every sweep of every fund tripped on: now it is a problem listed like any other."""
+    with two_funds(app_key) as world:
+        sb = world.sandbox
+        world.deliver(sb.commit_file(FUND_REPO, FUND_FILE, "funding:\n  rounds:\n    - {opens: 2027-02-30}\n",
+                                     "open-source-fund"))
+        [issue] = config_issues(world, FUND_REPO)
+        assert "line 3" in issue["body"] and "day is out of range for month" in issue["body"]
+        number = apply(world, FUND_REPO)  # still answered, under the last valid rules (10 contributors)
+        assert not status_record(world, FUND_REPO, number)[0].eligible
+        lost = sb.open_issue(RIVER_REPO, "applicant", "[Application]: Lost", application_body(
+            project_name="Lost", repository=f"https://github.com/{APPLICANT_REPO}"), labels=["fund: application"])
+        sb.pending_deliveries()
+        assert main(["sweep"], environ(world, app_key)) == 1  # the invalid configuration is said
+        assert "the configuration has 1 problems" in capsys.readouterr().err
+        assert status_record(world, RIVER_REPO, int(lost.payload["issue"]["number"]))[1] == 1
+
+
 def test_a_fund_that_never_had_a_valid_configuration_is_left_alone(app_key):
     with two_funds(app_key) as world:
         sb = world.sandbox

@@ -130,3 +130,35 @@ def test_a_fund_sets_its_language_and_its_own_form_drops_the_servers_translation
         fund_rules(rules, "fund:\n  language: klingon\n", {})
     assert err.value.errors == [".github/fund-bot.yml: fund.language: 'klingon' is not a language Fund Bot writes "
                                 "(en, zh)"]
+
+
+BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # a date that does not exist: PyYAML's constructor raises ValueError, not YAMLError
+    ("funding:\n  currency: USD\n  rounds:\n    - {name: spring, opens: 2027-02-30, closes: 2027-03-31}\n",
+     ".github/fund-bot.yml: line 4: cannot be read (day is out of range for month)"),
+    ("funding:\n  max_per_project: " + "9" * 5000 + "\n", ".github/fund-bot.yml: line 2: cannot be read"),
+    ("stages: " + "[" * 3000 + "]" * 3000 + "\n", ".github/fund-bot.yml: line 1: nested more than 32 levels deep"),
+    (BILLION_LAUGHS, ".github/fund-bot.yml: line 2: an alias (*a)"),  # a few hundred bytes, gigabytes expanded
+    ("funding:\n  currency: USD\n  max_per_project: .nan\n",
+     ".github/fund-bot.yml: funding.max_per_project: nan is not a number"),
+    ("funding:\n  tranches: [50, .inf]\n", ".github/fund-bot.yml: funding.tranches[1]: inf is not a number"),
+    ("# " + "x" * 70_000 + "\n", ".github/fund-bot.yml: size: the file is 70,003 bytes; at most 65,536 are read"),
+])
+def test_a_hostile_fund_file_is_refused_with_a_reason_and_costs_little(rules, text, expected):
+    """Anyone who installs the App writes this file: whatever it holds, reading it ends quickly in
+    a `RulesError` (the configuration issue lists it, the last valid configuration stays), never another
+    exception that would fail every delivery and the sweep."""
+    with pytest.raises(RulesError) as err:
+        fund_rules(rules, text, {})
+    assert len(err.value.errors) == 1 and err.value.errors[0].startswith(expected), err.value.errors
+
+
+def test_a_funds_form_is_read_within_the_same_limits(rules):
+    with pytest.raises(RulesError) as err:
+        fund_rules(rules, None, {"application.yml": BILLION_LAUGHS})
+    assert err.value.errors == [".github/ISSUE_TEMPLATE/application.yml: line 2: an alias (*a) — write the value "
+                                "out instead"]

@@ -126,6 +126,10 @@ class Funds:
             rules = rules_from(self.server_rules, files)
         except RulesError as err:
             return self._invalid(gateway, repo, tuple(dict.fromkeys(err.errors)), shas)
+        except Exception as err:  # a check that should have said so raised instead: still a problem of this fund's files
+            log.exception("reading the fund's configuration raised", extra={"repo": repo})
+            return self._invalid(gateway, repo, (f"{FUND_FILE}: could not be read ({type(err).__name__}: {err})"[:500],),
+                                 shas)
         with self._lock:
             self._last_valid[repo.lower()] = (rules, shas)
         if shas or (known is not None and known.problems):  # the server's rules alone: nothing to record

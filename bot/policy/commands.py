@@ -32,7 +32,9 @@ from bot.policy.wording import answer_error
 # (The arguments are taken greedily and stripped after: a lazy match before `[ \t]*$` is quadratic
 # on a long line of spaces.)
 _COMMAND_RE = re.compile(r"^ {0,3}/([A-Za-z][A-Za-z0-9-]*)(?:[ \t]+(.*))?$")
-_FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+# A fence may open inside a list item (`- ```` or `1. ~~~`), its lines indented to the item: GitHub
+# renders them as code too. Any indent counts, so a fence in a nested item is one as well.
+_FENCE_RE = re.compile(r"^[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*(`{3,}|~{3,})")
 _HTML_COMMENT_RE = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 # GitHub renders <pre> blocks (and <code> spans) as code: what they hold is shown, never obeyed.
 _PRE_RE = re.compile(r"<(pre|code)\b[^>]*>.*?(?:</\1\s*>|\Z)", re.DOTALL | re.IGNORECASE)

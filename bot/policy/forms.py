@@ -40,6 +40,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import yaml
 
+from bot.policy.fund_yaml import FundYamlError, load_fund_yaml
 from bot.policy.record import Note
 
 __all__ = [
@@ -152,9 +153,9 @@ class FormTemplate:
     def parse(cls, path: Path, text: str) -> "FormTemplate":
         """A template from its text (as read from a fund's repository); `path` names it in errors."""
         try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise FormTemplateError(Path(path), f"not valid YAML: {exc}") from exc
+            data = load_fund_yaml(text)
+        except FundYamlError as exc:
+            raise FormTemplateError(Path(path), str(exc)) from None
         return cls._from_data(Path(path), data)
 
     @classmethod

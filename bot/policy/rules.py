@@ -19,6 +19,7 @@ import jsonschema
 import yaml
 
 from bot.policy.forms import FormTemplate, FormTemplateError, ParsedForm, parse_any
+from bot.policy.fund_yaml import FundYamlError, load_fund_yaml
 from bot.policy.i18n import LANGUAGES, language_name, language_of
 
 SCHEMA_DIR = Path(__file__).parent / "schemas" / "rules"
@@ -321,12 +322,10 @@ def fund_rules(server: Rules, fund_file: str | None, templates: Mapping[str, str
     origins = dict(server.origins)
     if fund_file is not None:
         try:
-            fund = _dates_to_text(yaml.safe_load(fund_file))
-        except yaml.YAMLError as err:
-            mark = getattr(err, "problem_mark", None)
-            where = f"line {mark.line + 1}" if mark else "syntax"
+            fund = _dates_to_text(load_fund_yaml(fund_file))
+        except FundYamlError as err:
             fund = None
-            errors.append(f"{FUND_FILE}: {where}: not valid YAML ({getattr(err, 'problem', err)})")
+            errors.append(f"{FUND_FILE}: {err}")
         if fund is None and not errors:
             fund = {}  # an empty file: the server's rules, as they are
         if fund is not None and not isinstance(fund, dict):
