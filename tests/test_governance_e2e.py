@@ -12,7 +12,7 @@ from sandbox_fixtures import APP_ID
 
 from bot.cli import main
 from bot.demo.world import FUND_REPO, World
-from bot.policy.rules import fund_rules
+from bot.policy.rules import FUND_FILE, fund_rules
 from bot.settings import DEFAULT_RULES_DIR
 
 TO_DECISION = [("rita", "/score technical 4"), ("ravi", "/score technical 5\n/score impact 3"), ("rita", "/advance"),
@@ -28,7 +28,11 @@ def funding(**changes) -> dict:
 
 
 def use_funding(world: World, **changes) -> None:
-    world.use_rules(fund_rules(world.rules, yaml.safe_dump({"funding": funding(**changes)}), {}))
+    """The fund's `funding` section, in its `.github/fund-bot.yml` (as `fundbot` commands read it) and
+    in the service's rules."""
+    text = yaml.safe_dump({"funding": funding(**changes)})
+    world.sandbox.add_file(FUND_REPO, FUND_FILE, text)
+    world.use_rules(fund_rules(world.rules, text, {}))
 
 
 def environ(world: World, app_key: str) -> dict[str, str]:
@@ -92,7 +96,7 @@ def test_a_grant_in_two_tranches_is_paid_after_an_accepted_report_and_never_twic
                                                               ["ada", "15000.00", "USD", "2 of 2"]]
 
 
-def test_an_application_filed_between_rounds_waits_for_the_next(app_key):
+def test_an_application_filed_between_rounds_waits_for_the_next(app_key, capsys):
     rounds = [{"name": "autumn", "opens": "2026-09-01", "closes": "2026-12-20", "pool": 100000},
               {"name": "spring", "opens": "2027-02-01", "closes": "2027-03-31", "pool": 50000}]
     with frozen_world(app_key) as world:  # the sandbox's day: 2027-01-04
@@ -112,6 +116,11 @@ def test_an_application_filed_between_rounds_waits_for_the_next(app_key):
         assert record.round == "spring" and record.stage == "technical"
         assert "round: spring" in world.labels(number)
         assert len(bot_replies(world, number)) == 2  # told once; the refused /stage answered once
+        capsys.readouterr()
+        assert main(["export", "--round", "spring", "--format", "json"], environ(world, app_key)) == 0
+        assert [a["number"] for a in json.loads(capsys.readouterr().out)["applications"]] == [number]
+        assert main(["export", "--round", "Spring "], environ(world, app_key)) == 2  # no such round: said, not empty
+        assert "no funding round named 'Spring '" in capsys.readouterr().err
 
 
 def test_an_edited_record_is_detected_rebuilt_and_said(app_key, capsys):

@@ -155,7 +155,8 @@ def _md(value: Any) -> str:
 def run_export(ctx: Any, repo: str, fmt: str, output: str | None, *, stdout: TextIO | None = None,
                kind: str = "applications", since: dt.date | None = None, round_name: str | None = None) -> int:
     """`fundbot export`: read the pipeline through the gateway and write it, by the fund's own rules
-    (`ctx.fund_rules`: its `.github/fund-bot.yml` with the server's); 1 when GitHub fails."""
+    (`ctx.fund_rules`: its `.github/fund-bot.yml` with the server's); 1 when GitHub fails, 2 for a round
+    the fund does not have."""
     out = stdout or sys.stdout
     now = ctx.clock()
     try:
@@ -164,6 +165,11 @@ def run_export(ctx: Any, repo: str, fmt: str, output: str | None, *, stdout: Tex
         if rules is None:
             print(f"fundbot: {repo} is not a fund, or has never had a valid .github/fund-bot.yml", file=sys.stderr)
             return 1
+        if round_name is not None and rules.funding.round_named(round_name) is None:  # as the dashboard's 404
+            names = ", ".join(r.name for r in rules.funding.rounds)
+            print(f"fundbot: {repo} has no funding round named {round_name[:40]!r} (its rounds: {names})",
+                  file=sys.stderr)
+            return 2
         rows = in_round(pipeline_rows(gateway, repo, rules, now.date(), ctx.seal_key), round_name)
     except GitHubError as err:
         print(f"fundbot: could not read the applications of {repo}: {err}", file=sys.stderr)
