@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 import yaml
 from factories import T0, application_body, make_comment, make_issue
-from test_decide import GOOD, NOW, REVIEWER, T1, acked, at_stage, labels_after, open_application, reply_of, run, snapshot
+from test_decide import APPLICANT, GOOD, NOW, REVIEWER, T1, acked, at_stage, labels_after, open_application, reply_of, run, snapshot
 
 from bot.policy.assign import ReviewerLoad, pick_reviewers
 from bot.policy.decide import Trigger, TriggerKind, decide
@@ -257,7 +257,7 @@ def test_pool_and_cap_are_the_rounds(rules):
     decision, after = comment_on(rounds, record, "/approve 15000", REVIEWER, ledger=ledger)
     assert after.outcome is None and "left in round spring: $10,000 of $50,000" in reply_of(decision)
     decision, after = comment_on(rounds, record, "/approve 10000", REVIEWER, ledger=ledger)
-    assert after.funded and RecordGrant("spring", 1, Decimal(10000)) in decision.actions
+    assert after.funded and RecordGrant("spring", 1, Decimal(10000), (Decimal(100),)) in decision.actions
 
 
 @pytest.mark.parametrize("rounds, problem", [
@@ -347,7 +347,7 @@ def test_a_record_that_fails_its_seal_is_rebuilt_from_the_comments_and_the_statu
     snap = dataclasses.replace(snap, found=forged)
     decision = decide(Trigger(TriggerKind.SWEEP), snap, rules, NOW)
     assert decision.record.stage == "technical" and decision.record.scorers_in("technical") == {"rita"}
-    assert "did not match its seal" in decision.status and "rebuilt" in decision.status
+    assert "could not be verified" in decision.status and "rebuilt" in decision.status
     assert decision.record.audit[0].what == "rebuilt"
 
 
@@ -400,3 +400,166 @@ def test_a_stage_label_refused_on_a_chinese_application_names_the_label_in_chine
     assert after.stage == "technical"
     reply = reply_of(decision)
     assert reply.startswith("@rita `标签 stage: community`：") and "`label " not in reply
+
+
+# --- a rebuild is faithful to what was decided then; a grant keeps its tranche plan ----------------------
+
+
+REPORT = "/report " + "We shipped the plugin API and the ARM test farm, and two releases. " * 3
+RAVI = dict(user="ravi", association="MEMBER")
+TO_DECISION = [(REVIEWER, "/score technical 4"), (RAVI, "/score technical 5\n/score impact 3"), (REVIEWER, "/advance"),
+               (REVIEWER, "/advance"), (RAVI, "/score funding 4"), (REVIEWER, "/advance")]
+
+
+def history(*said):
+    """The comments of an application's life, a minute apart (`said`: (who, body) pairs)."""
+    return tuple(make_comment(2001 + i, body, user=who["user"], association=who["association"],
+                              at=T0 + dt.timedelta(minutes=5 + i)) for i, (who, body) in enumerate(said))
+
+
+def lived(rules, comments, ledger=None):
+    """The application as the App ran it, one delivery per comment: the record, the notice keys it posted,
+    and the fund's ledger (grants and their plans, as the runner enters them)."""
+    from bot.policy.commands import FundingLedger
+
+    _, record = open_application(rules)
+    posted: set[str] = set()
+    ledger = ledger or FundingLedger(committed=Decimal(0), grants={})
+    for i, comment in enumerate(comments):
+        snap = snapshot(make_issue(comments=i + 1), record, comments=comments[:i + 1], ledger=ledger,
+                        posted=frozenset(posted))
+        decision, record = run(snap, Trigger(TriggerKind.COMMENT, actor=comment.user.login, comment=comment), rules)
+        posted |= {a.key for a in decision.actions if isinstance(a, PostComment)}
+        for grant in (a for a in decision.actions if isinstance(a, RecordGrant)):
+            ledger = FundingLedger(ledger.committed + grant.amount, {**ledger.grants, grant.number: grant.amount},
+                                   {**ledger.plans, grant.number: grant.plan})
+    return record, frozenset(posted), ledger
+
+
+def rebuilt(rules, comments, posted, ledger, problem="tampered", trigger=None, **snap_kw):
+    """The same application after its record failed its seal, decided again from its comments alone."""
+    snap = dataclasses.replace(snapshot(make_issue(comments=len(comments)), None, comments=comments, repo_facts=GOOD,
+                                        ledger=ledger, posted=posted, **snap_kw), found=FoundRecord(None, None, problem))
+    return decide(trigger or Trigger(TriggerKind.SWEEP), snap, rules, NOW)
+
+
+def new_replies(decision, posted) -> list[str]:
+    return [a.key for a in decision.actions if isinstance(a, PostComment) and a.key not in posted]
+
+
+@pytest.mark.parametrize("funding_now, sections_now", [
+    (dict(tranches=[20, 80]), {}),
+    (dict(tranches=[30, 30, 40]), {}),
+    (dict(tranches=[100]), {}),
+    (dict(tranches=[50, 50], max_per_project=1000), {}),
+    (dict(tranches=[50, 50]), {"reports": dict(section("reports"), min_words=500)}),
+], ids=["tranches-20-80", "three-tranches", "one-tranche", "cap-lowered", "reports-need-more-words"])
+@pytest.mark.parametrize("problem", ["tampered", "unsealed", "unreadable"])
+def test_a_rebuild_after_the_rules_changed_keeps_the_grant_its_tranches_and_says_nothing_new(
+        rules, funding_now, sections_now, problem):
+    then = funding_rules(rules, tranches=[50, 50])
+    comments = history(*TO_DECISION, (REVIEWER, "/approve 30000"), (APPLICANT, REPORT), (RAVI, "/accept-report"))
+    record, posted, ledger = lived(then, comments)
+    assert [t.amount for t in record.tranches] == [Decimal("15000.00"), Decimal("15000.00")]
+    funding = dict(section("funding"), **funding_now)
+    now = with_sections(rules, funding=funding, **sections_now)
+    decision = rebuilt(now, comments, posted, ledger, problem=problem)
+    after = decision.record
+    assert after.funded and after.outcome.amount == Decimal(30000) and after.outcome.by == "rita"
+    assert [(t.k, t.n, t.amount, t.by) for t in after.tranches] == \
+        [(t.k, t.n, t.amount, t.by) for t in record.tranches]
+    assert after.plan == (Decimal(50), Decimal(50)) and after.reports == record.reports
+    assert new_replies(decision, posted) == []  # not a word to a weeks-old command
+    assert after.audit[0].what == "rebuilt" and "rebuilt the application's state" in decision.status
+    assert "| 2 of 2 | $15,000 |" in decision.status
+
+
+def test_a_rebuild_does_not_grant_what_was_refused_then_though_todays_rules_would(rules):
+    then = funding_rules(rules, max_per_project=40000)
+    comments = history(*TO_DECISION, (REVIEWER, "/approve 45000"), (REVIEWER, "/approve 30000"))
+    record, posted, ledger = lived(then, comments)
+    assert record.outcome.amount == Decimal(30000) and f"reply:{comments[-2].id}" in posted
+    decision = rebuilt(funding_rules(rules, max_per_project=50000), comments, posted, ledger)
+    assert decision.record.outcome.amount == Decimal(30000) and new_replies(decision, posted) == []
+
+
+@pytest.mark.parametrize("ledger_says, funded", [
+    ("the grant", True),  # the App entered it: the /approve it did not refuse stands, with that amount
+    ("another amount", False),  # the App granted no such amount: not replayed as a grant
+    ("nothing", False),
+    ("unread", True),  # no ledger to ask (not read): the App's silence to the command is its word
+], ids=["ledger-holds-it", "ledger-differs", "ledger-empty", "no-ledger"])
+def test_a_rebuild_takes_the_apps_own_ledger_and_replies_as_the_word_on_an_approve(rules, ledger_says, funded):
+    from bot.policy.commands import FundingLedger
+
+    comments = history(*TO_DECISION, (REVIEWER, "/approve 30000"))
+    _, posted, ledger = lived(rules, comments)
+    ledger = {"the grant": ledger, "another amount": FundingLedger(Decimal(1), {1: Decimal(1)}),
+              "nothing": FundingLedger(Decimal(0), {}), "unread": None}[ledger_says]
+    decision = rebuilt(funding_rules(rules, max_per_project=1000), comments, posted, ledger)
+    assert decision.record.funded is funded and new_replies(decision, posted) == []
+
+
+def test_a_new_approve_in_the_rebuilding_delivery_is_judged_under_todays_rules(rules):
+    comments = history(*TO_DECISION)
+    _, posted, ledger = lived(rules, comments)
+    fresh = make_comment(3001, "/approve 30000", user="rita", at=T0 + dt.timedelta(hours=1))
+    lowered = funding_rules(rules, max_per_project=1000)
+    decision = rebuilt(lowered, comments + (fresh,), posted, ledger,
+                       trigger=Trigger(TriggerKind.COMMENT, actor="rita", comment=fresh))
+    assert not decision.record.funded and new_replies(decision, posted) == ["reply:3001"]
+    assert "cap of $1,000" in reply_of(decision)
+
+
+@pytest.mark.parametrize("tranches_now", [[100], [30, 30, 40], [20, 80]])
+def test_a_grants_tranche_plan_is_pinned_at_approval(rules, tranches_now):
+    then = funding_rules(rules, tranches=[50, 50])
+    record = with_report(funded(then))
+    assert record.plan == (Decimal(50), Decimal(50))
+    now = funding_rules(rules, tranches=tranches_now)
+    status = sealed_status(now, record)
+    assert "| 2 of 2 | 50% | when a progress report is accepted" in status and "of 3" not in status
+    decision, after = comment_on(now, record, "/accept-report", REVIEWER)
+    assert [(t.k, t.n, t.amount) for t in after.tranches] == [(1, 2, Decimal("15000.00")), (2, 2, Decimal("15000.00"))]
+    assert "part 2 of 2" in reply_of(decision)
+
+
+def test_a_record_from_before_plans_were_pinned_follows_the_rules(rules):
+    from bot.policy.record import from_json, to_json
+
+    then = funding_rules(rules, tranches=[50, 50])
+    record = with_report(funded(then))
+    data = {k: v for k, v in to_json(record).items() if k != "plan"}
+    assert to_json(record)["v"] == 3 and to_json(record)["plan"] == ["50", "50"]
+    old = from_json(dict(data, v=2))  # version 2 had no plan
+    assert old.plan == () and dataclasses.replace(old, plan=record.plan) == record
+    _, after = comment_on(funding_rules(rules, tranches=[50, 25, 25]), old, "/accept-report", REVIEWER)
+    assert [(t.k, t.n, t.amount) for t in after.tranches][-1] == (2, 3, Decimal("7500.00"))
+
+
+def test_the_ledger_keeps_each_grants_plan(rules):
+    from bot.policy.fundstate import FundState, decode, render
+    from bot.policy.i18n import translator
+
+    state = FundState().with_change(RecordGrant("2026", 7, Decimal(30000), (Decimal(50), Decimal(50))))
+    state = state.with_change(RecordGrant("2026", 8, Decimal(1000)))
+    read = decode(render(state, "USD", translator("en")))
+    assert read == state and read.plans == {7: (Decimal(50), Decimal(50))}
+    assert decode(render(state.with_grant("2026", 7, None), "USD", translator("en"))).plans == {}
+
+
+@pytest.mark.parametrize("stage", ["community", "decision", "funded"])
+def test_a_rebuild_counts_the_votes_again_whatever_the_stage(rules, stage):
+    from bot.policy.decide import needs
+
+    moves = {"community": TO_DECISION[:3], "decision": TO_DECISION,
+             "funded": TO_DECISION + [(REVIEWER, "/approve 30000")]}[stage]
+    comments = history(*moves, (dict(user="rex", association="MEMBER"), "/recuse I advise them"))
+    _, posted, ledger = lived(rules, comments)
+    reactions = (Reaction("+1", User("v1")), Reaction("+1", User("v2")), Reaction("-1", User("v3")),
+                 Reaction("+1", User("rex")), Reaction("+1", User("applicant")))
+    issue = dataclasses.replace(make_issue(comments=len(comments)), reactions_up=4, reactions_down=1)
+    assert needs(Trigger(TriggerKind.SWEEP), issue, comments, None, rules, NOW).reactions
+    decision = rebuilt(rules, comments, posted, ledger, reactions=reactions)
+    assert (decision.record.votes_up, decision.record.votes_down) == (2, 1)  # not the applicant, not the recused
+    assert "👍 2 · 👎 1" in decision.status

@@ -65,14 +65,20 @@ def test_a_reviewer_from_the_applicants_organisation_is_refused_with_one_lookup(
         assert "Conflicts of interest" in status and "ola" in status.split("Conflicts of interest")[1]
 
 
+def at_decision_in_two_tranches(world: World) -> int:
+    """An application in the decision stage of a fund that pays grants in two halves."""
+    use_funding(world, tranches=[50, 50])
+    world.add_applicant_repo(ACTIVE_REPO)
+    number = open_application(world, "ada", "Two Parts", repo=ACTIVE_REPO)
+    for user, text in TO_DECISION:
+        say(world, number, user, text)
+    return number
+
+
 def test_a_grant_in_two_tranches_is_paid_after_an_accepted_report_and_never_twice(app_key, tmp_path):
     with frozen_world(app_key) as world:
-        use_funding(world, tranches=[50, 50])
         sb = world.sandbox
-        world.add_applicant_repo(ACTIVE_REPO)
-        number = open_application(world, "ada", "Two Parts", repo=ACTIVE_REPO)
-        for user, text in TO_DECISION:
-            say(world, number, user, text)
+        number = at_decision_in_two_tranches(world)
         approve = sb.comment(FUND_REPO, number, "rita", "/approve 30000")
         world.deliver(approve)
         assert [(t.k, str(t.amount)) for t in world.record(number).tranches] == [(1, "15000.00")]
@@ -145,10 +151,40 @@ def test_an_edited_record_is_detected_rebuilt_and_said(app_key, capsys):
         say(world, number, "ravi", "/score impact 4")  # the next delivery finds the record untrustworthy
         record = world.record(number)
         assert record.stage == "technical" and {s.reviewer for s in record.scores} == {"rita", "ravi"}
-        assert "did not match its seal" in world.status_comment(number)
+        assert "could not be verified" in world.status_comment(number)
         assert main(["verify"], environ(world, app_key)) == 0
         capsys.readouterr()
         assert main(["export", "--audit"], environ(world, app_key)) == 0
         entries = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
         assert {"rebuilt", "score", "stage"} <= {e["what"] for e in entries}
         assert all(e["application"] == number and e["sealed"] for e in entries)
+
+
+def test_a_new_private_key_rebuilds_a_grant_as_it_was_decided_though_the_rules_changed(app_key):
+    from bot.sandbox.keys import throwaway_app_key
+
+    with frozen_world(app_key) as world:
+        sb = world.sandbox
+        number = at_decision_in_two_tranches(world)
+        say(world, number, "rita", "/approve 30000")
+        replies = bot_replies(world, number)
+        # The App's key is rotated, and the fund has since lowered its cap and changed its tranches.
+        new_key = throwaway_app_key()
+        sb.register_app(APP_ID, new_key)
+        rotated = World(sb, world.settings.api_url, APP_ID, new_key, seed=False)
+        try:
+            rotated.use_rules(fund_rules(rotated.rules, yaml.safe_dump(
+                {"funding": funding(tranches=[20, 80], max_per_project=1000)}), {}))
+            sb.travel(dt.timedelta(days=1))
+            rotated.sweep()
+            record = rotated.record(number)
+            assert record.funded and record.outcome.amount == 30000
+            assert [(t.k, t.n, str(t.amount)) for t in record.tranches] == [(1, 2, "15000.00")]
+            assert "status: funded" in rotated.labels(number) and bot_replies(rotated, number) == replies
+            assert "the App's private key changed" in rotated.status_comment(number)
+            sb.travel(dt.timedelta(days=70))
+            say(rotated, number, "ada", "/report " + "We shipped the plugin API and the ARM test farm. " * 3)
+            say(rotated, number, "ravi", "/accept-report")
+            assert [str(t.amount) for t in rotated.record(number).tranches] == ["15000.00", "15000.00"]
+        finally:
+            rotated.close()

@@ -169,7 +169,9 @@ class _FundReads:
 
     def ledger(self, round_name: str) -> FundingLedger:
         fund = self.state()[0]
-        return FundingLedger(committed=fund.committed(round_name), grants=dict(fund.grants.get(round_name, {})))
+        grants = dict(fund.grants.get(round_name, {}))
+        return FundingLedger(committed=fund.committed(round_name), grants=grants,
+                             plans={n: p for n, p in fund.plans.items() if n in grants})
 
     def load(self, rules: Rules) -> ReviewerLoad:
         """:calls: the open applications (conditional, paged), and the collaborators when a stage that

@@ -194,7 +194,10 @@ def _reconcile_ledger(ctx: Context, gateway: GitHubGateway, repo: str, rules: Ru
                 return
             result.lines.append(LINE_LEDGER % {"repo": repo})
             if not dry_run:
-                ctx.funds.states.write(gateway, repo, rules, dataclasses.replace(state, grants=wanted), number)
+                granted = {n for g in wanted.values() for n in g}
+                plans = {n: plan for n, plan in state.plans.items() if n in granted}
+                ctx.funds.states.write(gateway, repo, rules, dataclasses.replace(state, grants=wanted, plans=plans),
+                                       number)
     except GitHubError as err:
         result.failures.append(f"reconciling the ledger: {err}")
 

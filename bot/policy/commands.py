@@ -99,10 +99,12 @@ def parse_commands(body: str | None) -> list[ParsedCommand]:
 
 @dataclass(frozen=True)
 class FundingLedger:
-    """Money granted in the current round: what `/approve` checks against the pool."""
+    """Money granted in the current round: what `/approve` checks against the pool. The App writes it
+    (the fund-state issue) when it makes a grant, so a rebuild also reads there what was granted then."""
 
     committed: Decimal
     grants: Mapping[int, Decimal]  # issue number -> amount
+    plans: Mapping[int, tuple[Decimal, ...]] = dataclasses.field(default_factory=dict)  # number -> tranche plan
 
 
 @dataclass(frozen=True)
@@ -444,15 +446,22 @@ def _approve(ctx: CommandContext, args: str, rest: str) -> CommandResult:
                                            "%(pool)s (%(committed)s already granted).", amount=money(amount),
                                            round=escape_inline(round_name, 40), left=money(left), pool=money(pool),
                                            committed=money(committed)))
+    return grant(ctx, amount, funding.tranches)
+
+
+def grant(ctx: CommandContext, amount: Decimal, plan: tuple[Decimal, ...]) -> CommandResult:
+    """The application funded with `amount`: its tranche plan pinned (later changes of the rules'
+    `tranches` leave this grant alone) and the first part released."""
     finished = _finish(ctx, "funded", amount=amount)
-    return dataclasses.replace(finished, record=release_tranche(finished.record, ctx.rules, ctx.at, ctx.actor,
-                                                                "approve"))
+    pinned = dataclasses.replace(finished.record, plan=tuple(plan))
+    return dataclasses.replace(finished, record=release_tranche(pinned, ctx.rules, ctx.at, ctx.actor, "approve"))
 
 
 def release_tranche(record: Record, rules: Rules, at: dt.datetime, by: str, ref: str) -> Record:
     """The grant's next tranche released (none when all are): k of n, the last one what is left, so the
-    parts add up to the grant exactly. A tranche is never released twice: k is the count released."""
-    parts = rules.funding.tranches
+    parts add up to the grant exactly. A tranche is never released twice: k is the count released.
+    The parts are the plan pinned at `/approve` (the rules' only for a record from before plans were)."""
+    parts = record.tranche_plan(rules.funding.tranches)
     k = len(record.tranches) + 1
     if not record.funded or k > len(parts):
         return record
@@ -594,6 +603,11 @@ def _report(ctx: CommandContext, args: str, rest: str) -> CommandResult:
             "feedback, outcomes)",
             "a progress report needs at least %(n)s words (progress against milestones, use of funds, community "
             "feedback, outcomes)", needed)))
+    return received_report(ctx)
+
+
+def received_report(ctx: CommandContext) -> CommandResult:
+    """The comment recorded as a progress report (its checks passed, now or when the App accepted it)."""
     entry = ReportEntry(at=ctx.at, by=ctx.actor, ref=f"comment:{ctx.comment_id}")
     record = dataclasses.replace(ctx.record, reports=ctx.record.reports + (entry,))
     return _done(ctx, record.audited(ctx.at, ctx.actor, "report", entry.ref))

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 
 from bot.policy.assign import ReviewerLoad, pick_reviewers
 from bot.policy.commands import (
-    MAX_COMMANDS, REGISTRY, CommandContext, FundingLedger, ParsedCommand, assign_names, conflicts_in_words,
-    move_problem, parse_commands, run_command,
+    MAX_COMMANDS, REGISTRY, CommandContext, CommandResult, FundingLedger, ParsedCommand, assign_names,
+    conflicts_in_words, grant, move_problem, parse_commands, received_report, run_command,
 )
 from bot.policy.eligibility import evaluate
-from bot.policy.forms import ParsedForm
+from bot.policy.forms import AnswerError, ParsedForm, parse_amount
 from bot.policy.i18n import Translator, translator
 from bot.policy.markers import FoundRecord
 from bot.policy.models import (
@@ -195,12 +195,14 @@ def needs(trigger: Trigger, issue: Issue, comments: tuple[Comment, ...], record:
                  if cmd.name in REGISTRY and Role.REVIEWER in REGISTRY[cmd.name].roles}
     return Needs(
         repo_facts=intake or "recheck" in names or recheck_due(trigger, record, issue, rules),
-        reactions=voting and (not trigger.kind.scheduled or votes_moved),
+        # With no record (a new application, or one rebuilt), whatever votes the issue has are counted.
+        reactions=(voting and (not trigger.kind.scheduled or votes_moved))
+        or (record is None and reactions_rollup(issue) != "0/0"),
         # The round's ledger: to check `/approve`, and for the status comment of a deciding stage
-        # (which a move in this very delivery may reach).
-        ledger=rules.funding.has_pool and (
+        # (which a move in this very delivery may reach); for a rebuild, what was granted then.
+        ledger=(rules.funding.has_pool and (
             bool(names & {"approve", "advance", "stage"}) or trigger.kind is TriggerKind.LABELED
-            or bool(stage and stage.decides)),
+            or bool(stage and stage.decides))) or (record is None and "approve" in names),
         team_lookups=tuple(lookups),
         collaborators=stalled,
         fund_state=bool(names & {"approve", "away", "back"}) or assigning,
@@ -267,15 +269,20 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
     # Screening passed at the checks, or — for one that waited for its round — when the round opened.
     record = _auto_advance(record, rules, now if waiting and record.round else record.checked_at or now)
 
-    # 2. Comments not processed yet, in order, once.
+    # 2. Comments not processed yet, in order, once. In a rebuild, those the App answered at the time
+    # are replayed as it decided them then (see `Replay`).
+    replay = Replay.of(snap, trigger)
     for comment in unprocessed(snap.comments, snap.record, trigger):
         before = record
-        record, comment_actions = _process_comment(comment, record, form, snap, rules, now, tr)
+        record, comment_actions = _process_comment(comment, record, form, snap, rules, now, tr, replay)
         record = _auto_advance(record, rules, comment.created_at)  # e.g. after a /waive
         actions.extend(comment_actions)
         if record != before or comment_actions:
             # The cursor moves with something to record; a plain discussion costs no write.
             record = dataclasses.replace(record, last_comment_id=max(record.last_comment_id, comment.id))
+
+    if replay is not None:
+        record = _count_votes(record, snap, form)  # again, now that the recusals are known
 
     # 3. A stage label put on by a person moves the stage — when the same checks as /stage allow it.
     if trigger.kind is TriggerKind.LABELED and trigger.label:
@@ -297,7 +304,7 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
 
     # A grant made now enters the fund's ledger first (the ledger is what /approve checks the pool with).
     if record.funded and record.outcome and record.outcome.amount is not None and not (snap.record and snap.record.funded):
-        actions.append(RecordGrant(record.round, issue.number, record.outcome.amount))
+        actions.append(RecordGrant(record.round, issue.number, record.outcome.amount, record.plan))
 
     # 7. Mirror the record: labels, the status comment, and closing when an outcome says so.
     actions.extend(_label_actions(record, issue, rules, now))
@@ -437,9 +444,59 @@ def _assign_by_load(record: Record, issue: Issue, form: ParsedForm, snap: Snapsh
     return record, [Assign(chosen), RecordAssignment(chosen, now)]
 
 
+@dataclass(frozen=True)
+class Replay:
+    """A rebuild (the record failed its seal, or could not be read): what the App itself wrote at the time,
+    so that the history is replayed as it was decided then — not judged again under today's rules,
+    which may have changed the cap, the pool, the tranches or the words a report needs since.
+
+    Only the App's own writing counts (`posted` and the ledger are read from the App's comments and
+    its fund-state issue, recognised by its login). `/approve` and `/report` are answered only when
+    refused, so a command comment the App did not reply to was accepted; for `/approve`, the fund's
+    ledger, where the App entered the grant before the record, must also hold it, with the same amount
+    (when it is read), and gives the tranche plan pinned then. `/accept-report` and `/reject-report`
+    follow from the replayed state, and release the same parts of the same plan. Nothing is said anew
+    about an old comment: its reply, if any, is on the issue already."""
+
+    posted: frozenset[str]
+    ledger: FundingLedger | None
+    number: int
+    fresh: int | None  # the delivery's own comment: new, so judged as usual
+
+    @classmethod
+    def of(cls, snap: Snapshot, trigger: Trigger) -> "Replay | None":
+        answered = any(key.startswith("reply:") for key in snap.posted)
+        if snap.record is not None or not (snap.found.problem or answered):
+            return None
+        return cls(frozenset(snap.posted), snap.ledger, snap.issue.number,
+                   trigger.comment.id if trigger.comment else None)
+
+    def history(self, comment: Comment) -> bool:
+        return comment.id != self.fresh
+
+    def decided(self, ctx: CommandContext, parsed: ParsedCommand) -> CommandResult | None:
+        """The command as the App decided it then (None: judge it as usual)."""
+        if parsed.name not in ("approve", "report") or (parsed.name == "approve" and ctx.record.outcome):
+            return None
+        if f"reply:{ctx.comment_id}" in self.posted:  # refused then
+            return CommandResult(record=ctx.record, ok=False)
+        if parsed.name == "report":
+            return received_report(ctx) if ctx.record.funded else None
+        try:
+            amount = parse_amount(parsed.args)
+        except AnswerError:
+            return None
+        granted = self.ledger.grants.get(self.number) if self.ledger is not None else None
+        if self.ledger is not None and granted != amount:
+            return CommandResult(record=ctx.record, ok=False)  # the App granted no such thing
+        plan = self.ledger.plans.get(self.number) if self.ledger is not None else None
+        return grant(ctx, amount, plan or ctx.rules.funding.tranches)
+
+
 def _process_comment(comment: Comment, record: Record, form: ParsedForm, snap: Snapshot, rules: Rules,
-                     now: dt.datetime, tr: Translator) -> tuple[Record, list[Action]]:
+                     now: dt.datetime, tr: Translator, replay: Replay | None = None) -> tuple[Record, list[Action]]:
     issue = snap.issue
+    old = replay is not None and replay.history(comment)
     actions: list[Action] = []
     login = comment.user.login
     if record.needs_info and login.lower() in {a.lower() for a in applicant_logins(issue, form)}:
@@ -453,9 +510,10 @@ def _process_comment(comment: Comment, record: Record, form: ParsedForm, snap: S
         ctx = CommandContext(record=record, issue=issue, form=form, rules=rules, actor=login, standing=person_standing,
                              at=comment.created_at, comment_id=comment.id, tr=tr, ledger=snap.ledger,
                              assignable={k.lower(): v for k, v in snap.assignable.items()})
-        result = run_command(ctx, parsed)
+        result = (replay.decided(ctx, parsed) if old and replay else None) or run_command(ctx, parsed)
         record = result.record
-        actions.extend(result.actions)
+        # /away and /back of an old comment changed the fund's state then; later words may have changed it since.
+        actions.extend(a for a in result.actions if not (old and isinstance(a, SetAway)))
         if result.recheck:
             record = _intake(record, form, snap, rules, now)
         if result.message:
@@ -469,7 +527,7 @@ def _process_comment(comment: Comment, record: Record, form: ParsedForm, snap: S
                                     max=MAX_COMMANDS))
     if acknowledged:
         actions.append(React(comment.id, "+1"))
-    if messages:
+    if messages and not old:
         reply = f"@{login} " + "\n\n".join(messages) if len(messages) == 1 else \
             f"@{login}\n\n" + "\n\n---\n\n".join(messages)
         actions.append(PostComment(key=f"reply:{comment.id}", body=reply))

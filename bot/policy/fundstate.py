@@ -34,24 +34,32 @@ class FundState:
     config: Mapping[str, str] = field(default_factory=dict)
     away: Mapping[str, dt.date] = field(default_factory=dict)
     assigned: Mapping[str, dt.datetime] = field(default_factory=dict)  # login -> last assigned by load
+    # issue number -> the grant's tranche plan (per cent) as pinned at /approve: what a rebuilt record
+    # takes again, whatever the rules say by then
+    plans: Mapping[int, tuple[Decimal, ...]] = field(default_factory=dict)
 
     def committed(self, round_name: str) -> Decimal:
         return sum(self.grants.get(round_name, {}).values(), Decimal(0))
 
-    def with_grant(self, round_name: str, number: int, amount: Decimal | None) -> "FundState":
-        """The ledger with `number`'s grant in `round_name` set (None: removed)."""
+    def with_grant(self, round_name: str, number: int, amount: Decimal | None,
+                   plan: tuple[Decimal, ...] = ()) -> "FundState":
+        """The ledger with `number`'s grant in `round_name` set (None: removed), and its tranche plan."""
         grants = {r: dict(g) for r, g in self.grants.items()}
         round_grants = grants.setdefault(round_name, {})
+        plans = dict(self.plans)
         if amount is None:
             round_grants.pop(number, None)
+            plans.pop(number, None)
         else:
             round_grants[number] = amount
-        return dataclasses.replace(self, grants={r: g for r, g in grants.items() if g})
+            if plan:
+                plans[number] = tuple(plan)
+        return dataclasses.replace(self, grants={r: g for r, g in grants.items() if g}, plans=plans)
 
     def with_change(self, change: FundChange) -> "FundState":
         """The state after one change an application's run asked for."""
         if isinstance(change, RecordGrant):
-            return self.with_grant(change.round, change.number, change.amount)
+            return self.with_grant(change.round, change.number, change.amount, change.plan)
         if isinstance(change, SetAway):
             away = {k: v for k, v in self.away.items() if k != change.login.lower()}
             if change.until is not None:
@@ -72,6 +80,8 @@ def to_data(state: FundState) -> dict[str, Any]:
         "config": dict(sorted(state.config.items())),
         "away": {login: day.isoformat() for login, day in sorted(state.away.items())},
         "assigned": {login: iso(at) for login, at in sorted(state.assigned.items())},
+        **({"plans": {str(n): [format(p, "f") for p in plan] for n, plan in sorted(state.plans.items())}}
+           if state.plans else {}),
     }
 
 
@@ -87,6 +97,7 @@ def decode(body: str | None) -> FundState | None:
             config={str(p): str(s) for p, s in (data.get("config") or {}).items()},
             away={str(u): dt.date.fromisoformat(d) for u, d in (data.get("away") or {}).items()},
             assigned={str(u): parse_iso(t) for u, t in (data.get("assigned") or {}).items()},
+            plans={int(n): tuple(Decimal(str(p)) for p in plan) for n, plan in (data.get("plans") or {}).items()},
         )
     except (AttributeError, TypeError, ValueError, ArithmeticError):
         return None

@@ -211,6 +211,7 @@ class RecordGrant:
     round: str
     number: int
     amount: Decimal
+    plan: tuple[Decimal, ...] = ()  # the grant's tranche plan (per cent), kept beside it for a rebuild
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ so the status comment is rendered in the application's language from the record 
 
 The record is turned into JSON here (`to_json` / `from_json`); `bot.policy.markers` wraps that
 into the hidden block. Older versions are read by `from_json` and migrated (version 1 kept its
-findings as English text: they come back as `Note("text", ...)` and are shown as they were).
+findings as English text: they come back as `Note("text", ...)` and are shown as they were; version 2
+did not pin a grant's tranche plan: its tranches follow the rules, as they did then).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-RECORD_VERSION = 2
+RECORD_VERSION = 3  # 3: `plan`, the tranche plan pinned at /approve
 KEEP_FAILURES = 5  # write failures shown in the status comment (the newest)
 
 
@@ -174,6 +175,7 @@ class Record:
     reactions_seen: str = ""  # the issue's 👍/👎 roll-up when the votes were last counted ("up/down")
     reports: tuple[ReportEntry, ...] = ()
     tranches: tuple[Tranche, ...] = ()
+    plan: tuple[Decimal, ...] = ()  # the grant's parts (per cent) as they were at /approve; () before version 3
     recusals: tuple[Recusal, ...] = ()
     conflicts: tuple[Recusal, ...] = ()  # conflicts the bot found (their own application, their repository ...)
     affiliated: tuple[str, ...] = ()  # reviewers (lower-case) found to belong to the applicant's organisation
@@ -211,6 +213,11 @@ class Record:
     def granted(self) -> Decimal:
         """The grant's whole amount (0 when not funded)."""
         return self.outcome.amount or Decimal(0) if self.funded and self.outcome else Decimal(0)
+
+    def tranche_plan(self, rules_plan: tuple[Decimal, ...]) -> tuple[Decimal, ...]:
+        """The grant's parts (per cent): pinned at `/approve`, so a later change of the rules' `tranches`
+        never changes a grant already made; a record written before plans were pinned follows the rules."""
+        return self.plan or rules_plan
 
     @property
     def released(self) -> Decimal:
@@ -287,7 +294,7 @@ def from_json(data: Mapping[str, Any]) -> Record:
     try:
         if version == 1:
             return _from_v1(data)
-        if version == RECORD_VERSION:
+        if version in (2, RECORD_VERSION):  # version 3 only added `plan` (absent from version 2: no plan)
             return _from_v2(data)
     except (KeyError, TypeError, ValueError, InvalidOperation, AttributeError) as err:
         raise RecordError(f"record v{version} could not be read: {err}") from None
@@ -340,6 +347,7 @@ def _from_v2(d: Mapping[str, Any]) -> Record:
                       for r in many("reports")),
         tranches=tuple(Tranche(int(t["k"]), int(t["n"]), Decimal(t["amount"]), parse_iso(t["at"]), t["by"], t["ref"])
                        for t in many("tranches")),
+        plan=tuple(Decimal(str(p)) for p in d.get("plan") or ()),
         recusals=tuple(Recusal(r["reviewer"], r.get("reason", ""), parse_iso(r["at"])) for r in many("recusals")),
         conflicts=tuple(Recusal(r["reviewer"], r.get("reason", ""), parse_iso(r["at"])) for r in many("conflicts")),
         affiliated=tuple(d.get("affiliated") or ()),

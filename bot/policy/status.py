@@ -99,8 +99,9 @@ def _rebuilt(record: Record, tr: Translator) -> str:
     if last is None:
         return ""
     why = {
-        "tampered": tr.gettext("The record kept in this comment did not match its seal — it was edited, or copied "
-                               "from another issue"),
+        # The seal cannot tell an edit from a copy or a new private key (every record fails once after a rotation).
+        "tampered": tr.gettext("The record kept in this comment could not be verified (edited by hand, copied from "
+                               "another issue, or the App's private key changed)"),
         "unsealed": tr.gettext("The record kept in this comment carried no seal (it was written before records were "
                                "sealed, or its seal was removed)"),
     }.get(last.detail, tr.gettext("The record kept in this comment could not be read"))
@@ -287,8 +288,9 @@ def _decision(record: Record, rules: Rules, ledger: FundingLedger | None, tr: Tr
 
 
 def _tranches(record: Record, rules: Rules, tr: Translator) -> str:
-    """The grant's parts: each released one (amount, when, on whose word), then those still to come."""
-    parts = rules.funding.tranches
+    """The grant's parts: each released one (amount, when, on whose word), then those still to come (by
+    the plan pinned at `/approve`, not the rules now in force)."""
+    parts = record.tranche_plan(rules.funding.tranches)
     if len(parts) < 2 and len(record.tranches) < 2:
         return ""
     currency = rules.funding.currency
