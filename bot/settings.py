@@ -73,6 +73,7 @@ class Settings:
     body_timeout: float = 10.0  # seconds a delivery's body may take to arrive
     lock_timeout: float = 30.0  # seconds a lock outlives a process that died holding it (renewed while held)
     config_ttl: float = 60.0  # seconds a fund's configuration is used before it is read again (a push: at once)
+    content_limits: tuple[int, int] = (80, 500)  # GitHub's content creations allowed a minute, an hour
     dashboard_token: str | None = field(default=None, repr=False)
     dashboard_ttl: int = 30  # seconds the dashboard's data is kept before GitHub is asked again
     metrics_token: str | None = field(default=None, repr=False)  # GET /metrics needs it when set
@@ -141,6 +142,7 @@ class Settings:
             body_timeout=float(_positive_int(env, "FUNDBOT_BODY_TIMEOUT", int(cls.body_timeout))),
             lock_timeout=float(_positive_int(env, "FUNDBOT_LOCK_TIMEOUT", int(cls.lock_timeout))),
             config_ttl=float(_positive_int(env, "FUNDBOT_CONFIG_TTL", int(cls.config_ttl))),
+            content_limits=_content_limits(env, cls.content_limits),
             dashboard_token=env.get("FUNDBOT_DASHBOARD_TOKEN"),
             metrics_token=env.get("FUNDBOT_METRICS_TOKEN"),
             dashboard_ttl=_positive_int(env, "FUNDBOT_DASHBOARD_TTL", cls.dashboard_ttl),
@@ -209,6 +211,16 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if not value.isdigit() or int(value) < 1:
         raise SettingsError(name, f"must be a positive whole number, not {value!r}")
     return int(value)
+
+
+def _content_limits(env: Mapping[str, str], default: tuple[int, int]) -> tuple[int, int]:
+    if "FUNDBOT_CONTENT_LIMITS" not in env:
+        return default
+    value = env["FUNDBOT_CONTENT_LIMITS"].strip()
+    minute, _, hour = value.partition("/")
+    if not (minute.isdigit() and hour.isdigit() and 0 < int(minute) <= int(hour)):
+        raise SettingsError("FUNDBOT_CONTENT_LIMITS", f"must be PER_MINUTE/PER_HOUR (github.com: 80/500), not {value!r}")
+    return int(minute), int(hour)
 
 
 def _redis_url(env: Mapping[str, str]) -> str | None:

@@ -15,6 +15,7 @@ from bot.github.gateway import GitHubApp, RetryPolicy
 from bot.github.pacing import Limits, LocalPacer, RedisPacer, wait_for_slot
 from bot.jobs.worker import connect
 from bot.sandbox import ContentLimits
+from bot.settings import Need, Settings
 
 SHORT = Limits(minute=4, hour=12, minute_other=2, hour_other=8, minute_seconds=1.0, hour_seconds=6.0)
 # What the sandbox allows: above the pacer's budget by a margin, as GitHub's 80/500 are above its 70/450
@@ -55,6 +56,15 @@ def test_the_hour_window_counts_too():
         assert [pacer.try_take("i", urgent=True) for _ in range(4)] == [0] * 4
         clock.now += 1.0
     assert pacer.try_take("i", urgent=True) == pytest.approx(3.0)  # 12 an "hour" (6 s): the first frees at 6 s
+
+
+@pytest.mark.parametrize(("setting", "urgent_per_minute"), [(None, 70), ("16/100", 14), ("1000/10000", 875)])
+def test_the_pacer_keeps_under_the_limits_the_operator_sets(setting, urgent_per_minute):
+    """github.com's 80/500 by default; a GitHub Enterprise Server's own limits with FUNDBOT_CONTENT_LIMITS."""
+    env = {} if setting is None else {"FUNDBOT_CONTENT_LIMITS": setting}
+    pacer = GitHubApp(Settings.from_env(env, Need.NOTHING)).pacer
+    taken = [pacer.try_take("i", urgent=True) for _ in range(urgent_per_minute + 1)]
+    assert taken[:-1] == [0] * urgent_per_minute and taken[-1] > 0  # a minute's slots, then a wait
 
 
 def test_processes_share_the_windows_through_redis(redis_url):

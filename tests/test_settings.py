@@ -32,7 +32,7 @@ def test_each_missing_setting_is_named(env, missing):
     [("GITHUB_APP_ID", "abc"), ("GITHUB_PRIVATE_KEY", "not a key"), ("GITHUB_API_URL", "ftp://x"),
      ("GITHUB_API_URL", "api.github.com"), ("FUNDBOT_REPO", "no-slash"), ("FUNDBOT_QUEUE_SIZE", "0"),
      ("FUNDBOT_WORKERS", "many"), ("FUNDBOT_RULES", "/does/not/exist"), ("FUNDBOT_LOG_LEVEL", "LOUD"),
-     ("FUNDBOT_LOG_FORMAT", "xml")],
+     ("FUNDBOT_LOG_FORMAT", "xml"), ("FUNDBOT_CONTENT_LIMITS", "80"), ("FUNDBOT_CONTENT_LIMITS", "500/80")],
     ids=lambda v: str(v)[:20],
 )
 def test_each_malformed_setting_is_named(env, variable, value):

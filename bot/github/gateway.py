@@ -35,7 +35,7 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from github import Auth, Github
 
-from bot.github.pacing import LocalPacer, Pacer, wait_for_slot
+from bot.github.pacing import Limits, LocalPacer, Pacer, wait_for_slot
 from bot.metrics import observe_github
 from bot.policy.models import Comment, Issue, Reaction, RepoLabel, User, parse_time
 from bot.policy.text import bounded_output
@@ -691,7 +691,7 @@ class GitHubApp:
 
     def __post_init__(self) -> None:
         if self.pacer is None:
-            self.pacer = LocalPacer()
+            self.pacer = LocalPacer(Limits.under(*self.settings.content_limits))
         self._policy = self.policy or RetryPolicy(max_wait=self.settings.max_retry_wait)
         self._caches: dict[str, ConditionalCache] = {}
         self._installations: dict[str, int] = {}

@@ -37,6 +37,14 @@ class Limits:
     def of(self, urgent: bool) -> tuple[int, int]:
         return (self.minute, self.hour) if urgent else (self.minute_other, self.hour_other)
 
+    @classmethod
+    def under(cls, per_minute: int, per_hour: int) -> "Limits":
+        """Windows under a GitHub that allows `per_minute` and `per_hour` (github.com: 80 and 500; a
+        GitHub Enterprise Server's administrator sets its own): the status comment keeps 7/8 and 9/10
+        of them, the rest 5/8 and 7/10 — 70/450 and 50/350 on github.com."""
+        return cls(minute=max(1, per_minute * 7 // 8), hour=max(1, per_hour * 9 // 10),
+                   minute_other=max(1, per_minute * 5 // 8), hour_other=max(1, per_hour * 7 // 10))
+
 
 class Pacer(Protocol):
     def try_take(self, scope: str, urgent: bool) -> float:

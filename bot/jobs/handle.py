@@ -77,11 +77,11 @@ def build_context(settings: Settings, rules: Rules, *, github: GitHubApp | None 
     locks: Locks = LocalLocks()
     pacer = None
     if redis is not None:
-        from bot.github.pacing import RedisPacer
+        from bot.github.pacing import Limits, RedisPacer
         from bot.jobs.redis_locks import RedisLocks
 
         locks = RedisLocks(redis, timeout=settings.lock_timeout)
-        pacer = RedisPacer(redis)
+        pacer = RedisPacer(redis, Limits.under(*settings.content_limits))
     return Context(rules=rules, github=github or GitHubApp(settings, pacer=pacer),
                    clock=clock or (lambda: dt.datetime.now(dt.timezone.utc)), locks=locks,
                    funds=Funds(rules, narrow_to=settings.repo, ttl=settings.config_ttl),
