@@ -21,8 +21,11 @@ from bot.cli import main
 from bot.demo.world import FUND_REPO, INSTALLATION_ID, World, running_world
 from bot.jobs.funds import discover
 from bot.policy.configissue import CONFIG_ISSUE_TITLE
-from bot.policy.markers import STATUS_MARKER, read_record
+from bot.policy.fundstate import decode, render
+from bot.policy.i18n import translator
+from bot.policy.markers import FUND_STATE_MARKER, STATUS_MARKER, read_record
 from bot.policy.rules import FUND_FILE
+from bot.policy.seal import fund_state_holds
 from bot.settings import DEFAULT_RULES_DIR
 
 RIVER_REPO, RIVER_OWNER, RIVER_INSTALLATION = "river-fund/grants", "river-fund", 88
@@ -314,6 +317,37 @@ def test_two_approvals_racing_for_the_last_of_the_pool_cannot_both_succeed(app_k
         refused = numbers[outcomes.index(None)]
         assert any("more than is left in round" in body for body in
                    (c["body"] for c in world.sandbox.comments(FUND_REPO, refused) if c["user"]["type"] == "Bot"))
+
+
+def test_a_ledger_edited_by_hand_is_not_trusted_until_the_sweep_rebuilds_it(app_key, capsys):
+    """The fund-state issue is sealed as the records are (SPEC §14): someone with write access who
+    takes a grant off the ledger frees no money; the sweep rebuilds it from the sealed records."""
+    with two_funds(app_key) as world:
+        sb = world.sandbox
+        world.deliver(sb.commit_file(FUND_REPO, FUND_FILE, pool_of(60000), "open-source-fund"))
+        first, second = (apply(world, FUND_REPO, user=f"a{i}", project=f"P{i}") for i in range(2))
+        for number in (first, second):
+            to_decision(world, number)
+        world.deliver(sb.comment(FUND_REPO, first, "rita", "/approve 40000"))
+        [ledger] = [i for i in sb.issues(FUND_REPO) if FUND_STATE_MARKER in i["body"]]
+        state = decode(ledger["body"])
+        assert state.committed("2026") == 40000
+        edited = render(state.with_grant("2026", first, None), "USD", translator("en"))  # unsealed, as a person writes
+        world.deliver(sb.edit_issue(FUND_REPO, ledger["number"], "open-source-fund", body=edited))
+
+        world.deliver(sb.comment(FUND_REPO, second, "ravi", "/approve 40000"))
+        assert status_record(world, FUND_REPO, second)[0].outcome is None
+        assert "changed by someone other than Fund Bot" in world.bot_comments(second)[-1]
+
+        assert main(["sweep"], environ(world, app_key)) == 0
+        assert "put the ledger in step" in capsys.readouterr().out
+        rebuilt = decode(sb.issue(FUND_REPO, ledger["number"])["body"],
+                         lambda payload, sig: fund_state_holds(world.context.seal_key, FUND_REPO, payload, sig))
+        assert rebuilt.verified and dict(rebuilt.grants["2026"]) == {first: 40000}
+        world.deliver(sb.comment(FUND_REPO, second, "ravi", "/approve 40000"))
+        assert "more than is left in round 2026" in world.bot_comments(second)[-1]
+        world.deliver(sb.comment(FUND_REPO, second, "ravi", "/approve 20000"))
+        assert status_record(world, FUND_REPO, second)[0].outcome.name == "funded"
 
 
 def counted(world: World, step) -> int:

@@ -31,6 +31,7 @@ from bot.policy.rules import (
     APPLICATION_TEMPLATE, FUND_FILE, FUND_TEMPLATES, REPORT_TEMPLATE, TEMPLATE_FILES, Rules, RulesError, fund_rules,
     translations_of,
 )
+from bot.policy.seal import fund_state_holds, fund_state_seal
 
 log = logging.getLogger("fundbot.funds")
 TEMPLATE_PATHS = {name: f"{FUND_TEMPLATES}/{name}" for name in TEMPLATE_FILES}
@@ -79,7 +80,7 @@ class Funds:
     """Every fund this process serves, with its rules, read again at most every `ttl` seconds."""
 
     def __init__(self, server_rules: Rules, *, narrow_to: str | None = None, ttl: float = 60.0,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, seal_key: bytes | None = None) -> None:
         self.server_rules = server_rules
         self.narrow_to = narrow_to
         self.ttl = ttl
@@ -87,7 +88,7 @@ class Funds:
         self._entries: dict[str, _Entry] = {}
         self._last_valid: dict[str, tuple[Rules, Mapping[str, str]]] = {}
         self._lock = threading.Lock()
-        self.states = FundStates()
+        self.states = FundStates(seal_key)
 
     def config(self, gateway: GitHubGateway, repo: str, *, fresh: bool = False) -> FundConfig:
         """`repo` as a fund (reading its files when the cached answer is older than the TTL)."""
@@ -164,7 +165,7 @@ class Funds:
             state, _ = self.states.read(gateway, repo, self.server_rules)
         except GitHubError:
             return None
-        if not state.config:
+        if not state.config or not state.verified:  # an edited record of it points nowhere we trust
             return None
         texts = {path: gateway.blob(repo, sha) for path, sha in state.config.items()}
         templates = {name: texts.get(path) for name, path in TEMPLATE_PATHS.items()}
@@ -210,11 +211,20 @@ class Funds:
 
 
 class FundStates:
-    """The fund-state issue of each fund: found once per process, then read with one conditional request."""
+    """The fund-state issue of each fund: found once per process, then read with one conditional request;
+    its data sealed with `seal_key` (`bot.policy.seal`), so a ledger edited by hand is known as such."""
 
-    def __init__(self) -> None:
+    def __init__(self, seal_key: bytes | None = None) -> None:
         self._numbers: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._key = seal_key
+
+    def _decode(self, repo: str, body: str) -> FundState:
+        state = decode(body, lambda payload, signature: fund_state_holds(self._key, repo, payload, signature))
+        if state is not None and not state.verified:
+            log.warning("the fund-state issue failed its seal: its ledger is not used until the sweep rebuilds it",
+                        extra={"repo": repo})
+        return state or FundState()
 
     def forget(self, repo: str) -> None:
         with self._lock:
@@ -228,19 +238,21 @@ class FundStates:
         if number is not None:
             issue = gateway.issue(repo, number)
             if issue.user.login.lower() == gateway.app_login.lower() and FUND_STATE_MARKER in issue.body:
-                return decode(issue.body) or FundState(), number
+                return self._decode(repo, issue.body), number
         listed = gateway.issues(repo, labels=rules.stages.labels.bot.name, state="all")
         mine = own_issues(listed, gateway.app_login, FUND_STATE_MARKER)
         if not mine:
             return FundState(), None
         with self._lock:
             self._numbers[repo.lower()] = mine[0].number
-        return decode(mine[0].body) or FundState(), mine[0].number
+        return self._decode(repo, mine[0].body), mine[0].number
 
     def write(self, gateway: GitHubGateway, repo: str, rules: Rules, state: FundState, number: int | None) -> int:
         """:calls: `PATCH /repos/{o}/{r}/issues/{n}`, or `POST …/issues` the first time"""
         tr = translator(rules.language)
-        body = render(state, rules.funding.currency, tr)
+        key = self._key
+        body = render(state, rules.funding.currency, tr,
+                      None if key is None else lambda payload: fund_state_seal(key, repo, payload))
         if number is None:
             label = rules.stages.labels.bot.name
             issue = gateway.create_issue(repo, tr.gettext(FUND_STATE_TITLE), body, labels=(label,),

@@ -82,10 +82,11 @@ def build_context(settings: Settings, rules: Rules, *, github: GitHubApp | None 
 
         locks = RedisLocks(redis, timeout=settings.lock_timeout)
         pacer = RedisPacer(redis, Limits.under(*settings.content_limits))
+    seal_key = record_key(settings.private_key) if settings.has_app else None
     return Context(rules=rules, github=github or GitHubApp(settings, pacer=pacer),
                    clock=clock or (lambda: dt.datetime.now(dt.timezone.utc)), locks=locks,
-                   funds=Funds(rules, narrow_to=settings.repo, ttl=settings.config_ttl),
-                   seal_key=record_key(settings.private_key) if settings.has_app else None)
+                   funds=Funds(rules, narrow_to=settings.repo, ttl=settings.config_ttl, seal_key=seal_key),
+                   seal_key=seal_key)
 
 
 # --- what an issue is ------------------------------------------------------------------------
@@ -171,7 +172,7 @@ class _FundReads:
         fund = self.state()[0]
         grants = dict(fund.grants.get(round_name, {}))
         return FundingLedger(committed=fund.committed(round_name), grants=grants,
-                             plans={n: p for n, p in fund.plans.items() if n in grants})
+                             plans={n: p for n, p in fund.plans.items() if n in grants}, verified=fund.verified)
 
     def load(self, rules: Rules) -> ReviewerLoad:
         """:calls: the open applications (conditional, paged), and the collaborators when a stage that

@@ -105,6 +105,7 @@ class FundingLedger:
     committed: Decimal
     grants: Mapping[int, Decimal]  # issue number -> amount
     plans: Mapping[int, tuple[Decimal, ...]] = dataclasses.field(default_factory=dict)  # number -> tranche plan
+    verified: bool = True  # False: the fund-state issue failed its seal; the sweep rebuilds it
 
 
 @dataclass(frozen=True)
@@ -438,6 +439,12 @@ def _approve(ctx: CommandContext, args: str, rest: str) -> CommandResult:
         return _refuse(ctx, tr.gettext("`/approve %(amount)s` is over the per-project cap of %(cap)s (%(file)s).",
                                        amount=money(amount), cap=money(cap), file=ctx.rules.source_of("funding")))
     pool = funding.pool(round_name)
+    if pool is not None and ctx.ledger is not None and not ctx.ledger.verified:
+        # Edited by hand: what it says is granted cannot be checked against the pool.
+        return _refuse(ctx, tr.gettext("`/approve`: the fund's ledger of grants (the fund-state issue) was changed "
+                                       "by someone other than Fund Bot, so the pool cannot be checked. The next "
+                                       "sweep rebuilds the ledger from the applications' records; approve again "
+                                       "after it."))
     if pool is not None and ctx.ledger is not None:
         committed = ctx.ledger.committed - ctx.ledger.grants.get(ctx.issue.number, Decimal(0))
         left = pool - committed

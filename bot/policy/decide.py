@@ -468,7 +468,8 @@ class Replay:
         answered = any(key.startswith("reply:") for key in snap.posted)
         if snap.record is not None or not (snap.found.problem or answered):
             return None
-        return cls(frozenset(snap.posted), snap.ledger, snap.issue.number,
+        ledger = snap.ledger if snap.ledger is not None and snap.ledger.verified else None  # an edited one proves nothing
+        return cls(frozenset(snap.posted), ledger, snap.issue.number,
                    trigger.comment.id if trigger.comment else None)
 
     def history(self, comment: Comment) -> bool:

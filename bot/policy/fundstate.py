@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -37,6 +37,8 @@ class FundState:
     # issue number -> the grant's tranche plan (per cent) as pinned at /approve: what a rebuilt record
     # takes again, whatever the rules say by then
     plans: Mapping[int, tuple[Decimal, ...]] = field(default_factory=dict)
+    # False: the block failed its seal (edited by hand): the ledger is not used until the sweep rebuilds it.
+    verified: bool = field(default=True, compare=False)
 
     def committed(self, round_name: str) -> Decimal:
         return sum(self.grants.get(round_name, {}).values(), Decimal(0))
@@ -85,12 +87,14 @@ def to_data(state: FundState) -> dict[str, Any]:
     }
 
 
-def decode(body: str | None) -> FundState | None:
-    """The state kept in the fund-state issue's body; None when there is none or it cannot be read."""
+def decode(body: str | None, holds: Callable[[str, str | None], bool] | None = None) -> FundState | None:
+    """The state kept in the fund-state issue's body; None when there is none or it cannot be read.
+    `holds(payload, signature)` checks its seal (`verified` says the answer)."""
     block = read_hidden(FUND_TAG, body)
     if block is None or block.data.get("v") != FUND_STATE_VERSION:
         return None
     data = block.data
+    verified = holds is None or holds(block.payload, block.signature)
     try:
         return FundState(
             grants={str(r): {int(n): Decimal(str(a)) for n, a in g.items()} for r, g in (data.get("grants") or {}).items()},
@@ -98,13 +102,15 @@ def decode(body: str | None) -> FundState | None:
             away={str(u): dt.date.fromisoformat(d) for u, d in (data.get("away") or {}).items()},
             assigned={str(u): parse_iso(t) for u, t in (data.get("assigned") or {}).items()},
             plans={int(n): tuple(Decimal(str(p)) for p in plan) for n, plan in (data.get("plans") or {}).items()},
+            verified=verified,
         )
     except (AttributeError, TypeError, ValueError, ArithmeticError):
         return None
 
 
-def render(state: FundState, currency: str, tr: Translator) -> str:
-    """The issue's body, in the fund's language: what people see, then the hidden data (the same in any)."""
+def render(state: FundState, currency: str, tr: Translator, seal_of: Callable[[str], str] | None = None) -> str:
+    """The issue's body, in the fund's language: what people see, then the hidden data (the same in any),
+    sealed by `seal_of(payload)` when given."""
     parts = [FUND_STATE_MARKER, "## " + tr.gettext("Fund Bot: the fund's state"),
              tr.gettext("Fund Bot keeps this issue up to date; please leave it open and unedited. It holds what no "
                         "single application does: the money granted in each round, the configuration in use, and "
@@ -122,5 +128,11 @@ def render(state: FundState, currency: str, tr: Translator) -> str:
         parts.append("### " + tr.gettext("Away") + "\n\n" + "\n".join(
             "- " + tr.gettext("%(login)s until %(date)s", login=login, date=tr.date(day))
             for login, day in sorted(state.away.items())))
-    parts.append(hidden(FUND_TAG, to_data(state)))
+    data = to_data(state)
+    block = hidden(FUND_TAG, data)
+    if seal_of is not None:
+        payload = read_hidden(FUND_TAG, block)
+        assert payload is not None
+        block = hidden(FUND_TAG, data, seal_of(payload.payload))
+    parts.append(block)
     return "\n\n".join(parts) + "\n"

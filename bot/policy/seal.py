@@ -5,7 +5,8 @@ The key is derived (HKDF-SHA256) from the App's private key, which only the serv
 one who can edit a comment can forge the seal; it covers the record block's exact text, the
 repository and the issue number. A record that fails — edited, copied, or written before records
 were sealed — is not trusted: `decide` rebuilds the state from the comment history and the status
-comment says so.
+comment says so. The fund-state issue's data (the round's ledger) is sealed the same way: an edited
+ledger is not trusted until the sweep has rebuilt it from the applications' sealed records.
 """
 from __future__ import annotations
 
@@ -32,6 +33,21 @@ def seal(key: bytes, repo: str, number: int, payload: str) -> str:
     """The seal of a record block's `payload` on issue `number` of `repo`."""
     message = f"{repo.lower()}\n{number}\n{payload}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+FUND_STATE = 0  # the fund-state issue's seal names no issue: its number is not known until it exists
+
+
+def fund_state_seal(key: bytes, repo: str, payload: str) -> str:
+    """The seal of the fund-state issue's data block (the round's ledger, the valid configuration)."""
+    return seal(key, repo, FUND_STATE, payload)
+
+
+def fund_state_holds(key: bytes | None, repo: str, payload: str, signature: str | None) -> bool:
+    """The fund-state block is the App's own, unedited (always, when no key is configured)."""
+    if key is None:
+        return True
+    return bool(signature) and hmac.compare_digest(signature, fund_state_seal(key, repo, payload))
 
 
 def verified(found: FoundRecord, key: bytes | None, repo: str, number: int) -> FoundRecord:
