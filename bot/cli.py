@@ -554,7 +554,7 @@ def cmd_verify(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         try:
             gateway = _gateway_for(ctx, fund, throttle_writes=False)
             fund_rules = ctx.fund_rules(gateway, fund.repo) or rules
-            rows = pipeline_rows(gateway, fund.repo, fund_rules, ctx.clock().date(), ctx.seal_key)
+            rows = pipeline_rows(gateway, fund.repo, fund_rules, ctx.clock().date(), ctx.seal_key, ctx.seal_previous)
         except GitHubError as err:
             failures.append(f"{fund.repo}: could not read it: {err}")
             continue

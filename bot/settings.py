@@ -60,6 +60,7 @@ class Settings:
     api_url: str = DEFAULT_API_URL
     app_id: int | None = None
     private_key: str | None = field(default=None, repr=False)
+    private_key_previous: str | None = field(default=None, repr=False)  # still accepted for seals while rotating
     webhook_secret: bytes | None = field(default=None, repr=False)
     webhook_secret_previous: bytes | None = field(default=None, repr=False)  # accepted too, while rotating
     token: str | None = field(default=None, repr=False)
@@ -129,6 +130,7 @@ class Settings:
             api_url=api_url,
             app_id=app_id,
             private_key=private_key,
+            private_key_previous=_read_private_key(env, "GITHUB_PRIVATE_KEY_PREVIOUS"),
             webhook_secret=secret.encode() if secret else None,
             webhook_secret_previous=previous.encode() if previous else None,
             token=token,
@@ -181,13 +183,12 @@ def _require_app(settings: Settings) -> None:
         raise SettingsError("GITHUB_PRIVATE_KEY", "is missing: set it (PEM text) or GITHUB_PRIVATE_KEY_PATH")
 
 
-def _read_private_key(env: Mapping[str, str]) -> str | None:
-    text, path = env.get("GITHUB_PRIVATE_KEY"), env.get("GITHUB_PRIVATE_KEY_PATH")
+def _read_private_key(env: Mapping[str, str], variable: str = "GITHUB_PRIVATE_KEY") -> str | None:
+    text, path = env.get(variable), env.get(f"{variable}_PATH")
     if text and path:
-        raise SettingsError("GITHUB_PRIVATE_KEY_PATH", "is set together with GITHUB_PRIVATE_KEY: set only one")
-    variable = "GITHUB_PRIVATE_KEY"
+        raise SettingsError(f"{variable}_PATH", f"is set together with {variable}: set only one")
     if path:
-        variable = "GITHUB_PRIVATE_KEY_PATH"
+        variable = f"{variable}_PATH"
         try:
             text = Path(path).read_text()
         except OSError as err:

@@ -483,21 +483,65 @@ def test_a_rebuild_does_not_grant_what_was_refused_then_though_todays_rules_woul
     assert decision.record.outcome.amount == Decimal(30000) and new_replies(decision, posted) == []
 
 
-@pytest.mark.parametrize("ledger_says, funded", [
-    ("the grant", True),  # the App entered it: the /approve it did not refuse stands, with that amount
-    ("another amount", False),  # the App granted no such amount: not replayed as a grant
-    ("nothing", False),
-    ("unread", True),  # no ledger to ask (not read): the App's silence to the command is its word
-], ids=["ledger-holds-it", "ledger-differs", "ledger-empty", "no-ledger"])
-def test_a_rebuild_takes_the_apps_own_ledger_and_replies_as_the_word_on_an_approve(rules, ledger_says, funded):
+@pytest.mark.parametrize("ledger_says, funded, said", [
+    ("the grant", True, False),  # the App entered it: the /approve stands, with that amount
+    ("another amount", False, False),  # the App granted no such amount: not replayed as a grant
+    ("nothing", False, False),
+    ("edited", False, False),  # an edited ledger proves nothing: judged under today's rules, silently (an old comment)
+    ("unread", False, False),  # nothing the App wrote proves a grant: judged under today's rules (cap $1,000), silently
+], ids=["ledger-holds-it", "ledger-differs", "ledger-empty", "ledger-edited", "no-ledger"])
+def test_a_rebuild_takes_the_apps_own_ledger_as_the_word_on_an_approve(rules, ledger_says, funded, said):
     from bot.policy.commands import FundingLedger
 
     comments = history(*TO_DECISION, (REVIEWER, "/approve 30000"))
     _, posted, ledger = lived(rules, comments)
     ledger = {"the grant": ledger, "another amount": FundingLedger(Decimal(1), {1: Decimal(1)}),
-              "nothing": FundingLedger(Decimal(0), {}), "unread": None}[ledger_says]
+              "nothing": FundingLedger(Decimal(0), {}), "unread": None,
+              "edited": dataclasses.replace(ledger, verified=False)}[ledger_says]
     decision = rebuilt(funding_rules(rules, max_per_project=1000), comments, posted, ledger)
-    assert decision.record.funded is funded and new_replies(decision, posted) == []
+    assert decision.record.funded is funded and bool(new_replies(decision, posted)) is said
+
+
+def test_a_rebuild_grants_nothing_to_a_caller_who_may_not_approve(rules):
+    """A stranger's /approve that went unanswered (its reply lost, or never seen) is no grant — not even
+    one naming the amount the ledger holds, ahead of the reviewer's: the grant and its audit are rita's."""
+    stranger = dict(user="mallory", association="NONE")
+    comments = history(*TO_DECISION, (stranger, "/approve 30000"), (REVIEWER, "/approve 30000"))
+    _, posted, ledger = lived(rules, comments)
+    posted = frozenset(posted) - {f"reply:{comments[-2].id}"}  # her refusal never reached GitHub
+    decision = rebuilt(rules, comments, posted, ledger)
+    assert decision.record.funded and decision.record.outcome.by == "rita"
+    assert [t.by for t in decision.record.tranches] == ["rita"]
+    lone = history(*TO_DECISION, (stranger, "/approve 999999"))
+    _, posted, _ = lived(rules, lone)
+    assert rebuilt(rules, lone, frozenset(), None).record.outcome is None  # no ledger to ask: refused as ever
+
+
+def test_what_a_rebuild_refused_is_not_judged_again_by_the_next_run(rules):
+    """The rebuild moves the cursor past every comment it replays: an /approve the ledger does not
+    hold (its amount edited since) is not granted by the next sweep under today's rules instead."""
+    from bot.policy.commands import FundingLedger
+
+    comments = history(*TO_DECISION, (REVIEWER, "/approve 45000"))
+    _, posted, _ = lived(rules, comments)
+    ledger = FundingLedger(Decimal(10000), {1: Decimal(10000)})  # the App granted 10,000; the comment says 45,000
+    first = rebuilt(rules, comments, posted, ledger)
+    assert not first.record.funded and first.record.last_comment_id == comments[-1].id
+    snap = snapshot(make_issue(comments=len(comments)), first.record, comments=comments, ledger=ledger,
+                    posted=posted)
+    again, record = run(snap, Trigger(TriggerKind.SWEEP), rules)
+    assert not record.funded and new_replies(again, posted) == []
+
+
+def test_a_rebuild_keeps_a_grant_whose_comment_also_held_a_refused_command(rules):
+    """The App replies once per comment: a refused `/score` beside an accepted `/approve` does not
+    make the rebuild drop the grant the ledger holds."""
+    comments = history(*TO_DECISION, (REVIEWER, "/approve 30000\n/score nonsense 9"))
+    record, posted, ledger = lived(rules, comments)
+    assert record.funded and f"reply:{comments[-1].id}" in posted
+    decision = rebuilt(rules, comments, posted, ledger)
+    assert decision.record.funded and decision.record.outcome.amount == Decimal(30000)
+    assert new_replies(decision, posted) == []
 
 
 def test_a_new_approve_in_the_rebuilding_delivery_is_judged_under_todays_rules(rules):

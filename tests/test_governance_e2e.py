@@ -3,8 +3,10 @@ reviewer refused, a grant paid in two tranches after an accepted report (redeliv
 application filed between rounds, and an edited record detected and rebuilt."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+from decimal import Decimal
 
 import yaml
 from pipeline_world import ACTIVE_REPO, frozen_world, open_application, say
@@ -101,6 +103,19 @@ def test_a_grant_in_two_tranches_is_paid_after_an_accepted_report_and_never_twic
         assert [line.split(",")[3:] for line in lines[1:]] == [["ada", "15000.00", "USD", "1 of 2"],
                                                               ["ada", "15000.00", "USD", "2 of 2"]]
 
+        # Someone with write access edits the status comment: part 1 "was" 999,999. Not a payout.
+        from bot.policy.markers import read_record, record_payload
+
+        [status] = world.status_comments(number)
+        found = read_record(status["body"])
+        inflated = dataclasses.replace(found.record, tranches=(
+            dataclasses.replace(found.record.tranches[0], amount=Decimal(999999)), *found.record.tranches[1:]))
+        sb.edit_comment(FUND_REPO, status["id"], "open-source-fund",
+                        status["body"].replace(found.block.payload, record_payload(inflated)))
+        sb.pending_deliveries()
+        assert main(["export", "--payouts", "-o", str(out)], environ(world, app_key)) == 1
+        assert out.read_text().splitlines() == [lines[0]]  # left out, and said on stderr
+
 
 def test_an_application_filed_between_rounds_waits_for_the_next(app_key, capsys):
     rounds = [{"name": "autumn", "opens": "2026-09-01", "closes": "2026-12-20", "pool": 100000},
@@ -160,7 +175,10 @@ def test_an_edited_record_is_detected_rebuilt_and_said(app_key, capsys):
         assert all(e["application"] == number and e["sealed"] for e in entries)
 
 
-def test_a_new_private_key_rebuilds_a_grant_as_it_was_decided_though_the_rules_changed(app_key):
+def test_a_private_key_rotated_as_the_readme_says_keeps_every_seal(app_key, capsys):
+    """GITHUB_PRIVATE_KEY_PREVIOUS while rotating: the records and the ledger sealed with the old key
+    still hold (nothing rebuilt, though the rules changed meanwhile); one sweep seals them anew, and
+    then the old key can go."""
     from bot.sandbox.keys import throwaway_app_key
 
     with frozen_world(app_key) as world:
@@ -168,23 +186,31 @@ def test_a_new_private_key_rebuilds_a_grant_as_it_was_decided_though_the_rules_c
         number = at_decision_in_two_tranches(world)
         say(world, number, "rita", "/approve 30000")
         replies = bot_replies(world, number)
-        # The App's key is rotated, and the fund has since lowered its cap and changed its tranches.
         new_key = throwaway_app_key()
         sb.register_app(APP_ID, new_key)
-        rotated = World(sb, world.settings.api_url, APP_ID, new_key, seed=False)
+        changed = yaml.safe_dump({"funding": funding(tranches=[20, 80], max_per_project=1000)})
+        rotating = World(sb, world.settings.api_url, APP_ID, new_key, seed=False,
+                         settings={"private_key_previous": app_key})
         try:
-            rotated.use_rules(fund_rules(rotated.rules, yaml.safe_dump(
-                {"funding": funding(tranches=[20, 80], max_per_project=1000)}), {}))
+            rotating.use_rules(fund_rules(rotating.rules, changed, {}))
             sb.travel(dt.timedelta(days=1))
-            rotated.sweep()
-            record = rotated.record(number)
-            assert record.funded and record.outcome.amount == 30000
-            assert [(t.k, t.n, str(t.amount)) for t in record.tranches] == [(1, 2, "15000.00")]
-            assert "status: funded" in rotated.labels(number) and bot_replies(rotated, number) == replies
-            assert "the App's private key changed" in rotated.status_comment(number)
+            assert rotating.sweep().ok
+            record = rotating.record(number)
+            assert record.funded and [(t.k, t.n, str(t.amount)) for t in record.tranches] == [(1, 2, "15000.00")]
+            assert "could not be verified" not in rotating.status_comment(number)
+            assert bot_replies(rotating, number) == replies
+        finally:
+            rotating.close()
+        rotated = World(sb, world.settings.api_url, APP_ID, new_key, seed=False)  # the old key gone
+        try:
+            rotated.use_rules(fund_rules(rotated.rules, changed, {}))
+            env = {**environ(world, app_key), "GITHUB_PRIVATE_KEY": new_key}
+            capsys.readouterr()
+            assert main(["verify"], env) == 0  # every record sealed anew by the sweep
             sb.travel(dt.timedelta(days=70))
             say(rotated, number, "ada", "/report " + "We shipped the plugin API and the ARM test farm. " * 3)
             say(rotated, number, "ravi", "/accept-report")
             assert [str(t.amount) for t in rotated.record(number).tranches] == ["15000.00", "15000.00"]
+            assert "could not be verified" not in rotated.status_comment(number)
         finally:
             rotated.close()

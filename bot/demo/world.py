@@ -95,7 +95,8 @@ class World:
 
         self.rules = rules
         self.context.rules = rules
-        self.context.funds = Funds(rules, narrow_to=self.settings.repo, ttl=self.settings.config_ttl)
+        self.context.funds = Funds(rules, narrow_to=self.settings.repo, ttl=self.settings.config_ttl,
+                                   seal_key=self.context.seal_key, seal_previous=self.context.seal_previous)
 
     def _seed(self, reviewers: Iterable[str]) -> None:
         sb = self.sandbox

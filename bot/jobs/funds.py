@@ -80,7 +80,8 @@ class Funds:
     """Every fund this process serves, with its rules, read again at most every `ttl` seconds."""
 
     def __init__(self, server_rules: Rules, *, narrow_to: str | None = None, ttl: float = 60.0,
-                 monotonic: Callable[[], float] = time.monotonic, seal_key: bytes | None = None) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, seal_key: bytes | None = None,
+                 seal_previous: tuple[bytes, ...] = ()) -> None:
         self.server_rules = server_rules
         self.narrow_to = narrow_to
         self.ttl = ttl
@@ -88,7 +89,7 @@ class Funds:
         self._entries: dict[str, _Entry] = {}
         self._last_valid: dict[str, tuple[Rules, Mapping[str, str]]] = {}
         self._lock = threading.Lock()
-        self.states = FundStates(seal_key)
+        self.states = FundStates(seal_key, seal_previous)
 
     def config(self, gateway: GitHubGateway, repo: str, *, fresh: bool = False) -> FundConfig:
         """`repo` as a fund (reading its files when the cached answer is older than the TTL)."""
@@ -214,13 +215,19 @@ class FundStates:
     """The fund-state issue of each fund: found once per process, then read with one conditional request;
     its data sealed with `seal_key` (`bot.policy.seal`), so a ledger edited by hand is known as such."""
 
-    def __init__(self, seal_key: bytes | None = None) -> None:
+    def __init__(self, seal_key: bytes | None = None, previous: tuple[bytes, ...] = ()) -> None:
         self._numbers: dict[str, int] = {}
         self._lock = threading.Lock()
         self._key = seal_key
+        self._previous = previous  # accepted too, while the App's private key is rotated
 
     def _decode(self, repo: str, body: str) -> FundState:
         state = decode(body, lambda payload, signature: fund_state_holds(self._key, repo, payload, signature))
+        if state is not None and not state.verified and self._previous:
+            again = decode(body, lambda payload, signature: fund_state_holds(self._key, repo, payload, signature,
+                                                                             self._previous))
+            if again is not None and again.verified:
+                state = dataclasses.replace(again, stale_seal=True)
         if state is not None and not state.verified:
             log.warning("the fund-state issue failed its seal: its ledger is not used until the sweep rebuilds it",
                         extra={"repo": repo})

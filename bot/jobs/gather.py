@@ -125,7 +125,7 @@ class FundAccess:
     """What an application's run reads of the fund beyond it, at most once per run (under the fund's
     lock when the run holds it): the round's ledger, and the reviewers' load for assignment."""
 
-    ledger: Callable[[str], FundingLedger]  # round name -> its ledger
+    ledger: Callable[[str, int], FundingLedger]  # (round name, application) -> the ledger of the round holding it
     load: Callable[[Rules], ReviewerLoad]
 
 
@@ -142,14 +142,14 @@ class Opened:
 
 
 def open_application(gateway: GitHubGateway, issue: Issue, trigger: Trigger, rules: Rules, now: dt.datetime,
-                     seal_key: bytes | None = None) -> Opened:
+                     seal_key: bytes | None = None, seal_previous: tuple[bytes, ...] = ()) -> Opened:
     """:calls: the issue and its comments, again (the argument may be a stale payload, or a row of the
     sweep's listing). A record whose seal does not hold is not used: the state is rebuilt."""
     fresh = gateway.issue(issue.repo, issue.number)
     comments = tuple(gateway.comments(issue.repo, issue.number))
     if trigger.comment is not None and all(c.id != trigger.comment.id for c in comments):
         comments += (trigger.comment,)  # GitHub's list may lag the webhook by a moment
-    found = verified(find_status(comments, gateway.app_login)[1], seal_key, fresh.repo, fresh.number)
+    found = verified(find_status(comments, gateway.app_login)[1], seal_key, fresh.repo, fresh.number, seal_previous)
     return Opened(fresh, comments, needs(trigger, fresh, comments, found.record, rules, now), found, seal_key)
 
 
@@ -194,7 +194,9 @@ def gather(
     return Snapshot(
         issue=fresh, comments=comments, status_comment=status_comment, found=found, duplicates=duplicates,
         repo_facts=facts, reactions=reactions, team_members=members, assignable=assignable,
-        ledger=fund.ledger(round_name) if wanted.ledger and fund is not None and round_name else None,
+        # A rebuild (no trusted record) looks for the application's grant in every round of the ledger.
+        ledger=fund.ledger(round_name, fresh.number) if wanted.ledger and fund is not None and (
+            round_name or record is None) else None,
         posted=notices_posted(comments, login), form=form, collaborators=collaborators,
         affiliations=affiliations, load=load, seal_key=seal_key,
     )

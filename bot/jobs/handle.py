@@ -55,6 +55,7 @@ class Context:
     sweep_logs: dict[str, Any] = field(default_factory=dict)  # repo -> the sweep log this process last saw
     funds: Funds | None = None
     seal_key: bytes | None = None  # seals records (derived from the App's private key); None: unsealed
+    seal_previous: tuple[bytes, ...] = ()  # from GITHUB_PRIVATE_KEY_PREVIOUS: still accepted while rotating
 
     def __post_init__(self) -> None:
         if self.funds is None:
@@ -83,10 +84,12 @@ def build_context(settings: Settings, rules: Rules, *, github: GitHubApp | None 
         locks = RedisLocks(redis, timeout=settings.lock_timeout)
         pacer = RedisPacer(redis, Limits.under(*settings.content_limits))
     seal_key = record_key(settings.private_key) if settings.has_app else None
+    previous = (record_key(settings.private_key_previous),) if seal_key and settings.private_key_previous else ()
     return Context(rules=rules, github=github or GitHubApp(settings, pacer=pacer),
                    clock=clock or (lambda: dt.datetime.now(dt.timezone.utc)), locks=locks,
-                   funds=Funds(rules, narrow_to=settings.repo, ttl=settings.config_ttl, seal_key=seal_key),
-                   seal_key=seal_key)
+                   funds=Funds(rules, narrow_to=settings.repo, ttl=settings.config_ttl, seal_key=seal_key,
+                               seal_previous=previous),
+                   seal_key=seal_key, seal_previous=previous)
 
 
 # --- what an issue is ------------------------------------------------------------------------
@@ -124,7 +127,8 @@ def run_application(ctx: Context, gateway: GitHubGateway, issue: Issue, trigger:
     two `/approve`s racing for the last of the pool cannot both succeed."""
     with ctx.locks.application(issue.repo, issue.number):
         now = ctx.clock()
-        opened = open_application(gateway, issue, trigger, rules, now, seal_key=ctx.seal_key)
+        opened = open_application(gateway, issue, trigger, rules, now, seal_key=ctx.seal_key,
+                                  seal_previous=ctx.seal_previous)
         with ctx.locks.fund(issue.repo) if opened.wanted.fund_state else contextlib.nullcontext():
             fund = _FundReads(ctx, gateway, issue.repo, rules, now)
             snap = gather(gateway, opened, trigger, rules, now, teams=ctx.teams, fund=fund.access())
@@ -168,8 +172,12 @@ class _FundReads:
             self._state = self._ctx.funds.states.read(self._gateway, self._repo, self._rules)
         return self._state
 
-    def ledger(self, round_name: str) -> FundingLedger:
+    def ledger(self, round_name: str, number: int | None = None) -> FundingLedger:
+        """The round's ledger — the round that holds application `number`'s grant, when one does (a
+        rebuilt record's round is not known yet, and rounds are renamed)."""
         fund = self.state()[0]
+        holding = [name for name, grants in sorted(fund.grants.items()) if number is not None and number in grants]
+        round_name = holding[0] if holding else round_name
         grants = dict(fund.grants.get(round_name, {}))
         return FundingLedger(committed=fund.committed(round_name), grants=grants,
                              plans={n: p for n, p in fund.plans.items() if n in grants}, verified=fund.verified)

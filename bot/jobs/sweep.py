@@ -190,7 +190,8 @@ def _reconcile_ledger(ctx: Context, gateway: GitHubGateway, repo: str, rules: Ru
             for round_name, grants in found.items():
                 wanted.setdefault(round_name, {}).update(grants)
             wanted = {r: g for r, g in wanted.items() if g}
-            if current == wanted and state.verified:  # an edited ledger is written again, sealed, even if right
+            # An edited ledger is written again, sealed, even if right; so is one sealed with the previous key.
+            if current == wanted and state.verified and not state.stale_seal:
                 return
             result.lines.append(LINE_LEDGER % {"repo": repo})
             if not dry_run:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from bot.policy.assign import ReviewerLoad, pick_reviewers
 from bot.policy.commands import (
     MAX_COMMANDS, REGISTRY, CommandContext, CommandResult, FundingLedger, ParsedCommand, assign_names,
-    conflicts_in_words, grant, move_problem, parse_commands, received_report, run_command,
+    conflicts_in_words, grant, move_problem, parse_commands, permitted, received_report, run_command,
 )
 from bot.policy.eligibility import evaluate
 from bot.policy.forms import AnswerError, ParsedForm, parse_amount
@@ -277,8 +277,9 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
         record, comment_actions = _process_comment(comment, record, form, snap, rules, now, tr, replay)
         record = _auto_advance(record, rules, comment.created_at)  # e.g. after a /waive
         actions.extend(comment_actions)
-        if record != before or comment_actions:
-            # The cursor moves with something to record; a plain discussion costs no write.
+        if record != before or comment_actions or (replay is not None and replay.history(comment)):
+            # The cursor moves with something to record; a plain discussion costs no write. A rebuild
+            # moves it past all history: what it refused is never judged again, under other rules.
             record = dataclasses.replace(record, last_comment_id=max(record.last_comment_id, comment.id))
 
     if replay is not None:
@@ -451,10 +452,13 @@ class Replay:
     which may have changed the cap, the pool, the tranches or the words a report needs since.
 
     Only the App's own writing counts (`posted` and the ledger are read from the App's comments and
-    its fund-state issue, recognised by its login). `/approve` and `/report` are answered only when
-    refused, so a command comment the App did not reply to was accepted; for `/approve`, the fund's
-    ledger, where the App entered the grant before the record, must also hold it, with the same amount
-    (when it is read), and gives the tranche plan pinned then. `/accept-report` and `/reject-report`
+    its fund-state issue, recognised by its login, the ledger sealed). A command its caller may not
+    give is judged as usual (refused). `/report` is answered only when refused, so one the App did not
+    reply to was accepted. An `/approve` was accepted exactly when the fund's ledger, where the App
+    entered the grant before the record, holds it for this application with the same amount — whatever
+    else that comment was refused — and the ledger gives the tranche plan pinned then; with no ledger
+    read (no pool) or one edited by hand, the `/approve` is judged as usual under today's rules. Every
+    comment replayed moves the cursor, so none is judged again later. `/accept-report` and `/reject-report`
     follow from the replayed state, and release the same parts of the same plan. Nothing is said anew
     about an old comment: its reply, if any, is on the issue already."""
 
@@ -476,22 +480,25 @@ class Replay:
         return comment.id != self.fresh
 
     def decided(self, ctx: CommandContext, parsed: ParsedCommand) -> CommandResult | None:
-        """The command as the App decided it then (None: judge it as usual)."""
+        """The command as the App decided it then (None: judge it as usual, under today's rules)."""
         if parsed.name not in ("approve", "report") or (parsed.name == "approve" and ctx.record.outcome):
             return None
-        if f"reply:{ctx.comment_id}" in self.posted:  # refused then
-            return CommandResult(record=ctx.record, ok=False)
+        if not permitted(REGISTRY[parsed.name], ctx.standing):
+            return None  # never the caller's then either: refused as usual (its reply is there, or is now)
         if parsed.name == "report":
+            if f"reply:{ctx.comment_id}" in self.posted:  # refused then
+                return CommandResult(record=ctx.record, ok=False)
             return received_report(ctx) if ctx.record.funded else None
         try:
             amount = parse_amount(parsed.args)
         except AnswerError:
             return None
-        granted = self.ledger.grants.get(self.number) if self.ledger is not None else None
-        if self.ledger is not None and granted != amount:
+        if self.ledger is None:
+            return None  # nothing the App wrote proves a grant (an edited ledger proves nothing): as usual
+        # The ledger, sealed, holds what the App granted — whatever else the same comment was refused.
+        if self.ledger.grants.get(self.number) != amount:
             return CommandResult(record=ctx.record, ok=False)  # the App granted no such thing
-        plan = self.ledger.plans.get(self.number) if self.ledger is not None else None
-        return grant(ctx, amount, plan or ctx.rules.funding.tranches)
+        return grant(ctx, amount, self.ledger.plans.get(self.number) or ctx.rules.funding.tranches)
 
 
 def _process_comment(comment: Comment, record: Record, form: ParsedForm, snap: Snapshot, rules: Rules,

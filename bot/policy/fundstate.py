@@ -39,6 +39,7 @@ class FundState:
     plans: Mapping[int, tuple[Decimal, ...]] = field(default_factory=dict)
     # False: the block failed its seal (edited by hand): the ledger is not used until the sweep rebuilds it.
     verified: bool = field(default=True, compare=False)
+    stale_seal: bool = field(default=False, compare=False)  # sealed with the App's previous key: write it again
 
     def committed(self, round_name: str) -> Decimal:
         return sum(self.grants.get(round_name, {}).values(), Decimal(0))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -43,18 +44,24 @@ def fund_state_seal(key: bytes, repo: str, payload: str) -> str:
     return seal(key, repo, FUND_STATE, payload)
 
 
-def fund_state_holds(key: bytes | None, repo: str, payload: str, signature: str | None) -> bool:
-    """The fund-state block is the App's own, unedited (always, when no key is configured)."""
+def fund_state_holds(key: bytes | None, repo: str, payload: str, signature: str | None,
+                     previous: Sequence[bytes] = ()) -> bool:
+    """The fund-state block is the App's own, unedited (always, when no key is configured); sealed
+    with the current key or, while the App's private key is rotated, a `previous` one."""
     if key is None:
         return True
-    return bool(signature) and hmac.compare_digest(signature, fund_state_seal(key, repo, payload))
+    return bool(signature) and any(hmac.compare_digest(signature, fund_state_seal(k, repo, payload))
+                                   for k in (key, *previous))
 
 
-def verified(found: FoundRecord, key: bytes | None, repo: str, number: int) -> FoundRecord:
-    """`found` when its seal holds (or no key is configured); otherwise no record, and why."""
+def verified(found: FoundRecord, key: bytes | None, repo: str, number: int,
+             previous: Sequence[bytes] = ()) -> FoundRecord:
+    """`found` when its seal holds (or no key is configured) — with the current key or, while the App's
+    private key is rotated (`GITHUB_PRIVATE_KEY_PREVIOUS`), a `previous` one; otherwise no record, and why."""
     if key is None or found.record is None or found.block is None:
         return found
     signature = found.block.signature
-    if signature and hmac.compare_digest(signature, seal(key, repo, number, found.block.payload)):
+    if signature and any(hmac.compare_digest(signature, seal(k, repo, number, found.block.payload))
+                         for k in (key, *previous)):
         return found
     return FoundRecord(None, found.block, "unsealed" if not signature else "tampered")

@@ -155,8 +155,8 @@ def _md(value: Any) -> str:
 def run_export(ctx: Any, repo: str, fmt: str, output: str | None, *, stdout: TextIO | None = None,
                kind: str = "applications", since: dt.date | None = None, round_name: str | None = None) -> int:
     """`fundbot export`: read the pipeline through the gateway and write it, by the fund's own rules
-    (`ctx.fund_rules`: its `.github/fund-bot.yml` with the server's); 1 when GitHub fails, 2 for a round
-    the fund does not have."""
+    (`ctx.fund_rules`: its `.github/fund-bot.yml` with the server's); 1 when GitHub fails or (payouts) a record
+    fails its seal, 2 for a round the fund does not have."""
     out = stdout or sys.stdout
     now = ctx.clock()
     try:
@@ -170,10 +170,16 @@ def run_export(ctx: Any, repo: str, fmt: str, output: str | None, *, stdout: Tex
             print(f"fundbot: {repo} has no funding round named {round_name[:40]!r} (its rounds: {names})",
                   file=sys.stderr)
             return 2
-        rows = in_round(pipeline_rows(gateway, repo, rules, now.date(), ctx.seal_key), round_name)
+        rows = in_round(pipeline_rows(gateway, repo, rules, now.date(), ctx.seal_key, ctx.seal_previous), round_name)
     except GitHubError as err:
         print(f"fundbot: could not read the applications of {repo}: {err}", file=sys.stderr)
         return 1
+    unsealed = [r.number for r in rows if not r.sealed]
+    if kind == "payouts" and unsealed:
+        # What an edited record says was released is no payout: left out, said, and exit 1.
+        print(f"fundbot: the records of {', '.join(f'#{n}' for n in unsealed)} fail their seal (see `fundbot "
+              "verify`): their payouts are left out until the bot has rebuilt them", file=sys.stderr)
+        rows = [r for r in rows if r.sealed]
     if kind == "payouts":
         text = payouts(rows, rules, since)
     elif kind == "audit":
@@ -185,4 +191,4 @@ def run_export(ctx: Any, repo: str, fmt: str, output: str | None, *, stdout: Tex
         print(f"wrote {len(rows)} applications to {output} ({fmt})", file=sys.stderr)
     else:
         out.write(text)
-    return 0
+    return 1 if kind == "payouts" and unsealed else 0

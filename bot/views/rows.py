@@ -134,13 +134,13 @@ def _project(issue: Issue, answers: dict[str, object]) -> str:
 
 
 def application_row(issue: Issue, comments: Iterable[Comment], rules: Rules, today: dt.date,
-                    app_login: str, seal_key: bytes | None = None) -> ApplicationRow:
+                    app_login: str, seal_key: bytes | None = None, seal_previous: tuple[bytes, ...] = ()) -> ApplicationRow:
     """One application's row, from the issue, its comments (for the status record) and the rules.
 
     Without a record yet (the bot has not seen the issue, or a delivery was lost), the labels
     say the stage or outcome, and the stage defaults to the first one."""
     read = find_status(comments, app_login)[1]
-    checked = verified(read, seal_key, issue.repo, issue.number)
+    checked = verified(read, seal_key, issue.repo, issue.number, seal_previous)
     found = read.record
     record = found or Record()
     form = rules.read_application(issue.body)
@@ -174,14 +174,14 @@ def application_row(issue: Issue, comments: Iterable[Comment], rules: Rules, tod
 
 
 def pipeline_rows(gateway: GitHubGateway, repo: str, rules: Rules, today: dt.date,
-                  seal_key: bytes | None = None) -> list[ApplicationRow]:
+                  seal_key: bytes | None = None, seal_previous: tuple[bytes, ...] = ()) -> list[ApplicationRow]:
     """:calls: `GET /repos/{o}/{r}/issues?labels=<application>&state=all` (conditional, every page),
     then `GET …/issues/{n}/comments` for each application with comments (conditional)."""
     issues = gateway.issues(repo, labels=rules.stages.labels.application.name, state="all")
     login = gateway.app_login
     return [
         application_row(issue, gateway.comments(repo, issue.number) if issue.comments else (), rules, today, login,
-                        seal_key)
+                        seal_key, seal_previous)
         for issue in issues
     ]
 
