@@ -54,8 +54,10 @@ def free_port() -> int:
 
 
 def start(command: list[str], port: int, env: dict[str, str]) -> subprocess.Popen:
+    # stderr to a file, never an unread pipe: a full pipe blocks the server's logging, and with it the server.
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen(command, cwd=ROOT, env={**env, "PORT": str(port), "HOST": "127.0.0.1"},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                               stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.time() + 20
     while time.time() < deadline:
         try:
@@ -64,7 +66,8 @@ def start(command: list[str], port: int, env: dict[str, str]) -> subprocess.Pope
         except OSError:
             time.sleep(0.1)
     process.kill()
-    raise SystemExit(f"{command} did not start: {process.stderr.read().decode()[-2000:]}")
+    log.seek(0)
+    raise SystemExit(f"{command} did not start: {log.read().decode()[-2000:]}")
 
 
 def servers(port: int, redis_url: str) -> list[tuple[str, list[str], dict[str, str]]]:
@@ -166,8 +169,12 @@ def measure(name: str, command: list[str], env: dict[str, str], port: int, args:
         client(port, body, 1, args.connections)  # warm up
         row = client(port, body, int(args.seconds), args.connections)
     finally:
-        process.terminate()
-        process.wait(30)
+        process.terminate()  # gunicorn's graceful shutdown: up to its 30 s timeout, with work queued
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
     return {"name": name, **row}
 
 
