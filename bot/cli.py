@@ -13,13 +13,20 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from bot.policy.i18n import LANGUAGES
 from bot.settings import DEFAULT_MANIFEST, REPO_NAME, Need, Settings, SettingsError
 
+if TYPE_CHECKING:  # the commands import what they use when they run: `fundbot --help` stays quick
+    from bot.jobs.funds import FundRef
+    from bot.jobs.recheck import RecheckResult
+    from bot.jobs.sweep import SweepResult
+
 log = logging.getLogger("fundbot.cli")
+T = TypeVar("T")
 
 
 def startup_problem(environ: Mapping[str, str]) -> str | None:
@@ -192,7 +199,6 @@ def _listed_funds(ctx, settings: Settings, failures: list[str]):
 
 
 def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    from bot.github.gateway import GitHubError
     from bot.jobs.sweep import parse_now, sweep
 
     settings = _fund_settings(environ, "sweep")
@@ -216,17 +222,11 @@ def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     if settings.redis_url and not (args.dry_run or args.now or args.here):
         return _enqueue_sweeps(settings, funds, failures)
     verb = "would" if args.dry_run else "did"
-    for fund in funds:  # one fund's failure does not stop the others
-        try:
-            gateway = _gateway_for(ctx, fund, throttle_writes=not args.dry_run)
-            result = sweep(ctx, gateway, fund.repo, dry_run=args.dry_run)
-        except GitHubError as err:
-            failures.append(f"{fund.repo}: could not reach it: {err}")
-            continue
-        except Exception as err:  # a surprise in one fund: said, and the other funds go on
-            log.exception("a fund could not be finished", extra={"repo": fund.repo})
-            failures.append(f"{fund.repo}: {type(err).__name__}: {err}")
-            continue
+
+    def run(fund: FundRef) -> SweepResult:
+        return sweep(ctx, _gateway_for(ctx, fund, throttle_writes=not args.dry_run), fund.repo, dry_run=args.dry_run)
+
+    for fund, result in _each_fund(funds, run, failures):
         for line in result.lines:
             print(f"{verb}: {line}")
         print(f"swept {result.applications} applications and {result.reports} report issues of {fund.repo} "
@@ -242,6 +242,24 @@ def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     for failure in failures:
         print(f"could not finish: {failure}", file=sys.stderr)
     return 0 if not failures else 1
+
+
+def _each_fund(funds: Sequence[FundRef], run: Callable[[FundRef], T],
+               failures: list[str]) -> Iterator[tuple[FundRef, T]]:
+    """Each fund with what `run` made of it; a fund that fails is said in `failures`, and the others go on."""
+    from bot.github.gateway import GitHubError
+
+    for fund in funds:
+        try:
+            result = run(fund)
+        except GitHubError as err:
+            failures.append(f"{fund.repo}: could not reach it: {err}")
+            continue
+        except Exception as err:  # a surprise in one fund: said, and the other funds go on
+            log.exception("a fund could not be finished", extra={"repo": fund.repo})
+            failures.append(f"{fund.repo}: {type(err).__name__}: {err}")
+            continue
+        yield fund, result
 
 
 def _enqueue_sweeps(settings: Settings, funds, failures: list[str]) -> int:
@@ -263,7 +281,6 @@ def _enqueue_sweeps(settings: Settings, funds, failures: list[str]) -> int:
 
 def cmd_recheck(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run the eligibility checks again on the open applications still in screening (a preview unless --apply)."""
-    from bot.github.gateway import GitHubError
     from bot.jobs.recheck import recheck
 
     settings = _fund_settings(environ, "recheck")
@@ -272,16 +289,11 @@ def cmd_recheck(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     failures: list[str] = []
     funds = _listed_funds(ctx, settings, failures)
     verb = "did" if args.apply else "would"
-    for fund in funds:
-        try:
-            result = recheck(ctx, _gateway_for(ctx, fund, throttle_writes=args.apply), fund.repo, apply=args.apply)
-        except GitHubError as err:
-            failures.append(f"{fund.repo}: could not reach it: {err}")
-            continue
-        except Exception as err:  # a surprise in one fund: said, and the other funds go on
-            log.exception("a fund could not be finished", extra={"repo": fund.repo})
-            failures.append(f"{fund.repo}: {type(err).__name__}: {err}")
-            continue
+
+    def run(fund: FundRef) -> RecheckResult:
+        return recheck(ctx, _gateway_for(ctx, fund, throttle_writes=args.apply), fund.repo, apply=args.apply)
+
+    for fund, result in _each_fund(funds, run, failures):
         for line in result.lines:
             print(f"{verb}: {line}")
         numbers = ", ".join(f"#{n}" for n in result.rechecked) or "none"
