@@ -129,11 +129,5 @@ def render(state: FundState, currency: str, tr: Translator, seal_of: Callable[[s
         parts.append("### " + tr.gettext("Away") + "\n\n" + "\n".join(
             "- " + tr.gettext("%(login)s until %(date)s", login=login, date=tr.date(day))
             for login, day in sorted(state.away.items())))
-    data = to_data(state)
-    block = hidden(FUND_TAG, data)
-    if seal_of is not None:
-        payload = read_hidden(FUND_TAG, block)
-        assert payload is not None
-        block = hidden(FUND_TAG, data, seal_of(payload.payload))
-    parts.append(block)
+    parts.append(hidden(FUND_TAG, to_data(state), seal=seal_of))
     return "\n\n".join(parts) + "\n"

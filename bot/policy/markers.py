@@ -15,7 +15,7 @@ import base64
 import json
 import re
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,10 +80,19 @@ def own_with_notice(comments: Iterable[Comment], app_login: str, key: str) -> Co
 # --- hidden data blocks ------------------------------------------------------------------------
 
 
-def hidden(tag: str, data: dict[str, Any], signature: str | None = None) -> str:
-    """`data` inside an HTML comment, invisible on GitHub, inert, with an optional signature."""
+def payload_of(data: dict[str, Any]) -> str:
+    """The text a hidden block holds `data` as (compressed JSON): what a seal covers."""
     raw = json.dumps(data, separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode()
-    payload = "z:" + base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
+    return "z:" + base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
+
+
+def hidden(tag: str, data: dict[str, Any], signature: str | None = None, *,
+           seal: Callable[[str], str] | None = None) -> str:
+    """`data` inside an HTML comment, invisible on GitHub, inert, with an optional signature — given,
+    or made by `seal(payload)`."""
+    payload = payload_of(data)
+    if seal is not None:
+        signature = seal(payload)
     return f"<!-- {PREFIX}:{tag} {payload}" + (f" sig:{signature}" if signature else "") + " -->"
 
 
@@ -117,15 +126,13 @@ def read_hidden(tag: str, body: str | None) -> Block | None:
 # --- the status comment and its record --------------------------------------------------------
 
 
-def record_block(record: Record, signature: str | None = None) -> str:
-    return hidden(RECORD_TAG, to_json(record), signature)
+def record_block(record: Record, signature: str | None = None, *, seal: Callable[[str], str] | None = None) -> str:
+    return hidden(RECORD_TAG, to_json(record), signature, seal=seal)
 
 
 def record_payload(record: Record) -> str:
     """The exact text a record's signature is computed over (the block's payload)."""
-    block = read_hidden(RECORD_TAG, record_block(record))
-    assert block is not None
-    return block.payload
+    return payload_of(to_json(record))
 
 
 @dataclass(frozen=True)

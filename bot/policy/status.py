@@ -20,7 +20,7 @@ from bot.policy.commands import FundingLedger
 from bot.policy.eligibility import CHECK_TITLES
 from bot.policy.forms import FormTemplate
 from bot.policy.i18n import N_, Translator, translator
-from bot.policy.markers import STATUS_MARKER, record_block, record_payload
+from bot.policy.markers import STATUS_MARKER, record_block
 from bot.policy.record import AuditEntry, Record
 from bot.policy.reports import ReportState, report_status
 from bot.policy.rules import Rules
@@ -62,7 +62,7 @@ def render_status(record: Record, rules: Rules, context: StatusContext, template
     visible = _visible(record, rules, context, template, translator(language))
 
     def block(kept: Record) -> str:
-        return record_block(kept, context.sealer(record_payload(kept)) if context.sealer else signature)
+        return record_block(kept, signature, seal=context.sealer)
 
     body = f"{visible}\n\n{block(record)}\n"
     trimmed = record
