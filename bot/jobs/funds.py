@@ -222,12 +222,18 @@ class FundStates:
         self._previous = previous  # accepted too, while the App's private key is rotated
 
     def _decode(self, repo: str, body: str) -> FundState:
-        state = decode(body, lambda payload, signature: fund_state_holds(self._key, repo, payload, signature))
-        if state is not None and not state.verified and self._previous:
-            again = decode(body, lambda payload, signature: fund_state_holds(self._key, repo, payload, signature,
-                                                                             self._previous))
-            if again is not None and again.verified:
-                state = dataclasses.replace(again, stale_seal=True)
+        stale: list[bool] = []  # sealed with the previous key only: to be written again with the current one
+
+        def holds(payload: str, signature: str | None) -> bool:
+            if fund_state_holds(self._key, repo, payload, signature):
+                return True
+            stale.append(bool(self._previous) and fund_state_holds(self._key, repo, payload, signature,
+                                                                   self._previous))
+            return stale[-1]
+
+        state = decode(body, holds)
+        if state is not None and any(stale):
+            state = dataclasses.replace(state, stale_seal=True)
         if state is not None and not state.verified:
             log.warning("the fund-state issue failed its seal: its ledger is not used until the sweep rebuilds it",
                         extra={"repo": repo})

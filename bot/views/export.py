@@ -174,8 +174,8 @@ def run_export(ctx: Any, repo: str, fmt: str, output: str | None, *, stdout: Tex
     except GitHubError as err:
         print(f"fundbot: could not read the applications of {repo}: {err}", file=sys.stderr)
         return 1
-    unsealed = [r.number for r in rows if not r.sealed]
-    if kind == "payouts" and unsealed:
+    unsealed = [r.number for r in rows if not r.sealed] if kind == "payouts" else []
+    if unsealed:
         # What an edited record says was released is no payout: left out, said, and exit 1.
         print(f"fundbot: the records of {', '.join(f'#{n}' for n in unsealed)} fail their seal (see `fundbot "
               "verify`): their payouts are left out until the bot has rebuilt them", file=sys.stderr)
@@ -191,4 +191,4 @@ def run_export(ctx: Any, repo: str, fmt: str, output: str | None, *, stdout: Tex
         print(f"wrote {len(rows)} applications to {output} ({fmt})", file=sys.stderr)
     else:
         out.write(text)
-    return 1 if kind == "payouts" and unsealed else 0
+    return 1 if unsealed else 0
