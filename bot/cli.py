@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from bot.policy.i18n import LANGUAGES
+from bot.policy.wording import english
 from bot.settings import DEFAULT_MANIFEST, REPO_NAME, Need, Settings, SettingsError
 
 if TYPE_CHECKING:  # the commands import what they use when they run: `fundbot --help` stays quick
-    from bot.jobs.funds import FundRef
+    from bot.config.funds import FundRef
     from bot.jobs.recheck import RecheckResult
     from bot.jobs.sweep import SweepResult
 
@@ -90,7 +91,7 @@ def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.policy.wording import describe
     from bot.policy.forms import AnswerError, parse_repository
     from bot.github.gateway import GitHubApp, GitHubError
-    from bot.jobs.gather import repo_facts
+    from bot.github.facts import repo_facts
 
     settings = _settings(environ, Need.NOTHING)
     rules = _rules(settings)
@@ -104,7 +105,7 @@ def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     try:
         gateway = github.for_repository(settings.repo) if use_app else github.for_token(settings.token)
         now = dt.datetime.now(dt.timezone.utc)
-        facts = repo_facts(gateway, repo, rules, now, refusals_are_findings=False)
+        facts = repo_facts(gateway, repo, rules.eligibility.window_days, now, refusals_are_findings=False)
     except GitHubError as err:
         who = "the App (GITHUB_APP_ID and its key)" if use_app else \
             "the token (GITHUB_TOKEN)" if settings.token else "an anonymous request"
@@ -159,7 +160,7 @@ def github_trouble(err: Exception, api_url: str, who: str) -> str:
 
 def _context(settings: Settings, rules, now: dt.datetime | None = None):
     """The context of a process that handles applications: locks shared through Redis when it is set."""
-    from bot.jobs.handle import build_context
+    from bot.jobs.context import build_context
 
     return build_context(settings, rules, clock=(lambda: now) if now else None)
 
@@ -172,7 +173,7 @@ def _gateway_for(ctx, fund, *, throttle_writes: bool):
 
 def _funds(ctx, settings: Settings, failures: list[str]):
     """The funds to sweep: FUNDBOT_REPO alone, or every fund of every installation of the App."""
-    from bot.jobs.funds import FundRef, discover
+    from bot.config.funds import FundRef, discover
 
     if settings.repo:
         return [FundRef(settings.repo, None)]
@@ -228,13 +229,13 @@ def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
     for fund, result in _each_fund(funds, run, failures):
         for line in result.lines:
-            print(f"{verb}: {line}")
+            print(f"{verb}: {english(line)}")
         print(f"swept {result.applications} applications and {result.reports} report issues of {fund.repo} "
               f"at {now.isoformat()}: {len(result.lines)} changes "
               f"({'dry run, nothing written' if args.dry_run else 'written'}); requests {result.stats}")
         if result.logged and result.log:
             print(f"logged this run in the sweep log: {result.log.html_url}")
-        failures += [f"{fund.repo}: {f}" if len(funds) > 1 else f for f in result.failures]
+        failures += [f"{fund.repo}: {english(f)}" if len(funds) > 1 else english(f) for f in result.failures]
     if settings.cache_file:
         ctx.github.save_caches(settings.cache_file)
     if not funds:
@@ -264,7 +265,8 @@ def _each_fund(funds: Sequence[FundRef], run: Callable[[FundRef], T],
 
 def _enqueue_sweeps(settings: Settings, funds, failures: list[str]) -> int:
     """With Redis: one sweep job per fund, for the workers to run in parallel."""
-    from bot.jobs.worker import connect, enqueue_sweep
+    from bot.jobs.context import connect
+    from bot.jobs.worker import enqueue_sweep
 
     assert settings.redis_url
     redis = connect(settings.redis_url)
@@ -295,12 +297,12 @@ def cmd_recheck(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
     for fund, result in _each_fund(funds, run, failures):
         for line in result.lines:
-            print(f"{verb}: {line}")
+            print(f"{verb}: {english(line)}")
         numbers = ", ".join(f"#{n}" for n in result.rechecked) or "none"
         print(f"{fund.repo}: checks {'run again' if args.apply else 'would run again'} on {len(result.rechecked)} "
               f"application(s) in screening ({numbers}): {len(result.lines)} changes "
               f"({'written' if args.apply else 'a preview, nothing written: add --apply to write'})")
-        failures += [f"{fund.repo}: {f}" for f in result.failures]
+        failures += [f"{fund.repo}: {english(f)}" for f in result.failures]
     for failure in failures:
         print(f"could not finish: {failure}", file=sys.stderr)
     return 0 if not failures else 1
@@ -311,7 +313,8 @@ def cmd_clock(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     With Redis, each fund's sweep is a job for the workers (one at a time per fund, so the workers
     sweep funds in parallel); without it, the sweeps run here, one fund after the other."""
     from bot.jobs.sweep import sweep
-    from bot.jobs.worker import connect, enqueue_sweep
+    from bot.jobs.context import connect
+    from bot.jobs.worker import enqueue_sweep
     from bot.logs import configure_logging
 
     settings = _fund_settings(environ, "sweep")
@@ -347,7 +350,8 @@ def cmd_clock(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 def cmd_worker(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run deliveries and sweeps from Redis until SIGTERM (the Procfile's `worker`)."""
-    from bot.jobs.worker import connect, run_worker
+    from bot.jobs.context import connect
+    from bot.jobs.worker import run_worker
     from bot.logs import configure_logging
 
     settings = _settings(environ, Need.APP | Need.REDIS)
@@ -355,7 +359,7 @@ def cmd_worker(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     configure_logging(settings.log_level, settings.log_format)
     assert settings.redis_url
     redis = connect(settings.redis_url)
-    from bot.jobs.handle import build_context
+    from bot.jobs.context import build_context
 
     try:
         run_worker(build_context(settings, rules, redis=redis), redis, burst=args.burst)
@@ -370,7 +374,7 @@ def cmd_replay(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Feed a saved delivery through the webhook's pipeline, here and now, and print its writes."""
     from bot.github.gateway import GitHubError
     from bot.github.webhooks import BadSavedDelivery, saved_delivery
-    from bot.jobs.handle import Ignored, process, triage
+    from bot.jobs.routes import Ignored, process, triage
     from bot.logs import configure_logging
 
     try:
@@ -396,9 +400,9 @@ def cmd_replay(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         return 0
     verb = "would" if args.dry_run else "did"
     for line in applied.lines:
-        print(f"{verb}: {line}")
+        print(f"{verb}: {english(line)}")
     for failure in applied.failures:
-        print(f"GitHub refused {failure.what}: {failure.status} {failure.message}", file=sys.stderr)
+        print(f"GitHub refused {english(failure.what)}: {failure.status} {failure.message}", file=sys.stderr)
     print(f"replayed {name} delivery {event.delivery_id} on {event.repository}: {len(applied.lines)} changes "
           f"({'dry run, nothing written' if args.dry_run else 'written'})")
     return 1 if applied.failures else 0
@@ -446,7 +450,8 @@ def cmd_setup(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 def cmd_labels_sync(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.github.gateway import GitHubError
-    from bot.jobs.labels import is_problem, leftover_labels, sync_labels
+    from bot.jobs.fund_setup import sync_labels
+    from bot.policy.labels import is_problem, leftover_labels
 
     settings = _settings(environ, Need.APP_OR_TOKEN | Need.REPO)
     rules = _rules(settings)
@@ -455,7 +460,7 @@ def cmd_labels_sync(args: argparse.Namespace, environ: Mapping[str, str]) -> int
     try:
         gateway = ctx.github.for_repository(settings.repo)
         lines = sync_labels(gateway, settings.repo, rules, dry_run=args.dry_run)
-        leftovers = leftover_labels(gateway, settings.repo, rules)
+        leftovers = leftover_labels(gateway.repo_labels(settings.repo), rules)
     except GitHubError as err:
         return _fail(f"could not sync labels on {settings.repo}: {err}", 1)
     changes = [line for line in lines if not is_problem(line)]
@@ -499,7 +504,7 @@ def _validate_fund(repo: str, environ: Mapping[str, str]) -> int:
     """`fundbot validate --repo OWNER/NAME`: the fund's own `.github/fund-bot.yml` and issue forms, as
     they are on its default branch, with the server's rules; reads only, writes nothing."""
     from bot.github.gateway import GitHubError, NotFound
-    from bot.jobs.funds import config_files, rules_from
+    from bot.config.funds import config_files, rules_from
     from bot.policy.rules import FUND_FILE, RulesError
 
     if not REPO_NAME.fullmatch(repo):

@@ -4,7 +4,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.policy.i18n import SOURCE, translator
-from bot.policy.commands import REGISTRY, Role, help_text, parse_commands
+from bot.policy.command_parse import parse_commands
+from bot.policy.commands import REGISTRY, help_text
+from bot.policy.roles import Role
 
 
 @pytest.mark.parametrize(

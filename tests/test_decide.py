@@ -10,8 +10,10 @@ from factories import T0, application_body, make_comment, make_issue
 from decimal import Decimal
 
 from bot.policy.i18n import SOURCE, translator
-from bot.policy.commands import FundingLedger
-from bot.policy.decide import Snapshot, Trigger, TriggerKind, decide
+from bot.policy.decide import decide
+from bot.policy.ledger import FundingLedger
+from bot.policy.snapshot import Snapshot
+from bot.policy.triggers import Trigger, TriggerKind
 from bot.policy.markers import FoundRecord, read_record
 from bot.policy.models import (
     AddLabels, Assign, CloseIssue, PostComment, React, Reaction, RemoveLabel, RepoFacts, RepoStatus,

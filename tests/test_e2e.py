@@ -24,7 +24,7 @@ import pytest
 from e2e_harness import Fund, Service
 from sandbox_fixtures import APP_ID
 
-from bot.policy.decide import body_sha
+from bot.policy.intake import body_sha
 from bot.policy.record import Record, decision_date
 from bot.policy.reports import due_dates as due_dates_of
 from bot.sandbox import Delivery, Faults

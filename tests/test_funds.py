@@ -19,7 +19,7 @@ from sandbox_fixtures import APP_ID, OPENAPI_SUBSET
 
 from bot.cli import main
 from bot.demo.world import FUND_REPO, INSTALLATION_ID, World, running_world
-from bot.jobs.funds import discover
+from bot.config.funds import discover
 from bot.policy.configissue import CONFIG_ISSUE_TITLE
 from bot.policy.fundstate import decode, render
 from bot.policy.i18n import translator

@@ -10,9 +10,10 @@ import datetime as dt
 import pytest
 from factories import T0, application_body, make_comment, make_issue, report_body
 
-from bot.policy.decide import (
-    Named, Snapshot, Trigger, TriggerKind, decide, decide_report_issue, report_language,
-)
+from bot.policy.decide import decide
+from bot.policy.report_issue import Named, decide_report_issue, report_language
+from bot.policy.snapshot import Snapshot
+from bot.policy.triggers import Trigger, TriggerKind
 from bot.policy.forms import render_form
 from bot.policy.i18n import translator
 from bot.policy.markers import FoundRecord
@@ -208,11 +209,13 @@ def test_the_funds_own_issues_speak_its_language():
 
 @pytest.mark.parametrize("kind", ["sweep-log-line", "refused-write"])
 def test_words_kept_in_english_are_read_back_into_their_message(kind):
+    # Older versions kept sweep-log lines (log v1) and refused writes (record v3) as English: read back
+    # once, on reading them, into the message ids they are kept as now.
     from bot.policy.i18n import read_back
-    from bot.policy.sweeplog import LINES
-    from bot.policy.wording import WRITES
+    from bot.policy.record import _V3_WRITES
+    from bot.policy.sweeplog import _V1_LINES
 
-    messages = LINES if kind == "sweep-log-line" else WRITES
+    messages = _V1_LINES if kind == "sweep-log-line" else _V3_WRITES
     # Values as they come: labels with ": ", keys with ":", several logins, a round's name with spaces.
     params = {"number": 12, "labels": "fund: eligible, stage: technical", "label": "stage: community",
               "key": "reply:901", "content": "+1", "comment": 901, "logins": "ann, ben", "reason": "not_planned",
@@ -224,16 +227,19 @@ def test_words_kept_in_english_are_read_back_into_their_message(kind):
 
 
 def test_the_sweep_log_and_refused_writes_speak_the_language(rules):
-    from bot.jobs.apply import describe, what
+    from bot.policy.lines import action_line as describe
+    from bot.policy.lines import write_what as what
     from bot.policy.models import AddLabels, Assign, CloseIssue, PostComment, UpsertStatusComment
-    from bot.policy.record import Record, WriteFailure
+    from bot.policy.record import Note, Record, WriteFailure
     from bot.policy.status import StatusContext, render_status
     from bot.policy.sweeplog import make_run, render_log
+    from bot.policy.wording import english
 
     lines = [describe(a, 3) for a in (UpsertStatusComment("x"), AddLabels(("fund: eligible",)),
                                        PostComment(key="reply:9", body="x"), CloseIssue("completed"))]
-    assert lines[1] == "#3: add labels fund: eligible"  # the English, as the process prints and logs it
-    run_ = make_run(dt.datetime(2027, 1, 4, 15, tzinfo=dt.timezone.utc), 1, 0, lines + ["#3: something new"], [])
+    assert english(lines[1]) == "#3: add labels fund: eligible"  # the English, as the process prints and logs it
+    older = Note("text", {"text": "#3: something new"})  # a line an older version kept as words
+    run_ = make_run(dt.datetime(2027, 1, 4, 15, tzinfo=dt.timezone.utc), 1, 0, lines + [older], [])
     log = render_log((run_,), translator("zh"))
     ref = "#\u2060"  # a reference the bot does not link (bot.policy.text)
     assert (f"- {ref}3：更新状态评论\n- {ref}3：添加标签 fund: eligible\n- {ref}3：发表评论（reply:9）\n"

@@ -172,7 +172,8 @@ def _scrape_until(url: str, ready, timeout: float = 30) -> str:
 def test_a_scrape_while_redis_is_down_still_answers():
     from e2e_harness import free_port
 
-    from bot.jobs.worker import QUEUE_NAME, connect
+    from bot.jobs.context import connect
+    from bot.jobs.worker import QUEUE_NAME
     from bot.metrics import QueueCollector, exposition
 
     body, _ = exposition([QueueCollector(connect(f"redis://127.0.0.1:{free_port()}/0"), QUEUE_NAME)])

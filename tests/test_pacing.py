@@ -13,7 +13,7 @@ from sandbox_fixtures import APP_ID
 from bot.demo.world import FUND_REPO, World
 from bot.github.gateway import GitHubApp, RetryPolicy
 from bot.github.pacing import Limits, LocalPacer, RedisPacer, wait_for_slot
-from bot.jobs.worker import connect
+from bot.jobs.context import connect
 from bot.sandbox import ContentLimits
 from bot.settings import Need, Settings
 

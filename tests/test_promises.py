@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from factories import application_body, report_body
 
+from bot.policy.wording import english
 from bot.policy.markers import STATUS_MARKER, record_block
 from decimal import Decimal
 
@@ -196,7 +197,7 @@ def test_one_poisoned_application_fails_one_sweep_for_itself_only(world):
     world.sandbox.refuse("POST", f"/repos/{FUND_REPO}/issues/{poisoned}/comments", 422, "Validation Failed")
     world.sandbox.travel(dt.timedelta(days=30))  # every application stalls: each gets a reminder
     first = world.sweep()
-    assert [f.split(":")[0] for f in first.failures] == [f"#{poisoned}"]
+    assert [english(f).split(":")[0] for f in first.failures] == [f"#{poisoned}"]
     assert all(any(r.startswith("@") for r in replies(world, n)) for n in numbers if n != poisoned)
     assert world.sweep().ok
 

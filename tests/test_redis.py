@@ -18,7 +18,8 @@ from sandbox_fixtures import APP_ID
 
 from bot.demo.world import FUND_REPO, World
 from bot.jobs.redis_locks import LockTimeout, RedisLocks
-from bot.jobs.worker import DELIVERY_KEY, DONE, KEEP_DELIVERY_IDS, QUEUE_NAME, connect
+from bot.jobs.context import connect
+from bot.jobs.worker import DELIVERY_KEY, DONE, KEEP_DELIVERY_IDS, QUEUE_NAME
 from bot.sandbox import Faults
 
 

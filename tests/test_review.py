@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from factories import application_body
 
-from bot.jobs.labels import sync_labels
+from bot.jobs.fund_setup import sync_labels
 from bot.policy.rules import TeamRef
 from bot.demo.world import FUND_REPO, INSTALLATION_ID
 

@@ -19,7 +19,7 @@ from sandbox_fixtures import APP_ID, OPENAPI_SUBSET
 
 from bot.demo.samples import application_body
 from bot.demo.world import FUND_REPO, World, running_world
-from bot.jobs.handle import build_context
+from bot.jobs.context import build_context
 from bot.jobs.sweep import sweep
 from bot.jobs.worker import QUEUE_NAME
 from bot.policy.markers import STATUS_MARKER

@@ -9,6 +9,7 @@ import pytest
 from factories import application_body, report_body
 from sandbox_fixtures import APP_ID, OPENAPI_SUBSET
 
+from bot.policy.wording import english
 from bot.demo.world import FUND_REPO, running_world
 
 START = dt.datetime(2027, 1, 4, 15, 0, tzinfo=dt.timezone.utc)
@@ -142,7 +143,7 @@ def test_sweeping_twice_or_dry_changes_nothing_more(frozen):
     world.sandbox.travel(dt.timedelta(days=20))
     world.sandbox.clear_log()
     dry = world.sweep(dry_run=True)
-    assert any("report-overdue" in line for line in dry.lines)
+    assert any("report-overdue" in english(line) for line in dry.lines)
     assert world.sandbox.request_counts().writes == 0
 
 

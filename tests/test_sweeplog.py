@@ -8,6 +8,7 @@ import pytest
 from factories import application_body, report_body
 from pipeline_world import frozen_world
 
+from bot.policy.lines import failure, line
 from bot.demo.world import FUND_REPO
 from bot.policy.i18n import SOURCE, translator
 from bot.policy.sweeplog import (
@@ -169,7 +170,8 @@ def test_should_log(last, this, expected):
 
 def test_the_body_escapes_what_it_repeats_and_reads_back():
     at = dt.datetime(2027, 1, 4, 15, 0, tzinfo=dt.timezone.utc)
-    made = make_run(at, 2, 1, ["#1: assign @ravi"], ["#2: GitHub answered 502: bad -- gateway <b>"], "5r/1w/2nm/0retry")
+    made = make_run(at, 2, 1, [line("assign", number=1, logins="@ravi")],
+                    [failure("application", number=2, error="GitHub answered 502: bad -- gateway <b>")], "5r/1w/2nm/0retry")
     body = render_log((made,) + tuple(run(f"2027-01-0{d}T01:00:00Z") for d in (3, 2, 1)), translator(SOURCE))
     assert "@ravi" not in body and "#1" not in body and "\\<b\\>" in body  # no mention, no reference, no HTML
     assert body.count("-->") == 2  # the marker and the data block: `--` in the text cannot end the comment

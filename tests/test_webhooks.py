@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from bot.jobs.handle import route
+from bot.jobs.routes import route
 from bot.github.webhooks import MAX_BODY_BYTES, Event, WebhookError, signature_for, verify_signature
 
 SECRET = b"It's a Secret to Everybody"

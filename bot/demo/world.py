@@ -17,8 +17,8 @@ from typing import Any
 
 from bot.web.app import Runtime, create_app
 from bot.github.gateway import GitHubApp, RetryPolicy
-from bot.jobs.handle import Context
-from bot.jobs.labels import sync_labels
+from bot.jobs.context import Context
+from bot.jobs.fund_setup import sync_labels
 from bot.policy.rules import Rules, load_rules
 from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR, Settings
 from bot.jobs.sweep import SweepResult, sweep
@@ -91,7 +91,7 @@ class World:
 
     def use_rules(self, rules: Rules) -> None:
         """Run the fund by other server rules from now on (as a restart with a changed rules/ would)."""
-        from bot.jobs.funds import Funds
+        from bot.config.funds import Funds
 
         self.rules = rules
         self.context.rules = rules
@@ -144,7 +144,8 @@ class World:
 
     def work(self) -> None:
         """With Redis: run what the web tier queued, here, as `fundbot worker --burst` would."""
-        from bot.jobs.worker import connect, run_worker
+        from bot.jobs.context import connect
+        from bot.jobs.worker import run_worker
 
         assert self.settings.redis_url, "this World queues in-process"
         redis = connect(self.settings.redis_url)

@@ -19,6 +19,8 @@ from urllib.parse import parse_qs
 
 import orjson
 
+from bot.policy.models import is_bot
+
 MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB and does not send larger ones.
 
 
@@ -63,7 +65,7 @@ class Event:
     @property
     def sender_is_bot(self) -> bool:
         # Covers this App's own comments and label changes and every other bot (SPEC §5, §10).
-        return _get(self.payload, "sender", "type") == "Bot"
+        return is_bot(_get(self.payload, "sender", "login"), _get(self.payload, "sender", "type"))
 
     @property
     def installation_id(self) -> int | None:

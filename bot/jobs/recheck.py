@@ -11,8 +11,12 @@ import logging
 from dataclasses import dataclass, field
 
 from bot.github.gateway import GitHubError, GitHubGateway, RequestStats
-from bot.jobs.handle import Context, run_application
-from bot.policy.decide import Trigger, TriggerKind
+from bot.jobs.context import Context
+from bot.jobs.pipeline import run_application
+from bot.policy.intake import to_recheck
+from bot.policy.lines import failure, refused
+from bot.policy.record import Note
+from bot.policy.triggers import Trigger, TriggerKind
 
 log = logging.getLogger("fundbot.recheck")
 
@@ -20,39 +24,36 @@ log = logging.getLogger("fundbot.recheck")
 @dataclass
 class RecheckResult:
     rechecked: list[int] = field(default_factory=list)  # the applications whose checks ran again
-    lines: list[str] = field(default_factory=list)  # writes made (or, in a preview, that would be)
-    failures: list[str] = field(default_factory=list)
+    lines: list[Note] = field(default_factory=list)  # writes made (or, in a preview, that would be)
+    failures: list[Note] = field(default_factory=list)
     stats: RequestStats | None = None
 
 
 def recheck(ctx: Context, gateway: GitHubGateway, repo: str, *, apply: bool = False) -> RecheckResult:
     """:calls: `GET /repos/{owner}/{repo}/issues?labels=<application>&state=open`, then each candidate
     as a delivery would. Failures are collected per application, not raised."""
-    assert ctx.funds is not None
     result = RecheckResult(stats=gateway.stats)
     try:
         config = ctx.funds.config(gateway, repo, fresh=True)
         rules = config.rules
         if rules is None:
-            result.failures.append(f"{repo} is not a fund, or has no valid configuration")
+            result.failures.append(failure("not_fund", repo=repo))
             return result
         listed = gateway.issues(repo, labels=rules.stages.labels.application.name, state="open")
     except GitHubError as err:
-        result.failures.append(f"reading {repo}: {err}")
+        result.failures.append(failure("read", repo=repo, error=str(err)))
         return result
-    later = {s.label.name.lower() for s in rules.stages.stages[1:]}
-    later |= {o.label.name.lower() for o in rules.stages.outcomes.values()}
     # What the listing's labels show moved on is left out at once; the rest is decided under the lock.
-    for issue in [i for i in listed if not {name.lower() for name in i.labels} & later]:
+    for issue in to_recheck(listed, rules):
         now = ctx.clock()
         try:
             applied = run_application(ctx, gateway, issue, Trigger(TriggerKind.RECHECK), rules=rules,
                                       dry_run=not apply)
         except GitHubError as err:
-            result.failures.append(f"#{issue.number}: {err}")
+            result.failures.append(failure("application", number=issue.number, error=str(err)))
             continue
         if applied.record is not None and applied.record.checked_at is not None and applied.record.checked_at >= now:
             result.rechecked.append(issue.number)
         result.lines += applied.lines
-        result.failures += [f"#{issue.number}: GitHub refused {f.what}: {f.status} {f.message}" for f in applied.failures]
+        result.failures += [refused(issue.number, f.what, f.status, f.message) for f in applied.failures]
     return result

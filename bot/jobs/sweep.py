@@ -25,16 +25,18 @@ import time
 from dataclasses import dataclass, field
 
 from bot.github.gateway import GitHubError, GitHubGateway, RequestStats
-from bot.jobs.gather import grants_by_round
-from bot.jobs.handle import Context, run_application, run_report_issue
+from bot.jobs.context import Context
+from bot.jobs.fund_setup import reconcile
+from bot.jobs.pipeline import apply, run_application, run_report_issue
 from bot.metrics import observe_sweep
-from bot.policy.decide import Trigger, TriggerKind
-from bot.policy.i18n import translator
-from bot.policy.record import Record
+from bot.policy.fundstate import fund_state_write
+from bot.policy.intake import to_sweep
+from bot.policy.ledger import reconcile as reconciled_ledger
+from bot.policy.lines import failure, line, refused
+from bot.policy.record import Note, Record
 from bot.policy.rules import Rules
-from bot.policy.sweeplog import (
-    LINE_LEDGER, LOG_MARKER, LOG_TITLE, SweepLog, make_run, next_runs, pick_log, render_log, should_log,
-)
+from bot.policy.sweeplog import LOG_MARKER, SweepLog, log_write, make_run, next_runs, pick_log
+from bot.policy.triggers import Trigger, TriggerKind
 
 log = logging.getLogger("fundbot.sweep")
 
@@ -43,8 +45,8 @@ log = logging.getLogger("fundbot.sweep")
 class SweepResult:
     applications: int = 0
     reports: int = 0
-    lines: list[str] = field(default_factory=list)  # writes made (or, in a dry run, that would be)
-    failures: list[str] = field(default_factory=list)
+    lines: list[Note] = field(default_factory=list)  # writes made (or, in a dry run, that would be)
+    failures: list[Note] = field(default_factory=list)
     stats: RequestStats | None = None
     log: SweepLog | None = None  # the sweep log as found, or as written by this run
     logged: bool = False  # this run was written to the sweep log
@@ -64,20 +66,18 @@ def sweep(ctx: Context, gateway: GitHubGateway, repo: str, *, dry_run: bool = Fa
 
 def _swept(ctx: Context, gateway: GitHubGateway, repo: str, dry_run: bool) -> SweepResult:
     result = SweepResult(stats=gateway.stats)
-    assert ctx.funds is not None
     try:
         # Read afresh; outside a dry run, also put the configuration issue and the fund state in step.
-        config = ctx.funds.config(gateway, repo, fresh=True) if dry_run else ctx.funds.reconcile(gateway, repo)
+        config = ctx.funds.config(gateway, repo, fresh=True) if dry_run else reconcile(ctx, gateway, repo)
     except GitHubError as err:
-        result.failures.append(f"reading the configuration of {repo}: {err}")
+        result.failures.append(failure("config_read", repo=repo, error=str(err)))
         return result
     if config.rules is None:
-        result.failures.append(f"{repo} is not a fund, or has no valid configuration yet"
-                               + (f" ({len(config.problems)} problems)" if config.problems else ""))
+        result.failures.append(failure("not_fund_problems", repo=repo, count=len(config.problems)) if config.problems
+                               else failure("not_fund", repo=repo))
         return result
     if config.problems:
-        result.failures.append(f"{repo}: the configuration has {len(config.problems)} problems; the last valid "
-                               "configuration is used meanwhile (see the configuration issue)")
+        result.failures.append(failure("config_problems", repo=repo, count=len(config.problems)))
     _sweep(ctx, gateway, repo, config.rules, result, dry_run)
     if not dry_run:
         _keep_log(ctx, gateway, repo, config.rules, result)
@@ -94,47 +94,36 @@ def _keep_log(ctx: Context, gateway: GitHubGateway, repo: str, rules: Rules, res
     run = make_run(ctx.clock(), result.applications, result.reports, result.lines, result.failures,
                    str(gateway.stats))
     known = ctx.sweep_logs.get(repo.lower())
-    if known and known.last and not should_log(known.last, run):
+    if known and known.last and log_write(known, run, rules) is None:
         result.log = known  # a quiet sweep already logged today by this process: not even a read
         return
     try:
         with ctx.locks.fund(repo):  # two sweeps at once must not open two logs
             found = find_log(gateway, repo, rules)  # read afresh: another process may have logged
             result.log = found
-            if should_log(found.last if found else None, run):
-                result.log = _write_log(gateway, repo, rules, next_runs(run, found), found)
+            write = log_write(found, run, rules)
+            if write is not None:
+                applied = apply(gateway, (write,), ctx.clock(), repo=repo)
+                issue = applied.opened.get(LOG_MARKER)
+                result.log = SweepLog(number=issue.number if issue else found.number,  # type: ignore[union-attr]
+                                      html_url=issue.html_url if issue else found.html_url,  # type: ignore[union-attr]
+                                      runs=next_runs(run, found))
                 result.logged = True
         if result.log:
             ctx.sweep_logs[repo.lower()] = result.log
     except GitHubError as err:
-        result.failures.append(f"writing the sweep log: {err}")
+        result.failures.append(failure("log", error=str(err)))
         log.warning("sweep could not write its log", extra={"repo": repo, "reason": str(err)})
-
-
-def _write_log(gateway: GitHubGateway, repo: str, rules: Rules, runs: tuple, found: SweepLog | None) -> SweepLog:
-    """:calls: `PATCH /repos/{owner}/{repo}/issues/{n}` (or `POST …/issues` the first time)"""
-    tr = translator(rules.language)
-    body = render_log(runs, tr)
-    if found is None:
-        label = rules.stages.labels.bot.name
-        issue = gateway.create_issue(repo, tr.gettext(LOG_TITLE), body, labels=(label,), marker=LOG_MARKER)
-        if not issue.has_label(label):  # GitHub drops labels it will not set: the next run must find it
-            gateway.add_labels(repo, issue.number, (label,))
-    else:
-        issue = gateway.update_issue(repo, found.number, body=body)
-    return SweepLog(number=issue.number, html_url=issue.html_url, runs=runs)
 
 
 def _sweep(ctx: Context, gateway: GitHubGateway, repo: str, rules: Rules, result: SweepResult, dry_run: bool) -> None:
     labels = rules.stages.labels
-    funded_label = rules.stages.outcomes["funded"].label.name
     try:
         applications = gateway.issues(repo, labels=labels.application.name, state="all")
     except GitHubError as err:
-        result.failures.append(f"listing applications of {repo}: {err}")
+        result.failures.append(failure("listing", repo=repo, error=str(err)))
         return
-    # Closed applications are finished, except funded ones: reports are owed whoever closed them.
-    relevant = [i for i in applications if i.state == "open" or i.has_label(funded_label)]
+    relevant = to_sweep(applications, rules)
     records: list[tuple[int, Record]] = []
     complete = True
     for issue in relevant:
@@ -142,16 +131,15 @@ def _sweep(ctx: Context, gateway: GitHubGateway, repo: str, rules: Rules, result
         try:
             applied = run_application(ctx, gateway, issue, Trigger(TriggerKind.SWEEP), rules=rules, dry_run=dry_run)
             result.lines.extend(applied.lines)
-            result.failures.extend(f"#{issue.number}: GitHub refused {f.what}: {f.status} {f.message}"
-                                   for f in applied.failures)
+            result.failures.extend(refused(issue.number, f.what, f.status, f.message) for f in applied.failures)
             if applied.record is not None:
                 records.append((issue.number, applied.record))
             continue
         except GitHubError as err:
-            result.failures.append(f"#{issue.number}: {err}")
+            result.failures.append(failure("application", number=issue.number, error=str(err)))
             log.warning("sweep could not finish an application", extra={"issue": issue.number, "reason": str(err)})
         except Exception as err:  # one application's surprise must not stop the others
-            result.failures.append(f"#{issue.number}: {type(err).__name__}: {err}")
+            result.failures.append(failure("application", number=issue.number, error=f"{type(err).__name__}: {err}"))
             log.exception("sweep failed on an application", extra={"issue": issue.number})
         complete = False
     if complete:
@@ -160,7 +148,7 @@ def _sweep(ctx: Context, gateway: GitHubGateway, repo: str, rules: Rules, result
     try:
         reports = gateway.issues(repo, labels=labels.report.name, state="open")
     except GitHubError as err:
-        result.failures.append(f"listing progress-report issues: {err}")
+        result.failures.append(failure("reports", error=str(err)))
         reports = []
     for report in reports:
         result.reports += 1
@@ -168,9 +156,9 @@ def _sweep(ctx: Context, gateway: GitHubGateway, repo: str, rules: Rules, result
             applied = run_report_issue(ctx, gateway, report, rules=rules, dry_run=dry_run)
             result.lines.extend(applied.lines)
         except GitHubError as err:
-            result.failures.append(f"report #{report.number}: {err}")
+            result.failures.append(failure("report", number=report.number, error=str(err)))
         except Exception as err:
-            result.failures.append(f"report #{report.number}: {type(err).__name__}: {err}")
+            result.failures.append(failure("report", number=report.number, error=f"{type(err).__name__}: {err}"))
             log.exception("sweep failed on a report issue", extra={"issue": report.number})
 
 
@@ -178,29 +166,19 @@ def _reconcile_ledger(ctx: Context, gateway: GitHubGateway, repo: str, rules: Ru
                       records: list[tuple[int, Record]], result: SweepResult, dry_run: bool) -> None:
     """Put the fund's ledger in step with the funded applications' own records (a grant entered whose
     record never got written, after a crash; a record edited by hand is not trusted anyway)."""
-    assert ctx.funds is not None
-    found = grants_by_round(records, rules)
-    examined = {number for number, _ in records}
     try:
         with ctx.locks.fund(repo):
-            state, number = ctx.funds.states.read(gateway, repo, rules)
-            current = {r: dict(g) for r, g in state.grants.items() if g}
-            # Grants of applications this sweep did not examine (closed, the funded label taken off) stay.
-            wanted = {r: {n: a for n, a in g.items() if n not in examined} for r, g in current.items()}
-            for round_name, grants in found.items():
-                wanted.setdefault(round_name, {}).update(grants)
-            wanted = {r: g for r, g in wanted.items() if g}
-            # An edited ledger is written again, sealed, even if right; so is one sealed with the previous key.
-            if current == wanted and state.verified and not state.stale_seal:
+            fund = ctx.funds.issues.fund_state(gateway, repo, rules.stages.labels.bot.name)
+            state = reconciled_ledger(fund.state, records, rules)
+            if state is None:
                 return
-            result.lines.append(LINE_LEDGER % {"repo": repo})
-            if not dry_run:
-                granted = {n for g in wanted.values() for n in g}
-                plans = {n: plan for n, plan in state.plans.items() if n in granted}
-                ctx.funds.states.write(gateway, repo, rules, dataclasses.replace(state, grants=wanted, plans=plans),
-                                       number)
+            result.lines.append(line("ledger", repo=repo))
+            write = fund_state_write(fund, state, repo, rules, ctx.seal_key)
+            applied = apply(gateway, (write,), ctx.clock(), repo=repo, dry_run=dry_run)
+            for marker, opened in applied.opened.items():
+                ctx.funds.issues.remember(repo, marker, opened.number)
     except GitHubError as err:
-        result.failures.append(f"reconciling the ledger: {err}")
+        result.failures.append(failure("ledger", error=str(err)))
 
 
 def parse_now(text: str | None) -> dt.datetime:

@@ -27,7 +27,9 @@ from rq import Queue, Retry
 from rq.job import Job
 
 from bot.github.webhooks import Event
-from bot.jobs.handle import HANDLERS, Context, process
+from bot.jobs.context import Context, connect  # noqa: F401 - `connect` is the workers' and the web's Redis client
+from bot.jobs.routes import HANDLERS, process
+from bot.jobs.sweep import sweep
 from bot.metrics import observe_delivery
 
 log = logging.getLogger("fundbot.worker")
@@ -38,11 +40,6 @@ KEEP_DELIVERY_IDS = 72 * 3600  # GitHub lets a delivery be redelivered for 3 day
 RETRY = Retry(max=3, interval=[10, 60, 300])  # GitHub unavailable: try again in 10 s, 1 min, 5 min
 JOB_TIMEOUT = 180  # seconds a job may run (retries included); a lost worker's job is abandoned after this + 60
 RUN_FUNCTION = "bot.jobs.worker.run_delivery"
-
-
-def connect(url: str) -> Redis:
-    """A Redis client that fails fast: the web tier answers 503 rather than hang on a lost Redis."""
-    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30)
 
 
 def job_id(delivery_id: str) -> str:
@@ -124,8 +121,6 @@ SWEEP_FUNCTION = "bot.jobs.worker.run_sweep"
 
 def run_sweep(repo: str, installation_id: int | None = None) -> str:
     """The job: sweep one fund (the clock enqueues one per fund, so workers sweep funds in parallel)."""
-    from bot.jobs.sweep import sweep
-
     if _STATE is None:
         raise RuntimeError("this process has no worker context: run `fundbot worker`")
     context = _STATE.context

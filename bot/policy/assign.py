@@ -12,6 +12,14 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from bot.policy.forms import ParsedForm
+from bot.policy.fundstate import FundState
+from bot.policy.models import Action, Assign, Issue, RecordAssignment
+from bot.policy.plan import assignment_due, assignment_key_of
+from bot.policy.record import BOT_ACTOR, Record
+from bot.policy.roles import conflicts_of
+from bot.policy.rules import Rules
+
 NEVER = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
 
 
@@ -39,3 +47,35 @@ def pick_reviewers(load: ReviewerLoad, stage: str, count: int, *, excluded: Iter
     free = [c for c in dict.fromkeys(candidates) if c not in skip]
     free.sort(key=lambda c: (load.open.get(c, 0), load.last.get(c, NEVER), c))
     return tuple(free[:wanted])
+
+
+def reviewer_load(rules: Rules, open_applications: Iterable[Issue], collaborators: tuple[str, ...] | None,
+                  state: FundState, today: dt.date) -> ReviewerLoad:
+    """The load the choice weighs: each stage's candidates (its named reviewers, else the repository's
+    collaborators), their open assignments (the open applications' assignees), when each was last
+    assigned by load and who is away (the fund-state issue)."""
+    counts: dict[str, int] = {}
+    for other in open_applications:
+        for login in other.assignees:
+            counts[login.lower()] = counts.get(login.lower(), 0) + 1
+    candidates: dict[str, tuple[str, ...]] = {}
+    for stage in rules.stages.stages:
+        if stage.assign_count:
+            named = rules.stages.reviewers_for(stage.name).users
+            candidates[stage.name] = tuple(sorted(named)) if named else tuple(c.lower() for c in collaborators or ())
+    return ReviewerLoad(candidates=candidates, open=counts, last=dict(state.assigned), away=state.away_on(today))
+
+
+def assign_on_entry(record: Record, issue: Issue, form: ParsedForm, load: ReviewerLoad | None, rules: Rules,
+                    now: dt.datetime) -> tuple[Record, list[Action]]:
+    """On entering a stage with `assign`, its reviewers by load (once per entry into the stage)."""
+    stage = rules.stages.stage(record.stage)
+    if not assignment_due(record, rules) or load is None or stage is None:
+        return record, []
+    excluded = [c for c in load.candidates.get(stage.name, ()) if conflicts_of(c, issue, form, record)]
+    chosen = pick_reviewers(load, stage.name, stage.assign_count, excluded=excluded, assigned=issue.assignees)
+    record = record.with_notice(assignment_key_of(record))
+    if not chosen:
+        return record, []
+    record = record.audited(now, BOT_ACTOR, "assign", f"{stage.name}: {', '.join(chosen)} (by load)")
+    return record, [Assign(chosen), RecordAssignment(chosen, now)]

@@ -7,10 +7,14 @@ the file changes and closes it, saying so, once the file is fixed.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 
-from bot.policy.i18n import N_, Translator
+from bot.policy.fundstate import FundRead, fund_state_write
+from bot.policy.i18n import N_, Translator, translator
 from bot.policy.markers import CONFIG_ISSUE_MARKER
+from bot.policy.models import Issue, UpsertIssue
+from bot.policy.rules import Rules
 from bot.policy.text import escape_inline
 
 CONFIG_ISSUE_TITLE = N_("Fund Bot: the fund's configuration has problems")  # found again by its marker
@@ -51,3 +55,32 @@ def _split(line: str) -> tuple[str, str, str]:
     if not reason:
         return file, "", key
     return file, key, reason
+
+
+def config_issue_write(problems: Sequence[str], acting_on_last_valid: bool, found: Issue | None,
+                       rules: Rules) -> UpsertIssue | None:
+    """The configuration issue as it should be (None: it is so already): open, listing every problem,
+    while the configuration is invalid; closed, saying it is fixed, once it is valid. `rules` are those
+    the bot acts by (the last valid configuration's, else the server's): they give its language."""
+    tr = translator(rules.language)
+    title = tr.gettext(CONFIG_ISSUE_TITLE)
+    if problems:
+        body = render_problems(problems, acting_on_last_valid=acting_on_last_valid, tr=tr)
+        if found is None:
+            return UpsertIssue(CONFIG_ISSUE_MARKER, title, body, None, labels=(rules.stages.labels.bot.name,))
+        if found.body != body or found.state != "open":
+            return UpsertIssue(CONFIG_ISSUE_MARKER, title, body, found.number, state="open")
+        return None
+    if found is not None and found.state == "open":
+        return UpsertIssue(CONFIG_ISSUE_MARKER, title, render_fixed(tr), found.number, state="closed",
+                           state_reason="completed")
+    return None
+
+
+def valid_config_write(fund: FundRead, shas: Mapping[str, str], repo: str, rules: Rules,
+                       key: bytes | None) -> UpsertIssue | None:
+    """The valid configuration's blob shas recorded in the fund-state issue (once per change), so that a
+    later invalid file, even after a restart, leaves the bot acting by it."""
+    if dict(fund.state.config) == dict(shas):
+        return None
+    return fund_state_write(fund, dataclasses.replace(fund.state, config=dict(shas)), repo, rules, key)

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from bot.policy.i18n import N_, Translator
+from bot.policy.i18n import N_, Translator, translator
 from bot.policy.markers import FUND_STATE_MARKER, FUND_TAG, hidden, read_hidden
-from bot.policy.models import FundChange, RecordGrant, SetAway
+from bot.policy.models import FundChange, RecordGrant, SetAway, UpsertIssue
 from bot.policy.record import iso, parse_iso
+from bot.policy.rules import Rules
+from bot.policy.seal import fund_state_seal
 
 FUND_STATE_TITLE = N_("Fund Bot: fund state")  # in the fund's language; the issue is found by its marker
 FUND_STATE_VERSION = 1
@@ -74,6 +76,14 @@ class FundState:
     def away_on(self, day: dt.date) -> frozenset[str]:
         """Reviewers away on `day` (back on the day their `/away until` names)."""
         return frozenset(login for login, until in self.away.items() if day < until)
+
+
+@dataclass(frozen=True)
+class FundRead:
+    """The fund-state issue as read: its state, and its number (None: there is none yet)."""
+
+    state: FundState
+    number: int | None = None
 
 
 def to_data(state: FundState) -> dict[str, Any]:
@@ -131,3 +141,14 @@ def render(state: FundState, currency: str, tr: Translator, seal_of: Callable[[s
             for login, day in sorted(state.away.items())))
     parts.append(hidden(FUND_TAG, to_data(state), seal=seal_of))
     return "\n\n".join(parts) + "\n"
+
+
+def fund_state_write(fund: FundRead, state: FundState, repo: str, rules: Rules, key: bytes | None,
+                     changes: tuple[FundChange, ...] = ()) -> UpsertIssue:
+    """The fund-state issue written with `state` (opened the first time), in the fund's language, sealed
+    with `key`; `changes` are what made it (each is a line of the output)."""
+    tr = translator(rules.language)
+    body = render(state, rules.funding.currency, tr,
+                  None if key is None else lambda payload: fund_state_seal(key, repo, payload))
+    return UpsertIssue(FUND_STATE_MARKER, tr.gettext(FUND_STATE_TITLE), body, fund.number,
+                       labels=(rules.stages.labels.bot.name,), changes=changes)

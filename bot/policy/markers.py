@@ -12,10 +12,11 @@ mention anyone nor end the HTML comment early. Wave 1 wrote plain JSON with esca
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +60,70 @@ _BLOCK_RE = r"<!-- {prefix}:{tag} (?P<payload>.*?)(?: sig:(?P<sig>[0-9a-f]{{16,1
 def is_own(user: User, app_login: str) -> bool:
     """Whether `user` is the App itself (compared ignoring case, as GitHub does)."""
     return user.login.lower() == app_login.lower()
+
+
+class NoticeKey:
+    """The keys of the one-off comments (replies, reminders, notices), each made in one place. A key
+    names what the comment is about, never its words: rewording a message never posts it again. The
+    keys are stored (in markers and in records), so each keeps the form it has always had."""
+
+    @staticmethod
+    def reply(comment_id: int) -> str:
+        """The reply to a person's comment (its refusals and answers, in one comment)."""
+        return f"reply:{comment_id}"
+
+    @staticmethod
+    def is_reply(key: str) -> bool:
+        return key.startswith("reply:")
+
+    @staticmethod
+    def label_refused(delivery: str) -> str:
+        """A stage label put on by hand and taken off again, for one delivery (or moment)."""
+        return f"label-refused:{delivery}"
+
+    @staticmethod
+    def report_refused(report: int, why: str) -> str:
+        """A progress-report issue refused, for one reason (`why`: its own key, e.g. `missing-12`)."""
+        return f"report-refused:{report}:{why}"
+
+    @staticmethod
+    def report_incomplete(report: int, problems: Iterable[tuple[str, Mapping[str, Any]]]) -> str:
+        """An incomplete progress-report issue: keyed by its problems (message ids and parameters), so
+        the same problems are said once and new ones again."""
+        text = json.dumps([[code, dict(params)] for code, params in problems], sort_keys=True, ensure_ascii=False)
+        return NoticeKey.report_refused(report, "incomplete:" + hashlib.sha256(text.encode()).hexdigest()[:8])
+
+    @staticmethod
+    def report_incomplete_before_v4(report: int, english: Iterable[str]) -> str:
+        """The key an older version gave the same reply, from the problems' English words: looked for too,
+        so a report issue answered before the upgrade is not answered again."""
+        digest = hashlib.sha256("\n".join(f"- {line}" for line in english).encode()).hexdigest()[:8]
+        return NoticeKey.report_refused(report, f"incomplete-{digest}")
+
+    @staticmethod
+    def report_ack(report: int) -> str:
+        return f"report-ack:{report}"
+
+    @staticmethod
+    def report_overdue(due: str) -> str:
+        return f"report-overdue:{due}"
+
+    @staticmethod
+    def report_reminder(due: str) -> str:
+        return f"report-reminder:{due}"
+
+    @staticmethod
+    def stalled(stage: str, since: str) -> str:
+        return f"stalled:{stage}:{since}"
+
+    @staticmethod
+    def round_wait(upcoming: str | None) -> str:
+        return f"round-wait:{upcoming or '-'}"
+
+    @staticmethod
+    def assignment(stage: str, since: str) -> str:
+        """Reviewers assigned by load on entering `stage` (at `since`): once per entry."""
+        return f"assign:{stage}:{since}"
 
 
 def notice(key: str) -> str:

@@ -20,6 +20,12 @@ def parse_time(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
 
 
+def is_bot(login: str | None, kind: str | None) -> bool:
+    """Whether an account is a bot — a GitHub App (`<slug>[bot]`, type `Bot`) or any other: the one test
+    used for senders, commenters, voters, contributors and collaborators (SPEC §5: never answer a bot)."""
+    return kind == "Bot" or (login or "").endswith("[bot]")
+
+
 @dataclass(frozen=True)
 class User:
     login: str
@@ -27,7 +33,7 @@ class User:
 
     @property
     def is_bot(self) -> bool:
-        return self.type == "Bot" or self.login.endswith("[bot]")
+        return is_bot(self.login, self.type)
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any] | None) -> "User":
@@ -234,5 +240,35 @@ class RecordAssignment:
 FundChange = RecordGrant | SetAway | RecordAssignment
 FUND_CHANGES = (RecordGrant, SetAway, RecordAssignment)
 
+
+@dataclass(frozen=True)
+class UpsertIssue:
+    """An issue the App keeps in a fund's repository (the fund's state, its configuration problems, the
+    sweep log), found again by its hidden `marker`: opened when `number` is None, else edited. Policy
+    asks for it only when the body or the state differ from what is there."""
+
+    marker: str
+    title: str
+    body: str
+    number: int | None = None
+    labels: tuple[str, ...] = ()  # given when opened (the first is how the App lists it again)
+    state: str | None = None  # "open" or "closed"; None leaves it
+    state_reason: str | None = None  # GitHub's state_reason with "closed"
+    changes: tuple[FundChange, ...] = ()  # the fund-state changes it carries (each makes a line)
+
+
+@dataclass(frozen=True)
+class SyncLabel:
+    """A label of the rules made to exist as the rules say (`fundbot labels sync`, a new fund): created
+    when `current` is None, else the label named `current` renamed, recoloured or described anew."""
+
+    kind: str  # "create", "rename", "adopt", "update"
+    name: str
+    color: str
+    description: str
+    current: str | None = None
+    current_color: str = ""
+
+
 Action = (UpsertStatusComment | AddLabels | RemoveLabel | PostComment | React | Assign | CloseIssue | DeleteComment
-          | RecordGrant | SetAway | RecordAssignment)
+          | RecordGrant | SetAway | RecordAssignment | UpsertIssue | SyncLabel)

@@ -8,19 +8,23 @@ so the status comment is rendered in the application's language from the record 
 The record is turned into JSON here (`to_json` / `from_json`); `bot.policy.markers` wraps that
 into the hidden block. Older versions are read by `from_json` and migrated (version 1 kept its
 findings as English text: they come back as `Note("text", ...)` and are shown as they were; version 2
-did not pin a grant's tranche plan: its tranches follow the rules, as they did then).
+did not pin a grant's tranche plan: its tranches follow the rules, as they did then; versions 2 and 3
+kept a refused write as English words, read back once into its message id here).
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-RECORD_VERSION = 3  # 3: `plan`, the tranche plan pinned at /approve
+from bot.policy.i18n import read_back
+
+RECORD_VERSION = 4  # 3: `plan`, the tranche plan pinned at /approve; 4: a refused write is a `Note`, not English
 KEEP_FAILURES = 5  # write failures shown in the status comment (the newest)
+BOT_ACTOR = "fund-bot"  # who the record says acted, when the bot did (eligibility, assignment by load, a rebuild)
 
 
 class RecordError(ValueError):
@@ -137,9 +141,9 @@ class WriteFailure:
     """A write GitHub refused for good (422, 403 ...): shown in the status comment, never retried."""
 
     at: dt.datetime
-    what: str  # "reply:<comment id>", "notice:<key>", "labels", "assign" ...
+    what: Note  # which write, as a message id and its parameters (`bot.policy.wording.WRITES`)
     status: int
-    message: str
+    message: str  # GitHub's own words, as it answered
 
 
 @dataclass(frozen=True)
@@ -254,6 +258,14 @@ class Record:
         moved = dataclasses.replace(self, stage=stage, history=self.history + (entry,))
         return moved.audited(at, by, "stage", f"{self.stage or '-'} -> {stage} ({via})")
 
+    def finished(self, outcome: str, *, by: str, at: dt.datetime, amount: Decimal | None = None,
+                 reason: str | None = None) -> "Record":
+        """The review ended with `outcome` (funded, declined, withdrawn): audited, any question dropped."""
+        record = dataclasses.replace(self, outcome=Outcome(name=outcome, by=by, at=at, amount=amount, reason=reason),
+                                     needs_info=None)
+        return record.audited(at, by, "outcome", outcome + (f" {amount}" if amount is not None else "")
+                              + (f": {reason}" if reason else ""))
+
     def with_failure(self, failure: WriteFailure) -> "Record":
         return dataclasses.replace(self, failures=(self.failures + (failure,))[-KEEP_FAILURES:])
 
@@ -294,8 +306,10 @@ def from_json(data: Mapping[str, Any]) -> Record:
     try:
         if version == 1:
             return _from_v1(data)
-        if version in (2, RECORD_VERSION):  # version 3 only added `plan` (absent from version 2: no plan)
-            return _from_v2(data)
+        if version in (2, 3):  # version 3 only added `plan` (absent from version 2: no plan)
+            return _from_v2(data, _v3_write)
+        if version == RECORD_VERSION:
+            return _from_v2(data, _note)
     except (KeyError, TypeError, ValueError, InvalidOperation, AttributeError) as err:
         raise RecordError(f"record v{version} could not be read: {err}") from None
     raise RecordError(f"unknown record version {version!r}")
@@ -315,7 +329,19 @@ def _note(data: Any) -> Note | None:
     return Note(str(data["code"]), dict(data.get("params") or {}))
 
 
-def _from_v2(d: Mapping[str, Any]) -> Record:
+# How versions 2 and 3 kept a refused write: these English words (frozen: it is what those records
+# hold, whatever the catalogue says now), read back into the message id and parameters version 4 keeps.
+_V3_WRITES = {"labels": "write.labels", "closing the issue": "write.close", "comment %(key)s": "write.comment",
+              "reaction on comment %(comment)s": "write.reaction", "assign %(logins)s": "write.assign",
+              "deleting comment %(comment)s": "write.delete"}
+
+
+def _v3_write(text: Any) -> Note:
+    found = read_back(str(text), _V3_WRITES)
+    return Note(_V3_WRITES[found[0]], found[1]) if found else Note("text", {"text": str(text)})
+
+
+def _from_v2(d: Mapping[str, Any], write: Callable[[Any], Note | None]) -> Record:
     def many(key: str) -> list[Mapping[str, Any]]:
         return list(d.get(key) or [])
 
@@ -354,7 +380,8 @@ def _from_v2(d: Mapping[str, Any]) -> Record:
         cleared=tuple(d.get("cleared") or ()),
         notices=tuple(d.get("notices") or ()),
         last_comment_id=int(d.get("last_comment_id", 0)),
-        failures=tuple(WriteFailure(parse_iso(f["at"]), f["what"], int(f["status"]), f["message"])
+        failures=tuple(WriteFailure(parse_iso(f["at"]), write(f["what"]) or Note("text", {}), int(f["status"]),
+                                    f["message"])
                        for f in many("failures")),
         audit=tuple(AuditEntry(parse_iso(a["at"]), a["by"], a["what"], a.get("detail", "")) for a in many("audit")),
     )
@@ -374,7 +401,7 @@ def _from_v1(d: Mapping[str, Any]) -> Record:
                      "warning": text(c.get("warning")) and {"code": "text", "params": {"text": c["warning"]}}}
                     for c in d.get("checks") or []]
     v2["form_problems"] = [{"code": "text", "params": {"text": p}} for p in d.get("form_problems") or []]
-    record = _from_v2(v2)
+    record = _from_v2(v2, _v3_write)
     audit = [AuditEntry(e.at, e.by, "stage", f"-> {e.stage} ({e.via})") for e in record.history]
     audit += [AuditEntry(s.at, s.reviewer, "score", f"{s.criterion} {s.value}") for s in record.scores]
     audit += [AuditEntry(w.at, w.by, "waive", f"{w.check}: {w.reason}") for w in record.waivers]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from statistics import mean
 
-from bot.policy.commands import FundingLedger
+from bot.policy.ledger import FundingLedger
 from bot.policy.eligibility import CHECK_TITLES
 from bot.policy.forms import FormTemplate
 from bot.policy.i18n import N_, Translator, translator
@@ -25,7 +25,7 @@ from bot.policy.record import AuditEntry, Record
 from bot.policy.reports import ReportState, report_status
 from bot.policy.rules import Rules
 from bot.policy.text import OUTPUT_LIMIT, escape_block, escape_inline
-from bot.policy.wording import describe, write_in_words
+from bot.policy.wording import describe
 
 OK, FAIL, WARN = "✅", "❌", "⚠️"
 SHOW_HISTORY = 15  # stage moves shown (the newest); the audit export has them all
@@ -351,7 +351,7 @@ def _failures(record: Record, tr: Translator) -> str:
     if not record.failures:
         return ""
     lines = ["- " + tr.gettext("%(date)s: %(what)s: GitHub answered %(status)s (%(message)s)", date=day(f.at, tr),
-                               what=escape_inline(write_in_words(f.what, tr), 60), status=f.status,
+                               what=escape_inline(describe(f.what, tr), 60), status=f.status,
                                message=escape_inline(f.message, 200))
              for f in record.failures]
     return _section(tr.gettext("Could not be written"),

@@ -15,47 +15,48 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.policy.i18n import LANGUAGES, N_, Translator, read_back, translator
 from bot.policy.markers import SWEEP_LOG_MARKER, SWEEP_TAG, hidden, own_issues, read_hidden
-from bot.policy.models import Issue
-from bot.policy.record import iso, parse_iso
+from bot.policy.models import Issue, UpsertIssue
+from bot.policy.record import Note, iso, parse_iso
+from bot.policy.rules import Rules
 from bot.policy.text import escape_inline
+from bot.policy.wording import describe
 
 LOG_MARKER = SWEEP_LOG_MARKER
 LOG_TITLE = N_("Fund Bot: sweep log")  # in the fund's language
-LOG_VERSION = 1
+LOG_VERSION = 2  # 2: lines and failures as message ids with parameters (1: as English)
 KEEP_RUNS = 14  # the history shown and kept: two weeks of daily sweeps
 KEEP_LINES = 50  # changes and failures kept of one run (the body must stay far below GitHub's 65,536 characters)
 
 
-# What a sweep wrote, one line per write: these messages in English, as its process prints and logs
-# them and as the log keeps them; the issue and the dashboard show them in the fund's language
-# (`line_in_words`). %(number)s is the issue the write was on.
-# Translators: a line of the sweep log: one write the sweep made on GitHub.
-LINE_STATUS = N_("#%(number)s: update the status comment")
-LINE_ADD_LABELS = N_("#%(number)s: add labels %(labels)s")
-LINE_REMOVE_LABEL = N_("#%(number)s: remove label %(label)s")
-LINE_COMMENT = N_("#%(number)s: comment (%(key)s)")
-LINE_REACT = N_("#%(number)s: react %(content)s to comment %(comment)s")
-LINE_ASSIGN = N_("#%(number)s: assign %(logins)s")
-LINE_CLOSE = N_("#%(number)s: close (%(reason)s)")
-LINE_DELETE = N_("#%(number)s: delete duplicate status comment %(comment)s")
-LINE_GRANT = N_("#%(number)s: enter the grant of %(amount)s in the ledger (%(round)s)")
-LINE_AWAY = N_("#%(number)s: %(login)s away until %(date)s")
-LINE_BACK = N_("#%(number)s: %(login)s back")
-LINE_ASSIGNED = N_("#%(number)s: note the assignment of %(logins)s by load")
-LINE_LEDGER = N_("%(repo)s: put the ledger in step with the funded applications")
-LINES = (LINE_STATUS, LINE_ADD_LABELS, LINE_REMOVE_LABEL, LINE_COMMENT, LINE_REACT, LINE_ASSIGN, LINE_CLOSE,
-         LINE_DELETE, LINE_GRANT, LINE_AWAY, LINE_BACK, LINE_ASSIGNED, LINE_LEDGER)
+# The log keeps what a sweep wrote and what failed as message ids with parameters (`bot.policy.lines`),
+# shown in the fund's language. Version 1 kept them as English: its lines are read back once here, by the
+# English words that version wrote (frozen: whatever the catalogue says now), its failures kept as words.
+_V1_LINES = {
+    "#%(number)s: update the status comment": "line.status",
+    "#%(number)s: add labels %(labels)s": "line.add_labels",
+    "#%(number)s: remove label %(label)s": "line.remove_label",
+    "#%(number)s: comment (%(key)s)": "line.comment",
+    "#%(number)s: react %(content)s to comment %(comment)s": "line.react",
+    "#%(number)s: assign %(logins)s": "line.assign",
+    "#%(number)s: close (%(reason)s)": "line.close",
+    "#%(number)s: delete duplicate status comment %(comment)s": "line.delete",
+    "#%(number)s: enter the grant of %(amount)s in the ledger (%(round)s)": "line.grant",
+    "#%(number)s: %(login)s away until %(date)s": "line.away",
+    "#%(number)s: %(login)s back": "line.back",
+    "#%(number)s: note the assignment of %(logins)s by load": "line.assigned",
+    "%(repo)s: put the ledger in step with the funded applications": "line.ledger",
+}
 
 
-def line_in_words(line: str, tr: Translator) -> str:
-    """A line of changes as the log keeps it (English) in `tr`'s language; any other line as kept."""
-    found = read_back(line, LINES)
-    return tr.gettext(found[0], **found[1]) if found else line
+def _v1_line(text: str) -> Note:
+    found = read_back(text, _V1_LINES)
+    return Note(_V1_LINES[found[0]], found[1]) if found else Note("text", {"text": text})
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,8 @@ class SweepRun:
     applications: int
     reports: int
     changes: int
-    failures: tuple[str, ...] = ()
-    lines: tuple[str, ...] = ()  # the writes made (kept for the latest run only)
+    failures: tuple[Note, ...] = ()
+    lines: tuple[Note, ...] = ()  # the writes made (kept for the latest run only)
     requests: str = ""  # RequestStats as text, e.g. "104r/3w/0nm/0retry"
 
     @property
@@ -119,7 +120,7 @@ def next_runs(run: SweepRun, found: SweepLog | None) -> tuple[SweepRun, ...]:
     return (run,) + tuple(dataclasses.replace(r, lines=()) for r in previous)[: KEEP_RUNS - 1]
 
 
-def make_run(at: dt.datetime, applications: int, reports: int, lines: Iterable[str], failures: Iterable[str],
+def make_run(at: dt.datetime, applications: int, reports: int, lines: Iterable[Note], failures: Iterable[Note],
              requests: str = "") -> SweepRun:
     lines, failures = tuple(lines), tuple(failures)
     return SweepRun(at=iso(at), applications=applications, reports=reports, changes=len(lines),
@@ -141,10 +142,10 @@ def render_log(runs: tuple[SweepRun, ...], tr: Translator) -> str:
         more = "\n- " + tr.ngettext("… and %(n)s more", "… and %(n)s more", last.changes - len(last.lines)) \
             if last.changes > len(last.lines) else ""
         parts.append("### " + tr.gettext("Changes") + "\n\n"
-                     + "\n".join(f"- {escape_inline(line_in_words(line, tr))}" for line in last.lines) + more)
+                     + "\n".join(f"- {escape_inline(describe(line, tr))}" for line in last.lines) + more)
     if last.failures:
         parts.append("### " + tr.gettext("Could not finish") + "\n\n"
-                     + "\n".join(f"- {escape_inline(f)}" for f in last.failures))
+                     + "\n".join(f"- {escape_inline(describe(f, tr))}" for f in last.failures))
     heads = (tr.gettext("Run (UTC)"), tr.gettext("Applications"), tr.gettext("Report issues"), tr.gettext("Changes"),
              tr.gettext("Failures"))
     rows = ["| " + " | ".join(heads) + " |", "|---|---|---|---|---|"]
@@ -179,13 +180,32 @@ def encode_runs(runs: tuple[SweepRun, ...]) -> str:
 
 
 def decode_runs(body: str) -> tuple[SweepRun, ...]:
-    """The runs in a log body; () when there are none or they cannot be read."""
+    """The runs in a log body (of either version); () when there are none or they cannot be read."""
     block = read_hidden(SWEEP_TAG, body)
-    data = block.data if block and block.data.get("v") == LOG_VERSION else None
-    if data is None:
+    version = block.data.get("v") if block else None
+    if block is None or version not in (1, LOG_VERSION):
         return ()
+
+    def note(item: Any, old: Callable[[str], Note]) -> Note:
+        if version == 1:
+            return old(str(item))
+        return Note(str(item["code"]), dict(item.get("params") or {}))
+
     try:
-        return tuple(SweepRun(**{**item, "failures": tuple(item.get("failures", ())),
-                                 "lines": tuple(item.get("lines", ()))}) for item in data["runs"])
+        return tuple(SweepRun(**{**item, "failures": tuple(note(f, lambda t: Note("text", {"text": t}))
+                                                           for f in item.get("failures", ())),
+                                 "lines": tuple(note(line, _v1_line) for line in item.get("lines", ()))})
+                     for item in block.data["runs"])
     except (AttributeError, KeyError, TypeError, ValueError):
         return ()
+
+
+def log_write(found: SweepLog | None, run: SweepRun, rules: Rules) -> UpsertIssue | None:
+    """The sweep log written with `run`, under the quiet-day rule (None: nothing to write); opened the
+    first time, in the fund's language."""
+    if not should_log(found.last if found else None, run):
+        return None
+    tr = translator(rules.language)
+    body = render_log(next_runs(run, found), tr)
+    return UpsertIssue(LOG_MARKER, tr.gettext(LOG_TITLE), body, found.number if found else None,
+                       labels=(rules.stages.labels.bot.name,))

@@ -10,7 +10,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.policy.forms import FormTemplate
-from bot.policy.i18n import N_, Translator, read_back
+from bot.policy.i18n import N_, SOURCE, Translator, translator
+from bot.policy.lines import FAILURES, LINES, nested
 from bot.policy.record import Note
 
 Render = Callable[[Mapping[str, Any], FormTemplate | None, Translator], str]
@@ -189,21 +190,32 @@ def describe(note: Note | None, tr: Translator, template: FormTemplate | None = 
 
 # --- writes GitHub refused ------------------------------------------------------------------------
 
-# A write GitHub refused is kept in the record as these words in English (`WriteFailure.what`, which
-# `bot.jobs.apply` fills from the same messages), and shown in the status comment in the application's
-# language: the English is read back into the message and its parameters.
+# A write GitHub refused is kept in the record as a `Note` of these ids (`WriteFailure.what`, which
+# `bot.jobs.pipeline` fills), and shown in the status comment in the application's language.
 # Translators: a write to GitHub that GitHub refused, listed in the status comment ("could not be written").
-WRITE_LABELS = N_("labels")
-WRITE_CLOSE = N_("closing the issue")
-WRITE_COMMENT = N_("comment %(key)s")
-WRITE_REACTION = N_("reaction on comment %(comment)s")
-WRITE_ASSIGN = N_("assign %(logins)s")
-WRITE_DELETE = N_("deleting comment %(comment)s")
-WRITES = (WRITE_LABELS, WRITE_CLOSE, WRITE_COMMENT, WRITE_REACTION, WRITE_ASSIGN, WRITE_DELETE)
+WRITES: dict[str, str] = {
+    "write.labels": N_("labels"),
+    "write.close": N_("closing the issue"),
+    "write.comment": N_("comment %(key)s"),
+    "write.reaction": N_("reaction on comment %(comment)s"),
+    "write.assign": N_("assign %(logins)s"),
+    "write.delete": N_("deleting comment %(comment)s"),
+}
+TEXTS.update(WRITES)
 
 
-def write_in_words(what: str, tr: Translator) -> str:
-    """A refused write as the record keeps it (`WriteFailure.what`, English) in `tr`'s language; one
-    written some other way (an older record) shows as kept."""
-    found = read_back(what, WRITES)
-    return tr.gettext(found[0], **found[1]) if found else what
+# --- what a sweep did, and what failed (`bot.policy.lines`) ----------------------------------------
+
+
+def _refused(p: Mapping[str, Any], template: FormTemplate | None, tr: Translator) -> str:
+    return tr.gettext(FAILURES["failure.refused"], **{**p, "what": describe(nested(p.get("what")), tr)})
+
+
+TEXTS.update(LINES)
+TEXTS.update(FAILURES)
+TEXTS["failure.refused"] = _refused
+
+
+def english(note: Note) -> str:
+    """A kept note in the words the process logs and prints (the catalogues' source language)."""
+    return describe(note, translator(SOURCE))

@@ -36,7 +36,8 @@ from bot.views.rows import (
 )
 from bot.policy.reports import ReportState
 from bot.policy.rules import Rules
-from bot.policy.sweeplog import counts, line_in_words, when
+from bot.policy.sweeplog import counts, when
+from bot.policy.wording import describe
 
 dashboard = Blueprint("dashboard", __name__, template_folder="templates")
 EXTENSION = "fundbot.dashboard"
@@ -283,7 +284,8 @@ def view(pipeline: Pipeline, rules: Rules, tr: Translator, round_name: str | Non
                             time=pipeline.as_of.astimezone(dt.timezone.utc).strftime("%H:%M")),
         "last_run_when": when(last, tr) if last else "",
         "last_run_counts": counts(last, tr) if last else "",
-        "last_run_lines": [line_in_words(line, tr) for line in last.lines] if last else [],
+        "last_run_lines": [describe(line, tr) for line in last.lines] if last else [],
+        "last_run_failures": [describe(failure, tr) for failure in last.failures] if last else [],
     }
 
 

@@ -24,9 +24,10 @@ from flask import Blueprint, Flask, Response
 
 from bot.github.gateway import GitHubApp
 from bot.github.webhooks import MAX_BODY_BYTES, Event, WebhookError
-from bot.jobs.funds import FundDirectory
-from bot.jobs.handle import Context, Ignored, build_context, process, triage
-from bot.jobs.worker import QUEUE_NAME, connect
+from bot.config.funds import FundDirectory
+from bot.jobs.context import Context, build_context, connect
+from bot.jobs.routes import Ignored, process, triage
+from bot.jobs.worker import QUEUE_NAME
 from bot.jobs.queue import DeliveryQueue, InProcessQueue, Submitted
 from bot.logs import configure_logging
 from bot.metrics import LocalQueueCollector, QueueCollector, exposition, observe_delivery

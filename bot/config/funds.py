@@ -1,16 +1,16 @@
-"""Which repositories are funds, each fund's rules, and the issues the App keeps in a fund's repository.
+"""Which repositories are funds, and the rules each fund is run by (SPEC §13).
 
-A repository where the App is installed and `.github/fund-bot.yml` exists is a fund (SPEC §13);
-`FUNDBOT_REPO` narrows the deployment to one repository, which is then a fund with or without the
-file. A fund's rules are the server's, with the sections its file holds replaced, and its own issue
-forms (`bot.policy.rules.fund_rules`). They are read with conditional requests (304s, free against
-the rate limit) at most every `ttl` seconds per process, and at once after a `push` that touches
-them.
+A repository where the App is installed and `.github/fund-bot.yml` exists is a fund; `FUNDBOT_REPO`
+narrows the deployment to one repository, which is then a fund with or without the file. A fund's
+rules are the server's, with the sections its file holds replaced, and its own issue forms
+(`bot.policy.rules.fund_rules`). They are read with conditional requests (304s, free against the rate
+limit) at most every `ttl` seconds per process, and at once after a `push` that touches them.
 
 An invalid configuration is never used and never silently replaced: the bot acts by the last valid
 configuration of that repository — known to this process, or recorded by blob sha in the fund-state
-issue, so a restart keeps it — or, if there never was one, does nothing there; and it keeps exactly
-one issue open listing every problem, updated as the files change and closed once they are fixed.
+issue, so a restart keeps it — or, if there never was one, does nothing there. Reading never writes:
+the configuration issue and the record of the valid configuration are kept in step by
+`bot.jobs.fund_setup`, from what this hands back.
 """
 from __future__ import annotations
 
@@ -22,16 +22,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from bot.github.gateway import GitHubApp, GitHubError, GitHubGateway, RepoFile
-from bot.policy.configissue import CONFIG_ISSUE_TITLE, render_fixed, render_problems
-from bot.policy.fundstate import FUND_STATE_TITLE, FundState, decode, render
-from bot.policy.i18n import translator
-from bot.policy.markers import CONFIG_ISSUE_MARKER, FUND_STATE_MARKER, own_issues
-from bot.policy.models import Issue
+from bot.github.own_issues import OwnIssues
 from bot.policy.rules import (
     APPLICATION_TEMPLATE, FUND_FILE, FUND_TEMPLATES, REPORT_TEMPLATE, TEMPLATE_FILES, Rules, RulesError, fund_rules,
     translations_of,
 )
-from bot.policy.seal import fund_state_holds, fund_state_seal
 
 log = logging.getLogger("fundbot.funds")
 TEMPLATE_PATHS = {name: f"{FUND_TEMPLATES}/{name}" for name in TEMPLATE_FILES}
@@ -49,6 +44,8 @@ class FundConfig:
     shas: Mapping[str, str] = field(default_factory=dict)
     is_fund: bool = True
     last_valid: bool = False  # `rules` are the last valid configuration, not the current (invalid) one
+    changed: bool = False  # read now, and not what this process knew: the issues that speak of it may lag
+    was_invalid: bool = False  # the configuration this process knew before had problems
 
 
 @dataclass
@@ -89,7 +86,7 @@ class Funds:
         self._entries: dict[str, _Entry] = {}
         self._last_valid: dict[str, tuple[Rules, Mapping[str, str]]] = {}
         self._lock = threading.Lock()
-        self.states = FundStates(seal_key, seal_previous)
+        self.issues = OwnIssues(seal_key, seal_previous)
 
     def config(self, gateway: GitHubGateway, repo: str, *, fresh: bool = False) -> FundConfig:
         """`repo` as a fund (reading its files when the cached answer is older than the TTL)."""
@@ -115,7 +112,7 @@ class Funds:
         with self._lock:
             self._entries.pop(repo.lower(), None)
             self._last_valid.pop(repo.lower(), None)
-        self.states.forget(repo)
+        self.issues.forget(repo)
 
     def _read(self, gateway: GitHubGateway, repo: str, known: FundConfig | None) -> FundConfig:
         files = config_files(gateway, repo)
@@ -123,47 +120,35 @@ class Funds:
             return FundConfig(repo, None, is_fund=False)
         shas = {path: f.sha for path, f in files.items() if f is not None}
         if known is not None and known.is_fund and dict(known.shas) == shas:
-            return known  # unchanged (the reads were 304s)
+            return dataclasses.replace(known, changed=False)
+        was_invalid = bool(known is not None and known.problems)
         try:
             rules = rules_from(self.server_rules, files)
         except RulesError as err:
-            return self._invalid(gateway, repo, tuple(dict.fromkeys(err.errors)), shas)
+            return self._invalid(gateway, repo, tuple(dict.fromkeys(err.errors)), shas, was_invalid)
         except Exception as err:  # a check that should have said so raised instead: still a problem of this fund's files
             log.exception("reading the fund's configuration raised", extra={"repo": repo})
             return self._invalid(gateway, repo, (f"{FUND_FILE}: could not be read ({type(err).__name__}: {err})"[:500],),
-                                 shas)
+                                 shas, was_invalid)
         with self._lock:
             self._last_valid[repo.lower()] = (rules, shas)
-        if shas or (known is not None and known.problems):  # the server's rules alone: nothing to record
-            self._valid_now(gateway, repo, rules, shas)
-        return FundConfig(repo, rules, (), shas)
+        return FundConfig(repo, rules, (), shas, changed=True, was_invalid=was_invalid)
 
-    def reconcile(self, gateway: GitHubGateway, repo: str) -> FundConfig:
-        """Read the fund's configuration afresh and put the issues that speak of it in step (the sweep,
-        and a new installation, do this): the configuration issue open exactly while it is invalid."""
-        config = self.config(gateway, repo, fresh=True)
-        if config.is_fund and not config.problems and config.rules is not None:
-            self._valid_now(gateway, repo, config.rules, config.shas)
-        return config
-
-    def _invalid(self, gateway: GitHubGateway, repo: str, problems: tuple[str, ...],
-                 shas: Mapping[str, str]) -> FundConfig:
+    def _invalid(self, gateway: GitHubGateway, repo: str, problems: tuple[str, ...], shas: Mapping[str, str],
+                 was_invalid: bool) -> FundConfig:
         with self._lock:
             last = self._last_valid.get(repo.lower())
         if last is None:
             last = self._recorded_valid(gateway, repo)
         rules = last[0] if last else None
         log.warning("the fund's configuration is invalid", extra={"repo": repo, "reason": f"{len(problems)} problems"})
-        try:
-            self._problems_issue(gateway, repo, rules or self.server_rules, problems, acting=last is not None)
-        except GitHubError as err:
-            log.warning("could not open the configuration issue", extra={"repo": repo, "reason": str(err)})
-        return FundConfig(repo, rules, problems, shas, last_valid=rules is not None)
+        return FundConfig(repo, rules, problems, shas, last_valid=rules is not None, changed=True,
+                          was_invalid=was_invalid)
 
     def _recorded_valid(self, gateway: GitHubGateway, repo: str) -> tuple[Rules, Mapping[str, str]] | None:
         """The configuration the fund-state issue records as last valid, read back by blob sha."""
         try:
-            state, _ = self.states.read(gateway, repo, self.server_rules)
+            state = self.issues.fund_state(gateway, repo, self.server_rules.stages.labels.bot.name).state
         except GitHubError:
             return None
         if not state.config or not state.verified:  # an edited record of it points nowhere we trust
@@ -177,107 +162,6 @@ class Funds:
         with self._lock:
             self._last_valid[repo.lower()] = (rules, dict(state.config))
         return rules, dict(state.config)
-
-    def _valid_now(self, gateway: GitHubGateway, repo: str, rules: Rules, shas: Mapping[str, str]) -> None:
-        """Record the valid configuration in the fund-state issue (once per change), and close the
-        configuration issue if one is open."""
-        try:
-            state, number = self.states.read(gateway, repo, rules)
-            if dict(state.config) != dict(shas):
-                self.states.write(gateway, repo, rules, dataclasses.replace(state, config=dict(shas)), number)
-            found = self._config_issue(gateway, repo, rules)
-            if found is not None and found.state == "open":
-                gateway.update_issue(repo, found.number, body=render_fixed(translator(rules.language)), state="closed",
-                                     state_reason="completed")
-        except GitHubError as err:
-            log.warning("could not record the valid configuration", extra={"repo": repo, "reason": str(err)})
-
-    def _problems_issue(self, gateway: GitHubGateway, repo: str, rules: Rules, problems: tuple[str, ...],
-                        acting: bool) -> None:
-        tr = translator(rules.language)  # the last valid configuration's, else the server's
-        body = render_problems(problems, acting_on_last_valid=acting, tr=tr)
-        found = self._config_issue(gateway, repo, rules)
-        label = rules.stages.labels.bot.name
-        if found is None:
-            gateway.create_issue(repo, tr.gettext(CONFIG_ISSUE_TITLE), body, labels=(label,), marker=CONFIG_ISSUE_MARKER)
-        elif found.body != body or found.state != "open":
-            gateway.update_issue(repo, found.number, body=body, state="open")
-
-    @staticmethod
-    def _config_issue(gateway: GitHubGateway, repo: str, rules: Rules) -> Issue | None:
-        """:calls: `GET /repos/{o}/{r}/issues?labels=<labels.bot>&state=all` (conditional)"""
-        listed = gateway.issues(repo, labels=rules.stages.labels.bot.name, state="all")
-        mine = own_issues(listed, gateway.app_login, CONFIG_ISSUE_MARKER)
-        return mine[0] if mine else None
-
-
-class FundStates:
-    """The fund-state issue of each fund: found once per process, then read with one conditional request;
-    its data sealed with `seal_key` (`bot.policy.seal`), so a ledger edited by hand is known as such."""
-
-    def __init__(self, seal_key: bytes | None = None, previous: tuple[bytes, ...] = ()) -> None:
-        self._numbers: dict[str, int] = {}
-        self._lock = threading.Lock()
-        self._key = seal_key
-        self._previous = previous  # accepted too, while the App's private key is rotated
-
-    def _decode(self, repo: str, body: str) -> FundState:
-        stale: list[bool] = []  # sealed with the previous key only: to be written again with the current one
-
-        def holds(payload: str, signature: str | None) -> bool:
-            if fund_state_holds(self._key, repo, payload, signature):
-                return True
-            stale.append(bool(self._previous) and fund_state_holds(self._key, repo, payload, signature,
-                                                                   self._previous))
-            return stale[-1]
-
-        state = decode(body, holds)
-        if state is not None and any(stale):
-            state = dataclasses.replace(state, stale_seal=True)
-        if state is not None and not state.verified:
-            log.warning("the fund-state issue failed its seal: its ledger is not used until the sweep rebuilds it",
-                        extra={"repo": repo})
-        return state or FundState()
-
-    def forget(self, repo: str) -> None:
-        with self._lock:
-            self._numbers.pop(repo.lower(), None)
-
-    def read(self, gateway: GitHubGateway, repo: str, rules: Rules) -> tuple[FundState, int | None]:
-        """:calls: `GET /repos/{o}/{r}/issues/{n}` (conditional) — or, the first time in this process,
-        the listing of the App's issues to find it. A fund without one has an empty state."""
-        with self._lock:
-            number = self._numbers.get(repo.lower())
-        if number is not None:
-            issue = gateway.issue(repo, number)
-            if issue.user.login.lower() == gateway.app_login.lower() and FUND_STATE_MARKER in issue.body:
-                return self._decode(repo, issue.body), number
-        listed = gateway.issues(repo, labels=rules.stages.labels.bot.name, state="all")
-        mine = own_issues(listed, gateway.app_login, FUND_STATE_MARKER)
-        if not mine:
-            return FundState(), None
-        with self._lock:
-            self._numbers[repo.lower()] = mine[0].number
-        return self._decode(repo, mine[0].body), mine[0].number
-
-    def write(self, gateway: GitHubGateway, repo: str, rules: Rules, state: FundState, number: int | None) -> int:
-        """:calls: `PATCH /repos/{o}/{r}/issues/{n}`, or `POST …/issues` the first time"""
-        tr = translator(rules.language)
-        key = self._key
-        body = render(state, rules.funding.currency, tr,
-                      None if key is None else lambda payload: fund_state_seal(key, repo, payload))
-        if number is None:
-            label = rules.stages.labels.bot.name
-            issue = gateway.create_issue(repo, tr.gettext(FUND_STATE_TITLE), body, labels=(label,),
-                                         marker=FUND_STATE_MARKER)
-            if not issue.has_label(label):
-                gateway.add_labels(repo, issue.number, (label,))
-            number = issue.number
-        else:
-            gateway.update_issue(repo, number, body=body)
-        with self._lock:
-            self._numbers[repo.lower()] = number
-        return number
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Configuration: settings, rules, issue forms and funds, loaded from the environment, the disk and GitHub."""
