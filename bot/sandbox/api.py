@@ -26,8 +26,12 @@ from werkzeug.wrappers import Request, Response
 
 from . import render
 from .openapi import MISSING, best, split
-from .state import (ROLES, Account, GitHubError, Issue, Moved, Principal, RecordedRequest, Rejected, Repo, Sandbox,
-                    not_found, sorted_labels)
+from .state.auth import Principal
+from .state.errors import GitHubError, Moved, Rejected, not_found
+from .state.labels import sorted_labels
+from .state.model import ROLES, Account, Issue, Repo
+from .state.requestlog import RecordedRequest
+from .state.sandbox import Sandbox
 
 RATE_DOCS = "https://docs.github.com/rest/overview/resources-in-the-rest-api#rating-limiting"
 SECONDARY_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"
