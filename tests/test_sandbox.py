@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from werkzeug.test import Client
 
 from bot.sandbox import Faults, RateLimits, Sandbox, SandboxServer
-from bot.sandbox.api import ROUTES
+from bot.sandbox.api.routes import ROUTES
 from bot.sandbox.deliveries import example
 from bot.sandbox.openapi import Checker
 from sandbox_fixtures import APP_ID, OPENAPI_SUBSET
@@ -523,7 +523,7 @@ def test_faults_are_deterministic_per_seed_and_reach_token_requests(world, app_k
 
 
 def test_latency_is_added(world, sandbox_server, monkeypatch):
-    from bot.sandbox import api
+    from bot.sandbox.api import dispatch as api
 
     slept = []
     monkeypatch.setattr(api.time, "sleep", slept.append)

@@ -104,6 +104,6 @@ class Sandbox(Issues, Comments, Labels, Reactions, Repositories, People, Apps, A
     def wsgi_app(self) -> Callable:
         """The REST API as a WSGI application, for in-process use."""
         if self._wsgi is None:
-            from ..api import make_wsgi_app
+            from ..api.dispatch import make_wsgi_app
             self._wsgi = make_wsgi_app(self)
         return self._wsgi
