@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import render
 from ..state.auth import Principal
-from ..state.errors import Rejected, not_found
+from ..state.errors import Rejected
 from ..state.model import Account, Issue, Repo
 from ..state.sandbox import Sandbox
 
@@ -60,10 +60,8 @@ class Call:
         return render.app(self.sandbox.app, self.urls) if self.sandbox.app else None
 
     def issue(self) -> Issue:
-        found = self.repo.issues.get(int(self.params["issue_number"]))
-        if found is None:
-            raise not_found()
-        return found
+        """The issue in the path: 410 once deleted, a redirect once transferred, 404 if none."""
+        return self.sandbox.issue_at(self.repo, int(self.params["issue_number"]))
 
     def require(self, role: str) -> None:
         self.sandbox.require(self.principal, self.repo, role)

@@ -143,7 +143,7 @@ def _serve(sandbox: Sandbox, ex: Exchange, urls: render.Urls) -> None:
             call.repo = sandbox.readable_repo(ex.principal, params["owner"], params["repo"])
         reply = route.handler(call)
     except Moved as moved:
-        reply = _redirect(ex, moved.repo_id, urls, method)
+        reply = _redirect(ex, moved, urls, method)
     except Rejected:
         raise
     except GitHubError as err:
@@ -219,13 +219,15 @@ def _rate_limited(principal: Principal) -> GitHubError:
     return GitHubError(403, principal.rate_message, documentation_url=RATE_DOCS)
 
 
-def _redirect(ex: Exchange, repo_id: int, urls: render.Urls, method: str) -> Reply:
-    """GitHub answers a renamed repository's old name with 301 (307 for writes) to its id."""
-    location = f"{urls.api}/repositories/{repo_id}" + "".join(f"/{s}" for s in ex.resolved[3:])
+def _redirect(ex: Exchange, moved: Moved, urls: render.Urls, method: str) -> Reply:
+    """GitHub answers the old address of a moved resource (a renamed repository's name, a transferred
+    issue) with a redirect to where it is now, keeping the rest of the path and the query."""
+    location = urls.api + moved.path + "".join(f"/{s}" for s in ex.resolved[moved.depth:])
     if ex.request.query_string:
         location += "?" + ex.request.query_string.decode()
     ex.headers["Location"] = location
-    status, message = (301, "Moved Permanently") if method == "GET" else (307, "Temporary Redirect")
+    status = 301 if method == "GET" else moved.write_status
+    message = {301: "Moved Permanently", 307: "Temporary Redirect"}[status]
     return Reply(status, {"message": message, "url": location, "documentation_url": REDIRECT_DOCS})
 
 

@@ -31,11 +31,16 @@ class Rejected(GitHubError):
 
 
 class Moved(Exception):
-    """The repository was renamed; GitHub redirects to ``/repositories/{id}``."""
+    """The resource lives elsewhere now: GitHub redirects to ``path`` (below the API root) followed by
+    what the request named below its first ``depth`` path segments. A GET is answered ``301 Moved
+    Permanently``, any other method ``write_status``.
+    https://docs.github.com/rest/guides/best-practices-for-using-the-rest-api#follow-redirects"""
 
-    def __init__(self, repo_id: int) -> None:
-        super().__init__(repo_id)
-        self.repo_id = repo_id
+    def __init__(self, path: str, depth: int, write_status: int) -> None:
+        super().__init__(path)
+        self.path = path
+        self.depth = depth
+        self.write_status = write_status
 
 
 def not_found() -> GitHubError:

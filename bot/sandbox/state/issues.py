@@ -8,7 +8,10 @@ from collections.abc import Iterable
 
 from .. import render
 from ..deliveries import Delivery
+from .errors import GitHubError, Moved, not_found
 from .model import Account, Issue, Repo
+
+GET_AN_ISSUE = "https://docs.github.com/rest/issues/issues#get-an-issue"
 
 
 class Issues:
@@ -21,7 +24,7 @@ class Issues:
 
     def _new_issue(self, repo: Repo, user: Account, title: str, body: str | None, *, via_app: bool) -> Issue:
         now = self.now()
-        number = max(repo.issues, default=0) + 1
+        number = repo.next_issue_number()
         issue = Issue(self._next_id(), repo, number, title, body, user, now, now, via_app=via_app)
         repo.issues[number] = issue
         return issue
@@ -136,7 +139,56 @@ class Issues:
         with self.lock:
             return self._hand_over(self.update_issue(self._seed_issue(repo, number), self.account(user), state="open"))
 
+    # -- an administrator deletes or transfers an issue (the deliveries are not modelled) --------
+
+    def delete_issue(self, repo: str, number: int) -> None:
+        """Delete the issue, as an administrator does (GraphQL's ``deleteIssue``; REST has no way): it
+        leaves the listings with its comments, and its address (and its comments', labels' ...) is
+        answered ``410 Gone``, or 404 to a caller who may not read the repository (``GET_AN_ISSUE``)."""
+        with self.lock:
+            issue = self._seed_issue(repo, number)
+            for comment in issue.comments:
+                del self._comments[comment.id]
+            del issue.repo.issues[number]
+            issue.repo.deleted_issues.add(number)
+
+    def transfer_issue(self, repo: str, number: int, to_repo: str) -> int:
+        """Transfer the issue to ``to_repo`` and return its number there (a new issue id too). Its
+        comments and assignees go with it; its labels only where ``to_repo`` has one of the same name.
+        Its old address, and everything below it, is then answered ``301`` to the new one.
+        GitHub transfers only between repositories of one owner, and never from private to public:
+        https://docs.github.com/issues/tracking-your-work-with-issues/administering-issues/transferring-an-issue-to-another-repository"""
+        with self.lock:
+            issue, target = self._seed_issue(repo, number), self._seed_repo(to_repo)
+            source = issue.repo
+            if target is source or target.owner is not source.owner:
+                raise ValueError(f"GitHub transfers an issue only to another repository of {source.owner.login}")
+            if source.private and not target.private:
+                raise ValueError("GitHub does not transfer an issue from a private repository to a public one")
+            names = [label.name for label in issue.labels()]
+            del source.issues[number]
+            source.transferred_issues[number] = issue
+            issue.id, issue.repo, issue.number = self._next_id(), target, target.next_issue_number()
+            issue.label_ids = [found.id for name in names if (found := target.find_label(name)) is not None]
+            target.issues[issue.number] = issue
+            self._touch(issue)
+            return issue.number
+
     # -- looking at issues ---------------------------------------------------------------------
+
+    def issue_at(self, repo: Repo, number: int) -> Issue:
+        """The issue as the REST API finds it at ``repo``'s ``number``: ``410 Gone`` once deleted,
+        ``Moved`` (a 301 for every method, as GitHub's description lists) once transferred, else 404
+        if there never was one (``GET_AN_ISSUE``)."""
+        found = repo.issues.get(number)
+        if found is not None:
+            return found
+        if number in repo.deleted_issues:
+            raise GitHubError(410, "This issue was deleted", documentation_url=GET_AN_ISSUE)
+        moved = repo.transferred_issues.get(number)
+        if moved is not None:  # where it is now, even if it moved again since
+            raise Moved(f"/repos/{moved.repo.full_name}/issues/{moved.number}", 5, 301)
+        raise not_found()
 
     def _seed_issue(self, repo: str, number: int) -> Issue:
         issue = self._seed_repo(repo).issues.get(number)

@@ -119,6 +119,8 @@ class Repo:
     files: dict[str, str] = field(default_factory=dict)
     labels: dict[int, Label] = field(default_factory=dict)
     issues: dict[int, Issue] = field(default_factory=dict)
+    deleted_issues: set[int] = field(default_factory=set)  # numbers of issues deleted here
+    transferred_issues: dict[int, Issue] = field(default_factory=dict)  # old number -> the issue, now elsewhere
     permissions: dict[str, str] = field(default_factory=dict)  # lower login -> role
 
     @property
@@ -127,6 +129,10 @@ class Repo:
 
     def open_issue_count(self) -> int:
         return sum(1 for i in self.issues.values() if i.state == "open")
+
+    def next_issue_number(self) -> int:
+        """GitHub never reuses a number, not even a deleted or transferred issue's."""
+        return max([*self.issues, *self.deleted_issues, *self.transferred_issues], default=0) + 1
 
     def find_label(self, name: str) -> Label | None:
         """Label names are case-insensitive on GitHub."""

@@ -147,7 +147,8 @@ class Repositories:
         repo = self._repo_by_name(full)
         if repo is None:
             if full in self._renamed:
-                raise Moved(self._renamed[full])
+                # the old name leads to GitHub's stable alias; a write is 307, to be repeated there
+                raise Moved(f"/repositories/{self._renamed[full]}", 3, 307)
             raise not_found()
         return repo
 
