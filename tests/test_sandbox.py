@@ -301,6 +301,31 @@ def test_contents_are_base64_as_github_sends_them(world, sandbox_server):
     assert [(e["name"], e["type"]) for e in listing] == [("README.md", "file")]
 
 
+
+@pytest.mark.parametrize(
+    "size, encoding",
+    [(1024 * 1024, "base64"), (1024 * 1024 + 1, "none"), (10 * 1024 * 1024, "none")],
+    ids=["1-MB-inline", "over-1-MB-left-out", "10-MB-left-out"],
+)
+def test_a_file_of_any_size_is_served_as_github_serves_it(world, sandbox_server, size, encoding):
+    text = ("limits: {}\n" * size)[:size]  # a .github/fund-bot.yml of `size` bytes
+    world.add_file("alice/widget", ".github/fund-bot.yml", text)
+    url = f"{sandbox_server.url}/repos/alice/widget/contents/.github/fund-bot.yml"
+    body = requests.get(url).json()
+    raw = requests.get(url, headers={"Accept": "application/vnd.github.raw+json"})
+    listed = requests.get(f"{sandbox_server.url}/repos/alice/widget/contents/.github").json()
+
+    assert (body["size"], body["encoding"], listed[0]["encoding"]) == (size, encoding, encoding)
+    assert base64.b64decode(body["content"]) == (text.encode() if encoding == "base64" else b"")
+    assert (raw.status_code, raw.headers["Content-Type"], raw.content) == (200, "application/vnd.github.raw", text.encode())
+    cached = requests.get(url, headers={"Accept": "application/vnd.github.raw+json", "If-None-Match": raw.headers["ETag"]})
+    assert cached.status_code == 304
+
+
+def test_no_file_is_larger_than_githubs_100_mib(world):
+    with pytest.raises(ValueError, match="100 MiB"):
+        world.add_file("alice/widget", "huge.bin", "x" * (100 * 1024 * 1024 + 1))  # GitHub blocks such a push
+
 # --- people: permissions, teams, associations --------------------------------------------------
 
 

@@ -303,8 +303,9 @@ def blob_sha(text: str) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-def content_file(repo: Repo, path: str, text: str | None, ref: str, urls: Urls) -> dict:
-    """A ``content-file``; ``text=None`` renders a directory entry (no ``content``)."""
+def content_file(repo: Repo, path: str, text: str | None, ref: str, urls: Urls, *, inline: bool = True) -> dict:
+    """A ``content-file``; ``text=None`` renders a directory entry (no ``content``). Without ``inline``
+    the content is left out as GitHub leaves out a large file's: ``content: ""``, ``encoding: "none"``."""
     data = (text or "").encode()
     sha = blob_sha(text or "") if text is not None else hashlib.sha1(f"tree:{path}".encode()).hexdigest()
     self_url = f"{urls.api}/repos/{repo.full_name}/contents/{quote(path)}?ref={ref}"
@@ -325,6 +326,8 @@ def content_file(repo: Repo, path: str, text: str | None, ref: str, urls: Urls) 
     )
     if text is None:
         del body["content"], body["encoding"]
+    elif not inline:
+        body.update(content="", encoding="none")
     else:  # GitHub wraps the base64 text at 60 characters
         encoded = base64.b64encode(data).decode()
         body["content"] = "".join(encoded[i:i + 60] + "\n" for i in range(0, len(encoded), 60))

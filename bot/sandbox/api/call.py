@@ -17,10 +17,12 @@ from ..state.sandbox import Sandbox
 
 @dataclass(frozen=True)
 class Reply:
-    """A handler's answer; ``body=None`` sends no body (204)."""
+    """A handler's answer; ``body=None`` sends no body (204). With ``media_type`` the body is the
+    bytes of that type (a raw file), else it is sent as JSON."""
 
     status: int = 200
     body: Any = None
+    media_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Call:
     urls: render.Urls
     method: str = "GET"
     repo: Repo | None = None
+    accept: str = ""  # the Accept header: a media type GitHub offers for some resources
 
     @property
     def actor(self) -> Account:

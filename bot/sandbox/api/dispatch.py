@@ -45,6 +45,7 @@ class Exchange:
     principal: Principal | None = None
     status: int = 200
     payload: Any = None
+    media_type: str | None = None  # a payload of bytes of this type, not JSON
     headers: dict[str, str] = field(default_factory=dict)
     not_modified: bool = False
 
@@ -57,7 +58,7 @@ class Exchange:
         return "If-None-Match" in self.request.headers
 
     def fail(self, err: GitHubError) -> None:
-        self.status, self.payload = err.status, err.body
+        self.status, self.payload, self.media_type = err.status, err.body, None
         self.headers.update(err.headers)
 
 
@@ -137,7 +138,8 @@ def _serve(sandbox: Sandbox, ex: Exchange, urls: render.Urls) -> None:
                                    "from content creation. Please retry your request again later. If you reach out "
                                    f"to GitHub Support for help, please include the request ID {_request_id()}.",
                               documentation_url=SECONDARY_DOCS, headers={"Retry-After": "60"})
-    call = Call(sandbox, ex.principal, params, dict(ex.query.items()), None if ex.body is MISSING else ex.body, urls, method)
+    call = Call(sandbox, ex.principal, params, dict(ex.query.items()), None if ex.body is MISSING else ex.body, urls, method,
+                accept=ex.request.headers.get("Accept", ""))
     try:
         if route.auth == "token" and route.template.startswith(R):
             call.repo = sandbox.readable_repo(ex.principal, params["owner"], params["repo"])
@@ -153,7 +155,7 @@ def _serve(sandbox: Sandbox, ex: Exchange, urls: render.Urls) -> None:
         reply = _paginate(ex, call, reply, urls)
     if method != "GET" and reply.status < 300 and sandbox.draw_lost_answer():
         reply = Reply(502, {"message": "Server Error"})  # done, but the answer is lost on the way
-    ex.status, ex.payload = reply.status, reply.body
+    ex.status, ex.payload, ex.media_type = reply.status, reply.body, reply.media_type
     if method == "GET" and ex.status == 200:
         ex.headers["ETag"] = 'W/"' + hashlib.sha256(_encode(ex.payload)).hexdigest() + '"'
         ex.not_modified = _matches(ex.request.headers.get("If-None-Match"), ex.headers["ETag"])
@@ -275,6 +277,8 @@ def _matches(header: str | None, etag: str) -> bool:
 
 
 def _encode(payload: Any) -> bytes:
+    if isinstance(payload, bytes):  # a raw media type's answer
+        return payload
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -307,4 +311,5 @@ def _finish(sandbox: Sandbox, ex: Exchange) -> Response:
     ))
     if ex.payload is None:
         return Response(status=ex.status, headers=headers)
-    return Response(_encode(ex.payload), status=ex.status, headers=headers, content_type="application/json; charset=utf-8")
+    return Response(_encode(ex.payload), status=ex.status, headers=headers,
+                    content_type=ex.media_type or "application/json; charset=utf-8")

@@ -9,6 +9,10 @@ from ..state.errors import GitHubError, not_found
 from ..state.model import ROLES
 from .call import Call, Listing, Reply
 
+INLINE_LIMIT = 1024 * 1024  # the largest file whose content the contents endpoint's JSON carries
+RAW = "application/vnd.github.raw"
+RAW_MEDIA_TYPES = frozenset({RAW, "application/vnd.github.v3.raw", f"{RAW}+json", "application/vnd.github.v3.raw+json"})
+
 
 def _permissions(call: Call) -> dict[str, bool] | None:
     principal, repo = call.principal, call.repo
@@ -60,7 +64,10 @@ def list_contributors(call: Call) -> Listing | Reply:
 
 
 def get_contents(call: Call) -> Reply:
-    """:calls: GET /repos/{owner}/{repo}/contents/{path} (a file, or a directory's entries)"""
+    """:calls: GET /repos/{owner}/{repo}/contents/{path} (a file, or a directory's entries). A file's
+    JSON carries its content (base64) up to 1 MB, a larger one's ``content: ""`` and ``encoding:
+    "none"``; the raw media type answers a file's bytes, whatever its size (up to GitHub's 100 MiB).
+    https://docs.github.com/rest/repos/contents#get-repository-content"""
     repo = call.repo
     if repo.empty:
         raise GitHubError(404, "This repository is empty.")
@@ -69,13 +76,24 @@ def get_contents(call: Call) -> Reply:
         raise GitHubError(404, f"No commit found for the ref {ref}")
     path = call.params["path"].strip("/")
     if path in repo.files:
-        return Reply(200, render.content_file(repo, path, repo.files[path], ref, call.urls))
+        if _wants_raw(call.accept):
+            return Reply(200, repo.files[path].encode(), media_type=RAW)
+        return Reply(200, _content(call, path, repo.files[path], ref))
     prefix = f"{path}/" if path else ""
     children = sorted({p[len(prefix):].split("/", 1)[0] for p in repo.files if p.startswith(prefix)})
     if not children:
         raise not_found()
-    return Reply(200, [render.content_file(repo, prefix + name, repo.files.get(prefix + name), ref, call.urls)
-                       for name in children])
+    return Reply(200, [_content(call, prefix + name, repo.files.get(prefix + name), ref) for name in children])
+
+
+def _content(call: Call, path: str, text: str | None, ref: str) -> dict:
+    inline = text is None or len(text.encode()) <= INLINE_LIMIT
+    return render.content_file(call.repo, path, text, ref, call.urls, inline=inline)
+
+
+def _wants_raw(accept: str) -> bool:
+    """Whether the ``Accept`` header asks for the raw media type (with or without a version or ``+json``)."""
+    return any(kind.split(";")[0].strip().lower() in RAW_MEDIA_TYPES for kind in accept.split(","))
 
 
 def get_blob(call: Call) -> Reply:

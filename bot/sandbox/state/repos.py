@@ -16,6 +16,9 @@ from .errors import Moved, not_found
 from .model import Commit, Contributor, Label, Repo
 
 UTC = timezone.utc
+# GitHub blocks files larger than 100 MiB:
+# https://docs.github.com/repositories/working-with-files/managing-large-files/about-large-files-on-github
+FILE_LIMIT = 100 * 1024 * 1024
 # the labels GitHub creates in every new repository
 DEFAULT_LABELS = (
     ("bug", "d73a4a", "Something isn't working"),
@@ -96,9 +99,15 @@ class Repositories:
             repo.updated_at = self.now()
 
     def add_file(self, repo: str, path: str, text: str) -> None:
+        """A file on the default branch, of any size GitHub keeps (up to 100 MiB)."""
         with self.lock:
-            self._seed_repo(repo).files[path.strip("/")] = text
-            self._blobs[render.blob_sha(text)] = text
+            self._write_file(self._seed_repo(repo), path.strip("/"), text)
+
+    def _write_file(self, repo: Repo, path: str, text: str) -> None:
+        if len(text.encode()) > FILE_LIMIT:
+            raise ValueError(f"{path} is larger than GitHub's 100 MiB limit for a file")
+        repo.files[path] = text
+        self._blobs[render.blob_sha(text)] = text
 
     def commit_file(self, repo: str, path: str, text: str | None, user: str, message: str = "Update") -> Delivery:
         """A person's commit to the default branch that writes (or, with None, deletes) one file: the
@@ -110,8 +119,7 @@ class Repositories:
             if text is None:
                 target.files.pop(path, None)
             else:
-                target.files[path] = text
-                self._blobs[render.blob_sha(text)] = text
+                self._write_file(target, path, text)
             moment = self.now()
             target.commits.insert(0, Commit(_sha(target.full_name, len(target.commits), moment), moment,
                                             self.account(user), message))
