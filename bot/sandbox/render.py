@@ -328,10 +328,23 @@ def content_file(repo: Repo, path: str, text: str | None, ref: str, urls: Urls, 
         del body["content"], body["encoding"]
     elif not inline:
         body.update(content="", encoding="none")
-    else:  # GitHub wraps the base64 text at 60 characters
-        encoded = base64.b64encode(data).decode()
-        body["content"] = "".join(encoded[i:i + 60] + "\n" for i in range(0, len(encoded), 60))
+    else:
+        body["content"] = _base64_lines(data)
     return body
+
+
+def blob(repo: Repo, sha: str, text: str, urls: Urls) -> dict:
+    """A ``blob``: any version of a file a commit ever had, base64 whatever its size."""
+    data = text.encode()
+    return {"sha": sha, "node_id": node_id("Blob", sha), "size": len(data),
+            "url": f"{urls.api}/repos/{repo.full_name}/git/blobs/{sha}", "content": _base64_lines(data),
+            "encoding": "base64"}
+
+
+def _base64_lines(data: bytes) -> str:
+    """Base64 as GitHub sends a file's content: wrapped at 60 characters, each line ending in a newline."""
+    encoded = base64.b64encode(data).decode()
+    return "".join(encoded[i:i + 60] + "\n" for i in range(0, len(encoded), 60))
 
 
 def app(item: App, urls: Urls, shape: str = "integration") -> dict:

@@ -2,8 +2,6 @@
 commits, contributors, contents (files and directories) and blobs."""
 from __future__ import annotations
 
-import base64
-
 from .. import render
 from ..state.errors import GitHubError, not_found
 from ..state.model import ROLES
@@ -101,10 +99,4 @@ def get_blob(call: Call) -> Reply:
     text = call.sandbox.blob(call.params["file_sha"])
     if text is None:
         raise not_found()
-    data = text.encode()
-    encoded = base64.b64encode(data).decode()
-    return Reply(200, {"sha": call.params["file_sha"], "node_id": render.node_id("Blob", call.params["file_sha"]),
-                       "size": len(data), "url": f"{call.urls.api}/repos/{call.repo.full_name}/git/blobs/"
-                                                  f"{call.params['file_sha']}",
-                       "content": "".join(encoded[i:i + 60] + "\n" for i in range(0, len(encoded), 60)),
-                       "encoding": "base64"})
+    return Reply(200, render.blob(call.repo, call.params["file_sha"], text, call.urls))
