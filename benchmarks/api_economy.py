@@ -26,8 +26,7 @@ from factories import application_body  # noqa: E402
 
 from bot.demo.world import FUND_REPO, running_world  # noqa: E402
 from bot.github.pacing import Limits, LocalPacer  # noqa: E402
-from bot.sandbox import Sandbox  # noqa: E402
-from bot.sandbox.state import ContentLimits, RateLimits  # noqa: E402
+from bot.sandbox import ContentLimits, RateLimits, Sandbox  # noqa: E402
 
 
 def counted(sandbox: Sandbox, step) -> tuple[int, int, int, int]:

@@ -27,7 +27,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.sandbox.api import ROUTES  # noqa: E402  (the one list of what the sandbox serves)
+from bot.sandbox.api.routes import ROUTES  # noqa: E402  (the one list of what the sandbox serves)
 
 OPENAPI = "github-rest-openapi.json"
 WEBHOOKS = "octokit-webhooks-examples.json"

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from werkzeug.test import Client
 
 from bot.sandbox import Faults, RateLimits, Sandbox, SandboxServer
-from bot.sandbox.api import ROUTES
+from bot.sandbox.api.routes import ROUTES
 from bot.sandbox.deliveries import example
 from bot.sandbox.openapi import Checker
 from sandbox_fixtures import APP_ID, OPENAPI_SUBSET
@@ -301,6 +301,31 @@ def test_contents_are_base64_as_github_sends_them(world, sandbox_server):
     assert [(e["name"], e["type"]) for e in listing] == [("README.md", "file")]
 
 
+
+@pytest.mark.parametrize(
+    "size, encoding",
+    [(1024 * 1024, "base64"), (1024 * 1024 + 1, "none"), (10 * 1024 * 1024, "none")],
+    ids=["1-MB-inline", "over-1-MB-left-out", "10-MB-left-out"],
+)
+def test_a_file_of_any_size_is_served_as_github_serves_it(world, sandbox_server, size, encoding):
+    text = ("limits: {}\n" * size)[:size]  # a .github/fund-bot.yml of `size` bytes
+    world.add_file("alice/widget", ".github/fund-bot.yml", text)
+    url = f"{sandbox_server.url}/repos/alice/widget/contents/.github/fund-bot.yml"
+    body = requests.get(url).json()
+    raw = requests.get(url, headers={"Accept": "application/vnd.github.raw+json"})
+    listed = requests.get(f"{sandbox_server.url}/repos/alice/widget/contents/.github").json()
+
+    assert (body["size"], body["encoding"], listed[0]["encoding"]) == (size, encoding, encoding)
+    assert base64.b64decode(body["content"]) == (text.encode() if encoding == "base64" else b"")
+    assert (raw.status_code, raw.headers["Content-Type"], raw.content) == (200, "application/vnd.github.raw", text.encode())
+    cached = requests.get(url, headers={"Accept": "application/vnd.github.raw+json", "If-None-Match": raw.headers["ETag"]})
+    assert cached.status_code == 304
+
+
+def test_no_file_is_larger_than_githubs_100_mib(world):
+    with pytest.raises(ValueError, match="100 MiB"):
+        world.add_file("alice/widget", "huge.bin", "x" * (100 * 1024 * 1024 + 1))  # GitHub blocks such a push
+
 # --- people: permissions, teams, associations --------------------------------------------------
 
 
@@ -483,6 +508,53 @@ def test_listing_issues_by_labels_all_must_match(world, sandbox_server):
     assert [i["title"] for i in listed.json()] == ["one", "three"]
 
 
+# --- deleted and transferred issues -----------------------------------------------------------
+
+
+def test_a_deleted_issue_is_gone_410_to_those_who_may_read_the_repository(world, sandbox_server, app_key):
+    world.add_repo("fund/private-intake", private=True)
+    for repo in (FUND, "fund/private-intake"):
+        world.add_issue(repo, "alice", "App")
+        world.add_issue(repo, "bob", "Another")
+    comment_id = world.add_comment(FUND, 1, "rita", "Looking")
+    world.delete_issue(FUND, 1)
+    world.delete_issue("fund/private-intake", 1)
+    headers = installation_token(sandbox_server, app_key)
+
+    def answer(path: str, **kwargs: object) -> tuple[int, str]:
+        got = requests.get(sandbox_server.url + path, **kwargs)
+        return got.status_code, got.json()["message"] if got.status_code >= 400 else ""
+
+    assert answer(f"/repos/{FUND}/issues/1", headers=headers) == (410, "This issue was deleted")
+    assert answer(f"/repos/{FUND}/issues/1/comments", headers=headers) == (410, "This issue was deleted")
+    assert answer(f"/repos/{FUND}/issues/comments/{comment_id}", headers=headers) == (404, "Not Found")
+    assert answer("/repos/fund/private-intake/issues/1") == (404, "Not Found")  # who may not read it learns nothing
+    assert [i["number"] for i in requests.get(f"{sandbox_server.url}/repos/{FUND}/issues?state=all").json()] == [2]
+    assert world.add_issue(FUND, "carol", "Third") == 3  # GitHub never reuses a number
+
+
+def test_a_transferred_issue_answers_301_to_its_new_address(world, sandbox_server, app_key):
+    world.add_repo("fund/archive")
+    world.add_issue(FUND, "alice", "App", labels=["bug", "stage: technical"], assignees=["rita"])
+    world.add_comment(FUND, 1, "rita", "Looking")
+    number = world.transfer_issue(FUND, 1, "fund/archive")
+    old = f"{sandbox_server.url}/repos/{FUND}/issues/1"
+    new = f"{sandbox_server.url}/repos/fund/archive/issues/{number}"
+
+    raw = requests.get(old, allow_redirects=False)
+    comments = requests.get(f"{old}/comments?per_page=5", allow_redirects=False)
+    followed = app_github(sandbox_server, app_key).get_repo(FUND).get_issue(1)  # PyGithub follows the 301
+    assert (raw.status_code, raw.headers["Location"], raw.json()["message"]) == (301, new, "Moved Permanently")
+    assert comments.status_code == 301 and comments.headers["Location"] == f"{new}/comments?per_page=5"
+    assert [c["body"] for c in requests.get(comments.headers["Location"]).json()] == ["Looking"]
+    assert (followed.number, followed.repository.full_name) == (number, "fund/archive")
+    assert [lab.name for lab in followed.labels] == ["bug"]  # the archive has no "stage: technical"
+    assert [a.login for a in followed.assignees] == ["rita"]
+    assert requests.get(f"{sandbox_server.url}/repos/{FUND}/issues?state=all").json() == []
+    with pytest.raises(ValueError, match="of fund"):
+        world.transfer_issue("fund/archive", number, "alice/widget")
+
+
 # --- faults -------------------------------------------------------------------------------------
 
 
@@ -523,7 +595,7 @@ def test_faults_are_deterministic_per_seed_and_reach_token_requests(world, app_k
 
 
 def test_latency_is_added(world, sandbox_server, monkeypatch):
-    from bot.sandbox import api
+    from bot.sandbox.api import dispatch as api
 
     slept = []
     monkeypatch.setattr(api.time, "sleep", slept.append)

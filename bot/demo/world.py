@@ -24,10 +24,10 @@ from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR, Settings
 from bot.jobs.sweep import SweepResult, sweep
 from bot.github.webhooks import signature_for
 
+from bot.sandbox import Sandbox
 from bot.sandbox.deliveries import Delivery
 from bot.sandbox.keys import throwaway_app_key
 from bot.sandbox.server import SandboxServer
-from bot.sandbox.state import Sandbox
 
 FUND_REPO = "open-source-fund/applications"
 FUND_OWNER = "open-source-fund"

@@ -11,7 +11,11 @@ request GitHub would not take is answered with an error and recorded in ``sandbo
 """
 from .deliveries import Delivery
 from .server import SandboxServer
-from .state import ContentLimits, Faults, GitHubError, RateLimits, RecordedRequest, RequestCounts, Sandbox
+from .state.errors import GitHubError
+from .state.faults import Faults
+from .state.limits import ContentLimits, RateLimits
+from .state.requestlog import RecordedRequest, RequestCounts
+from .state.sandbox import Sandbox
 
 __all__ = [
     "Delivery",

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 if TYPE_CHECKING:  # pragma: no cover - types only
-    from .state import Account, App, Comment, Commit, Contributor, Installation, Issue, Label, Reaction, Repo
+    from .state.model import Account, App, Comment, Commit, Contributor, Installation, Issue, Label, Reaction, Repo
 
 SHAPES = Path(__file__).with_name("shapes")
 EXAMPLE_API = "https://api.github.com"
@@ -303,8 +303,9 @@ def blob_sha(text: str) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-def content_file(repo: Repo, path: str, text: str | None, ref: str, urls: Urls) -> dict:
-    """A ``content-file``; ``text=None`` renders a directory entry (no ``content``)."""
+def content_file(repo: Repo, path: str, text: str | None, ref: str, urls: Urls, *, inline: bool = True) -> dict:
+    """A ``content-file``; ``text=None`` renders a directory entry (no ``content``). Without ``inline``
+    the content is left out as GitHub leaves out a large file's: ``content: ""``, ``encoding: "none"``."""
     data = (text or "").encode()
     sha = blob_sha(text or "") if text is not None else hashlib.sha1(f"tree:{path}".encode()).hexdigest()
     self_url = f"{urls.api}/repos/{repo.full_name}/contents/{quote(path)}?ref={ref}"
@@ -325,10 +326,25 @@ def content_file(repo: Repo, path: str, text: str | None, ref: str, urls: Urls) 
     )
     if text is None:
         del body["content"], body["encoding"]
-    else:  # GitHub wraps the base64 text at 60 characters
-        encoded = base64.b64encode(data).decode()
-        body["content"] = "".join(encoded[i:i + 60] + "\n" for i in range(0, len(encoded), 60))
+    elif not inline:
+        body.update(content="", encoding="none")
+    else:
+        body["content"] = _base64_lines(data)
     return body
+
+
+def blob(repo: Repo, sha: str, text: str, urls: Urls) -> dict:
+    """A ``blob``: any version of a file a commit ever had, base64 whatever its size."""
+    data = text.encode()
+    return {"sha": sha, "node_id": node_id("Blob", sha), "size": len(data),
+            "url": f"{urls.api}/repos/{repo.full_name}/git/blobs/{sha}", "content": _base64_lines(data),
+            "encoding": "base64"}
+
+
+def _base64_lines(data: bytes) -> str:
+    """Base64 as GitHub sends a file's content: wrapped at 60 characters, each line ending in a newline."""
+    encoded = base64.b64encode(data).decode()
+    return "".join(encoded[i:i + 60] + "\n" for i in range(0, len(encoded), 60))
 
 
 def app(item: App, urls: Urls, shape: str = "integration") -> dict:

@@ -7,7 +7,7 @@ from types import TracebackType
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from .state import Sandbox
+from .state.sandbox import Sandbox
 
 
 class _Handler(WSGIRequestHandler):
