@@ -293,6 +293,10 @@ def _message(data: Any) -> str:
     return str(data.get("message", "")) if isinstance(data, Mapping) else ""
 
 
+class Moved(GitHubError):
+    """The issue (or repository) asked for is somewhere else now (GitHub answered 301)."""
+
+
 def _error(status: int, data: Any) -> GitHubError:
     if status == 404:
         return NotFound(status, _message(data) or "Not Found", data)
@@ -484,8 +488,14 @@ class GitHubGateway:
     # --- issues ---------------------------------------------------------------------------
 
     def issue(self, full_name: str, number: int) -> Issue:
-        """:calls: `GET /repos/{owner}/{repo}/issues/{issue_number}` (conditional)"""
+        """:calls: `GET /repos/{owner}/{repo}/issues/{issue_number}` (conditional)
+
+        An issue transferred to another repository answers 301, which PyGithub follows to the issue where
+        it now is: that is not this repository's issue any more, so it raises `Moved` (status 301)."""
         data = self._t.request("GET", f"{_repo_path(full_name)}/issues/{number}", conditional=True).data
+        where = str((data or {}).get("repository_url") or "") if isinstance(data, Mapping) else ""
+        if where and not where.lower().endswith(_repo_path(full_name).lower()):
+            raise Moved(301, f"issue #{number} was moved to {where.rsplit('/repos/', 1)[-1]}", data)
         return Issue.from_api(data, full_name)
 
     def issues(self, full_name: str, *, labels: str, state: str = "all") -> list[Issue]:

@@ -31,16 +31,18 @@ class FundingLedger:
     grants: Mapping[int, Decimal]  # issue number -> amount
     plans: Mapping[int, tuple[Decimal, ...]] = field(default_factory=dict)  # number -> tranche plan
     verified: bool = True  # False: the fund-state issue failed its seal; the sweep rebuilds it
+    missing: bool = False  # the fund-state issue is gone (deleted, transferred) while grants exist: likewise
 
 
-def ledger_of(state: FundState, round_name: str, number: int | None = None) -> FundingLedger:
+def ledger_of(state: FundState, round_name: str, number: int | None = None, *, missing: bool = False) -> FundingLedger:
     """The ledger of the round that holds application `number`'s grant when one does (a rebuilt
     record's round is not known yet, and rounds are renamed), else of `round_name`."""
     holding = [name for name, grants in sorted(state.grants.items()) if number is not None and number in grants]
     round_name = holding[0] if holding else round_name
     grants = dict(state.grants.get(round_name, {}))
     return FundingLedger(committed=state.committed(round_name), grants=grants,
-                         plans={n: p for n, p in state.plans.items() if n in grants}, verified=state.verified)
+                         plans={n: p for n, p in state.plans.items() if n in grants}, verified=state.verified,
+                         missing=missing)
 
 
 def round_of(rules: Rules, filed: dt.date) -> str:
@@ -75,6 +77,11 @@ def approval_problem(amount: Decimal, record: Record, number: int, rules: Rules,
     pool = funding.pool(round_name)
     if pool is None or ledger is None:
         return None
+    if ledger.missing:
+        # Deleted or moved while grants exist: an empty ledger would let the pool be granted twice.
+        return tr.gettext("`/approve`: the fund's ledger of grants (the fund-state issue) is missing: it was deleted "
+                          "or moved, so the pool cannot be checked. The next sweep rebuilds the ledger from the "
+                          "applications' records; approve again after it.")
     if not ledger.verified:
         # Edited by hand: what it says is granted cannot be checked against the pool.
         return tr.gettext("`/approve`: the fund's ledger of grants (the fund-state issue) was changed by someone other "
