@@ -45,7 +45,7 @@ from bot.policy.markers import STATUS_MARKER  # noqa: E402
 from bot.policy.rules import FUND_FILE  # noqa: E402
 from bot.sandbox import Faults, Sandbox, SandboxServer  # noqa: E402
 from bot.sandbox.keys import throwaway_app_key  # noqa: E402
-from bot.settings import DEFAULT_RULES_DIR  # noqa: E402
+from bot.config.settings import DEFAULT_RULES_DIR  # noqa: E402
 
 APPLICANT_REPO = "tiny-org/tiny-inference"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from bot.policy.i18n import LANGUAGES
-from bot.settings import DEFAULT_MANIFEST, REPO_NAME, Need, Settings, SettingsError
+from bot.config.settings import DEFAULT_MANIFEST, REPO_NAME, Need, Settings, SettingsError
 
 if TYPE_CHECKING:  # the commands import what they use when they run: `fundbot --help` stays quick
     from bot.jobs.funds import FundRef

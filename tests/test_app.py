@@ -14,7 +14,7 @@ from factories import application_body
 from bot.web.app import create_app, shutdown
 from bot.policy.rules import RulesError
 from bot.demo.world import FUND_REPO, WEBHOOK_SECRET
-from bot.settings import SettingsError
+from bot.config.settings import SettingsError
 from bot.github.webhooks import MAX_BODY_BYTES, signature_for
 from bot.jobs.queue import InProcessQueue
 
@@ -166,7 +166,7 @@ def test_create_app_refuses_to_start_without_a_setting(good_env, missing):
 def test_create_app_refuses_to_start_on_broken_rules(good_env, tmp_path):
     import shutil
 
-    from bot.settings import DEFAULT_RULES_DIR
+    from bot.config.settings import DEFAULT_RULES_DIR
 
     shutil.copytree(DEFAULT_RULES_DIR, tmp_path / "rules")
     (tmp_path / "rules" / "stages.yml").write_text((tmp_path / "rules" / "stages.yml").read_text() + "\nsurprise: 1\n")

@@ -16,7 +16,7 @@ from pipeline_world import HOSTILE_NAME, seeded_world
 from bot.web.app import create_app, shutdown
 from bot.views.dashboard import authorised
 from bot.demo.world import FUND_REPO, World
-from bot.settings import Settings, SettingsError
+from bot.config.settings import Settings, SettingsError
 
 TOKEN = "dash-7f3a9c2e5b"
 

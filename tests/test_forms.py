@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.settings import DEFAULT_TEMPLATES_DIR
+from bot.config.settings import DEFAULT_TEMPLATES_DIR
 from bot.policy.forms import (
     NO_RESPONSE,
     VALIDATORS,

@@ -26,7 +26,7 @@ from bot.policy.i18n import translator
 from bot.policy.markers import FUND_STATE_MARKER, STATUS_MARKER, read_record
 from bot.policy.rules import FUND_FILE
 from bot.policy.seal import fund_state_holds
-from bot.settings import DEFAULT_RULES_DIR
+from bot.config.settings import DEFAULT_RULES_DIR
 
 RIVER_REPO, RIVER_OWNER, RIVER_INSTALLATION = "river-fund/grants", "river-fund", 88
 APPLICANT_REPO = "tiny-org/five-people"  # five contributors

@@ -21,7 +21,7 @@ from bot.policy.models import (
 from bot.policy.record import Record, ReportEntry
 from bot.policy.rules import fund_rules
 from bot.policy.seal import seal, verified
-from bot.settings import DEFAULT_RULES_DIR
+from bot.config.settings import DEFAULT_RULES_DIR
 
 
 def comment_on(rules, record: Record, body: str, who: dict, *, issue_kw=None, **snap_kw):

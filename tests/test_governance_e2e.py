@@ -15,7 +15,7 @@ from sandbox_fixtures import APP_ID
 from bot.cli import main
 from bot.demo.world import FUND_REPO, World
 from bot.policy.rules import FUND_FILE, fund_rules
-from bot.settings import DEFAULT_RULES_DIR
+from bot.config.settings import DEFAULT_RULES_DIR
 
 TO_DECISION = [("rita", "/score technical 4"), ("ravi", "/score technical 5\n/score impact 3"), ("rita", "/advance"),
                ("rita", "/advance"), ("ravi", "/score funding 4"), ("rita", "/advance")]

@@ -20,7 +20,7 @@ from bot.policy.record import (
 from bot.policy.reports import ReportState
 from bot.policy.rules import load_rules
 from bot.demo.world import FUND_REPO
-from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
+from bot.config.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
 
 RULES = load_rules(DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR)
 

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from bot.policy.rules import RulesError, fund_rules, load_rules
-from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
+from bot.config.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
 
 
 def test_shipped_rules_have_the_spec_defaults(rules):

@@ -2,7 +2,7 @@
 import pytest
 
 from bot.logs import LogFormat
-from bot.settings import Need, Settings, SettingsError
+from bot.config.settings import Need, Settings, SettingsError
 
 
 @pytest.fixture

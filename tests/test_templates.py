@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
-from bot.settings import DEFAULT_TEMPLATES_DIR
+from bot.config.settings import DEFAULT_TEMPLATES_DIR
 from bot.policy.forms import ISSUE_FORMS_SCHEMA_PATH, FieldType, FormTemplate, validate_template_file
 from bot.policy.i18n import LANGUAGES, language_name
 

@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 
 from bot.policy.forms import FormTemplate, render_form
-from bot.settings import DEFAULT_TEMPLATES_DIR
+from bot.config.settings import DEFAULT_TEMPLATES_DIR
 
 GOALS = ("We will ship a stable plugin interface, a test farm for small ARM boards, and translated "
          "documentation, so that classrooms can run models offline.")

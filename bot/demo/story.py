@@ -26,7 +26,7 @@ from bot.policy.rules import Rules, RulesError, StageSpec, load_rules
 from bot.sandbox import Delivery
 from bot.demo.samples import REPORT_TEXT, REPORT_TEXT_ZH, application_body, report_body
 from bot.demo.world import FUND_REPO, World, running_world
-from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
+from bot.config.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
 
 APPLICANT = "alice-dev"  # the author, also named as maintainer in the sample form
 REVIEWERS = ("rita", "ravi", "rosa")  # collaborators of the fund's repository

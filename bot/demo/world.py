@@ -20,7 +20,7 @@ from bot.github.gateway import GitHubApp, RetryPolicy
 from bot.jobs.handle import Context
 from bot.jobs.labels import sync_labels
 from bot.policy.rules import Rules, load_rules
-from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR, Settings
+from bot.config.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR, Settings
 from bot.jobs.sweep import SweepResult, sweep
 from bot.github.webhooks import signature_for
 

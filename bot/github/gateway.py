@@ -39,7 +39,7 @@ from bot.github.pacing import Limits, LocalPacer, Pacer, wait_for_slot
 from bot.metrics import observe_github
 from bot.policy.models import Comment, Issue, Reaction, RepoLabel, User, parse_time
 from bot.policy.text import bounded_output
-from bot.settings import Settings
+from bot.config.settings import Settings
 
 log = logging.getLogger("fundbot.gateway")
 T = TypeVar("T")

@@ -37,7 +37,7 @@ from bot.policy.models import FUND_CHANGES, Comment, FundChange, Issue, RecordGr
 from bot.policy.rules import Rules
 from bot.policy.seal import record_key
 from bot.policy.sweeplog import LINE_ASSIGNED, LINE_AWAY, LINE_BACK, LINE_GRANT
-from bot.settings import Settings
+from bot.config.settings import Settings
 
 log = logging.getLogger("fundbot.handle")
 

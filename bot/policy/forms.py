@@ -40,7 +40,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import yaml
 
-from bot.policy.fund_yaml import FundYamlError, load_fund_yaml
+from bot.config.fund_yaml import FundYamlError, load_fund_yaml
 from bot.policy.record import Note
 
 __all__ = [

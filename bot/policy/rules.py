@@ -19,7 +19,7 @@ import jsonschema
 import yaml
 
 from bot.policy.forms import FormTemplate, FormTemplateError, ParsedForm, parse_any
-from bot.policy.fund_yaml import FundYamlError, load_fund_yaml
+from bot.config.fund_yaml import FundYamlError, load_fund_yaml
 from bot.policy.i18n import LANGUAGES, language_name, language_of
 
 SCHEMA_DIR = Path(__file__).parent / "schemas" / "rules"

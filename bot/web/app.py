@@ -31,7 +31,7 @@ from bot.jobs.queue import DeliveryQueue, InProcessQueue, Submitted
 from bot.logs import configure_logging
 from bot.metrics import LocalQueueCollector, QueueCollector, exposition, observe_delivery
 from bot.policy.rules import Rules, load_rules
-from bot.settings import Need, Settings
+from bot.config.settings import Need, Settings
 from bot.views.dashboard import authorised, dashboard
 from bot.web.bodies import BodyReader, BodyTimeout
 from bot.web.redis_queue import RedisDeliveryQueue
