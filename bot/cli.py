@@ -88,7 +88,7 @@ def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.policy.eligibility import CHECK_TITLES, evaluate_repository
     from bot.policy.i18n import translator
     from bot.policy.wording import describe
-    from bot.policy.forms import AnswerError, parse_repository
+    from bot.policy.answers import AnswerError, parse_repository
     from bot.github.gateway import GitHubApp, GitHubError
     from bot.jobs.gather import repo_facts
 
@@ -470,7 +470,7 @@ def cmd_labels_sync(args: argparse.Namespace, environ: Mapping[str, str]) -> int
 
 
 def cmd_validate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    from bot.policy.forms import validate_template_file
+    from bot.config.forms import validate_template_file
     from bot.policy.rules import RulesError, load_rules
 
     if args.repo:

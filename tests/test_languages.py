@@ -13,7 +13,7 @@ from factories import T0, application_body, make_comment, make_issue, report_bod
 from bot.policy.decide import (
     Named, Snapshot, Trigger, TriggerKind, decide, decide_report_issue, report_language,
 )
-from bot.policy.forms import render_form
+from bot.policy.form_render import render_form
 from bot.policy.i18n import translator
 from bot.policy.markers import FoundRecord
 from bot.policy.models import PostComment, RepoFacts, RepoStatus, UpsertStatusComment

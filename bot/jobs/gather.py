@@ -19,7 +19,7 @@ from decimal import Decimal
 from bot.github.gateway import GitHubError, GitHubGateway, GitHubUnavailable, NotFound
 from bot.policy.commands import FundingLedger
 from bot.policy.decide import Needs, Snapshot, Trigger, assignee_lookups, ledger_round, needs
-from bot.policy.forms import RepoRef
+from bot.policy.answers import RepoRef
 from bot.policy.markers import FoundRecord, find_status, notices_posted, status_comments
 from bot.policy.seal import verified
 from bot.policy.models import Comment, Issue, RepoFacts, RepoStatus

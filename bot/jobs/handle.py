@@ -29,7 +29,8 @@ from bot.policy.decide import (
     Named, Snapshot, Trigger, TriggerKind, decide, decide_report_issue, report_language, with_failures,
 )
 from bot.policy.fundstate import FundState
-from bot.policy.forms import FormTemplate, could_be_form, parse_any
+from bot.policy.form_body import could_be_form, parse_any
+from bot.policy.form_template import FormTemplate
 from bot.policy.markers import notices_posted
 from bot.policy.assign import ReviewerLoad
 from bot.policy.i18n import translator

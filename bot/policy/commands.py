@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.policy.eligibility import count_words
-from bot.policy.forms import AnswerError, ParsedForm, parse_amount
+from bot.policy.answers import AnswerError, parse_amount
+from bot.policy.parsed_form import ParsedForm
 from bot.policy.i18n import N_, Translator
 from bot.policy.models import Action, Assign, CloseIssue, Issue, SetAway
 from bot.policy.record import NeedsInfo, Outcome, Record, Recusal, ReportEntry, Score, Tranche, Waiver

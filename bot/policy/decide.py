@@ -22,7 +22,8 @@ from bot.policy.commands import (
     conflicts_in_words, grant, move_problem, parse_commands, permitted, received_report, run_command,
 )
 from bot.policy.eligibility import evaluate
-from bot.policy.forms import AnswerError, ParsedForm, parse_amount
+from bot.policy.answers import AnswerError, parse_amount
+from bot.policy.parsed_form import ParsedForm
 from bot.policy.i18n import Translator, translator
 from bot.policy.markers import FoundRecord
 from bot.policy.models import (

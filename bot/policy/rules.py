@@ -1,7 +1,7 @@
 """The fund's rules: `rules/*.yml` (and the issue templates) loaded into typed, frozen structures.
 
 Every problem in every file is collected and reported at once, each as `file: key: reason`;
-unknown keys are errors (the schemas in `bot/policy/schemas/rules/` say `additionalProperties: false`),
+unknown keys are errors (the schemas in `bot/config/schemas/rules/` say `additionalProperties: false`),
 and the service refuses to start on any of them — a warning would let a typo change policy.
 """
 from __future__ import annotations
@@ -18,11 +18,14 @@ from typing import Any
 import jsonschema
 import yaml
 
-from bot.policy.forms import FormTemplate, FormTemplateError, ParsedForm, parse_any
+from bot.config.forms import FormTemplateError, load_template, parse_template
+from bot.policy.form_body import parse_any
+from bot.policy.form_template import FormTemplate
+from bot.policy.parsed_form import ParsedForm
 from bot.config.fund_yaml import FundYamlError, load_fund_yaml
 from bot.policy.i18n import LANGUAGES, language_name, language_of
 
-SCHEMA_DIR = Path(__file__).parent / "schemas" / "rules"
+SCHEMA_DIR = Path(__file__).parent.parent / "config" / "schemas" / "rules"
 RULE_FILES = ("stages", "eligibility", "reports", "funding", "fund")
 OUTCOMES = ("funded", "declined", "withdrawn")
 APPLICATION_TEMPLATE = "application.yml"
@@ -304,7 +307,7 @@ def load_rules(rules_dir: Path, templates_dir: Path) -> Rules:
             continue  # a translation is optional
         origins[filename] = str(path)
         try:
-            forms[filename] = FormTemplate.load(path)
+            forms[filename] = load_template(path)
         except FormTemplateError as err:
             errors.append(str(err))
     return _finish(documents, forms, origins, errors)
@@ -353,7 +356,7 @@ def fund_rules(server: Rules, fund_file: str | None, templates: Mapping[str, str
         path = f"{FUND_TEMPLATES}/{filename}"
         origins[filename] = path
         try:
-            forms[filename] = FormTemplate.parse(Path(path), text)
+            forms[filename] = parse_template(Path(path), text)
         except FormTemplateError as err:
             errors.append(str(err))
     return _finish(documents, forms, origins, errors)
