@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from bot.policy.i18n import LANGUAGES
 from bot.config.settings import DEFAULT_MANIFEST, REPO_NAME, Need, Settings, SettingsError
+from bot.policy.i18n import LANGUAGES
 
 if TYPE_CHECKING:  # the commands import what they use when they run: `fundbot --help` stays quick
     from bot.jobs.funds import FundRef
@@ -31,7 +31,8 @@ T = TypeVar("T")
 
 def startup_problem(environ: Mapping[str, str]) -> str | None:
     """Why the web service must not start (settings, then rules), or None."""
-    from bot.policy.rules import RulesError, load_rules
+    from bot.config.rules import load_rules
+    from bot.policy.rules import RulesError
 
     try:
         settings = Settings.from_env(environ, Need.server())
@@ -56,7 +57,8 @@ def _fail(message: str, code: int = 2) -> int:
 
 
 def _rules(settings: Settings, rules_dir: str | None = None):
-    from bot.policy.rules import RulesError, load_rules
+    from bot.config.rules import load_rules
+    from bot.policy.rules import RulesError
 
     try:
         return load_rules(Path(rules_dir) if rules_dir else settings.rules_dir, settings.templates_dir)
@@ -471,7 +473,8 @@ def cmd_labels_sync(args: argparse.Namespace, environ: Mapping[str, str]) -> int
 
 def cmd_validate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.config.forms import validate_template_file
-    from bot.policy.rules import RulesError, load_rules
+    from bot.config.rules import load_rules
+    from bot.policy.rules import RulesError
 
     if args.repo:
         return _validate_fund(args.repo, environ)

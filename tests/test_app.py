@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from factories import application_body
 
-from bot.web.app import create_app, shutdown
-from bot.policy.rules import RulesError
-from bot.demo.world import FUND_REPO, WEBHOOK_SECRET
 from bot.config.settings import SettingsError
+from bot.demo.world import FUND_REPO, WEBHOOK_SECRET
 from bot.github.webhooks import MAX_BODY_BYTES, signature_for
 from bot.jobs.queue import InProcessQueue
+from bot.policy.rules import RulesError
+from bot.web.app import create_app, shutdown
 
 EXAMPLES = json.loads((Path(__file__).parent / "fixtures" / "octokit-webhooks-examples.json").read_text())
 ALL_DELIVERIES = [(group["name"], example) for group in EXAMPLES for example in group["examples"]]

@@ -17,10 +17,10 @@ from bot.policy.markers import STATUS_MARKER, record_block
 from bot.policy.record import (
     CheckResult, NeedsInfo, Note, Outcome, Record, ReportEntry, Score, StageEntry, Waiver,
 )
-from bot.policy.reports import ReportState
-from bot.policy.rules import load_rules
-from bot.demo.world import FUND_REPO
+from bot.config.rules import load_rules
 from bot.config.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
+from bot.demo.world import FUND_REPO
+from bot.policy.reports import ReportState
 
 RULES = load_rules(DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR)
 

@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.web.app import Runtime, create_app
+from bot.config.rules import load_rules
+from bot.config.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR, Settings
 from bot.github.gateway import GitHubApp, RetryPolicy
+from bot.github.webhooks import signature_for
 from bot.jobs.handle import Context
 from bot.jobs.labels import sync_labels
-from bot.policy.rules import Rules, load_rules
-from bot.config.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR, Settings
 from bot.jobs.sweep import SweepResult, sweep
-from bot.github.webhooks import signature_for
+from bot.policy.rules import Rules
+from bot.web.app import Runtime, create_app
 
 from bot.sandbox.deliveries import Delivery
 from bot.sandbox.keys import throwaway_app_key

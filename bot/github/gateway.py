@@ -35,11 +35,11 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from github import Auth, Github
 
+from bot.config.settings import Settings
 from bot.github.pacing import Limits, LocalPacer, Pacer, wait_for_slot
 from bot.metrics import observe_github
 from bot.policy.models import Comment, Issue, Reaction, RepoLabel, User, parse_time
 from bot.policy.text import bounded_output
-from bot.config.settings import Settings
 
 log = logging.getLogger("fundbot.gateway")
 T = TypeVar("T")

@@ -27,10 +27,9 @@ from bot.policy.fundstate import FUND_STATE_TITLE, FundState, decode, render
 from bot.policy.i18n import translator
 from bot.policy.markers import CONFIG_ISSUE_MARKER, FUND_STATE_MARKER, own_issues
 from bot.policy.models import Issue
-from bot.policy.rules import (
-    APPLICATION_TEMPLATE, FUND_FILE, FUND_TEMPLATES, REPORT_TEMPLATE, TEMPLATE_FILES, Rules, RulesError, fund_rules,
-    translations_of,
-)
+from bot.config.files import APPLICATION_TEMPLATE, FUND_TEMPLATES, REPORT_TEMPLATE, TEMPLATE_FILES, translations_of
+from bot.config.rules import fund_rules
+from bot.policy.rules import FUND_FILE, Rules, RulesError
 from bot.policy.seal import fund_state_holds, fund_state_seal
 
 log = logging.getLogger("fundbot.funds")

