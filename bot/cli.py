@@ -91,7 +91,8 @@ def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.policy.i18n import translator
     from bot.policy.wording import describe
     from bot.policy.answers import AnswerError, parse_repository
-    from bot.github.gateway import GitHubApp, GitHubError
+    from bot.github.app import GitHubApp
+    from bot.github.transport import GitHubError
     from bot.jobs.gather import repo_facts
 
     settings = _settings(environ, Need.NOTHING)
@@ -142,7 +143,7 @@ def _as_typed(text: str, limit: int = 200) -> str:
 
 def github_trouble(err: Exception, api_url: str, who: str) -> str:
     """Which of GitHub's refusals or failures `err` is, in words an operator can act on."""
-    from bot.github.gateway import GitHubUnavailable
+    from bot.github.transport import GitHubUnavailable
 
     status = getattr(err, "status", 0)
     detail = f"{status} {str(getattr(err, 'message', ''))[:200]}".strip()
@@ -192,7 +193,7 @@ def _fund_settings(environ: Mapping[str, str], verb: str) -> Settings:
 
 def _listed_funds(ctx, settings: Settings, failures: list[str]):
     """`_funds` for a command: when the App's installations cannot be listed, it ends (exit 1)."""
-    from bot.github.gateway import GitHubError
+    from bot.github.transport import GitHubError
 
     try:
         return _funds(ctx, settings, failures)
@@ -249,7 +250,7 @@ def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 def _each_fund(funds: Sequence[FundRef], run: Callable[[FundRef], T],
                failures: list[str]) -> Iterator[tuple[FundRef, T]]:
     """Each fund with what `run` made of it; a fund that fails is said in `failures`, and the others go on."""
-    from bot.github.gateway import GitHubError
+    from bot.github.transport import GitHubError
 
     for fund in funds:
         try:
@@ -370,7 +371,7 @@ def cmd_worker(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 def cmd_replay(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Feed a saved delivery through the webhook's pipeline, here and now, and print its writes."""
-    from bot.github.gateway import GitHubError
+    from bot.github.transport import GitHubError
     from bot.github.webhooks import BadSavedDelivery, saved_delivery
     from bot.jobs.handle import Ignored, process, triage
     from bot.logs import configure_logging
@@ -447,7 +448,7 @@ def cmd_setup(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 
 def cmd_labels_sync(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    from bot.github.gateway import GitHubError
+    from bot.github.transport import GitHubError
     from bot.jobs.labels import is_problem, leftover_labels, sync_labels
 
     settings = _settings(environ, Need.APP_OR_TOKEN | Need.REPO)
@@ -501,7 +502,7 @@ def cmd_validate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 def _validate_fund(repo: str, environ: Mapping[str, str]) -> int:
     """`fundbot validate --repo OWNER/NAME`: the fund's own `.github/fund-bot.yml` and issue forms, as
     they are on its default branch, with the server's rules; reads only, writes nothing."""
-    from bot.github.gateway import GitHubError, NotFound
+    from bot.github.transport import GitHubError, NotFound
     from bot.jobs.funds import config_files, rules_from
     from bot.policy.rules import FUND_FILE, RulesError
 
@@ -555,7 +556,7 @@ def cmd_export(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 def cmd_verify(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Check the seal of every application's record in every fund (or FUNDBOT_REPO); exit 1 on any failure."""
-    from bot.github.gateway import GitHubError
+    from bot.github.transport import GitHubError
     from bot.views.rows import pipeline_rows
 
     settings = _fund_settings(environ, "verify")

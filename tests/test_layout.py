@@ -1,6 +1,6 @@
 """The tree shows gather → decide → apply, and the imports run one way (STYLE.md): web → jobs → policy,
 jobs → github, views → github and policy. Policy imports neither jobs nor github nor web — its purity
-is what lets the promises be tested as tables and state machines. Only the gateway imports PyGithub."""
+is what lets the promises be tested as tables and state machines. Only bot/github/app.py imports PyGithub."""
 from __future__ import annotations
 
 import ast
@@ -50,7 +50,7 @@ def test_imports_run_one_way(layer):
 def test_only_the_gateway_imports_pygithub():
     users = [p.relative_to(BOT.parent) for p in BOT.rglob("*.py") if any(n.split(".")[0] == "github"
                                                                         for n in imports_of(p))]
-    assert [str(p) for p in users] == ["bot/github/gateway.py"]
+    assert [str(p) for p in users] == ["bot/github/app.py"]
 
 
 def test_no_flat_modules_beyond_the_entry_points():

@@ -12,8 +12,9 @@ from sandbox_fixtures import APP_ID
 
 from bot.config.settings import Need, Settings
 from bot.demo.world import FUND_REPO, World
-from bot.github.gateway import GitHubApp, RetryPolicy
+from bot.github.app import GitHubApp
 from bot.github.pacing import Limits, LocalPacer, RedisPacer, wait_for_slot
+from bot.github.transport import RetryPolicy
 from bot.jobs.worker import connect
 from bot.sandbox import ContentLimits
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from factories import T0, application_body, make_comment, make_issue
 
-from bot.github.gateway import GitHubError
+from bot.github.transport import GitHubError
 from bot.views.rows import (
     ApplicationRow, Eligibility, PipelineSource, application_row, columns, grants, median_days_to_decision,
 )

@@ -17,7 +17,8 @@ from typing import Any
 
 from bot.config.rules import load_rules
 from bot.config.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR, Settings
-from bot.github.gateway import GitHubApp, RetryPolicy
+from bot.github.app import GitHubApp
+from bot.github.transport import RetryPolicy
 from bot.github.webhooks import signature_for
 from bot.jobs.handle import Context
 from bot.jobs.labels import sync_labels

@@ -19,7 +19,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.github.gateway import GitHubError, GitHubGateway, GitHubUnavailable
+from bot.github.gateway import GitHubGateway
+from bot.github.transport import GitHubError, GitHubUnavailable
 from bot.policy.decide import Snapshot
 from bot.policy.markers import STATUS_MARKER, notice
 from bot.policy.models import (

@@ -21,7 +21,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from bot.github.gateway import GitHubApp, GitHubError, GitHubGateway, RepoFile
+from bot.github.app import GitHubApp
+from bot.github.data import RepoFile
+from bot.github.gateway import GitHubGateway
+from bot.github.transport import GitHubError
 from bot.policy.configissue import CONFIG_ISSUE_TITLE, render_fixed, render_problems
 from bot.policy.fundstate import FUND_STATE_TITLE, FundState, decode, render
 from bot.policy.i18n import translator

@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.github.gateway import GitHubError, GitHubGateway, GitHubUnavailable, NotFound
+from bot.github.gateway import GitHubGateway
+from bot.github.transport import GitHubError, GitHubUnavailable, NotFound
 from bot.policy.commands import FundingLedger
 from bot.policy.decide import Needs, Snapshot, Trigger, assignee_lookups, ledger_round, needs
 from bot.policy.answers import RepoRef

@@ -16,7 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.github.gateway import GitHubApp, GitHubGateway, NotFound
+from bot.github.app import GitHubApp
+from bot.github.gateway import GitHubGateway
+from bot.github.transport import NotFound
 from bot.github.webhooks import Event, _get
 from bot.jobs.apply import Applied, apply
 from bot.jobs.funds import CONFIG_PATHS, FundConfig, Funds

@@ -10,7 +10,8 @@ that the rules no longer name is reported and left for a person to remove.
 """
 from __future__ import annotations
 
-from bot.github.gateway import GitHubError, GitHubGateway
+from bot.github.gateway import GitHubGateway
+from bot.github.transport import GitHubError
 from bot.policy.markers import label_description, label_key
 from bot.policy.models import RepoLabel
 from bot.policy.rules import Rules

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from bot.github.gateway import GitHubError, GitHubGateway, RequestStats
+from bot.github.gateway import GitHubGateway
+from bot.github.transport import GitHubError, RequestStats
 from bot.jobs.handle import Context, run_application
 from bot.policy.decide import Trigger, TriggerKind
 

@@ -24,7 +24,8 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from bot.github.gateway import GitHubError, GitHubGateway, RequestStats
+from bot.github.gateway import GitHubGateway
+from bot.github.transport import GitHubError, RequestStats
 from bot.jobs.gather import grants_by_round
 from bot.jobs.handle import Context, run_application, run_report_issue
 from bot.metrics import observe_sweep

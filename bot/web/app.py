@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response
 
-from bot.github.gateway import GitHubApp
+from bot.github.app import GitHubApp
 from bot.github.webhooks import MAX_BODY_BYTES, Event, WebhookError
 from bot.jobs.funds import FundDirectory
 from bot.jobs.handle import Context, Ignored, build_context, process, triage
