@@ -57,4 +57,4 @@ def test_no_flat_modules_beyond_the_entry_points():
     flat = sorted(p.name for p in BOT.glob("*.py"))
     # app.py: SPEC §8's entry point; setup.py: `fundbot setup`, registering the App (process set-up);
     # metrics.py: what every process counts for /metrics, as logs.py is what every process logs
-    assert flat == ["__init__.py", "app.py", "cli.py", "logs.py", "metrics.py", "setup.py"]
+    assert flat == ["__init__.py", "app.py", "logs.py", "metrics.py", "setup.py"]
