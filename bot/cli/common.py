@@ -19,21 +19,6 @@ log = logging.getLogger("fundbot.cli")
 T = TypeVar("T")
 
 
-def startup_problem(environ: Mapping[str, str]) -> str | None:
-    """Why the web service must not start (settings, then rules), or None."""
-    from bot.config.rules import load_rules
-    from bot.policy.rules import RulesError
-
-    try:
-        settings = Settings.from_env(environ, Need.server())
-        load_rules(settings.rules_dir, settings.templates_dir)
-    except SettingsError as err:
-        return str(err)
-    except RulesError as err:
-        return "the rules are invalid:\n" + "\n".join(f"  {line}" for line in err.errors)
-    return None
-
-
 def settings_for(environ: Mapping[str, str], need: Need) -> Settings:
     try:
         return Settings.from_env(environ, need)

@@ -10,13 +10,15 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from bot.cli.common import context_for, fail, fund_settings, rules_for, settings_for, startup_problem
+from bot.cli.common import context_for, fail, fund_settings, rules_for, settings_for
 from bot.config.settings import Need
 
 
 def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """The Procfile's `web`: gunicorn with the package's settings (bot/web/gunicorn_conf.py), bound to
     $HOST:$PORT (0.0.0.0:8000 unless set), as a deployment runs it; --host/--port set them."""
+    from bot.config.startup import startup_problem
+
     env = dict(environ)
     if args.host:
         env["HOST"] = args.host
