@@ -30,10 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from factories import application_body  # noqa: E402
 
-from bot.web.app import create_app, shutdown  # noqa: E402
-from bot.github.gateway import GitHubApp  # noqa: E402
-from bot.sandbox import Sandbox  # noqa: E402
 from bot.demo.world import FUND_REPO, World, running_world  # noqa: E402
+from bot.github.app import GitHubApp  # noqa: E402
+from bot.sandbox import Sandbox  # noqa: E402
+from bot.web.app import create_app, shutdown  # noqa: E402
 
 SCORE = ["/score technical 4", "/score technical 5\n/score impact 3"]
 # What the reviewers (and, for a withdrawal, the applicant) said on each kind of application.

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from test_forms import ADVERSARIAL, APPLICATION  # noqa: E402
 
 from bot.policy.command_parse import parse_commands  # noqa: E402
-from bot.policy.forms import parse_form  # noqa: E402
+from bot.policy.form_body import parse_form  # noqa: E402
 
 COMMENTS = [
     ("command-with-20k-spaces", "/x a" + " " * 20_000 + "b"),

@@ -38,6 +38,7 @@ from e2e_harness import Worker  # noqa: E402
 from redis_fixtures import RedisServer  # noqa: E402
 
 from bot.cli import main as fundbot  # noqa: E402
+from bot.config.settings import DEFAULT_RULES_DIR  # noqa: E402
 from bot.demo.samples import application_body  # noqa: E402
 from bot.demo.world import World  # noqa: E402
 from bot.jobs.worker import QUEUE_NAME  # noqa: E402
@@ -45,7 +46,6 @@ from bot.policy.markers import STATUS_MARKER  # noqa: E402
 from bot.policy.rules import FUND_FILE  # noqa: E402
 from bot.sandbox import Faults, Sandbox, SandboxServer  # noqa: E402
 from bot.sandbox.keys import throwaway_app_key  # noqa: E402
-from bot.settings import DEFAULT_RULES_DIR  # noqa: E402
 
 APPLICANT_REPO = "tiny-org/tiny-inference"
 

@@ -26,11 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from factories import application_body  # noqa: E402
 
-from bot.github.gateway import GitHubApp  # noqa: E402
-from bot.jobs.context import Context  # noqa: E402
-from bot.sandbox import Sandbox  # noqa: E402
 from bot.demo.world import FUND_REPO, World, running_world  # noqa: E402
+from bot.github.app import GitHubApp  # noqa: E402
+from bot.jobs.context import Context  # noqa: E402
 from bot.jobs.sweep import sweep  # noqa: E402
+from bot.sandbox import Sandbox  # noqa: E402
 
 
 def measure(sandbox: Sandbox, run) -> tuple[int, int, int, float]:

@@ -32,7 +32,7 @@ import yaml
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from bot.settings import DEFAULT_API_URL
+from bot.config.settings import DEFAULT_API_URL
 
 CALLBACK = "/callback"
 

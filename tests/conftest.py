@@ -4,8 +4,9 @@ from redis_fixtures import *  # noqa: F401,F403  (redis_server, redis_url: Debia
 
 import pytest
 
-from bot.policy.rules import Rules, load_rules
-from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
+from bot.config.rules import load_rules
+from bot.config.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
+from bot.policy.rules import Rules
 
 
 @pytest.fixture(scope="session")

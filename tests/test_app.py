@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from factories import application_body
 
-from bot.web.app import create_app, shutdown
-from bot.policy.rules import RulesError
+from bot.config.settings import SettingsError
 from bot.demo.world import FUND_REPO, WEBHOOK_SECRET
-from bot.settings import SettingsError
 from bot.github.webhooks import MAX_BODY_BYTES, signature_for
 from bot.jobs.queue import InProcessQueue
+from bot.policy.rules import RulesError
+from bot.web.app import create_app, shutdown
 
 EXAMPLES = json.loads((Path(__file__).parent / "fixtures" / "octokit-webhooks-examples.json").read_text())
 ALL_DELIVERIES = [(group["name"], example) for group in EXAMPLES for example in group["examples"]]
@@ -166,7 +166,7 @@ def test_create_app_refuses_to_start_without_a_setting(good_env, missing):
 def test_create_app_refuses_to_start_on_broken_rules(good_env, tmp_path):
     import shutil
 
-    from bot.settings import DEFAULT_RULES_DIR
+    from bot.config.settings import DEFAULT_RULES_DIR
 
     shutil.copytree(DEFAULT_RULES_DIR, tmp_path / "rules")
     (tmp_path / "rules" / "stages.yml").write_text((tmp_path / "rules" / "stages.yml").read_text() + "\nsurprise: 1\n")

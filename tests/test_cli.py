@@ -6,9 +6,9 @@ import pytest
 from factories import application_body
 
 from bot.cli import main
-from bot.sandbox import Faults
+from bot.config.settings import DEFAULT_RULES_DIR
 from bot.demo.world import FUND_REPO
-from bot.settings import DEFAULT_RULES_DIR
+from bot.sandbox import Faults
 
 
 @pytest.fixture
@@ -176,8 +176,8 @@ def _stage_labels(world, number):
 
 
 def test_labels_sync_renames_a_renamed_label_in_place_twice_and_deletes_nothing(world, app_env, tmp_path, capsys):
-    from bot.policy.rules import load_rules
-    from bot.settings import DEFAULT_TEMPLATES_DIR
+    from bot.config.rules import load_rules
+    from bot.config.settings import DEFAULT_TEMPLATES_DIR
 
     world.add_applicant_repo("tiny-org/tiny-inference")
     world.deliver(world.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Tiny", application_body(),

@@ -13,10 +13,10 @@ from contextlib import contextmanager
 import pytest
 from pipeline_world import HOSTILE_NAME, seeded_world
 
-from bot.web.app import create_app, shutdown
-from bot.views.dashboard import authorised
+from bot.config.settings import Settings, SettingsError
 from bot.demo.world import FUND_REPO, World
-from bot.settings import Settings, SettingsError
+from bot.views.dashboard import authorised
+from bot.web.app import create_app, shutdown
 
 TOKEN = "dash-7f3a9c2e5b"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.config.settings import DEFAULT_RULES_DIR
 from bot.demo.story import run_demo, visible_lines
-from bot.settings import DEFAULT_RULES_DIR
 
 SUMMARY = re.compile(r"^(\d+) steps · (\d+) GitHub API requests \(\d+ reads, \d+ writes, \d+ answered 304\) · "
                      r"[\d.]+ s · (.+)$")

@@ -1,6 +1,7 @@
-"""Tests for bot.forms. The golden fixture folders (tests/fixtures/forms/<case>/{body.md,
-expected.json}) pin whole parses. The tables pin the answer validators and the template
-errors. Hypothesis checks that parsing never raises and that a rendered form reads back."""
+"""Tests for the issue forms (bot.policy.form_template, answers, parsed_form, form_body, form_render;
+bot.config.forms). The golden fixture folders (tests/fixtures/forms/<case>/{body.md, expected.json}) pin
+whole parses. The tables pin the answer validators and the template errors. Hypothesis checks that
+parsing never raises and that a rendered form reads back."""
 
 from __future__ import annotations
 
@@ -13,23 +14,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.settings import DEFAULT_TEMPLATES_DIR
-from bot.policy.forms import (
-    NO_RESPONSE,
+from bot.config.forms import FormTemplateError, load_template
+from bot.config.settings import DEFAULT_TEMPLATES_DIR
+from bot.policy.answers import (
     VALIDATORS,
     AnswerError,
-    FieldType,
-    FormTemplate,
-    FormTemplateError,
-    ParsedForm,
     RepoRef,
     parse_amount,
-    parse_form,
     parse_handles,
     parse_issue_number,
     parse_repository,
-    render_form,
 )
+from bot.policy.form_body import parse_form
+from bot.policy.form_render import render_form
+from bot.policy.form_template import NO_RESPONSE, FieldType, FormTemplate
+from bot.policy.parsed_form import ParsedForm
 
 TEMPLATES = DEFAULT_TEMPLATES_DIR
 FIXTURES = Path(__file__).parent / "fixtures" / "forms"
@@ -38,7 +37,7 @@ CASES = sorted(p for p in FIXTURES.iterdir() if p.is_dir())
 
 @cache
 def template(name: str) -> FormTemplate:
-    return FormTemplate.load(TEMPLATES / name)
+    return load_template(TEMPLATES / name)
 
 
 APPLICATION = template("application.yml")
@@ -272,7 +271,7 @@ body:
 """,
         encoding="utf-8",
     )
-    return FormTemplate.load(path)
+    return load_template(path)
 
 
 def test_rendered_textarea_loses_its_fence(small_template: FormTemplate) -> None:
@@ -394,13 +393,13 @@ def test_broken_template(tmp_path: Path, text: str, reason: str) -> None:
     path = tmp_path / "form.yml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(FormTemplateError, match=reason) as caught:
-        FormTemplate.load(path)
+        load_template(path)
     assert caught.value.path == path
 
 
 def test_missing_template_file(tmp_path: Path) -> None:
     with pytest.raises(FormTemplateError, match="cannot read"):
-        FormTemplate.load(tmp_path / "absent.yml")
+        load_template(tmp_path / "absent.yml")
 
 
 # --------------------------------------------------------------------------------------------

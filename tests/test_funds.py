@@ -18,6 +18,7 @@ from pipeline_world import open_application
 from sandbox_fixtures import APP_ID, OPENAPI_SUBSET
 
 from bot.cli import main
+from bot.config.settings import DEFAULT_RULES_DIR
 from bot.demo.world import FUND_REPO, INSTALLATION_ID, World, running_world
 from bot.config.funds import discover
 from bot.policy.configissue import CONFIG_ISSUE_TITLE
@@ -26,7 +27,6 @@ from bot.policy.i18n import translator
 from bot.policy.markers import FUND_STATE_MARKER, STATUS_MARKER, read_record
 from bot.policy.rules import FUND_FILE
 from bot.policy.seal import fund_state_holds
-from bot.settings import DEFAULT_RULES_DIR
 
 RIVER_REPO, RIVER_OWNER, RIVER_INSTALLATION = "river-fund/grants", "river-fund", 88
 APPLICANT_REPO = "tiny-org/five-people"  # five contributors

@@ -4,10 +4,11 @@ import datetime as dt
 import pytest
 from sandbox_fixtures import APP_ID
 
-from bot.github.gateway import GitHubApp, GitHubUnavailable, NotFound, RetryPolicy, retry_delay
-from bot.sandbox import Faults
+from bot.config.settings import Settings
 from bot.demo.world import FUND_REPO, INSTALLATION_ID
-from bot.settings import Settings
+from bot.github.app import GitHubApp
+from bot.github.transport import GitHubUnavailable, NotFound, RetryPolicy, retry_delay
+from bot.sandbox import Faults
 
 POLICY = RetryPolicy(attempts=5, base_delay=1.0, max_delay=30.0, max_wait=60.0)
 NOW = 1_800_000_000.0

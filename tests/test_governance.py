@@ -19,10 +19,10 @@ from bot.policy.markers import FoundRecord, read_record, record_payload
 from bot.policy.models import (
     Assign, PostComment, Reaction, RecordAssignment, RecordGrant, SetAway, UpsertStatusComment, User,
 )
+from bot.config.rules import fund_rules
+from bot.config.settings import DEFAULT_RULES_DIR
 from bot.policy.record import Record, ReportEntry
-from bot.policy.rules import fund_rules
 from bot.policy.seal import seal, verified
-from bot.settings import DEFAULT_RULES_DIR
 
 
 def comment_on(rules, record: Record, body: str, who: dict, *, issue_kw=None, **snap_kw):

@@ -13,9 +13,10 @@ from pipeline_world import ACTIVE_REPO, frozen_world, open_application, say
 from sandbox_fixtures import APP_ID
 
 from bot.cli import main
+from bot.config.rules import fund_rules
+from bot.config.settings import DEFAULT_RULES_DIR
 from bot.demo.world import FUND_REPO, World
-from bot.policy.rules import FUND_FILE, fund_rules
-from bot.settings import DEFAULT_RULES_DIR
+from bot.policy.rules import FUND_FILE
 
 TO_DECISION = [("rita", "/score technical 4"), ("ravi", "/score technical 5\n/score impact 3"), ("rita", "/advance"),
                ("rita", "/advance"), ("ravi", "/score funding 4"), ("rita", "/advance")]

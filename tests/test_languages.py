@@ -14,12 +14,12 @@ from bot.policy.decide import decide
 from bot.policy.report_issue import Named, decide_report_issue, report_language
 from bot.policy.snapshot import Snapshot
 from bot.policy.triggers import Trigger, TriggerKind
-from bot.policy.forms import render_form
+from bot.demo.samples import application_answers, application_template
+from bot.policy.form_render import render_form
 from bot.policy.i18n import translator
 from bot.policy.markers import FoundRecord
 from bot.policy.models import PostComment, RepoFacts, RepoStatus, UpsertStatusComment
 from bot.policy.text import OUTPUT_LIMIT
-from bot.demo.samples import application_answers, application_template
 
 NOW = T0 + dt.timedelta(hours=1)
 GOOD = RepoFacts(requested="tiny-org/tiny-inference", status=RepoStatus.OK, full_name="tiny-org/tiny-inference",

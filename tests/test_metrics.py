@@ -113,7 +113,8 @@ def test_a_metrics_token_keeps_strangers_out(guarded, headers, query, status):
 
 
 def test_every_endpoint_the_gateway_calls_has_its_template():
-    gateway = (Path(__file__).resolve().parents[1] / "bot" / "github" / "gateway.py").read_text()
+    gateway = "".join((Path(__file__).resolve().parents[1] / "bot" / "github" / name).read_text()
+                      for name in ("gateway.py", "app.py"))  # the endpoints, and the App's own
     called = {path.split("?")[0] for path in re.findall(r":calls: `(?:GET|POST|PATCH|DELETE|PUT) ([^` ]+)", gateway)}
     assert called and called <= set(ENDPOINTS)
     samples = {"owner": "open-source-fund", "repo": "applications", "issue_number": "12", "comment_id": "99",

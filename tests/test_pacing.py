@@ -10,12 +10,13 @@ import pytest
 from factories import application_body
 from sandbox_fixtures import APP_ID
 
+from bot.config.settings import Need, Settings
 from bot.demo.world import FUND_REPO, World
-from bot.github.gateway import GitHubApp, RetryPolicy
+from bot.github.app import GitHubApp
 from bot.github.pacing import Limits, LocalPacer, RedisPacer, wait_for_slot
+from bot.github.transport import RetryPolicy
 from bot.jobs.context import connect
 from bot.sandbox import ContentLimits
-from bot.settings import Need, Settings
 
 SHORT = Limits(minute=4, hour=12, minute_other=2, hour_other=8, minute_seconds=1.0, hour_seconds=6.0)
 # What the sandbox allows: above the pacer's budget by a margin, as GitHub's 80/500 are above its 70/450

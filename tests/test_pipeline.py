@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from factories import T0, application_body, make_comment, make_issue
 
-from bot.github.gateway import GitHubError
+from bot.github.transport import GitHubError
 from bot.views.rows import (
     ApplicationRow, Eligibility, PipelineSource, application_row, columns, grants, median_days_to_decision,
 )
@@ -17,10 +17,10 @@ from bot.policy.markers import STATUS_MARKER, record_block
 from bot.policy.record import (
     CheckResult, NeedsInfo, Note, Outcome, Record, ReportEntry, Score, StageEntry, Waiver,
 )
-from bot.policy.reports import ReportState
-from bot.policy.rules import load_rules
+from bot.config.rules import load_rules
+from bot.config.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
 from bot.demo.world import FUND_REPO
-from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
+from bot.policy.reports import ReportState
 
 RULES = load_rules(DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR)
 

@@ -1,8 +1,8 @@
 """Settings: validated at start-up; a missing or malformed variable is named in one line."""
 import pytest
 
+from bot.config.settings import Need, Settings, SettingsError
 from bot.logs import LogFormat
-from bot.settings import Need, Settings, SettingsError
 
 
 @pytest.fixture

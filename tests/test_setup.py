@@ -15,8 +15,8 @@ import pytest
 import requests
 
 from bot.cli import main
-from bot.github.gateway import GitHubApp
-from bot.settings import DEFAULT_MANIFEST, Need, Settings
+from bot.config.settings import DEFAULT_MANIFEST, Need, Settings
+from bot.github.app import GitHubApp
 from bot.setup import ManifestFlow, SetupError, Target, load_manifest, write_env_file
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -227,9 +227,9 @@ def test_processing_killed_midway_is_finished_by_the_sweep(frozen, app_key):
     expected = expected_state(app_key)
 
     # Every third GitHub write fails for good (the process dies at that point of a delivery).
-    import bot.github.gateway as gateway_module
+    import bot.github.transport as transport_module
 
-    original = gateway_module.Transport.request
+    original = transport_module.Transport.request
     calls = {"n": 0}
 
     def dying(self, verb, url, **kw):
@@ -239,11 +239,11 @@ def test_processing_killed_midway_is_finished_by_the_sweep(frozen, app_key):
                 raise RuntimeError("killed midway")
         return original(self, verb, url, **kw)
 
-    gateway_module.Transport.request = dying
+    transport_module.Transport.request = dying
     try:
         scenario(frozen, set())
     finally:
-        gateway_module.Transport.request = original
+        transport_module.Transport.request = original
     assert frozen.runtime.queue.stats.failed > 0
     assert frozen.sweep().ok
     assert end_state(frozen) == expected

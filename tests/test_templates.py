@@ -1,5 +1,5 @@
 """Tests for the issue templates in .github/ISSUE_TEMPLATE. Each form must validate against
-GitHub's issue-forms schema, which ships in bot/policy/schemas. Each must be usable by bot.policy.forms,
+GitHub's issue-forms schema, which ships in bot/config/schemas. Each must be usable by bot.config.forms,
 with unique ids and labels. The ids the rest of the bot relies on must be present, and
 config.yml must have the chooser's shape."""
 
@@ -12,8 +12,9 @@ import jsonschema
 import pytest
 import yaml
 
-from bot.settings import DEFAULT_TEMPLATES_DIR
-from bot.policy.forms import ISSUE_FORMS_SCHEMA_PATH, FieldType, FormTemplate, validate_template_file
+from bot.config.forms import ISSUE_FORMS_SCHEMA_PATH, load_template, validate_template_file
+from bot.config.settings import DEFAULT_TEMPLATES_DIR
+from bot.policy.form_template import FieldType, FormTemplate
 from bot.policy.i18n import LANGUAGES, language_name
 
 TEMPLATE_DIR = DEFAULT_TEMPLATES_DIR
@@ -50,7 +51,7 @@ def test_form_ids_and_labels_are_unique(path: Path) -> None:
 @pytest.mark.parametrize("path", FORMS, ids=[p.name for p in FORMS])
 def test_form_is_usable_by_the_bot(path: Path) -> None:
     assert validate_template_file(path) == ()
-    template = FormTemplate.load(path)
+    template = load_template(path)
     assert template.labels, "a form must label its issues so the bot can tell them apart"
 
 
@@ -100,13 +101,13 @@ REPORT_FIELDS = {
     ids=["application", "progress-report", "application-zh", "progress-report-zh"],
 )
 def test_form_contract(name: str, label: str, fields: dict[str, tuple[FieldType, bool]]) -> None:
-    template = FormTemplate.load(TEMPLATE_DIR / name)
+    template = load_template(TEMPLATE_DIR / name)
     assert template.labels == (label,)
     assert {f.id: (f.type, f.required) for f in template.fields} == fields
 
 
 def test_application_choices() -> None:
-    template = FormTemplate.load(TEMPLATE_DIR / "application.yml")
+    template = load_template(TEMPLATE_DIR / "application.yml")
     assert template.field("category").options == (
         "Developer tools and frameworks",
         "Infrastructure and platforms",
@@ -125,15 +126,15 @@ def test_application_choices() -> None:
 
 def test_chinese_application_choices_use_the_funds_own_words() -> None:
     # The fund's Chinese text (SPEC's seed/open-source-fund.zh.md): 支持的项目类型 and 项目影响.
-    template = FormTemplate.load(TEMPLATE_DIR / "application.zh.yml")
+    template = load_template(TEMPLATE_DIR / "application.zh.yml")
     assert template.field("category").options == ("开发工具和框架", "基础设施和平台", "教育和培训", "研究和创新")
     assert template.field("impact").options == ("AI 可访问性", "开发者工具", "基础设施", "教育和培训")
-    assert template.language == "zh" and FormTemplate.load(TEMPLATE_DIR / "application.yml").language is None
+    assert template.language == "zh" and load_template(TEMPLATE_DIR / "application.yml").language is None
 
 
 @pytest.mark.parametrize("name", ["application.yml", "application.zh.yml"])
 def test_the_language_options_are_the_languages_the_bot_writes(name: str) -> None:
-    options = FormTemplate.load(TEMPLATE_DIR / name).field("language").options
+    options = load_template(TEMPLATE_DIR / name).field("language").options
     assert options == tuple(language_name(code) for code in LANGUAGES) == ("English", "中文")
 
 

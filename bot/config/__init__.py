@@ -1,1 +1,3 @@
-"""Configuration: settings, rules, issue forms and funds, loaded from the environment, the disk and GitHub."""
+"""Configuration loading: the environment, the rules and issue forms on disk, and a fund's own YAML,
+read, validated and turned into policy's typed structures. Policy never reads the disk (nor the clock);
+this layer does it for policy, and may import policy's models (never the other way round)."""

@@ -3,7 +3,7 @@
 A repository where the App is installed and `.github/fund-bot.yml` exists is a fund; `FUNDBOT_REPO`
 narrows the deployment to one repository, which is then a fund with or without the file. A fund's
 rules are the server's, with the sections its file holds replaced, and its own issue forms
-(`bot.policy.rules.fund_rules`). They are read with conditional requests (304s, free against the rate
+(`bot.config.rules.fund_rules`). They are read with conditional requests (304s, free against the rate
 limit) at most every `ttl` seconds per process, and at once after a `push` that touches them.
 
 An invalid configuration is never used and never silently replaced: the bot acts by the last valid
@@ -21,12 +21,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from bot.github.gateway import GitHubApp, GitHubError, GitHubGateway, RepoFile
+from bot.config.files import APPLICATION_TEMPLATE, FUND_TEMPLATES, REPORT_TEMPLATE, TEMPLATE_FILES, translations_of
+from bot.config.rules import fund_rules
+from bot.github.app import GitHubApp
+from bot.github.data import RepoFile
+from bot.github.gateway import GitHubGateway
 from bot.github.own_issues import OwnIssues
-from bot.policy.rules import (
-    APPLICATION_TEMPLATE, FUND_FILE, FUND_TEMPLATES, REPORT_TEMPLATE, TEMPLATE_FILES, Rules, RulesError, fund_rules,
-    translations_of,
-)
+from bot.github.transport import GitHubError
+from bot.policy.rules import FUND_FILE, Rules, RulesError
 
 log = logging.getLogger("fundbot.funds")
 TEMPLATE_PATHS = {name: f"{FUND_TEMPLATES}/{name}" for name in TEMPLATE_FILES}

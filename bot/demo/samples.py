@@ -9,8 +9,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from bot.policy.forms import FormTemplate, render_form
-from bot.settings import DEFAULT_TEMPLATES_DIR
+from bot.config.forms import load_template
+from bot.config.settings import DEFAULT_TEMPLATES_DIR
+from bot.policy.form_render import render_form
+from bot.policy.form_template import FormTemplate
 
 GOALS = ("We will ship a stable plugin interface, a test farm for small ARM boards, and translated "
          "documentation, so that classrooms can run models offline.")
@@ -73,13 +75,13 @@ _REPORTS = {
 @cache
 def application_template(lang: str = "en") -> FormTemplate:
     """The shipped application form in `lang` (`en`: the fund's own, `application.yml`)."""
-    return FormTemplate.load(DEFAULT_TEMPLATES_DIR / ("application.yml" if lang == "en" else f"application.{lang}.yml"))
+    return load_template(DEFAULT_TEMPLATES_DIR / ("application.yml" if lang == "en" else f"application.{lang}.yml"))
 
 
 @cache
 def report_template(lang: str = "en") -> FormTemplate:
     """The shipped progress-report form in `lang`."""
-    return FormTemplate.load(DEFAULT_TEMPLATES_DIR / ("progress-report.yml" if lang == "en"
+    return load_template(DEFAULT_TEMPLATES_DIR / ("progress-report.yml" if lang == "en"
                                                       else f"progress-report.{lang}.yml"))
 
 

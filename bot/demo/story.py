@@ -18,15 +18,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
+from bot.config.rules import load_rules
+from bot.config.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
+from bot.demo.samples import REPORT_TEXT, REPORT_TEXT_ZH, application_body, report_body
+from bot.demo.world import FUND_REPO, World, running_world
 from bot.policy.i18n import SOURCE, Translator, translator
 from bot.policy.markers import STATUS_MARKER
 from bot.policy.record import Record
 from bot.policy.reports import report_status
-from bot.policy.rules import Rules, RulesError, StageSpec, load_rules
+from bot.policy.rules import Rules, RulesError, StageSpec
 from bot.sandbox import Delivery
-from bot.demo.samples import REPORT_TEXT, REPORT_TEXT_ZH, application_body, report_body
-from bot.demo.world import FUND_REPO, World, running_world
-from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
 
 APPLICANT = "alice-dev"  # the author, also named as maintainer in the sample form
 REVIEWERS = ("rita", "ravi", "rosa")  # collaborators of the fund's repository

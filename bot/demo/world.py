@@ -15,16 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.web.app import Runtime, create_app
-from bot.github.gateway import GitHubApp, RetryPolicy
+from bot.config.rules import load_rules
+from bot.config.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR, Settings
+from bot.github.app import GitHubApp
+from bot.github.transport import RetryPolicy
+from bot.github.webhooks import signature_for
 from bot.jobs.context import Context
 from bot.jobs.fund_setup import sync_labels
-from bot.policy.rules import Rules, load_rules
-from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR, Settings
 from bot.jobs.sweep import SweepResult, sweep
-from bot.github.webhooks import signature_for
-
-from bot.sandbox import Sandbox
+from bot.policy.rules import Rules
+from bot.sandbox.state.sandbox import Sandbox
+from bot.web.app import Runtime, create_app
 from bot.sandbox.deliveries import Delivery
 from bot.sandbox.keys import throwaway_app_key
 from bot.sandbox.server import SandboxServer

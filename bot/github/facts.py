@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from bot.github.gateway import GitHubError, GitHubGateway, GitHubUnavailable, NotFound
-from bot.policy.forms import RepoRef
+from bot.github.gateway import GitHubGateway
+from bot.github.transport import GitHubError, GitHubUnavailable, NotFound
+from bot.policy.answers import RepoRef
 from bot.policy.models import RepoFacts, RepoStatus
 
 

@@ -16,7 +16,8 @@ import dataclasses
 import logging
 import threading
 
-from bot.github.gateway import GitHubError, GitHubGateway, NotFound
+from bot.github.gateway import GitHubGateway
+from bot.github.transport import GitHubError, NotFound
 from bot.policy.fundstate import FundRead, FundState, decode
 from bot.policy.markers import FUND_STATE_MARKER, own_issues
 from bot.policy.models import Issue

@@ -14,12 +14,13 @@ from typing import Any
 from redis import Redis
 
 from bot.config.funds import Funds
-from bot.github.gateway import GitHubApp, GitHubGateway
+from bot.github.app import GitHubApp
+from bot.github.gateway import GitHubGateway
 from bot.github.members import TeamCache
 from bot.jobs.locks import LocalLocks, Locks
 from bot.policy.rules import Rules
 from bot.policy.seal import record_key
-from bot.settings import Settings
+from bot.config.settings import Settings
 
 
 def utc_now() -> dt.datetime:

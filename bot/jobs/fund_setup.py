@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 
 from bot.config.funds import FundConfig
-from bot.github.gateway import GitHubError, GitHubGateway
+from bot.github.gateway import GitHubGateway
+from bot.github.transport import GitHubError
 from bot.jobs.context import Context, utc_now
 from bot.jobs.pipeline import apply
 from bot.policy.configissue import config_issue_write, valid_config_write

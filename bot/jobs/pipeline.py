@@ -16,7 +16,8 @@ import logging
 from dataclasses import dataclass, field
 
 from bot.github.facts import repo_facts
-from bot.github.gateway import GitHubError, GitHubGateway, GitHubUnavailable, NotFound
+from bot.github.gateway import GitHubGateway
+from bot.github.transport import GitHubError, GitHubUnavailable, NotFound
 from bot.github.own_issues import GONE
 from bot.jobs.context import Context
 from bot.policy.assign import reviewer_load

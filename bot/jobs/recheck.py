@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from bot.github.gateway import GitHubError, GitHubGateway, RequestStats
+from bot.github.gateway import GitHubGateway
+from bot.github.transport import GitHubError, RequestStats
 from bot.jobs.context import Context
 from bot.jobs.pipeline import run_application
 from bot.policy.intake import to_recheck

@@ -24,7 +24,8 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from bot.github.gateway import GitHubError, GitHubGateway, RequestStats
+from bot.github.gateway import GitHubGateway
+from bot.github.transport import GitHubError, RequestStats
 from bot.jobs.context import Context
 from bot.jobs.fund_setup import reconcile
 from bot.jobs.pipeline import apply, run_application, run_report_issue

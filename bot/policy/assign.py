@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from bot.policy.forms import ParsedForm
+from bot.policy.parsed_form import ParsedForm
 from bot.policy.fundstate import FundState
 from bot.policy.models import Action, Assign, Issue, RecordAssignment
 from bot.policy.plan import assignment_due, assignment_key_of

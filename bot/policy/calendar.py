@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.policy.forms import ParsedForm
+from bot.policy.parsed_form import ParsedForm
 from bot.policy.i18n import Translator
 from bot.policy.markers import NoticeKey
 from bot.policy.models import Action, Issue, PostComment

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from bot.policy.forms import ParsedForm
+from bot.policy.parsed_form import ParsedForm
 from bot.policy.i18n import Translator
 from bot.policy.ledger import FundingLedger
 from bot.policy.models import Action, Issue

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from bot.policy.command_context import CommandContext, CommandResult
 from bot.policy.command_parse import MAX_COMMANDS, ParsedCommand
 from bot.policy.commands import REGISTRY, conflicts_in_words, permitted, run_command
-from bot.policy.forms import AnswerError, ParsedForm, parse_amount
+from bot.policy.answers import AnswerError, parse_amount
+from bot.policy.parsed_form import ParsedForm
 from bot.policy.funding_commands import granted, received_report
 from bot.policy.i18n import Translator
 from bot.policy.intake import take_in

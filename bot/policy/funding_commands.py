@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from bot.policy.command_context import CommandContext, CommandResult, done, refuse, usage_of
 from bot.policy.eligibility import count_words
-from bot.policy.forms import AnswerError, parse_amount
+from bot.policy.answers import AnswerError, parse_amount
 from bot.policy.ledger import approval_problem, grant, release_tranche
 from bot.policy.record import Record, ReportEntry
 from bot.policy.review_commands import close_for

@@ -38,6 +38,9 @@ from babel.numbers import format_currency, format_decimal, get_currency_precisio
 LANGUAGES: Mapping[str, str] = MappingProxyType({"en": "en", "zh": "zh_Hans"})
 #: The language the messages are written in, in code (the catalogues' message ids): tests and logs.
 SOURCE = "en"
+# The one disk read in policy, and deliberately left here: the catalogues are the package's own data,
+# read once per process as importing code is (no fund's or operator's configuration), and every text
+# policy writes needs them. Configuration is read in `bot.config`.
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
 

@@ -15,7 +15,9 @@ import hashlib
 from collections.abc import Iterable
 
 from bot.policy.eligibility import evaluate
-from bot.policy.forms import FormTemplate, ParsedForm, could_be_form, parse_any
+from bot.policy.form_body import could_be_form, parse_any
+from bot.policy.form_template import FormTemplate
+from bot.policy.parsed_form import ParsedForm
 from bot.policy.i18n import Translator
 from bot.policy.ledger import round_of
 from bot.policy.markers import NoticeKey

@@ -13,6 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 
+# What a timestamp GitHub left out falls back to, after the object's other timestamp: a fixed moment,
+# never the clock, so that policy stays a pure function of what it is given (the same payload always
+# reads the same) — and a missing date reads as long ago, not as just now.
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
 def parse_time(value: str | None) -> dt.datetime | None:
     """GitHub's ISO-8601 timestamps (`2026-11-25T16:01:56Z`) as aware UTC datetimes."""
     if not value:
@@ -66,6 +72,8 @@ class Issue:
     @classmethod
     def from_api(cls, data: Mapping[str, Any], repo: str) -> "Issue":
         reactions = data.get("reactions") or {}
+        created = parse_time(data.get("created_at"))
+        updated = parse_time(data.get("updated_at"))
         return cls(
             repo=repo,
             number=int(data["number"]),
@@ -76,8 +84,8 @@ class Issue:
             author_association=str(data.get("author_association") or "NONE"),
             labels=tuple(str(label["name"]) for label in data.get("labels") or [] if isinstance(label, Mapping)),
             assignees=tuple(str(a["login"]) for a in data.get("assignees") or [] if isinstance(a, Mapping)),
-            created_at=parse_time(data.get("created_at")) or dt.datetime.now(dt.timezone.utc),
-            updated_at=parse_time(data.get("updated_at")) or dt.datetime.now(dt.timezone.utc),
+            created_at=created or updated or EPOCH,  # never the clock: see EPOCH
+            updated_at=updated or created or EPOCH,
             comments=int(data.get("comments") or 0),
             is_pull_request="pull_request" in data and data["pull_request"] is not None,
             html_url=str(data.get("html_url") or ""),
@@ -102,7 +110,7 @@ class Comment:
             body=str(data.get("body") or ""),
             user=User.from_api(data.get("user")),
             author_association=str(data.get("author_association") or "NONE"),
-            created_at=parse_time(data.get("created_at")) or dt.datetime.now(dt.timezone.utc),
+            created_at=parse_time(data.get("created_at")) or parse_time(data.get("updated_at")) or EPOCH,  # see EPOCH
             html_url=str(data.get("html_url") or ""),
         )
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from bot.policy.command_parse import MAX_COMMANDS, ParsedCommand, assign_names, parse_commands
 from bot.policy.commands import REGISTRY
-from bot.policy.forms import ParsedForm, RepoRef
+from bot.policy.answers import RepoRef
+from bot.policy.parsed_form import ParsedForm
 from bot.policy.intake import intake_due, recheck_due
 from bot.policy.ledger import ledger_round
 from bot.policy.markers import NoticeKey

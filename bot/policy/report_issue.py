@@ -13,7 +13,7 @@ import dataclasses
 import enum
 from dataclasses import dataclass
 
-from bot.policy.forms import ParsedForm
+from bot.policy.parsed_form import ParsedForm
 from bot.policy.i18n import Translator
 from bot.policy.markers import NoticeKey
 from bot.policy.models import Action, CloseIssue, Issue, PostComment

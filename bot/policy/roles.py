@@ -20,9 +20,9 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from bot.policy.forms import ParsedForm
 from bot.policy.i18n import N_
 from bot.policy.models import Issue, Reaction
+from bot.policy.parsed_form import ParsedForm
 from bot.policy.record import Record
 from bot.policy.rules import ReviewerRules, Rules
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.policy.assign import ReviewerLoad
-from bot.policy.forms import ParsedForm
+from bot.policy.parsed_form import ParsedForm
 from bot.policy.fundstate import FundRead
 from bot.policy.ledger import FundingLedger
 from bot.policy.markers import FoundRecord

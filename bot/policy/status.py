@@ -18,7 +18,7 @@ from statistics import mean
 
 from bot.policy.ledger import FundingLedger
 from bot.policy.eligibility import CHECK_TITLES
-from bot.policy.forms import FormTemplate
+from bot.policy.form_template import FormTemplate
 from bot.policy.i18n import N_, Translator, translator
 from bot.policy.markers import STATUS_MARKER, record_block
 from bot.policy.record import AuditEntry, Record

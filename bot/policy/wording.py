@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.policy.forms import FormTemplate
+from bot.policy.form_template import FormTemplate
 from bot.policy.i18n import N_, SOURCE, Translator, translator
 from bot.policy.lines import FAILURES, LINES, nested
 from bot.policy.record import Note

@@ -29,7 +29,8 @@ from flask import Blueprint, Response, current_app, render_template, request
 from flask.blueprints import BlueprintSetupState
 from markupsafe import Markup, escape
 
-from bot.github.gateway import GitHubError, GitHubGateway
+from bot.github.gateway import GitHubGateway
+from bot.github.transport import GitHubError
 from bot.policy.i18n import N_, Translator, translator
 from bot.views.rows import (
     ApplicationRow, Column, Pipeline, PipelineSource, columns, grants, in_round, median_days_to_decision,
@@ -53,7 +54,7 @@ HEADERS = {
 
 
 class Directory(Protocol):
-    """The funds this deployment serves (`bot.jobs.funds.FundDirectory`), handed in by the web tier."""
+    """The funds this deployment serves (`bot.config.funds.FundDirectory`), handed in by the web tier."""
 
     def repos(self) -> list[str]: ...
     def find(self, repo: str) -> str | None: ...

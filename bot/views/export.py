@@ -19,12 +19,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.github.gateway import GitHubError
+from bot.github.transport import GitHubError
 from bot.policy.i18n import N_, Translator, translator
-from bot.views.rows import ApplicationRow, in_round, pipeline_rows
 from bot.policy.record import iso
 from bot.policy.rules import Rules
 from bot.policy.text import escape_inline
+from bot.views.rows import ApplicationRow, in_round, pipeline_rows
 
 FORMATS = ("csv", "json", "md")
 # Translators: the export's column headings (CSV, Markdown); keep them short, without spaces.

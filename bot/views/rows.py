@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from statistics import mean, median
 
-from bot.github.gateway import GitHubError, GitHubGateway
+from bot.github.gateway import GitHubGateway
+from bot.github.transport import GitHubError
 from bot.policy.i18n import N_
 from bot.policy.markers import find_status
 from bot.policy.models import Comment, Issue

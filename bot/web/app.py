@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response
 
-from bot.github.gateway import GitHubApp
+from bot.github.app import GitHubApp
 from bot.github.webhooks import MAX_BODY_BYTES, Event, WebhookError
 from bot.config.funds import FundDirectory
 from bot.jobs.context import Context, build_context, connect
@@ -31,8 +31,9 @@ from bot.jobs.worker import QUEUE_NAME
 from bot.jobs.queue import DeliveryQueue, InProcessQueue, Submitted
 from bot.logs import configure_logging
 from bot.metrics import LocalQueueCollector, QueueCollector, exposition, observe_delivery
-from bot.policy.rules import Rules, load_rules
-from bot.settings import Need, Settings
+from bot.config.rules import load_rules
+from bot.policy.rules import Rules
+from bot.config.settings import Need, Settings
 from bot.views.dashboard import authorised, dashboard
 from bot.web.bodies import BodyReader, BodyTimeout
 from bot.web.redis_queue import RedisDeliveryQueue

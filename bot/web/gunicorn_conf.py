@@ -28,7 +28,7 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None  # off by default: the
 
 def on_starting(server):
     """Refuse to start, in one line, on bad settings or rules (before any worker boots)."""
-    from bot.cli import startup_problem
+    from bot.config.startup import startup_problem
 
     problem = startup_problem(os.environ)
     if problem:

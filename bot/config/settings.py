@@ -20,7 +20,7 @@ from bot.logs import LogFormat
 # What the package ships (any install, editable or not, has them): the default rules, the issue forms
 # a fund starts from (a fund's repository keeps its own copy in .github/ISSUE_TEMPLATE/), the App's
 # manifest for `fundbot setup`.
-DEFAULTS_DIR = Path(__file__).resolve().parent / "defaults"
+DEFAULTS_DIR = Path(__file__).resolve().parent.parent / "defaults"
 DEFAULT_RULES_DIR = DEFAULTS_DIR / "rules"
 DEFAULT_TEMPLATES_DIR = DEFAULTS_DIR / "ISSUE_TEMPLATE"
 DEFAULT_MANIFEST = DEFAULTS_DIR / "app.yml"

@@ -1,0 +1,109 @@
+"""The CLI's commands that check before anything is written: a repository's eligibility, the rules and
+forms (the server's, or a fund's on GitHub), and the demo against a sandbox GitHub."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from bot.cli.common import as_typed, context_for, fail, github_trouble, rules_for, settings_for
+from bot.config.settings import REPO_NAME, Need
+
+
+def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Gather a repository's facts with GitHub, and print what `bot.policy.check` makes of them."""
+    from bot.github.app import GitHubApp
+    from bot.github.transport import GitHubError
+    from bot.github.facts import repo_facts
+    from bot.policy.answers import AnswerError, parse_repository
+    from bot.policy.check import check_repository, render_check
+
+    settings = settings_for(environ, Need.NOTHING)
+    rules = rules_for(settings)
+    given = args.repository
+    try:
+        repo = parse_repository(given if "github.com" in given.lower() else f"https://github.com/{given}")
+    except AnswerError:
+        return fail(f"not a repository: {as_typed(given)} (give OWNER/REPO or https://github.com/OWNER/REPO)")
+    github = GitHubApp(settings)
+    use_app = not settings.token and settings.has_app and settings.repo
+    try:
+        gateway = github.for_repository(settings.repo) if use_app else github.for_token(settings.token)
+        now = dt.datetime.now(dt.timezone.utc)
+        facts = repo_facts(gateway, repo, rules.eligibility.window_days, now, refusals_are_findings=False)
+    except GitHubError as err:
+        who = "the App (GITHUB_APP_ID and its key)" if use_app else \
+            "the token (GITHUB_TOKEN)" if settings.token else "an anonymous request"
+        return fail(f"could not check {repo.full_name}: {github_trouble(err, settings.api_url, who)}")
+    report = check_repository(repo.full_name, facts, args.licence, rules.eligibility, now)
+    print(render_check(report, rules.language, as_json=args.json, reads=gateway.stats.reads,
+                       not_modified=gateway.stats.not_modified))
+    return 0 if report.eligible else 1
+
+
+def cmd_validate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    from bot.config.forms import validate_template_file
+    from bot.config.rules import load_rules
+    from bot.policy.rules import RulesError
+
+    if args.repo:
+        return _validate_fund(args.repo, environ)
+    settings = settings_for(environ, Need.NOTHING)
+    rules_dir = Path(args.rules) if args.rules else settings.rules_dir
+    templates_dir = Path(args.templates) if args.templates else settings.templates_dir
+    errors: list[str] = []
+    try:
+        load_rules(rules_dir, templates_dir)
+    except RulesError as err:
+        errors.extend(err.errors)
+    for template in sorted(templates_dir.glob("*.yml")):
+        if template.name != "config.yml":
+            errors.extend(validate_template_file(template))
+    for line in dict.fromkeys(errors):
+        print(line)
+    if errors:
+        print(f"{len(dict.fromkeys(errors))} problem(s) in {rules_dir} and {templates_dir}", file=sys.stderr)
+        return 1
+    print(f"rules in {rules_dir} and templates in {templates_dir} are valid")
+    return 0
+
+
+def _validate_fund(repo: str, environ: Mapping[str, str]) -> int:
+    """`fundbot validate --repo OWNER/NAME`: the fund's own `.github/fund-bot.yml` and issue forms, as
+    they are on its default branch, with the server's rules; reads only, writes nothing."""
+    from bot.github.transport import GitHubError, NotFound
+    from bot.config.funds import config_files, rules_from
+    from bot.policy.rules import FUND_FILE, RulesError
+
+    if not REPO_NAME.fullmatch(repo):
+        return fail(f"--repo must be OWNER/NAME, not {repo!r}")
+    settings = settings_for(environ, Need.APP_OR_TOKEN)
+    rules = rules_for(settings)
+    github = context_for(settings, rules).github
+    try:
+        files = config_files(github.for_repository(repo), repo)
+    except NotFound:
+        return fail(f"{repo}: not found, or the App (or token) has no access to it")
+    except GitHubError as err:
+        return fail(f"{repo}: could not read its configuration: {err}")
+    present = [path for path, found in files.items() if found is not None]
+    if files[FUND_FILE] is None:
+        print(f"{repo} has no {FUND_FILE}: it is not a fund (unless FUNDBOT_REPO names it)")
+    try:
+        rules_from(rules, files)
+    except RulesError as err:
+        problems = list(dict.fromkeys(err.errors))
+        for line in problems:
+            print(line)
+        print(f"{len(problems)} problem(s) in {repo} ({', '.join(present)})", file=sys.stderr)
+        return 1
+    print(f"{repo}: {', '.join(present) or 'no files of its own'} valid with the server's rules")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    from bot.demo.story import run_demo
+
+    return run_demo(rules_dir=Path(args.rules) if args.rules else None, out=sys.stdout, language=args.language)

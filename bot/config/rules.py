@@ -1,0 +1,168 @@
+"""The fund's rules loaded: `rules/*.yml` and the issue templates from the server's folders, or a
+fund's `.github/fund-bot.yml` and forms over them, validated and built into `bot.policy.rules.Rules`.
+
+Every problem in every file is collected and reported at once, each as `file: key: reason`;
+unknown keys are errors (the schemas in `bot/config/schemas/rules/` say `additionalProperties: false`),
+and the service refuses to start on any of them — a warning would let a typo change policy.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from bot.config.files import (
+    APPLICATION_TEMPLATE, FUND_TEMPLATES, REPORT_TEMPLATE, RULE_FILES, TEMPLATE_FILES, translations_of,
+)
+from bot.config.forms import FormTemplateError, load_template, parse_template
+from bot.config.fund_yaml import FundYamlError, load_fund_yaml
+from bot.config.rules_build import build_rules
+from bot.config.rules_check import cross_check
+from bot.policy.form_template import FormTemplate
+from bot.policy.rules import FUND_FILE, Rules, RulesError
+
+SCHEMA_DIR = Path(__file__).parent / "schemas" / "rules"
+
+
+def load_rules(rules_dir: Path, templates_dir: Path) -> Rules:
+    """Load and validate every rules file and template; raise `RulesError` listing all problems."""
+    errors: list[str] = []
+    documents: dict[str, dict[str, Any]] = {}
+    origins: dict[str, str] = {}
+    for name in RULE_FILES:
+        path = rules_dir / f"{name}.yml"
+        origins[name] = str(path)
+        document = _read_yaml(path, errors)
+        if document is not None and _valid_section(name, document, str(path), "", errors):
+            documents[name] = document
+    forms: dict[str, FormTemplate] = {}
+    for filename in TEMPLATE_FILES:
+        path = templates_dir / filename
+        if filename not in (APPLICATION_TEMPLATE, REPORT_TEMPLATE) and not path.exists():
+            continue  # a translation is optional
+        origins[filename] = str(path)
+        try:
+            forms[filename] = load_template(path)
+        except FormTemplateError as err:
+            errors.append(str(err))
+    return _finish(documents, forms, origins, errors)
+
+
+def fund_rules(server: Rules, fund_file: str | None, templates: Mapping[str, str | None]) -> Rules:
+    """A fund's rules (SPEC §13): the sections its `.github/fund-bot.yml` holds replace the server's
+    (same names, same schema), and its own issue forms (`templates`: file name -> text, None when the
+    repository has none) replace the server's. Raise `RulesError` listing every problem, each as
+    `file: key: reason`."""
+    if fund_file is None and all(text is None for text in templates.values()):
+        return server  # the server's rules, as they are
+    errors: list[str] = []
+    documents = dict(server.documents)
+    origins = dict(server.origins)
+    if fund_file is not None:
+        try:
+            fund = _dates_to_text(load_fund_yaml(fund_file))
+        except FundYamlError as err:
+            fund = None
+            errors.append(f"{FUND_FILE}: {err}")
+        if fund is None and not errors:
+            fund = {}  # an empty file: the server's rules, as they are
+        if fund is not None and not isinstance(fund, dict):
+            errors.append(f"{FUND_FILE}: (top): must be a mapping of sections ({', '.join(RULE_FILES)})")
+        elif isinstance(fund, dict):
+            for key in sorted(set(fund) - set(RULE_FILES), key=str):
+                errors.append(f"{FUND_FILE}: {key}: not a section of the rules (they are {', '.join(RULE_FILES)})")
+            for name in RULE_FILES:
+                if name in fund:
+                    origins[name] = FUND_FILE
+                    if isinstance(fund[name], dict) and _valid_section(name, fund[name], FUND_FILE, name, errors):
+                        documents[name] = fund[name]
+                    elif not isinstance(fund[name], dict):
+                        errors.append(f"{FUND_FILE}: {name}: must be a mapping, as rules/{name}.yml is")
+    forms = {f.path.name: f for f in server.application_forms + server.report_forms}
+    for base in (APPLICATION_TEMPLATE, REPORT_TEMPLATE):
+        if templates.get(base) is not None:  # the fund's own form: the server's translations of it do not fit it
+            for name in translations_of(base):
+                forms.pop(name, None)
+        else:  # the server's form, with the server's translations
+            templates = {name: text for name, text in templates.items() if name not in translations_of(base)}
+    for filename, text in templates.items():
+        if text is None:
+            continue
+        path = f"{FUND_TEMPLATES}/{filename}"
+        origins[filename] = path
+        try:
+            forms[filename] = parse_template(Path(path), text)
+        except FormTemplateError as err:
+            errors.append(str(err))
+    return _finish(documents, forms, origins, errors)
+
+
+def _valid_section(name: str, document: Any, file: str, prefix: str, errors: list[str]) -> bool:
+    schema = json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text())
+    problems = [f"{file}: {_join(prefix, _where(e))}: {e.message}" for e in _schema_errors(schema, document)]
+    errors.extend(problems)
+    return not problems
+
+
+def _join(prefix: str, where: str) -> str:
+    if not prefix:
+        return where
+    return prefix if where == "(top)" else f"{prefix}{'' if where.startswith('[') else '.'}{where}"
+
+
+def _finish(documents: dict[str, dict[str, Any]], forms: dict[str, FormTemplate], origins: dict[str, str],
+            errors: list[str]) -> Rules:
+    rules = None
+    if len(documents) == len(RULE_FILES) and {APPLICATION_TEMPLATE, REPORT_TEMPLATE} <= set(forms) and not errors:
+        errors.extend(cross_check(origins, documents, forms))
+        if not errors:
+            rules = build_rules(documents, forms, origins)
+    if errors or rules is None:
+        raise RulesError(errors)
+    return rules
+
+
+def _read_yaml(path: Path, errors: list[str]) -> dict[str, Any] | None:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        errors.append(f"{path}: file is missing")
+        return None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "syntax"
+        errors.append(f"{path}: {where}: not valid YAML ({getattr(err, 'problem', err)})")
+        return None
+    if not isinstance(document, dict):
+        errors.append(f"{path}: (top): must be a mapping of keys to values")
+        return None
+    return _dates_to_text(document)
+
+
+def _dates_to_text(value: Any) -> Any:
+    # YAML reads `2026-01-01` as a date; the schemas describe dates as ISO text.
+    if isinstance(value, dict):
+        return {k: _dates_to_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dates_to_text(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def _schema_errors(schema: dict[str, Any], document: Any) -> Iterator[jsonschema.ValidationError]:
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    return iter(sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path))))
+
+
+def _where(error: jsonschema.ValidationError) -> str:
+    parts = []
+    for part in error.absolute_path:
+        parts.append(f"[{part}]" if isinstance(part, int) else ("." if parts else "") + str(part))
+    return "".join(parts) or "(top)"
+

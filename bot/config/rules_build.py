@@ -1,0 +1,129 @@
+"""The rules' documents, once valid, built into policy's typed structures (`bot.policy.rules`)."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from bot.config.files import APPLICATION_TEMPLATE, REPORT_TEMPLATE, translations_of
+from bot.policy.form_template import FormTemplate
+from bot.policy.rules import (
+    EligibilityRules,
+    FundingRules,
+    Labels,
+    LabelSpec,
+    OutcomeSpec,
+    ReportRules,
+    ReviewerRules,
+    RoundSpec,
+    Rules,
+    StageRules,
+    StageSpec,
+    TeamRef,
+)
+
+OUTCOMES = ("funded", "declined", "withdrawn")
+
+
+def _label(doc: Mapping[str, Any]) -> LabelSpec:
+    return LabelSpec(name=doc["name"], color=doc["color"].lower(), description=doc.get("description", ""))
+
+
+def _reviewers(doc: Mapping[str, Any]) -> ReviewerRules:
+    return ReviewerRules(
+        users=frozenset(u.lower() for u in doc.get("users", [])),
+        teams=tuple(TeamRef(*t.split("/", 1)) for t in doc.get("teams", [])),
+        author_associations=frozenset(doc.get("author_associations", [])),
+    )
+
+
+def build_rules(docs: dict[str, dict[str, Any]], forms: dict[str, FormTemplate], origins: Mapping[str, str]) -> Rules:
+    s = docs["stages"]
+    stages = tuple(
+        StageSpec(
+            name=d["name"],
+            label=_label(d["label"]),
+            next=tuple(d.get("next", [])),
+            max_days=d.get("max_days"),
+            min_scores=d.get("min_scores", 0),
+            community_vote=d.get("community_vote", False),
+            decides=d.get("decides", False),
+            reviewers=_reviewers(d["reviewers"]) if "reviewers" in d else None,
+            assign_count=d.get("assign", {}).get("count", 0),
+            min_voters=d.get("min_voters", 0),
+            min_approval=Decimal(str(d["min_approval"])) if "min_approval" in d else None,
+        )
+        for d in s["stages"]
+    )
+    outcomes = {
+        name: OutcomeSpec(name=name, label=_label(s["outcomes"][name]["label"]),
+                          close_issue=s["outcomes"][name].get("close_issue", False))
+        for name in OUTCOMES
+    }
+    labels = Labels(**{key: _label(value) for key, value in s["labels"].items()})
+    stage_rules = StageRules(
+        stages=stages,
+        outcomes=outcomes,
+        auto_advance=s.get("auto_advance", True),
+        reviewers=_reviewers(s["reviewers"]),
+        criteria=tuple(s["scoring"]["criteria"]),
+        score_min=s["scoring"].get("min", 1),
+        score_max=s["scoring"].get("max", 5),
+        labels=labels,
+    )
+    e = docs["eligibility"]
+    eligibility = EligibilityRules(
+        require_osi_approved=e["licence"].get("require_osi_approved", True),
+        flag_declared_mismatch=e["licence"].get("flag_declared_mismatch", True),
+        window_days=e["activity"]["window_days"],
+        min_commits=e["activity"].get("min_commits", 1),
+        max_days_since_last_commit=e["activity"].get("max_days_since_last_commit"),
+        archived_fails=e["activity"].get("archived_fails", True),
+        min_contributors=e["community"]["min_contributors"],
+        goal_fields=tuple(e["clear_goals"]["fields"]),
+        goal_min_words=e["clear_goals"].get("min_words", 0),
+    )
+    r = docs["reports"]
+    mentions = r.get("overdue_mentions", {})
+    reports = ReportRules(
+        cadence_days=r["cadence_days"],
+        reminder_lead_days=r["reminder_lead_days"],
+        overdue_grace_days=r["overdue_grace_days"],
+        max_reports=r.get("max_reports"),
+        mention_reviewers=mentions.get("reviewers", True),
+        mention_assignees=mentions.get("assignees", True),
+        mention_users=tuple(mentions.get("users", [])),
+        min_words=r.get("min_words", 0),
+    )
+    f = docs["funding"]
+    if "rounds" in f:
+        rounds = tuple(RoundSpec(
+            name=r["name"], pool=Decimal(str(r["pool"])), opens=dt.date.fromisoformat(r["opens"]),
+            closes=dt.date.fromisoformat(r["closes"]),
+            max_per_project=Decimal(str(r["max_per_project"])) if "max_per_project" in r else None,
+        ) for r in f["rounds"])
+    else:
+        round_doc = f.get("round", {})
+        rounds = (RoundSpec(name=round_doc.get("name") or "default",
+                            pool=Decimal(str(round_doc["pool"])) if "pool" in round_doc else None,
+                            opens=dt.date.fromisoformat(round_doc["starts"]) if "starts" in round_doc else None),)
+    funding = FundingRules(
+        currency=f.get("currency", "USD"),
+        max_per_project=Decimal(str(f["max_per_project"])),
+        rounds=rounds,
+        dated="rounds" in f,
+        tranches=tuple(Decimal(str(t)) for t in f.get("tranches", [100])),
+    )
+    return Rules(
+        stages=stage_rules,
+        eligibility=eligibility,
+        reports=reports,
+        funding=funding,
+        application_forms=tuple(forms[n] for n in (APPLICATION_TEMPLATE, *translations_of(APPLICATION_TEMPLATE))
+                                if n in forms),
+        report_forms=tuple(forms[n] for n in (REPORT_TEMPLATE, *translations_of(REPORT_TEMPLATE)) if n in forms),
+        language=docs["fund"]["language"],
+        documents=dict(docs),
+        origins=dict(origins),
+    )

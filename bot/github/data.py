@@ -1,0 +1,46 @@
+"""The plain frozen data the gateway returns besides policy's models (`bot.policy.models`): never lazy
+PyGithub objects, so the core can never trigger a hidden request."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from bot.policy.models import User
+
+
+@dataclass(frozen=True)
+class CommitWindow:
+    count: int
+    newest_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class ContributorPage:
+    """The first page of contributors (bots told apart), and whether more pages exist."""
+
+    contributors: tuple[User, ...]
+    more: bool
+    empty: bool = False  # 204: the repository has no commits
+    too_large: bool = False  # 403: GitHub will not list them; there are plenty
+
+
+@dataclass(frozen=True)
+class RepoFile:
+    """A file of a repository's default branch: its path, git blob sha and text."""
+
+    path: str
+    sha: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RepoInfo:
+    full_name: str
+    html_url: str
+    private: bool
+    archived: bool
+    default_branch: str
+    pushed_at: dt.datetime | None
+    licence_spdx: str | None
+    licence_key: str | None
+    owner_is_org: bool = False
