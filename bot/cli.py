@@ -582,8 +582,19 @@ def cmd_verify(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     return 1 if broken or failures else 0
 
 
+def installed_version() -> str:
+    """The installed distribution's version (pyproject.toml's, as pip installed it): what `--version` says."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("fund-bot")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fundbot", description="Fund Bot: an open-source fund's grant process on GitHub.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("serve", help="run the webhook service (gunicorn, as the Procfile does), on $HOST:$PORT")
