@@ -1,6 +1,7 @@
 """The message catalogues (SPEC §15): every message the code writes is in the template, and every
 catalogue translates every message with the same placeholders — so nobody adds a sentence that one
-language lacks. The template is extracted again here with the README's own `pybabel extract` line."""
+language lacks. The template is extracted again here with the guide's own `pybabel extract` line
+(docs/administrators/languages.md)."""
 from __future__ import annotations
 
 import ast
@@ -25,12 +26,16 @@ TEMPLATE = LOCALE_DIR / "messages.pot"
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 
+LANGUAGES_GUIDE = PROJECT_ROOT / "docs" / "administrators" / "languages.md"
+
+
 def readme_command(program: str) -> list[str]:
-    """The README's command line that starts with `program` (the workflow it documents is the one tested)."""
-    for line in (PROJECT_ROOT / "README.md").read_text(encoding="utf-8").splitlines():
+    """The languages guide's command line that starts with `program` (the workflow it documents is the
+    one tested)."""
+    for line in LANGUAGES_GUIDE.read_text(encoding="utf-8").splitlines():
         if line.startswith(program + " "):
             return shlex.split(line.split("#")[0])
-    raise AssertionError(f"the README has no `{program}` line")
+    raise AssertionError(f"{LANGUAGES_GUIDE.name} has no `{program}` line")
 
 
 def catalog(path: Path, locale: str | None = None):
@@ -49,8 +54,8 @@ def test_the_template_holds_every_message_of_the_code(tmp_path, monkeypatch):
     monkeypatch.chdir(PROJECT_ROOT)
     CommandLineInterface().run(argv)
     fresh, committed = keys(catalog(tmp_path / "fresh.pot")), keys(catalog(TEMPLATE))
-    assert fresh - committed == set(), "messages in the code but not in the template: run the README's pybabel lines"
-    assert committed - fresh == set(), "messages in the template no longer in the code: run the README's pybabel lines"
+    assert fresh - committed == set(), "messages in the code but not in the template: run the pybabel lines of docs/administrators/languages.md"
+    assert committed - fresh == set(), "messages in the template no longer in the code: run the pybabel lines of docs/administrators/languages.md"
 
 
 def messages_in_the_code() -> set[tuple[None, object]]:
@@ -79,7 +84,7 @@ def test_every_message_of_the_code_reaches_the_template():
 @pytest.mark.parametrize("locale", sorted(LANGUAGES.values()))
 def test_every_catalogue_translates_every_message(locale):
     messages = catalog(LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po", locale)
-    assert keys(messages) == keys(catalog(TEMPLATE)), "run `pybabel update` (README: Languages)"
+    assert keys(messages) == keys(catalog(TEMPLATE)), "run `pybabel update` (docs/administrators/languages.md)"
     fuzzy = [m.id for m in messages if m.id and m.fuzzy]
     assert fuzzy == [], "fuzzy entries are not used: check each one and remove its fuzzy flag"
     untranslated = [m.id for m in messages if m.id and not (all(m.string) if isinstance(m.string, tuple) else m.string)]

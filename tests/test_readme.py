@@ -1,13 +1,21 @@
-"""The README stays true: the two commands are what CI runs, the stage diagram is the rules'
-stages, and the command table is the registry's."""
+"""The README and the guides stay true: the two commands are what CI runs, the stage diagram is the
+rules' stages, the command tables are the registry's (in English and in Chinese), and the settings
+table names every variable the code reads. The README keeps the two commands and the diagram; the
+tables live in the documentation site's pages (docs/)."""
 import re
 from pathlib import Path
 
 from bot.policy.commands import HELP_FIGURES, REGISTRY, ROLE_WORDS
 from bot.policy.i18n import translator
+from bot.policy.roles import Role
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+DOCS = ROOT / "docs"
+COMMANDS = (DOCS / "reviewers" / "index.md").read_text(encoding="utf-8")  # every command
+APPLICANTS = (DOCS / "applicants" / "index.md").read_text(encoding="utf-8")  # the applicants' commands
+CHINESE = (DOCS / "applicants" / "zh.md").read_text(encoding="utf-8")  # 中文申请指南
+SETTINGS = (DOCS / "operators" / "settings.md").read_text(encoding="utf-8")
 
 
 def test_ci_runs_exactly_the_readme_commands():
@@ -31,14 +39,32 @@ def test_stage_diagram_matches_the_rules(rules):
     assert {a for a, _ in re.findall(r"(\w+) --> (\w+)", inside)} == {s.name for s in stages.stages}
 
 
+def test_the_site_shows_the_readmes_stage_diagram():
+    # One copy: the reviewers' page takes the diagram from the README (a snippet), not a copy of it.
+    assert '--8<-- "README.md:stages"' in COMMANDS
+    assert "<!-- --8<-- [start:stages] -->" in README and "<!-- --8<-- [end:stages] -->" in README
+    section = README.split("<!-- --8<-- [start:stages] -->")[1].split("<!-- --8<-- [end:stages] -->")[0]
+    assert "```mermaid" in section
+
+
 COMMAND_ROW = re.compile(r"^\| `(/[^`]+)` \| ([^|]+) \| ([^|]+) \|$", re.MULTILINE)
-ENGLISH, _, CHINESE = README.partition("## 中文申请指南")
+
+
+def registry_rows() -> dict[str, tuple[str, str]]:
+    return {spec.usage: (", ".join(sorted(r.value for r in spec.roles)), spec.summary % HELP_FIGURES)
+            for spec in REGISTRY.values()}
 
 
 def test_command_table_matches_the_registry():
-    table = {usage: (who.strip(), what.strip()) for usage, who, what in COMMAND_ROW.findall(ENGLISH)}
-    assert table == {spec.usage: (", ".join(sorted(r.value for r in spec.roles)), spec.summary % HELP_FIGURES)
-                     for spec in REGISTRY.values()}
+    table = {usage: (who.strip(), what.strip()) for usage, who, what in COMMAND_ROW.findall(COMMANDS)}
+    assert table == registry_rows()
+
+
+def test_the_applicants_command_table_is_the_registrys_commands_for_applicants():
+    table = {usage: (who.strip(), what.strip()) for usage, who, what in COMMAND_ROW.findall(APPLICANTS)}
+    for_applicants = {Role.ANYONE, Role.APPLICANT, Role.MAINTAINER}
+    rows = registry_rows()
+    assert table == {spec.usage: rows[spec.usage] for spec in REGISTRY.values() if spec.roles & for_applicants}
 
 
 def test_every_variable_the_code_reads_is_in_the_settings_table():
@@ -48,7 +74,7 @@ def test_every_variable_the_code_reads_is_in_the_settings_table():
         if "sandbox" not in path.parts:
             names |= set(re.findall(r"""["']((?:GITHUB|FUNDBOT|GUNICORN|WEB|PROMETHEUS)_[A-Z0-9_]+|HOST|PORT)["']""",
                                     path.read_text()))
-    table = re.search(r"### Settings\n(.*?)\n###", README, re.DOTALL).group(1)
+    table = re.search(r"^# Settings\n(.*?)\n## ", SETTINGS, re.DOTALL | re.MULTILINE).group(1)
     documented = set(re.findall(r"^\| (`[^|]+`) \|", table, re.MULTILINE))
     documented = {name for cell in documented for name in re.findall(r"`([A-Z0-9_]+)`", cell)}
     assert names - documented == set()
@@ -59,7 +85,7 @@ def test_the_chinese_command_table_says_what_the_bot_says_in_chinese():
     tr = translator("zh")
     said = {tr.gettext(spec.usage): ("、".join(tr.gettext(ROLE_WORDS[r]) for r in sorted(spec.roles, key=lambda r: r.value)),
                                      tr.gettext(spec.summary, **HELP_FIGURES)) for spec in REGISTRY.values()}
-    rows = COMMAND_ROW.findall(CHINESE.split("\n## ")[0])
-    assert rows, "the Chinese section lists the applicants' commands"
+    rows = COMMAND_ROW.findall(CHINESE)
+    assert rows, "the Chinese guide lists the applicants' commands"
     for usage, who, what in rows:
         assert usage in said and who.strip() == said[usage][0] and what.strip().startswith(said[usage][1]), usage

@@ -1,6 +1,7 @@
 """`fundbot setup` and `app.yml`: GitHub's App-manifest flow, driven with `requests` as a browser would
 (the local page, GitHub's side played by the sandbox, the redirect back), the credentials written to an
-owner-only env file that the service can start from, and the manifest kept to README's table."""
+owner-only env file that the service can start from, and the manifest kept to the table in
+docs/administrators/create-the-app.md."""
 from __future__ import annotations
 
 import json
@@ -180,8 +181,9 @@ def test_the_command_runs_the_flow_and_never_prints_a_credential(sandbox, sandbo
 
 
 def readme_table() -> tuple[dict[str, str], set[str]]:
-    """README's table headed `| permission | ...`: the permissions with their access, and the events."""
-    lines = (ROOT / "README.md").read_text().splitlines()
+    """The administrators' guide's table headed `| permission | ...` (docs/administrators/create-the-app.md):
+    the permissions with their access, and the events."""
+    lines = (ROOT / "docs" / "administrators" / "create-the-app.md").read_text().splitlines()
     start = next(i for i, line in enumerate(lines) if "| permission |" in line)
     permissions, events = {}, set()
     for line in lines[start + 2:]:

@@ -17,8 +17,19 @@ from bot.config.settings import DEFAULT_MANIFEST
 from bot.policy.i18n import LANGUAGES
 
 
+def installed_version() -> str:
+    """The installed distribution's version (pyproject.toml's, as pip installed it): what `--version` says."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("fund-bot")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fundbot", description="Fund Bot: an open-source fund's grant process on GitHub.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("serve", help="run the webhook service (gunicorn, as the Procfile does), on $HOST:$PORT")
