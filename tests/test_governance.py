@@ -608,3 +608,27 @@ def test_a_rebuild_counts_the_votes_again_whatever_the_stage(rules, stage):
     decision = rebuilt(rules, comments, posted, ledger, reactions=reactions)
     assert (decision.record.votes_up, decision.record.votes_down) == (2, 1)  # not the applicant, not the recused
     assert "👍 2 · 👎 1" in decision.status
+
+
+def test_a_grant_and_an_absence_are_one_write_of_the_fund_state_issue_when_it_was_read(rules):
+    # Under the fund's lock the pipeline reads the fund-state issue; decide then writes it once, with every
+    # change of the run, before the record, sealed, in the fund's language; the changes each make a line.
+    from bot.policy.fundstate import FundRead, FundState, decode
+    from bot.policy.ledger import FundingLedger
+    from bot.policy.models import UpsertIssue
+    from bot.policy.seal import fund_state_holds
+
+    rounds = funding_rules(rules, rounds=ROUNDS)
+    record = at_stage(rounds, "decision", round="spring")
+    before = FundState(grants={"spring": {7: Decimal(5000)}})
+    ledger = FundingLedger(committed=Decimal(5000), grants={7: Decimal(5000)})
+    key = b"k" * 32
+    decision, after = comment_on(rounds, record, "/approve 10000\n/away until 2026-12-01", REVIEWER, ledger=ledger,
+                                 fund=FundRead(before, 12), seal_key=key)
+    [write] = [a for a in decision.actions if isinstance(a, UpsertIssue)]
+    assert decision.actions[0] is write and not any(isinstance(a, (RecordGrant, SetAway)) for a in decision.actions)
+    assert write.number == 12 and {type(c) for c in write.changes} == {RecordGrant, SetAway}
+    state = decode(write.body, lambda payload, sig: fund_state_holds(key, "fund/applications",
+                                                                     payload, sig))
+    assert state.verified and state.grants == {"spring": {7: Decimal(5000), 1: Decimal(10000)}}
+    assert state.away == {REVIEWER["user"]: dt.date(2026, 12, 1)} and after.funded

@@ -253,3 +253,45 @@ def test_the_sweep_log_and_refused_writes_speak_the_language(rules):
     assert f"- {day}：标签：GitHub 返回 403（Forbidden）\n- {day}：指派 ann, ben：GitHub 返回 403（Forbidden）" in zh
     assert "- Nov 2, 2026: labels: GitHub answered 403 (Forbidden)" in render_status(
         record, rules, StatusContext(NOW.date(), language="en"))
+
+
+def test_a_report_issue_answered_before_its_key_named_problems_is_not_answered_again(rules):
+    # Before record v4 the key hashed the problems' English words; a reply posted under that key stands.
+    from bot.policy.markers import NoticeKey
+    from bot.policy.text import escape_inline
+
+    report = make_issue(number=9, body=report_body(1, progress=""), user="alice-dev", labels=("fund: report",))
+    form = rules.read_report(report.body)
+    [reply] = decide_report_issue(report, form, Named.APPLICATION, frozenset(), translator("en")).actions
+    old = NoticeKey.report_incomplete_before_v4(9, [escape_inline(p.message, 500) for p in form.problems[:20]])
+    assert old != reply.key and reply.key.startswith("report-refused:9:incomplete:")
+    assert decide_report_issue(report, form, Named.APPLICATION, frozenset({old}), translator("en")).actions == ()
+    assert decide_report_issue(report, form, Named.APPLICATION, frozenset({reply.key}), translator("zh")).actions == ()
+
+
+def test_an_older_sweep_log_and_record_kept_english_and_are_read_back_as_message_ids(rules):
+    from bot.policy.markers import SWEEP_TAG, hidden
+    from bot.policy.record import Note, from_json, to_json
+    from bot.policy.status import StatusContext, render_status
+    from bot.policy.sweeplog import decode_runs, render_log
+
+    v1 = hidden(SWEEP_TAG, {"v": 1, "runs": [{
+        "at": "2027-01-04T15:00:00Z", "applications": 2, "reports": 0, "changes": 2, "requests": "",
+        "lines": ["#3: add labels fund: eligible, stage: technical", "#4: something an old version said"],
+        "failures": ["#5: 502 Bad Gateway"]}]})
+    [run_] = decode_runs(v1)
+    assert run_.lines == (Note("line.add_labels", {"number": "3", "labels": "fund: eligible, stage: technical"}),
+                          Note("text", {"text": "#4: something an old version said"}))
+    assert run_.failures == (Note("text", {"text": "#5: 502 Bad Gateway"}),)
+    zh = render_log((run_,), translator("zh"))
+    assert "3：添加标签 fund: eligible, stage: technical" in zh and "#\u20605: 502 Bad Gateway" in zh
+
+    data = {"v": 3, "stage": "technical", "failures": [
+        {"at": "2026-11-02T10:00:00Z", "what": "assign ann, ben", "status": 422, "message": "Validation Failed"},
+        {"at": "2026-11-02T10:00:00Z", "what": "something else", "status": 403, "message": "Forbidden"}]}
+    record = from_json(data)
+    assert [f.what for f in record.failures] == [Note("write.assign", {"logins": "ann, ben"}),
+                                                  Note("text", {"text": "something else"})]
+    assert to_json(record)["v"] == 4 and from_json(to_json(record)) == record
+    shown = render_status(record, rules, StatusContext(NOW.date(), language="zh"))
+    assert "指派 ann, ben：GitHub 返回 422（Validation Failed）" in shown
