@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from . import render
 
 if TYPE_CHECKING:  # pragma: no cover - types only
-    from .state.model import Account, App, Comment, Installation, Issue, Label, Repo
+    from .model import Account, App, Comment, Installation, Issue, Label, Repo
 
 PAYLOADS = Path(__file__).with_name("payloads")
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 if TYPE_CHECKING:  # pragma: no cover - types only
-    from .state.model import Account, App, Comment, Commit, Contributor, Installation, Issue, Label, Reaction, Repo
+    from .model import Account, App, Comment, Commit, Contributor, Installation, Issue, Label, Reaction, Repo
 
 SHAPES = Path(__file__).with_name("shapes")
 EXAMPLE_API = "https://api.github.com"

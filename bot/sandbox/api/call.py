@@ -9,10 +9,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .. import render
+from ..model import Account, Issue, Repo
 from ..state.auth import Principal
 from ..state.errors import Rejected
-from ..state.model import Account, Issue, Repo
-from ..state.sandbox import Sandbox
+from ..state.sandbox import SandboxState
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Listing:
 class Call:
     """One request as a handler sees it: who, which repository, parameters and body."""
 
-    sandbox: Sandbox
+    sandbox: SandboxState
     principal: Principal
     params: dict[str, str]
     query: dict[str, str]

@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives import serialization
 
 from .. import deliveries, render
 from ..deliveries import Delivery
+from ..model import App, Installation, Repo, Token
 from .errors import not_found
-from .model import App, Installation, Repo, Token
 
 
 @dataclass(frozen=True)
