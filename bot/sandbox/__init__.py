@@ -10,7 +10,7 @@ Everything GitHub answers is shaped from GitHub's own examples (``shapes/``, ``p
 request GitHub would not take is answered with an error and recorded in ``sandbox.violations``.
 
 Its modules import one way, each only from the layers before it:
-``model`` (the records) ← ``render``, ``deliveries`` (how GitHub shows them) ←
+``model`` (the records) ← ``render``, ``render_apps``, ``deliveries`` (how GitHub shows them) ←
 ``state/`` (the in-memory GitHub, one module per concern, composed in ``state/sandbox.py``) ← ``api/``
 (GitHub's REST paths served from the state) ← ``server`` (``Sandbox``: the state with its API;
 ``SandboxServer``). ``openapi``, ``keys`` and ``state/errors`` import nothing of the sandbox.

@@ -187,7 +187,7 @@ class App:
     bot: Account
     owner: Account
     created_at: datetime
-    permissions: Mapping[str, str] | None = None  # None: the sandbox's default App (render.APP_PERMISSIONS)
+    permissions: Mapping[str, str] | None = None  # None: the sandbox's default App (render_apps.APP_PERMISSIONS)
     events: tuple[str, ...] | None = None
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from .. import render
+from .. import render, render_apps
 from ..model import Account, Issue, Repo
 from ..state.auth import Principal
 from ..state.errors import Rejected
@@ -60,7 +60,7 @@ class Call:
     @property
     def app(self) -> dict | None:
         """The App as ``performed_via_github_app`` shows it."""
-        return render.app(self.sandbox.app, self.urls) if self.sandbox.app else None
+        return render_apps.app(self.sandbox.app, self.urls) if self.sandbox.app else None
 
     def issue(self) -> Issue:
         """The issue in the path: 410 once deleted, a redirect once transferred, 404 if none."""
