@@ -99,16 +99,17 @@ def example_shape(name: str) -> dict:
 
 
 @pytest.mark.parametrize(
-    "claims, wrong_key",
+    "claims_at, wrong_key",  # the claims for the time the request is made (not when the tests were collected)
     [
-        ({"exp": int(time.time()) - 10, "iat": int(time.time()) - 300}, False),
-        ({"exp": int(time.time()) + 1200}, False),
-        ({"iss": "999"}, False),
-        ({}, True),
+        (lambda now: {"exp": now - 10, "iat": now - 300}, False),
+        (lambda now: {"exp": now + 1200}, False),
+        (lambda now: {"iss": "999"}, False),
+        (lambda now: {}, True),
     ],
     ids=["expired", "more-than-10-minutes-ahead", "other-app", "signed-by-another-key"],
 )
-def test_bad_app_jwt_is_refused(world, sandbox_server, app_key, claims, wrong_key):
+def test_bad_app_jwt_is_refused(world, sandbox_server, app_key, claims_at, wrong_key):
+    claims = claims_at(int(time.time()))
     key = app_key
     if wrong_key:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
