@@ -1,13 +1,17 @@
 """Any install works (issue 15): the project installed *not* editable into a fresh venv, from what a
 clean checkout holds, runs `fundbot validate`, `sweep --dry-run` (as the sweep workflow runs it),
 `demo` and `serve` — the default rules, issue forms, app.yml and gunicorn settings ship inside the
-package. The venv sees this interpreter's packages (`--system-site-packages`) so nothing is
-downloaded; the build runs offline (`--no-build-isolation`, with the test extra's setuptools)."""
+package. Nothing is downloaded (issue 24): as `pip install .` does, a wheel is built and installed —
+built by this interpreter with the test extra's setuptools (`--no-build-isolation`; the venv's base
+interpreter may carry one too old for PEP 639's `license = "MIT"`), installed into the fresh venv
+alone (`--no-deps`); then a `.pth` file there lists this interpreter's site-packages folders, so the
+venv sees the dependencies already installed here."""
 from __future__ import annotations
 
 import os
 import shutil
 import signal
+import site
 import subprocess
 import sys
 import time
@@ -40,18 +44,41 @@ def venv(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("install")
     source = _clean_checkout(root / "checkout")
     env = _environ()
-    # --without-pip: the venv's pip and setuptools are this interpreter's (a venv's own bundled
-    # setuptools is too old for the project's metadata); pip installs into the venv all the same.
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(root / "venv")],
-                   check=True, env=env)
-    python = root / "venv" / "bin" / "python"
-    build = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                            str(source)], cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    # The wheel is built here, with the setuptools this environment has (the test extra's), not with
+    # whatever the fresh venv's base interpreter carries.
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-index",
+                            "--no-build-isolation", "--wheel-dir", str(root / "dist"), str(source)],
+                           cwd=root, env=env, capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stdout + build.stderr
+    (wheel,) = (root / "dist").glob("fund_bot-*.whl")
+    # --without-pip: this interpreter's pip installs into the venv (`--python`, pip runs in the venv's
+    # interpreter and sees only the venv, still empty: it installs the wheel and touches nothing here).
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "venv")], check=True, env=env)
+    python = root / "venv" / "bin" / "python"
+    install = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
+                              "--no-deps", "--no-index", str(wheel)], cwd=root, env=env, capture_output=True,
+                             text=True, timeout=300)
+    assert install.returncode == 0, install.stdout + install.stderr
+    venv_site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                               cwd=root, env=env, capture_output=True, text=True, check=True).stdout.strip()
+    (Path(venv_site) / "_fundbot_test_deps.pth").write_text("".join(f"{folder}\n" for folder in _site_folders()))
     where = subprocess.run([str(python), "-c", "import bot; print(bot.__file__)"], cwd=root, env=env,
                            capture_output=True, text=True, check=True).stdout
     assert where.startswith(str(root / "venv")), where  # the installed copy, not a checkout or an editable one
     return root / "venv"
+
+
+def _site_folders() -> list[str]:
+    """This interpreter's site-packages folders, in its own order: a venv's, and its base interpreter's
+    when it was made with --system-site-packages; the base interpreter's (and the user's) when this is
+    no venv. Plain paths in a `.pth`: the fresh venv does not run the `.pth` files in them, so an
+    editable install of this checkout found there does not put the checkout on its path."""
+    folders = set(site.getsitepackages())
+    if site.ENABLE_USER_SITE:
+        folders.add(site.getusersitepackages())
+    found = [entry for entry in sys.path if entry in folders]
+    assert found, (sys.path, folders)
+    return found
 
 
 def _environ(**extra: str) -> dict[str, str]:
