@@ -101,23 +101,31 @@ def test_thirty_copies_of_a_delivery_at_once_make_one_job(world, redis_url):
     assert len(world.sandbox.requests("GET", f"/repos/{FUND_REPO}/issues/{number}")) == 1  # processed once
 
 
+def fail_for_good(world, client: redis.Redis, delivery) -> None:
+    """Post `delivery` while GitHub answers every request 502, and run its job and its three retries
+    (their intervals skipped): it ends in RQ's failed registry. GitHub is back afterwards."""
+    world.sandbox.faults = Faults(error_rate=1.0)
+    policy = world.context.github._policy
+    world.context.github._policy = type(policy)(attempts=1, base_delay=0, max_wait=0)
+    assert world.post(delivery, wait=False).json["status"] == "queued"
+    queue = Queue(QUEUE_NAME, connection=client)
+    for _ in range(4):
+        world.work()
+        for scheduled in queue.scheduled_job_registry.get_job_ids():
+            queue.scheduled_job_registry.remove(scheduled)
+            queue.enqueue_job(queue.fetch_job(scheduled))
+    world.sandbox.faults = Faults()
+    world.context.github._policy = policy
+    assert FailedJobRegistry(QUEUE_NAME, connection=client).get_job_ids() == [job_id(delivery.id)]
+
+
 def test_a_job_failing_on_github_is_retried_then_requeued_by_the_redelivery(world, redis_url, caplog):
     opened, number = file(world)
-    world.sandbox.faults = Faults(error_rate=1.0)  # GitHub answers every request 502
-    world.context.github._policy = type(world.context.github._policy)(attempts=1, base_delay=0, max_wait=0)
-    world.post(opened, wait=False)
     client = redis.Redis.from_url(redis_url)
-    queue = Queue(QUEUE_NAME, connection=client)
     with caplog.at_level(logging.WARNING, logger="fundbot"):
-        for _ in range(4):  # the first run and its three retries
-            world.work()
-            for scheduled in queue.scheduled_job_registry.get_job_ids():  # their intervals skipped here
-                queue.scheduled_job_registry.remove(scheduled)
-                queue.enqueue_job(queue.fetch_job(scheduled))
-    assert FailedJobRegistry(QUEUE_NAME, connection=client).get_job_ids() == [job_id(opened.id)]
+        fail_for_good(world, client, opened)
     assert any("left for the sweep" in r.getMessage() and getattr(r, "delivery", None) == opened.id
                for r in caplog.records)
-    world.sandbox.faults = Faults()
     # GitHub's manual redelivery (same id) puts the failed job back — once, however many arrive at once
     # — and it runs now that GitHub is back.
     answers = post_together(world, opened, 30)
@@ -173,6 +181,34 @@ def test_redis_failing_half_way_is_answered_503_and_the_redelivery_is_taken(sand
             assert w.post(opened, wait=False).json["status"] == "duplicate"
             w.work()
             assert len(w.status_comments(number)) == 1 and w.record(number).stage == "technical"
+        finally:
+            w.close()
+
+
+def test_redis_failing_half_way_through_a_requeue_leaves_the_failed_job_where_it_was(sandbox, sandbox_server,
+                                                                                      app_key, tmp_path):
+    """The failed job leaves RQ's failed registry and enters the queue in one transaction: Redis
+    refusing the second half (an ACL without the queue's list) changes nothing, and once Redis takes
+    it again the next redelivery requeues it — not "duplicate" for a job in neither place."""
+    with RedisServer(tmp_path) as server:
+        admin = redis.Redis.from_url(server.url)
+        admin.execute_command("ACL", "SETUSER", "web", "on", ">web-password", "allkeys", "&*", "+@all")
+        w = World(sandbox, sandbox_server.url, APP_ID, app_key,
+                  redis_url=server.url.replace("redis://", "redis://web:web-password@"))
+        try:
+            w.add_applicant_repo("tiny-org/tiny-inference")
+            opened, number = file(w)
+            fail_for_good(w, admin, opened)
+            admin.execute_command("ACL", "SETUSER", "web", "resetkeys", "~fundbot:*", "~rq:job:*", "~rq:failed:*",
+                                  "~rq:queues")  # everything the requeue writes but the queue itself
+            assert w.post(opened, wait=False).status == 503
+            assert FailedJobRegistry(QUEUE_NAME, connection=admin).get_job_ids() == [job_id(opened.id)]
+            assert Job.fetch(job_id(opened.id), connection=admin).is_failed and jobs(admin) == []
+            admin.execute_command("ACL", "SETUSER", "web", "allkeys")
+            assert w.post(opened, wait=False).json["status"] == "queued"
+            assert jobs(admin) == [job_id(opened.id)] and FailedJobRegistry(QUEUE_NAME, connection=admin).count == 0
+            w.work()
+            assert len(w.status_comments(number)) == 1
         finally:
             w.close()
 

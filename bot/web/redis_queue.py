@@ -1,28 +1,31 @@
 """The web tier's side of the Redis queue: take the delivery id, enqueue its RQ job, answer.
 
 With `FUNDBOT_REDIS_URL` set this is all the web process does with a delivery (SPEC §12), in the
-request's own thread, in two round trips:
+request's own thread, in two steps:
 
 1. `SET fundbot:delivery:<id> <body> NX EX 259200` takes the delivery id for 72 hours (GitHub lets a
    delivery be redelivered for 3 days) and keeps the raw body under it;
 2. RQ's own `Queue.enqueue` makes the delivery's job (`bot.jobs.worker.run_delivery`) under a job id
    derived from the delivery id, with `unique=True`: RQ checks and saves the job in one atomic
-   script, so one delivery never has two jobs, whoever enqueues it.
+   script, so one delivery never has two jobs, whoever enqueues it. (RQ sends it as two round trips:
+   the queue's name into its set of queues, then that script.)
 
 Why the body lives under the id and not in the job's arguments: the `SET` that takes the id carries
-it anyway, so it is stored once, as it came, and the job stays a few hundred bytes — RQ pickles and
-zlib-compresses a job's arguments in the request thread (about 190 µs for a 13 KB delivery, seconds
-for a 25 MB one; README, "Figures"). It is safe there: nothing but the worker ever replaces it (with
-`done`, once the delivery is processed), so every job that runs finds it, and a job that failed for
-good finds it for as long as GitHub can redeliver.
+it anyway, so it is sent and stored once, as it came; in the job, RQ would pickle and compress it in
+the request thread (60 µs of CPU for a 13 KB delivery here, a tenth of a second or more for 25 MB), and every
+read of the job (a redelivery's `Job.fetch`) would carry it. It is safe there: nothing but the worker
+ever replaces it (with `done`, once the delivery is processed), so every job that runs finds it, and
+a job that failed for good finds it for as long as GitHub can redeliver.
 
 A repeated delivery finds the id taken and is answered "duplicate", except in two cases where its
 work would otherwise be lost, both answered 202 and queued again:
 - its job failed for good (RQ's failed registry): GitHub's manual redelivery requeues it;
 - the id is taken, not done, and no job exists: the process that took it died (or lost Redis)
-  between the two round trips. The redelivery enqueues it (the same job id, so never twice).
+  between the two steps — or redis-py, retrying a `SET NX` whose connection dropped after Redis
+  ran it, was told "taken" by its own first try. The redelivery (or that request itself) enqueues
+  it, under the same job id, so never twice.
 
-If Redis cannot be reached, or fails between the two round trips, the answer is 503 with
+If Redis cannot be reached, or fails between the two steps, the answer is 503 with
 `Retry-After`, never a 202 for work that was dropped. An id taken by a request whose enqueue then
 failed stays taken, with its body: that is the second case above, so GitHub's redelivery is accepted.
 (Deleting it instead would race: a redelivery arriving meanwhile could enqueue a job whose body the
@@ -36,9 +39,9 @@ from typing import Any
 
 import orjson
 from redis import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, WatchError
 from rq import Queue
-from rq.exceptions import DuplicateJobError, InvalidJobOperation, NoSuchJobError
+from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
 
@@ -96,19 +99,34 @@ class RedisDeliveryQueue:
         if job is not None:
             if job.get_status(refresh=False) != JobStatus.FAILED:
                 return Submitted.DUPLICATE  # queued, running, or waiting for a retry
-            try:
-                FailedJobRegistry(queue=self._queue).requeue(job)
-            except InvalidJobOperation:
-                return Submitted.DUPLICATE  # another redelivery requeued it just now
-            log.info("a job that had failed for good is queued again", extra=event.log_context(outcome="requeued"))
-            return Submitted.ACCEPTED
+            return self._requeue(event, job)
         # Read after looking for the job: a job deletes itself only after marking the id done.
         kept = self._redis.get(DELIVERY_KEY + event.delivery_id)
         if not enqueue or kept is None or kept == DONE:
             return Submitted.DUPLICATE  # processed (or expired after 72 h)
-        log.warning("delivery id taken but never queued (a web process stopped half-way); queuing it now",
-                    extra=event.log_context(outcome="requeued"))
-        return self._enqueue(event, handler)
+        answer = self._enqueue(event, handler)
+        if answer is Submitted.ACCEPTED:  # a request that took the id stopped half-way, or a copy is just behind
+            log.info("delivery id was taken but had no job: queued now", extra=event.log_context(outcome="requeued"))
+        return answer
+
+    def _requeue(self, event: Event, job: Job) -> Submitted:
+        """Put a job that failed for good back in the queue: out of RQ's failed registry and into the
+        queue in one transaction. (RQ's own `requeue` takes it out, then queues it: Redis failing in
+        between would leave it in neither, and every later redelivery a "duplicate".) Watching the job
+        makes redeliveries that race for it requeue it once."""
+        with self._redis.pipeline() as pipe:
+            try:
+                pipe.watch(job.key)
+                if job.get_status() != JobStatus.FAILED:
+                    return Submitted.DUPLICATE  # another redelivery requeued it just now
+                pipe.multi()
+                FailedJobRegistry(queue=self._queue).remove(job, pipeline=pipe)
+                self._queue.enqueue_job(job, pipeline=pipe)
+                pipe.execute()
+            except WatchError:
+                return Submitted.DUPLICATE  # the same, a moment later
+        log.info("a job that had failed for good is queued again", extra=event.log_context(outcome="requeued"))
+        return Submitted.ACCEPTED
 
     def depth(self) -> int:
         return self._queue.count
