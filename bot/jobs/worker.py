@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 from redis import Redis
-from rq import Queue, Retry
+from rq import Queue, Retry, SimpleWorker
 from rq.job import Job
 
 from bot.github.webhooks import Event
@@ -141,13 +141,25 @@ def on_failure(job: Job, kind: type[BaseException] | None, value: BaseException 
     return True
 
 
+class _Worker(SimpleWorker):
+    """RQ's `SimpleWorker`, whose command listener stops at once."""
+
+    def unsubscribe(self) -> None:
+        # RQ wakes its listener thread by unsubscribing, then waits for it to end. If the thread reads
+        # the reply before it is told to stop, it then waits up to 60 s for a subscription that never
+        # comes, and redis-py's `PubSubWorkerThread.stop()` waits for it (8.2): every burst, and every
+        # worker's SIGTERM, took a minute now and then. Told first, the thread ends at the reply.
+        running = getattr(self.pubsub_thread, "_running", None)
+        if running is not None:
+            running.clear()
+        super().unsubscribe()
+
+
 def run_worker(context: Context, redis: Redis, *, burst: bool = False, name: str | None = None) -> bool:
     """Take jobs until stopped (SIGTERM finishes the running job first)."""
-    from rq.worker import SimpleWorker
-
     install(WorkerState(context, redis))
     queue = Queue(QUEUE_NAME, connection=redis)
-    worker = SimpleWorker([queue], connection=redis, exception_handlers=[on_failure],
-                          name=name or f"fundbot-{os.uname().nodename}-{os.getpid()}")
+    worker = _Worker([queue], connection=redis, exception_handlers=[on_failure],
+                     name=name or f"fundbot-{os.uname().nodename}-{os.getpid()}")
     return worker.work(burst=burst, with_scheduler=True, logging_level=logging.getLevelName(
         logging.getLogger("fundbot").getEffectiveLevel()))
