@@ -3,7 +3,8 @@
 - **bare Flask**: a handler that only checks the HMAC (benchmarks/bare_app.py), served by gunicorn's
   own sync workers with two processes: `gunicorn -w 2` — the floor issue #11 names;
 - **Fund Bot with Redis**: the Procfile's `web` with FUNDBOT_REDIS_URL and WEB_CONCURRENCY=2 (the same
-  process count): verify, deduplicate in Redis, enqueue an RQ job, answer 202;
+  process count): verify, take the delivery id in Redis, enqueue its one RQ job (`bot.web.redis_queue`),
+  answer 202;
 - **Fund Bot in-process**: the Procfile's `web` alone (one process: several need Redis), which also
   processes what it takes in its own threads (here: routing, since the comment is on no application).
 
@@ -11,7 +12,11 @@ All are loaded by the same client in alternating rounds: `--connections` keep-al
 127.0.0.1, each sending its next delivery as soon as the last is answered (wrk when installed,
 `apt-get install wrk`; otherwise an asyncio client). The deliveries are GitHub's real
 `issue_comment.created` example, each with a fresh X-GitHub-Delivery id. Redis is Debian's
-redis-server, started here on a free port and emptied before each round.
+redis-server, started here on a free port and emptied before each round. Each row gives
+acknowledgements a second and latencies, answers other than 202 (`non-202`, counted among the
+acknowledgements), requests never answered (`no answer`: wrk gives up after 2 s, or the socket
+failed), and the CPU time the server's processes (gunicorn's master and workers) and Redis spent per
+acknowledgement, read from /proc over the measured seconds.
 
     python benchmarks/ingress.py [--seconds 10] [--connections 32] [--rounds 3]
 """
@@ -133,9 +138,9 @@ request = function()
   return wrk.format(nil, "/webhook")
 end
 done = function(summary, latency, requests)
-  io.write(string.format("RESULT %%d %%f %%f %%f %%d\\n", summary.requests, summary.duration / 1e6,
-    latency:percentile(50) / 1e3, latency:percentile(99) / 1e3,
-    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+  io.write(string.format("RESULT %%d %%f %%f %%f %%d %%d\\n", summary.requests, summary.duration / 1e6,
+    latency:percentile(50) / 1e3, latency:percentile(99) / 1e3, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
 end
 """
 
@@ -149,25 +154,44 @@ def load_with_wrk(port: int, body: bytes, seconds: float, connections: int) -> d
         run = subprocess.run(["wrk", f"-t{min(connections, 2)}", f"-c{connections}", f"-d{seconds}s", "-s",
                               str(script), f"http://127.0.0.1:{port}/webhook"], capture_output=True, text=True)
     line = next(l for l in run.stdout.splitlines() if l.startswith("RESULT"))
-    requests, duration, p50, p99, errors = line.split()[1:]
+    requests, duration, p50, p99, errors, lost = line.split()[1:]
+    # `lost`: no answer — wrk gives up on a request after 2 s (its timeout), or the socket failed.
     return {"acks": int(requests), "rate": int(requests) / float(duration), "p50": float(p50), "p99": float(p99),
-            "errors": int(errors)}
+            "errors": int(errors), "lost": int(lost)}
 
 
 def load_with_python(port: int, body: bytes, seconds: float, connections: int) -> dict:
     latencies, errors, elapsed = asyncio.run(load(port, body, seconds, connections))
     latencies.sort()
-    return {"acks": len(latencies), "errors": len(errors), "rate": len(latencies) / elapsed,
+    return {"acks": len(latencies), "errors": len(errors), "lost": 0, "rate": len(latencies) / elapsed,
             "p50": statistics.median(latencies) * 1000, "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (gunicorn's workers) so far, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
 def measure(name: str, command: list[str], env: dict[str, str], port: int, args: argparse.Namespace,
-            body: bytes) -> dict:
+            body: bytes, redis_pid: int) -> dict:
     process = start(command, port, env)
     client = load_with_wrk if args.client == "wrk" else load_with_python
     try:
         client(port, body, 1, args.connections)  # warm up
+        web, redis = cpu_seconds(process.pid), cpu_seconds(redis_pid)
         row = client(port, body, int(args.seconds), args.connections)
+        # CPU per acknowledgement: the server's processes, and Redis's, over the measured seconds.
+        row["web_us"] = (cpu_seconds(process.pid) - web) / max(row["acks"], 1) * 1e6
+        row["redis_us"] = (cpu_seconds(redis_pid) - redis) / max(row["acks"], 1) * 1e6
     finally:
         process.terminate()  # gunicorn's graceful shutdown: up to its 30 s timeout, with work queued
         try:
@@ -212,23 +236,26 @@ def main() -> int:
               f"client {args.client}, {os.cpu_count()} cores")
         port = free_port()
         rows: dict[str, list[dict]] = {name: [] for name, _, _ in servers(port, redis_url)}
-        print(f"{'round':<6} {'server':<27} {'acks/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-202':>8}")
+        print(f"{'round':<6} {'server':<27} {'acks/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-202':>8} "
+              f"{'no answer':>9} {'web µs/ack':>11} {'Redis µs/ack':>13}")
         for round_ in range(1, args.rounds + 1):  # alternate, so drift on the machine hits all alike
             for name, command, extra in servers(port, redis_url):
                 if (args.only and args.only not in name) or (not args.only and "our gunicorn" in name):
                     continue
                 client.flushall()
-                row = measure(name, command, {**env, **extra}, port, args, body)
+                row = measure(name, command, {**env, **extra}, port, args, body, redis_server.pid)
                 rows[name].append(row)
                 print(f"{round_:<6} {name:<27} {row['rate']:>8.0f} {row['p50']:>8.2f} {row['p99']:>8.2f} "
-                      f"{row['errors']:>8}")
+                      f"{row['errors']:>8} {row['lost']:>9} {row['web_us']:>11.0f} {row['redis_us']:>13.0f}")
     finally:
         redis_server.terminate()
         redis_server.wait(10)
-    median = {name: {k: statistics.median(r[k] for r in runs) for k in ("rate", "p50", "p99")}
+    median = {name: {k: statistics.median(r[k] for r in runs) for k in ("rate", "p50", "p99", "errors", "lost",
+                                                                         "web_us", "redis_us")}
               for name, runs in rows.items() if runs}
     for name, m in median.items():
-        print(f"{'median':<6} {name:<27} {m['rate']:>8.0f} {m['p50']:>8.2f} {m['p99']:>8.2f}")
+        print(f"{'median':<6} {name:<27} {m['rate']:>8.0f} {m['p50']:>8.2f} {m['p99']:>8.2f} {m['errors']:>8.0f} "
+              f"{m['lost']:>9.0f} {m['web_us']:>11.0f} {m['redis_us']:>13.0f}")
     if len(median) < 3:
         return 0
     bare, with_redis, in_process = list(median.values())[:3]

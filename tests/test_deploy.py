@@ -149,7 +149,7 @@ def test_a_redis_url_can_say_not_to_verify_a_self_signed_certificate(url, verifi
     # `?ssl_cert_reqs=none` to its URL, and the processes' Redis client must take it from there.
     import ssl
 
-    from bot.jobs.worker import connect
+    from bot.jobs.context import connect
 
     client = connect(url)
     try:

@@ -1,16 +1,17 @@
 """`fundbot worker`: processing deliveries (and sweeps) from Redis, with RQ, on any number of machines.
 
-With `FUNDBOT_REDIS_URL` set, the web tier only verifies a delivery, records its id and enqueues a
-job (`bot.web.redis_queue`); any number of worker processes run the jobs. Each is an RQ
-`SimpleWorker` (no fork per job), so its caches — installation tokens, ETags, the App's login, team
-memberships — serve every job it runs.
+With `FUNDBOT_REDIS_URL` set, the web tier only verifies a delivery, takes its id (keeping the raw
+body under it) and enqueues one job for it (`bot.web.redis_queue`); any number of worker processes
+run the jobs. Each is an RQ `SimpleWorker` (no fork per job), so its caches — installation tokens,
+ETags, the App's login, team memberships — serve every job it runs.
 
 Failures (SPEC §12): a job that fails because GitHub is unavailable is retried with backoff
-(`RETRY`); one that keeps failing lands in RQ's failed registry, is logged with its delivery id, and
-its id is forgotten so that GitHub's manual redelivery is taken again; the sweep repairs it anyway.
-A worker killed mid-job (SIGKILL) loses nothing: the job's lock expires, RQ's registry cleanup
-runs the abandoned job again (it has retries left) or the sweep finishes it — and running it again
-changes nothing twice, because every run re-reads the application under its lock.
+(`RETRY`); one that keeps failing lands in RQ's failed registry and is logged with its delivery id;
+GitHub's manual redelivery puts it back in the queue, and the sweep repairs the application anyway.
+A worker killed mid-job (SIGKILL) loses nothing: the body stays under the delivery id until the job
+has run, the job's lock expires, RQ's registry cleanup runs the abandoned job again (it has retries
+left) or the sweep finishes it — and running it again changes nothing twice, because every run
+re-reads the application under its lock.
 """
 from __future__ import annotations
 
@@ -23,11 +24,11 @@ from typing import Any
 
 import orjson
 from redis import Redis
-from rq import Queue, Retry
+from rq import Queue, Retry, SimpleWorker
 from rq.job import Job
 
 from bot.github.webhooks import Event
-from bot.jobs.context import Context, connect  # noqa: F401 - `connect` is the workers' and the web's Redis client
+from bot.jobs.context import Context
 from bot.jobs.routes import HANDLERS, process
 from bot.jobs.sweep import sweep
 from bot.metrics import observe_delivery
@@ -37,8 +38,10 @@ log = logging.getLogger("fundbot.worker")
 QUEUE_NAME = "fundbot"
 DELIVERY_KEY = "fundbot:delivery:"  # + delivery id: taken with the raw body, then DONE; kept KEEP_DELIVERY_IDS
 KEEP_DELIVERY_IDS = 72 * 3600  # GitHub lets a delivery be redelivered for 3 days
+DONE = b"done"  # what stays under a delivery's id once its job has run (the body goes)
 RETRY = Retry(max=3, interval=[10, 60, 300])  # GitHub unavailable: try again in 10 s, 1 min, 5 min
 JOB_TIMEOUT = 180  # seconds a job may run (retries included); a lost worker's job is abandoned after this + 60
+FAILURE_TTL = 7 * 86400  # a job failed for good stays in RQ's failed registry a week
 RUN_FUNCTION = "bot.jobs.worker.run_delivery"
 
 
@@ -66,38 +69,6 @@ def install(state: WorkerState) -> None:
     _STATE = state
 
 
-DONE = b"done"  # what stays under a delivery's id once its job has run (the body goes)
-DISPATCH_FUNCTION = "bot.jobs.worker.dispatch"
-
-
-TOKEN_LENGTH = 16  # the web tier's batch token, in front of each body it keeps
-
-
-def dispatch(token: str, deliveries: list[tuple[str, str, str]]) -> int:
-    """The web tier's job for the deliveries it sent together: one job for each delivery whose id
-    that batch took (its body is marked with the batch's `token`; an id taken before is a repeated
-    delivery), with its own retries. Run again after a lost worker, it enqueues nothing twice."""
-    from rq import Queue
-    from rq.exceptions import DuplicateJobError
-
-    if _STATE is None:
-        raise RuntimeError("this process has no worker context: run `fundbot worker`")
-    queue = Queue(QUEUE_NAME, connection=_STATE.redis)
-    owners = _STATE.redis.mget([DELIVERY_KEY + d for _, _, d in deliveries])
-    queued = 0
-    for (handler, event_name, delivery_id), kept in zip(deliveries, owners, strict=True):
-        if kept is None or not kept.startswith(token.encode()):
-            continue  # taken by an earlier delivery of the same id
-        try:
-            queue.enqueue(RUN_FUNCTION, handler, event_name, delivery_id, job_id=job_id(delivery_id), unique=True,
-                          retry=RETRY, job_timeout=JOB_TIMEOUT, result_ttl=0, failure_ttl=7 * 86400,
-                          description=f"{event_name} {delivery_id}")
-            queued += 1
-        except DuplicateJobError:
-            pass
-    return queued
-
-
 def run_delivery(handler: str, event_name: str, delivery_id: str) -> str:
     """The job: handle one delivery, whose raw body the web tier kept under its id, with the handler
     the web tier routed it to; then keep only a mark under the id (until it expires)."""
@@ -110,9 +81,9 @@ def run_delivery(handler: str, event_name: str, delivery_id: str) -> str:
                  extra={"delivery": delivery_id, "event": event_name, "outcome": "skipped"})
         observe_delivery(event_name, None, "duplicate")
         return "skipped"
-    event = Event(name=event_name, delivery_id=delivery_id, payload=orjson.loads(kept[TOKEN_LENGTH:]))
+    event = Event(name=event_name, delivery_id=delivery_id, payload=orjson.loads(kept))
     process(_STATE.context, event, HANDLERS[handler])
-    _STATE.redis.set(key, DONE, xx=True, keepttl=True)
+    _STATE.redis.set(key, DONE, xx=True, keepttl=True)  # the id stays taken as long as GitHub can redeliver
     return "processed"
 
 
@@ -153,8 +124,8 @@ def enqueue_sweep(redis: Redis, repo: str, installation_id: int | None = None) -
 
 def on_failure(job: Job, kind: type[BaseException] | None, value: BaseException | None, traceback: Any) -> bool:
     """RQ's exception handler: log with the delivery id. A job with no retry left stays in RQ's failed
-    registry, with its body: GitHub's manual redelivery puts it back in the queue
-    (`bot.web.redis_queue`), and the sweep repairs the application in any case."""
+    registry (its body stays under the delivery id): GitHub's manual redelivery puts it back in the
+    queue (`bot.web.redis_queue`), and the sweep repairs the application in any case."""
     delivery = job.args[2] if job.func_name == RUN_FUNCTION and len(job.args) > 2 else None
     final = not (job.retries_left and job.retries_left > 0)
     if final and job.func_name == RUN_FUNCTION and len(job.args) > 1:
@@ -165,13 +136,25 @@ def on_failure(job: Job, kind: type[BaseException] | None, value: BaseException 
     return True
 
 
+class _Worker(SimpleWorker):
+    """RQ's `SimpleWorker`, whose command listener stops at once."""
+
+    def unsubscribe(self) -> None:
+        # RQ wakes its listener thread by unsubscribing, then waits for it to end. If the thread reads
+        # the reply before it is told to stop, it then waits up to 60 s for a subscription that never
+        # comes, and redis-py's `PubSubWorkerThread.stop()` waits for it (8.2): every burst, and every
+        # worker's SIGTERM, took a minute now and then. Told first, the thread ends at the reply.
+        running = getattr(self.pubsub_thread, "_running", None)
+        if running is not None:
+            running.clear()
+        super().unsubscribe()
+
+
 def run_worker(context: Context, redis: Redis, *, burst: bool = False, name: str | None = None) -> bool:
     """Take jobs until stopped (SIGTERM finishes the running job first)."""
-    from rq.worker import SimpleWorker
-
     install(WorkerState(context, redis))
     queue = Queue(QUEUE_NAME, connection=redis)
-    worker = SimpleWorker([queue], connection=redis, exception_handlers=[on_failure],
-                          name=name or f"fundbot-{os.uname().nodename}-{os.getpid()}")
+    worker = _Worker([queue], connection=redis, exception_handlers=[on_failure],
+                     name=name or f"fundbot-{os.uname().nodename}-{os.getpid()}")
     return worker.work(burst=burst, with_scheduler=True, logging_level=logging.getLevelName(
         logging.getLogger("fundbot").getEffectiveLevel()))

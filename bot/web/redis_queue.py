@@ -1,161 +1,132 @@
-"""The web tier's side of the Redis queue: take the delivery id, enqueue an RQ job, answer.
+"""The web tier's side of the Redis queue: take the delivery id, enqueue its RQ job, answer.
 
-With `FUNDBOT_REDIS_URL` set this is all the web process does with a delivery (SPEC §12):
-`SET fundbot:delivery:<id> <body> NX EX 259200` takes the delivery id for 72 hours (GitHub allows
-redelivery for 3 days) and keeps its raw body under it; an RQ job then names it, and the answer is
-202. A repeated delivery finds the id taken and is answered "duplicate" — unless its job failed for
-good, when GitHub's manual redelivery puts that job back in the queue.
+With `FUNDBOT_REDIS_URL` set this is all the web process does with a delivery (SPEC §12), in the
+request's own thread, in two steps:
 
-Deliveries arriving together share their round trips (README, "Figures": Redis work per delivery
-halved the acknowledgements a process could give): one sender thread per web process takes every
-delivery waiting, sends their `SET … NX` in one pipeline, then one RQ job naming the ids it took
-(`bot.jobs.worker.dispatch`, which a worker turns into one job per delivery, with retries); each
-request thread waits for its own answer — a 202 is given only for a delivery Redis holds, and if
-Redis cannot be reached the answer is 503 with `Retry-After`, never 202 for work that was dropped.
-Alone, a delivery goes at once; under load, one round trip serves dozens.
+1. `SET fundbot:delivery:<id> <body> NX EX 259200` takes the delivery id for 72 hours (GitHub lets a
+   delivery be redelivered for 3 days) and keeps the raw body under it;
+2. RQ's own `Queue.enqueue` makes the delivery's job (`bot.jobs.worker.run_delivery`) under a job id
+   derived from the delivery id, with `unique=True`: RQ checks and saves the job in one atomic
+   script, so one delivery never has two jobs, whoever enqueues it. (RQ sends it as two round trips:
+   the queue's name into its set of queues, then that script.)
+
+Why the body lives under the id and not in the job's arguments: the `SET` that takes the id carries
+it anyway, so it is sent and stored once, as it came; in the job, RQ would pickle and compress it in
+the request thread (60 µs of CPU for a 13 KB delivery here, a tenth of a second or more for 25 MB), and every
+read of the job (a redelivery's `Job.fetch`) would carry it. It is safe there: nothing but the worker
+ever replaces it (with `done`, once the delivery is processed), so every job that runs finds it, and
+a job that failed for good finds it for as long as GitHub can redeliver.
+
+A repeated delivery finds the id taken and is answered "duplicate", except in two cases where its
+work would otherwise be lost, both answered 202 and queued again:
+- its job failed for good (RQ's failed registry): GitHub's manual redelivery requeues it;
+- the id is taken, not done, and no job exists: the process that took it died (or lost Redis)
+  between the two steps — or redis-py, retrying a `SET NX` whose connection dropped after Redis
+  ran it, was told "taken" by its own first try. The redelivery (or that request itself) enqueues
+  it, under the same job id, so never twice.
+
+If Redis cannot be reached, or fails between the two steps, the answer is 503 with
+`Retry-After`, never a 202 for work that was dropped. An id taken by a request whose enqueue then
+failed stays taken, with its body: that is the second case above, so GitHub's redelivery is accepted.
+(Deleting it instead would race: a redelivery arriving meanwhile could enqueue a job whose body the
+delete then takes away.)
 """
 from __future__ import annotations
 
 import logging
-import threading
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from redis import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, WatchError
 from rq import Queue
-from rq.exceptions import NoSuchJobError
-from rq.job import Job
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
 
 from bot.github.webhooks import Event
 from bot.jobs.queue import Submitted
-from bot.jobs.worker import DELIVERY_KEY, DISPATCH_FUNCTION, KEEP_DELIVERY_IDS, QUEUE_NAME, RETRY, job_id
+from bot.jobs.worker import DELIVERY_KEY, DONE, FAILURE_TTL, JOB_TIMEOUT, KEEP_DELIVERY_IDS, QUEUE_NAME, RETRY, \
+    RUN_FUNCTION, job_id
 
 log = logging.getLogger("fundbot.queue")
-
-# SET key body NX EX ttl for each (key, body): 1 where the id was taken now, 0 where it was taken before.
-# One script for the whole batch: one command to pack and one reply to read, not one per delivery.
-TAKE_IDS = """
-local taken = {}
-for i, key in ipairs(KEYS) do
-  taken[i] = redis.call('SET', key, ARGV[i + 1], 'NX', 'EX', ARGV[1]) and 1 or 0
-end
-return taken
-"""
-
-
-@dataclass
-class _Waiting:
-    """One request's delivery, and the lock its thread sleeps on until the sender answers."""
-
-    event: Event
-    handler: str
-    body: bytes
-    answer: Submitted = Submitted.UNAVAILABLE
-    lead: bool = False  # woken to send for the others, not with an answer
-    done: threading.Lock = field(default_factory=threading.Lock)  # held until woken: the cheapest wake-up
 
 
 class RedisDeliveryQueue:
     """`DeliveryQueue` backed by Redis and RQ; the workers are other processes."""
 
-    def __init__(self, redis: Redis, *, answer_within: float = 10.0) -> None:
+    def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._queue = Queue(QUEUE_NAME, connection=redis)
-        self._answer_within = answer_within
-        self._waiting: list[_Waiting] = []
-        self._lock = threading.Lock()
-        self._sending = False  # a request thread is sending for the others
-        self._take_ids = redis.register_script(TAKE_IDS)
 
     @property
     def redis(self) -> Redis:
         return self._redis
 
     def submit(self, event: Event, handler: Callable[..., Any], body: bytes | None = None) -> Submitted:
-        waiting = _Waiting(event, handler.__name__, body if body is not None else orjson.dumps(dict(event.payload)))
-        waiting.done.acquire()
-        with self._lock:
-            self._waiting.append(waiting)
-            lead = not self._sending
-            self._sending = True
-        if not lead:
-            if not waiting.done.acquire(timeout=self._answer_within):
-                return Submitted.UNAVAILABLE
-            if not waiting.lead:
-                return waiting.answer
-        self._lead()
-        return waiting.answer
-
-    def _lead(self) -> None:
-        """This request's thread sends one batch: every delivery waiting, its own among them. Those
-        that arrived meanwhile are sent by the first of their threads, woken to lead in turn — so no
-        thread sends for long, and no thread is kept waiting for a sender to wake up."""
-        with self._lock:
-            batch, self._waiting = self._waiting, []
+        """Take the delivery's id and enqueue its job; or say it is a duplicate, or that Redis failed."""
+        key = DELIVERY_KEY + event.delivery_id
+        # The worker parses what is kept as JSON: a form-encoded delivery (`payload=…`, which
+        # repository webhooks may send) is kept as its payload's JSON instead.
+        kept = body if body is not None and body[:1] == b"{" else orjson.dumps(dict(event.payload))
         try:
-            self._send(batch)
-        except Exception:  # a request is always answered, whatever went wrong
-            log.exception("queuing failed")
-        for waiting in batch:
-            waiting.done.release()
-        with self._lock:
-            if not self._waiting:
-                self._sending = False
-                return
-            successor = self._waiting[0]
-        successor.lead = True
-        successor.done.release()
-
-    def _send(self, batch: list[_Waiting]) -> None:
-        """One round trip for the whole batch: take the ids (keeping each body under its id, marked
-        with this batch's token) and enqueue the job that names them; the worker's `dispatch` runs only
-        the ids this batch took (the others were deliveries seen before)."""
-        token = uuid.uuid4().hex[:16]
-        keys = [DELIVERY_KEY + w.event.delivery_id for w in batch]
-        try:
-            pipe = self._redis.pipeline(transaction=False)
-            # RQ opens the pipeline's transaction, so its job goes first; the ids are taken in the same
-            # round trip (a worker cannot run the job before the transaction ends).
-            self._queue.enqueue(DISPATCH_FUNCTION, token, [(w.handler, w.event.name, w.event.delivery_id) for w in batch],
-                                retry=RETRY, result_ttl=0, failure_ttl=7 * 86400,
-                                description=f"dispatch {len(batch)} deliveries", pipeline=pipe)
-            self._take_ids(keys=keys, args=[KEEP_DELIVERY_IDS, *(token.encode() + w.body for w in batch)], client=pipe)
-            taken = pipe.execute()[-1]
+            if self._redis.set(key, kept, nx=True, ex=KEEP_DELIVERY_IDS):
+                return self._enqueue(event, handler.__name__)
+            return self._again(event, handler.__name__)
         except RedisError as err:
-            try:  # whatever was taken, give back: GitHub's redeliveries must be accepted
-                self._redis.delete(*keys)
-            except RedisError:
-                pass
-            self._refuse(batch, err)
-            return
-        for waiting, ok in zip(batch, taken, strict=True):
-            waiting.answer = Submitted.ACCEPTED if ok else self._again(waiting.event)
-
-    def _again(self, event: Event) -> Submitted:
-        """A delivery id taken before: a duplicate — unless its job failed for good, when GitHub's
-        redelivery puts it back in the queue."""
-        try:
-            job = Job.fetch(job_id(event.delivery_id), connection=self._redis)
-            if job.is_failed:
-                FailedJobRegistry(queue=self._queue).requeue(job)
-                return Submitted.ACCEPTED
-        except NoSuchJobError:
-            pass  # not dispatched yet, or done and gone: a duplicate either way
-        except RedisError:
+            log.warning("Redis failed; delivery refused with 503",
+                        extra=event.log_context(outcome="refused", reason=type(err).__name__))
             return Submitted.UNAVAILABLE
-        return Submitted.DUPLICATE
 
-    @staticmethod
-    def _refuse(batch: list[_Waiting], err: Exception) -> None:
-        for waiting in batch:
-            log.warning("Redis unreachable; delivery refused with 503",
-                        extra={"delivery": waiting.event.delivery_id, "reason": type(err).__name__})
-            waiting.answer = Submitted.UNAVAILABLE
+    def _enqueue(self, event: Event, handler: str) -> Submitted:
+        """The delivery's job, made once: if it exists already, this is a repeated delivery."""
+        try:
+            self._queue.enqueue(RUN_FUNCTION, handler, event.name, event.delivery_id, job_id=job_id(event.delivery_id),
+                                unique=True, retry=RETRY, job_timeout=JOB_TIMEOUT, result_ttl=0,
+                                failure_ttl=FAILURE_TTL, description=f"{event.name} {event.delivery_id}")
+        except DuplicateJobError:
+            return self._again(event, handler, enqueue=False)
+        return Submitted.ACCEPTED
+
+    def _again(self, event: Event, handler: str, *, enqueue: bool = True) -> Submitted:
+        """A delivery id taken before: a duplicate, unless its work would be lost — its job failed for
+        good (requeued), or it has no job and was not processed (enqueued)."""
+        try:
+            job: Job | None = Job.fetch(job_id(event.delivery_id), connection=self._redis)
+        except NoSuchJobError:
+            job = None
+        if job is not None:
+            if job.get_status(refresh=False) != JobStatus.FAILED:
+                return Submitted.DUPLICATE  # queued, running, or waiting for a retry
+            return self._requeue(event, job)
+        # Read after looking for the job: a job deletes itself only after marking the id done.
+        kept = self._redis.get(DELIVERY_KEY + event.delivery_id)
+        if not enqueue or kept is None or kept == DONE:
+            return Submitted.DUPLICATE  # processed (or expired after 72 h)
+        answer = self._enqueue(event, handler)
+        if answer is Submitted.ACCEPTED:  # a request that took the id stopped half-way, or a copy is just behind
+            log.info("delivery id was taken but had no job: queued now", extra=event.log_context(outcome="requeued"))
+        return answer
+
+    def _requeue(self, event: Event, job: Job) -> Submitted:
+        """Put a job that failed for good back in the queue: out of RQ's failed registry and into the
+        queue in one transaction. (RQ's own `requeue` takes it out, then queues it: Redis failing in
+        between would leave it in neither, and every later redelivery a "duplicate".) Watching the job
+        makes redeliveries that race for it requeue it once."""
+        with self._redis.pipeline() as pipe:
+            try:
+                pipe.watch(job.key)
+                if job.get_status() != JobStatus.FAILED:
+                    return Submitted.DUPLICATE  # another redelivery requeued it just now
+                pipe.multi()
+                FailedJobRegistry(queue=self._queue).remove(job, pipeline=pipe)
+                self._queue.enqueue_job(job, pipeline=pipe)
+                pipe.execute()
+            except WatchError:
+                return Submitted.DUPLICATE  # the same, a moment later
+        log.info("a job that had failed for good is queued again", extra=event.log_context(outcome="requeued"))
+        return Submitted.ACCEPTED
 
     def depth(self) -> int:
         return self._queue.count
