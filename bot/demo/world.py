@@ -24,11 +24,10 @@ from bot.jobs.context import Context
 from bot.jobs.fund_setup import sync_labels
 from bot.jobs.sweep import SweepResult, sweep
 from bot.policy.rules import Rules
-from bot.sandbox.state.sandbox import Sandbox
-from bot.web.app import Runtime, create_app
 from bot.sandbox.deliveries import Delivery
 from bot.sandbox.keys import throwaway_app_key
-from bot.sandbox.server import SandboxServer
+from bot.sandbox.server import Sandbox, SandboxServer
+from bot.web.app import Runtime, create_app
 
 FUND_REPO = "open-source-fund/applications"
 FUND_OWNER = "open-source-fund"

@@ -18,10 +18,10 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import render
+from . import render, render_apps
 
 if TYPE_CHECKING:  # pragma: no cover - types only
-    from .state.model import Account, App, Comment, Installation, Issue, Label, Repo
+    from .model import Account, App, Comment, Installation, Issue, Label, Repo
 
 PAYLOADS = Path(__file__).with_name("payloads")
 
@@ -121,7 +121,7 @@ def installation(action: str, item: Installation, the_app: App, repos: list[Repo
                  urls: render.Urls) -> Delivery:
     """``installation.created`` / ``installation.deleted``: the App installed on (or removed from) `repos`."""
     shape = example("installation", action)
-    payload = {"action": action, "installation": render.installation(item, the_app, urls),
+    payload = {"action": action, "installation": render_apps.installation(item, the_app, urls),
                "repositories": [_short_repo(r) for r in repos], "requester": None, "sender": render.user(sender, urls)}
     return Delivery("installation", {key: payload[key] for key in list(shape) if key in payload})
 
@@ -129,7 +129,7 @@ def installation(action: str, item: Installation, the_app: App, repos: list[Repo
 def installation_repositories(action: str, item: Installation, the_app: App, added: list[Repo], removed: list[Repo],
                               sender: Account, urls: render.Urls) -> Delivery:
     """``installation_repositories.added`` / ``.removed``."""
-    payload = {"action": action, "installation": render.installation(item, the_app, urls),
+    payload = {"action": action, "installation": render_apps.installation(item, the_app, urls),
                "repository_selection": "selected", "repositories_added": [_short_repo(r) for r in added],
                "repositories_removed": [_short_repo(r) for r in removed], "requester": None,
                "sender": render.user(sender, urls)}

@@ -1,13 +1,28 @@
-"""Serving a sandbox over real HTTP on loopback: an ephemeral port, one thread per connection,
-HTTP/1.1 keep-alive, so PyGithub, ``requests`` and a gunicorn-run bot can all talk to it."""
+"""Serving the sandbox: ``Sandbox`` is the state (``state/``) with its REST API (``api/``) as a WSGI
+app, for in-process use; ``SandboxServer`` serves it over real HTTP on loopback: an ephemeral port, one
+thread per connection, HTTP/1.1 keep-alive, so PyGithub, ``requests`` and a gunicorn-run bot can all
+talk to it. The top of the sandbox: nothing in it imports this module but the package's ``__init__``."""
 from __future__ import annotations
 
+import functools
 import threading
+from collections.abc import Callable
 from types import TracebackType
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from .state.sandbox import Sandbox
+from .api.dispatch import make_wsgi_app
+from .state.sandbox import SandboxState
+
+
+class Sandbox(SandboxState):
+    """One strict, stateful fake of GitHub (``SandboxState``) serving its REST API. Thread-safe: every
+    access holds ``lock``."""
+
+    @functools.cached_property
+    def wsgi_app(self) -> Callable:
+        """The REST API as a WSGI application, for in-process use."""
+        return make_wsgi_app(self)
 
 
 class _Handler(WSGIRequestHandler):

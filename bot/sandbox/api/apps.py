@@ -2,20 +2,20 @@
 (the App's JWT), the repositories an installation reaches, and creating an App from a manifest."""
 from __future__ import annotations
 
-from .. import render
+from .. import render, render_apps
 from ..state.errors import GitHubError, not_found
 from .call import Call, Listing, Reply
 
 
 def get_app(call: Call) -> Reply:
     """:calls: GET /app"""
-    return Reply(200, render.app(call.sandbox.app, call.urls))
+    return Reply(200, render_apps.app(call.sandbox.app, call.urls))
 
 
 def list_installations(call: Call) -> Listing:
     """:calls: GET /app/installations"""
     sb = call.sandbox
-    return Listing(sb.installations(), lambda i: render.installation(i, sb.app, call.urls))
+    return Listing(sb.installations(), lambda i: render_apps.installation(i, sb.app, call.urls))
 
 
 def get_installation(call: Call) -> Reply:
@@ -23,7 +23,7 @@ def get_installation(call: Call) -> Reply:
     inst = call.sandbox.installation(int(call.params["installation_id"]))
     if inst is None:
         raise not_found()
-    return Reply(200, render.installation(inst, call.sandbox.app, call.urls))
+    return Reply(200, render_apps.installation(inst, call.sandbox.app, call.urls))
 
 
 def create_installation_token(call: Call) -> Reply:
@@ -38,7 +38,7 @@ def get_repo_installation(call: Call) -> Reply:
     inst = sb.installation_for(sb.repo_named(call.params["owner"], call.params["repo"]))
     if inst is None:
         raise not_found()
-    return Reply(200, render.installation(inst, sb.app, call.urls))
+    return Reply(200, render_apps.installation(inst, sb.app, call.urls))
 
 
 def list_installation_repositories(call: Call) -> Listing:
@@ -55,4 +55,4 @@ def list_installation_repositories(call: Call) -> Listing:
 def create_app_from_manifest(call: Call) -> Reply:
     """:calls: POST /app-manifests/{code}/conversions (no authentication, as on GitHub: the code is the proof)"""
     item, credentials = call.sandbox.convert_manifest(call.params["code"])
-    return Reply(201, render.app_from_manifest(item, call.urls, credentials))
+    return Reply(201, render_apps.app_from_manifest(item, call.urls, credentials))

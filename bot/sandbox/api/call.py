@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from .. import render
+from .. import render, render_apps
+from ..model import Account, Issue, Repo
 from ..state.auth import Principal
 from ..state.errors import Rejected
-from ..state.model import Account, Issue, Repo
-from ..state.sandbox import Sandbox
+from ..state.sandbox import SandboxState
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Listing:
 class Call:
     """One request as a handler sees it: who, which repository, parameters and body."""
 
-    sandbox: Sandbox
+    sandbox: SandboxState
     principal: Principal
     params: dict[str, str]
     query: dict[str, str]
@@ -60,7 +60,7 @@ class Call:
     @property
     def app(self) -> dict | None:
         """The App as ``performed_via_github_app`` shows it."""
-        return render.app(self.sandbox.app, self.urls) if self.sandbox.app else None
+        return render_apps.app(self.sandbox.app, self.urls) if self.sandbox.app else None
 
     def issue(self) -> Issue:
         """The issue in the path: 410 once deleted, a redirect once transferred, 404 if none."""

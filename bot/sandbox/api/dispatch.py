@@ -24,7 +24,7 @@ from ..openapi import MISSING, best, split
 from ..state.auth import Principal
 from ..state.errors import GitHubError, Moved, Rejected, not_found
 from ..state.requestlog import RecordedRequest
-from ..state.sandbox import Sandbox
+from ..state.sandbox import SandboxState
 from .call import Call, Listing, Reply, Route
 from .routes import BY_METHOD, CONTENT_CREATING, R
 
@@ -62,7 +62,7 @@ class Exchange:
         self.headers.update(err.headers)
 
 
-def make_wsgi_app(sandbox: Sandbox) -> Callable:
+def make_wsgi_app(sandbox: SandboxState) -> Callable:
     """The WSGI application serving ``sandbox``."""
 
     def app(environ: dict, start_response: Callable) -> Any:
@@ -85,7 +85,7 @@ def _raw_segments(request: Request) -> list[str]:
     return [unquote(s) for s in split(raw)]
 
 
-def _answer(sandbox: Sandbox, request: Request) -> Response:
+def _answer(sandbox: SandboxState, request: Request) -> Response:
     ex = Exchange(request, _raw_segments(request), request.args)
     urls = render.Urls(api=request.host_url.rstrip("/"))
     try:
@@ -101,7 +101,7 @@ def _answer(sandbox: Sandbox, request: Request) -> Response:
     return _finish(sandbox, ex)
 
 
-def _serve(sandbox: Sandbox, ex: Exchange, urls: render.Urls) -> None:
+def _serve(sandbox: SandboxState, ex: Exchange, urls: render.Urls) -> None:
     method = ex.request.method
     ex.resolved = ex.segments
     if len(ex.segments) >= 2 and ex.segments[0] == "repositories" and ex.segments[1].isdigit():
@@ -168,7 +168,7 @@ def _serve(sandbox: Sandbox, ex: Exchange, urls: render.Urls) -> None:
         bucket.used += 1
 
 
-def _unserved(sandbox: Sandbox, method: str, segments: list[str]) -> str:
+def _unserved(sandbox: SandboxState, method: str, segments: list[str]) -> str:
     """Say whether GitHub has the endpoint the sandbox does not serve."""
     if sandbox.checker is None:
         return "not served by the sandbox (give Sandbox(openapi=...) to learn whether GitHub has it)"
@@ -178,7 +178,7 @@ def _unserved(sandbox: Sandbox, method: str, segments: list[str]) -> str:
     return f"GitHub has {method} {template}, but the sandbox does not implement it"
 
 
-def _check_request(sandbox: Sandbox, ex: Exchange, route: Route) -> None:
+def _check_request(sandbox: SandboxState, ex: Exchange, route: Route) -> None:
     """Strictness: unknown query parameters, bad values, and bodies GitHub would refuse."""
     raw = ex.request.get_data()
     if raw.strip():
@@ -286,7 +286,7 @@ def _request_id() -> str:
     return uuid.uuid4().hex[:20].upper()
 
 
-def _finish(sandbox: Sandbox, ex: Exchange) -> Response:
+def _finish(sandbox: SandboxState, ex: Exchange) -> Response:
     """Headers every answer carries, the log entry, and the response itself."""
     request = ex.request
     principal = ex.principal or sandbox.authenticate(None, request.remote_addr or "127.0.0.1")

@@ -2,8 +2,8 @@
 its assignees. Labels and assignees need triage access; without it GitHub silently drops them."""
 from __future__ import annotations
 
+from ..model import Issue
 from ..state.errors import GitHubError
-from ..state.model import Issue
 from .call import Call, Listing, Reply
 from .labels import label_names
 

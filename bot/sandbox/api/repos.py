@@ -3,8 +3,8 @@ commits, contributors, contents (files and directories) and blobs."""
 from __future__ import annotations
 
 from .. import render
+from ..model import ROLES
 from ..state.errors import GitHubError, not_found
-from ..state.model import ROLES
 from .call import Call, Listing, Reply
 
 INLINE_LIMIT = 1024 * 1024  # the largest file whose content the contents endpoint's JSON carries

@@ -14,10 +14,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
-from .. import deliveries, render
+from .. import deliveries, render, render_apps
 from ..deliveries import Delivery
+from ..model import App, Installation, Repo, Token
 from .errors import not_found
-from .model import App, Installation, Repo, Token
 
 
 @dataclass(frozen=True)
@@ -193,7 +193,7 @@ class Apps:
         expires = self.now() + timedelta(hours=1)
         self._tokens[value] = Token(value, installation_id=inst.id, expires_at=expires)
         repos = [render.repository(self._repos[i], urls, None) for i in sorted(inst.repo_ids)]
-        return render.installation_token(value, expires, repos)
+        return render_apps.installation_token(value, expires, repos)
 
     def issued_tokens(self) -> list[str]:
         """Every installation token handed out so far, for tests that check none leaks (into a log)."""
@@ -201,4 +201,4 @@ class Apps:
             return [t.value for t in self._tokens.values() if t.installation_id is not None]
 
     def app_json(self) -> dict | None:
-        return render.app(self.app, self.urls()) if self.app else None
+        return render_apps.app(self.app, self.urls()) if self.app else None

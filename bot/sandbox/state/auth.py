@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import jwt
 
+from ..model import Account, App, Installation, Repo, Token
 from .errors import GitHubError, bad_credentials, not_found
-from .model import Account, App, Installation, Repo, Token
 
 
 @dataclass(frozen=True)

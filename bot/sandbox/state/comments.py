@@ -6,8 +6,8 @@ import threading
 
 from .. import render
 from ..deliveries import Delivery
+from ..model import Account, Comment, Issue, Repo
 from .errors import not_found
-from .model import Account, Comment, Issue, Repo
 
 
 class Comments:

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 
 from .. import render
 from ..deliveries import Delivery
+from ..model import Account, Issue, Repo
 from .errors import GitHubError, Moved, not_found
-from .model import Account, Issue, Repo
 
 GET_AN_ISSUE = "https://docs.github.com/rest/issues/issues#get-an-issue"
 

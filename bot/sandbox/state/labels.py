@@ -8,8 +8,8 @@ from collections.abc import Iterable
 
 from .. import render
 from ..deliveries import Delivery
+from ..model import Account, Issue, Label, Repo
 from .errors import GitHubError
-from .model import Account, Issue, Label, Repo
 
 DEFAULT_LABEL_COLOR = "ededed"  # what GitHub gives a label created by adding it to an issue
 

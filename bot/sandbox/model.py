@@ -1,15 +1,14 @@
 """The records the sandbox's state is made of: accounts, repositories, issues, comments, labels,
 reactions, commits, the App and its installations. Mutable, and only touched under the sandbox's lock;
-what may be done with them is in the modules of each concern (``issues.py``, ``labels.py`` ...)."""
+what may be done with them is in the state's modules of each concern (``state/issues.py``,
+``state/labels.py`` ...), and how GitHub shows them in ``render.py`` and ``deliveries.py``. This module
+imports nothing of the sandbox: everything else is built on it."""
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # pragma: no cover - types only
-    from .sandbox import Sandbox
+from typing import Any, Protocol
 
 ROLES = ("none", "read", "triage", "write", "maintain", "admin")
 
@@ -96,6 +95,12 @@ class Contributor:
         return f"{self.name.lower().replace(' ', '.')}@example.com"
 
 
+class Memberships(Protocol):
+    """What a repository asks of the GitHub it is on (the sandbox's state): who belongs to an organisation."""
+
+    def is_org_member(self, org: str, login: str) -> bool: ...
+
+
 @dataclass(eq=False)
 class Repo:
     id: int
@@ -103,7 +108,7 @@ class Repo:
     name: str
     created_at: datetime
     updated_at: datetime
-    sandbox: Sandbox
+    sandbox: Memberships
     private: bool = False
     archived: bool = False
     default_branch: str = "main"
@@ -182,7 +187,7 @@ class App:
     bot: Account
     owner: Account
     created_at: datetime
-    permissions: Mapping[str, str] | None = None  # None: the sandbox's default App (render.APP_PERMISSIONS)
+    permissions: Mapping[str, str] | None = None  # None: the sandbox's default App (render_apps.APP_PERMISSIONS)
     events: tuple[str, ...] | None = None
 
 
