@@ -69,8 +69,9 @@ def fund_rules(server: Rules, fund_file: str | None, templates: Mapping[str, str
     documents, key_origins = merge(server.documents, server_files, layers, RULE_FILES)
     origins = dict(server.origins)
 
-    def where(section: str, key: str) -> str:  # `file: key`, for the key's own layer
-        file = origin_of(key_origins, server_files, f"{section}.{key}" if key else section)
+    def where(section: str, key: str, written_at: str = "") -> str:  # `file: key`, for the key's own layer
+        written_at = written_at or key
+        file = origin_of(key_origins, server_files, f"{section}.{written_at}" if written_at else section)
         return f"{file}: {key or '(top)'}" if file == server_files[section] else f"{file}: {_join(section, key)}"
 
     for name in RULE_FILES:
@@ -114,16 +115,17 @@ def _layer(name: str, text: str, errors: list[str]) -> Layer | None:
     return Layer(name, document)
 
 
-def _valid_section(name: str, document: Any, errors: list[str], where: Callable[[str, str], str]) -> bool:
-    """`document` checked against its schema; each problem named by `where(section, key)` (`file: key`)."""
+def _valid_section(name: str, document: Any, errors: list[str], where: Callable[..., str]) -> bool:
+    """`document` checked against its schema; each problem named by `where(section, key, written_at)`
+    (`file: key`, the file being the one that wrote the key at `written_at`)."""
     schema = json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text())
-    problems = [f"{where(name, _key_of(e))}: {e.message}" for e in _schema_errors(schema, document)]
+    problems = [f"{where(name, _key_of(e), _written_at(e))}: {e.message}" for e in _schema_errors(schema, document)]
     errors.extend(problems)
     return not problems
 
 
-def _server_file(file: str) -> Callable[[str, str], str]:
-    return lambda section, key: f"{file}: {key or '(top)'}"
+def _server_file(file: str) -> Callable[..., str]:
+    return lambda section, key, written_at="": f"{file}: {key or '(top)'}"
 
 
 def _join(section: str, key: str) -> str:
@@ -181,8 +183,22 @@ def _schema_errors(schema: dict[str, Any], document: Any) -> Iterator[jsonschema
 def _key_of(error: jsonschema.ValidationError) -> str:
     """The key a schema error is about, within its section (`community.min_contributors`, `stages[2].next`;
     "" for the section itself)."""
-    parts = []
-    for part in error.absolute_path:
+    return _dotted(list(error.absolute_path))
+
+
+def _written_at(error: jsonschema.ValidationError) -> str:
+    """Where the key an error is about was written: for a key that should not be there, that key (its
+    parent is where the schema says so), so the file that wrote it is named."""
+    path = list(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = set(error.schema.get("properties", {}))
+        path += sorted(str(k) for k in error.instance if k not in known)[:1]
+    return _dotted(path)
+
+
+def _dotted(path: list) -> str:
+    parts: list[str] = []
+    for part in path:
         parts.append(f"[{part}]" if isinstance(part, int) else ("." if parts else "") + str(part))
     return "".join(parts)
 
