@@ -7,6 +7,7 @@ its own; the sandbox GitHub holds their files, issues and installations.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from pipeline_world import open_application
 from sandbox_fixtures import APP_ID, OPENAPI_SUBSET
 
 from bot.cli import main
-from bot.config.settings import DEFAULT_RULES_DIR
+from bot.config.settings import DEFAULT_RULES_DIR, Settings
 from bot.demo.world import FUND_REPO, INSTALLATION_ID, World, running_world
 from bot.config.funds import discover
 from bot.policy.configissue import CONFIG_ISSUE_TITLE
@@ -73,6 +74,16 @@ def environ(world: World, app_key: str, **more: str) -> dict[str, str]:
             "FUNDBOT_LOG_LEVEL": "WARNING", **more}
 
 
+CONFIG_TTL = Settings.config_ttl
+
+
+def push(world: World, repo: str, path: str, text: str) -> None:
+    """An administrator's push, a while after the last one (pushes within the configuration's TTL of one
+    that was read are read when it ends: `test_a_storm_of_pushes_reads_the_files_once_per_ttl`)."""
+    world.sandbox.travel(dt.timedelta(seconds=CONFIG_TTL + 1))
+    world.deliver(world.sandbox.commit_file(repo, path, text, repo.split("/")[0]))
+
+
 @contextlib.contextmanager
 def two_funds(app_key: str, **world_kw) -> Iterator[World]:
     """Two funds in two installations, served by one service: the fund's own (10 contributors needed)
@@ -80,7 +91,7 @@ def two_funds(app_key: str, **world_kw) -> Iterator[World]:
     with running_world(openapi=OPENAPI_SUBSET, app_id=APP_ID, app_key=app_key, settings={"repo": None},
                        **world_kw) as world:
         sb = world.sandbox
-        world.deliver(sb.commit_file(FUND_REPO, FUND_FILE, strict(10), "open-source-fund"))
+        push(world, FUND_REPO, FUND_FILE, strict(10))
         sb.add_user(RIVER_OWNER, "Organization")
         sb.add_repo(RIVER_REPO)
         sb.add_file(RIVER_REPO, FUND_FILE, strict(2))
@@ -190,7 +201,7 @@ def test_an_invalid_file_keeps_the_last_valid_configuration_and_one_issue_listin
         sb = world.sandbox
         bad = fund_file(eligibility=section("eligibility", community__min_contributors="many"),
                         stagez={"x": 1})
-        world.deliver(sb.commit_file(FUND_REPO, FUND_FILE, bad, "open-source-fund"))
+        push(world, FUND_REPO, FUND_FILE, bad)
         [issue] = config_issues(world, FUND_REPO)
         assert issue["state"] == "open"
         assert "is not of type" in issue["body"] and "stagez" in issue["body"]  # both problems, file and key
@@ -200,7 +211,7 @@ def test_an_invalid_file_keeps_the_last_valid_configuration_and_one_issue_listin
         assert not status_record(world, FUND_REPO, number)[0].eligible
 
         # Another mistake: the same issue, updated.
-        world.deliver(sb.commit_file(FUND_REPO, FUND_FILE, "eligibility: [1, 2]\n", "open-source-fund"))
+        push(world, FUND_REPO, FUND_FILE, "eligibility: [1, 2]\n")
         [issue] = config_issues(world, FUND_REPO)
         assert issue["state"] == "open" and "stagez" not in issue["body"] and "eligibility" in issue["body"]
 
@@ -213,7 +224,7 @@ def test_an_invalid_file_keeps_the_last_valid_configuration_and_one_issue_listin
             restarted.close()
 
         # Fixed: the issue closes, and the new rules apply.
-        world.deliver(sb.commit_file(FUND_REPO, FUND_FILE, strict(4), "open-source-fund"))
+        push(world, FUND_REPO, FUND_FILE, strict(4))
         [issue] = config_issues(world, FUND_REPO)
         assert issue["state"] == "closed" and "valid again" in issue["body"]
         fixed = apply(world, FUND_REPO, user="third", project="After the fix")
@@ -225,8 +236,7 @@ def test_a_file_whose_values_cannot_be_read_is_refused_and_the_other_funds_are_s
     delivery and every sweep of every fund tripped on: now it is a problem listed like any other."""
     with two_funds(app_key) as world:
         sb = world.sandbox
-        world.deliver(sb.commit_file(FUND_REPO, FUND_FILE, "funding:\n  rounds:\n    - {opens: 2027-02-30}\n",
-                                     "open-source-fund"))
+        push(world, FUND_REPO, FUND_FILE, "funding:\n  rounds:\n    - {opens: 2027-02-30}\n")
         [issue] = config_issues(world, FUND_REPO)
         assert "line 3" in issue["body"] and "day is out of range for month" in issue["body"]
         number = apply(world, FUND_REPO)  # still answered, under the last valid rules (10 contributors)
@@ -256,11 +266,11 @@ def test_a_push_that_touches_the_configuration_takes_effect_at_once(app_key):
     with two_funds(app_key) as world:
         world.context.funds.ttl = 3600.0  # without the push, the old rules would stay an hour
         assert not status_record(world, FUND_REPO, apply(world, FUND_REPO))[0].eligible
-        world.deliver(world.sandbox.commit_file(FUND_REPO, "README.md", "hello", "open-source-fund"))
+        push(world, FUND_REPO, "README.md", "hello")
         world.sandbox.clear_log()
-        world.deliver(world.sandbox.commit_file(FUND_REPO, "docs/other.md", "x", "open-source-fund"))
+        push(world, FUND_REPO, "docs/other.md", "x")
         assert world.sandbox.requests() == []  # a push elsewhere costs nothing
-        world.deliver(world.sandbox.commit_file(FUND_REPO, FUND_FILE, strict(5), "open-source-fund"))
+        push(world, FUND_REPO, FUND_FILE, strict(5))
         assert status_record(world, FUND_REPO, apply(world, FUND_REPO, user="next", project="Next"))[0].eligible
 
 
@@ -293,7 +303,7 @@ def to_decision(world: World, number: int) -> None:
 
 def test_two_approvals_racing_for_the_last_of_the_pool_cannot_both_succeed(app_key):
     with two_funds(app_key, workers=4) as world:
-        world.deliver(world.sandbox.commit_file(FUND_REPO, FUND_FILE, pool_of(60000), "open-source-fund"))
+        push(world, FUND_REPO, FUND_FILE, pool_of(60000))
         numbers = [apply(world, FUND_REPO, user=f"a{i}", project=f"P{i}") for i in range(2)]
         for number in numbers:
             to_decision(world, number)
@@ -324,7 +334,7 @@ def test_a_ledger_edited_by_hand_is_not_trusted_until_the_sweep_rebuilds_it(app_
     takes a grant off the ledger frees no money; the sweep rebuilds it from the sealed records."""
     with two_funds(app_key) as world:
         sb = world.sandbox
-        world.deliver(sb.commit_file(FUND_REPO, FUND_FILE, pool_of(60000), "open-source-fund"))
+        push(world, FUND_REPO, FUND_FILE, pool_of(60000))
         first, second = (apply(world, FUND_REPO, user=f"a{i}", project=f"P{i}") for i in range(2))
         for number in (first, second):
             to_decision(world, number)
@@ -360,7 +370,7 @@ def counted(world: World, step) -> int:
 def test_an_approval_costs_the_same_with_more_grants_in_the_round(app_key):
     """The ledger is one conditional read, not a read of every funded application (SPEC §13)."""
     with two_funds(app_key) as world:
-        world.deliver(world.sandbox.commit_file(FUND_REPO, FUND_FILE, pool_of(10_000_000), "open-source-fund"))
+        push(world, FUND_REPO, FUND_FILE, pool_of(10_000_000))
         costs = []
         for grants_before in (0, 3):
             for i in range(grants_before):
@@ -382,7 +392,7 @@ def test_an_approval_costs_the_same_with_more_grants_in_the_round(app_key):
 
 def test_a_refusal_names_the_file_the_rule_came_from(app_key):
     with two_funds(app_key) as world:
-        world.deliver(world.sandbox.commit_file(FUND_REPO, FUND_FILE, pool_of(100000), "open-source-fund"))
+        push(world, FUND_REPO, FUND_FILE, pool_of(100000))
         number = apply(world, FUND_REPO)
         to_decision(world, number)
         world.deliver(world.sandbox.comment(FUND_REPO, number, "rita", "/approve 60000"))
@@ -445,3 +455,187 @@ def test_export_takes_the_fund_by_name(app_key, capsys, tmp_path):
                                                               add=["river-fund/website"]))
         assert main(["export", "--repo", "river-fund/website"], environ(world, app_key)) == 1
         assert "not a fund" in capsys.readouterr().err
+
+
+# --- nothing an administrator does can wedge a fund (issue 20) -----------------------------------
+
+
+def fund_state_issue(world: World) -> dict | None:
+    return next((i for i in world.sandbox.issues(FUND_REPO) if FUND_STATE_MARKER in i["body"]), None)
+
+
+@pytest.mark.parametrize("process", ["same", "restarted"])
+@pytest.mark.parametrize("how", ["deleted", "transferred"])
+def test_a_fund_state_issue_deleted_or_moved_wedges_nothing_and_no_grant_passes_the_pool(app_key, capsys, how,
+                                                                                        process):
+    """Before: every later delivery that needed the ledger failed with NotFound in every process that had
+    read it, until a restart; and a restarted one saw an empty ledger: the pool could be granted twice."""
+    with two_funds(app_key) as world:
+        sb = world.sandbox
+        push(world, FUND_REPO, FUND_FILE, pool_of(60000))
+        first, second = (apply(world, FUND_REPO, user=f"a{i}", project=f"P{i}") for i in range(2))
+        for number in (first, second):
+            to_decision(world, number)
+        world.deliver(sb.comment(FUND_REPO, first, "rita", "/approve 40000"))
+        ledger = fund_state_issue(world)
+        if how == "deleted":
+            sb.delete_issue(FUND_REPO, ledger["number"])
+        else:
+            sb.add_repo("open-source-fund/archive")
+            sb.transfer_issue(FUND_REPO, ledger["number"], "open-source-fund/archive")
+        assert fund_state_issue(world) is None
+        serving = world if process == "same" else World(sb, world.settings.api_url, APP_ID, app_key,
+                                                        settings={"repo": None}, seed=False)
+        try:
+            serving.deliver(sb.comment(FUND_REPO, second, "stan", "/approve 1"))  # a stranger: refused, as ever
+            assert "is for reviewers" in serving.bot_comments(second)[-1]
+            serving.deliver(sb.comment(FUND_REPO, second, "ravi", "/approve 40000"))  # the pool cannot be checked
+            assert status_record(serving, FUND_REPO, second)[0].outcome is None
+            assert "is missing: it was deleted or moved" in serving.bot_comments(second)[-1]
+
+            assert main(["sweep"], environ(world, app_key)) == 0  # rebuilt from the sealed records
+            assert "put the ledger in step" in capsys.readouterr().out
+            rebuilt = fund_state_issue(world)
+            assert rebuilt is not None and rebuilt["number"] != ledger["number"]
+            state = decode(rebuilt["body"], lambda payload, sig: fund_state_holds(world.context.seal_key, FUND_REPO,
+                                                                                  payload, sig))
+            assert state.verified and dict(state.grants["2026"]) == {first: 40000}
+            serving.deliver(sb.comment(FUND_REPO, second, "ravi", "/approve 40000"))
+            assert "more than is left in round 2026" in serving.bot_comments(second)[-1]
+            serving.deliver(sb.comment(FUND_REPO, second, "ravi", "/approve 20000"))
+            assert status_record(serving, FUND_REPO, second)[0].outcome.name == "funded"
+            assert [i["number"] for i in sb.issues(FUND_REPO) if FUND_STATE_MARKER in i["body"]] == [rebuilt["number"]]
+        finally:
+            if serving is not world:
+                serving.close()
+
+
+def test_the_configuration_issue_and_the_sweep_log_deleted_are_opened_anew(app_key):
+    with two_funds(app_key) as world:
+        sb = world.sandbox
+        push(world, FUND_REPO, FUND_FILE, "eligibility: [1]\n")
+        [issue] = config_issues(world, FUND_REPO)
+        sb.delete_issue(FUND_REPO, issue["number"])
+        push(world, FUND_REPO, FUND_FILE, "eligibility: [2]\n")  # this process remembered the deleted one
+        [again] = config_issues(world, FUND_REPO)
+        assert again["number"] != issue["number"] and again["state"] == "open"
+        push(world, FUND_REPO, FUND_FILE, strict(4))
+        assert config_issues(world, FUND_REPO)[0]["state"] == "closed"
+
+        number = apply(world, FUND_REPO)
+        first = world.sweep()
+        assert first.logged
+        sb.delete_issue(FUND_REPO, first.log.number)
+        world.deliver(sb.comment(FUND_REPO, number, "applicant", "/withdraw"))
+        sb.travel(dt.timedelta(days=1))
+        second = world.sweep()
+        assert second.ok and second.logged and second.log.number not in (first.log.number, number)
+
+
+def test_a_fund_file_sets_only_what_differs_from_the_servers_rules(app_key, capsys):
+    """Before: a section in the file replaced the server's whole section, so one key changed meant copying
+    the section (three `required` problems for `eligibility: {community: {min_contributors: 20}}`)."""
+    with two_funds(app_key) as world:
+        push(world, FUND_REPO, FUND_FILE, "eligibility:\n  community:\n    min_contributors: 20\n")
+        assert not config_issues(world, FUND_REPO) or config_issues(world, FUND_REPO)[0]["state"] == "closed"
+        assert not status_record(world, FUND_REPO, apply(world, FUND_REPO))[0].eligible  # 5 people, 20 needed
+
+        assert main(["config", "show", "--repo", FUND_REPO], environ(world, app_key)) == 0
+        shown = capsys.readouterr().out.splitlines()
+        assert "eligibility.community.min_contributors = 20  (.github/fund-bot.yml)" in shown
+        assert any(line.startswith("eligibility.activity.") and line.endswith("eligibility.yml)") for line in shown)
+
+        push(world, FUND_REPO, FUND_FILE, "eligibility:\n  community:\n    min_contributors: null\n")  # the server's again
+        assert status_record(world, FUND_REPO, apply(world, FUND_REPO, user="b", project="B"))[0].eligible
+
+        push(world, FUND_REPO, FUND_FILE, "eligibility:\n  community:\n    min_contributors: many\n")
+        [issue] = config_issues(world, FUND_REPO)
+        assert ".github/fund-bot.yml | eligibility.community.min_contributors | 'many' is not of type" \
+               in issue["body"].replace("\\", "")
+
+
+def test_funds_of_one_organisation_share_defaults_through_extends(app_key, capsys):
+    with two_funds(app_key) as world:
+        sb = world.sandbox
+        sb.add_repo("open-source-fund/.github")
+        sb.add_file("open-source-fund/.github", FUND_FILE,
+                    "eligibility:\n  community:\n    min_contributors: 20\nfunding:\n  max_per_project: 7000\n")
+        push(world, FUND_REPO, FUND_FILE, "_extends: .github\nfunding:\n  max_per_project: 9000\n")
+        assert not status_record(world, FUND_REPO, apply(world, FUND_REPO))[0].eligible  # the organisation's 20
+        assert main(["config", "show", "--repo", FUND_REPO], environ(world, app_key)) == 0
+        shown = capsys.readouterr().out.splitlines()
+        assert "eligibility.community.min_contributors = 20  (open-source-fund/.github:.github/fund-bot.yml)" in shown
+        assert "funding.max_per_project = 9000  (.github/fund-bot.yml)" in shown  # the fund's own, over the base
+
+
+@pytest.mark.parametrize("extends, problem", [
+    ("applications", "leads back to open-source-fund/applications:.github/fund-bot.yml"),
+    ("open-source-fund/loop-a", "leads back to open-source-fund/loop-a"),
+    ("private-org/secret", "was not found, or is in a repository Fund Bot is not installed on"),
+    ("open-source-fund/huge", "10,485,760 bytes; at most 65,536 are read"),
+    ("open-source-fund/deep-1", "is a third file deep"),
+    ("not a repo!", "is not a repository"),
+], ids=["itself", "a loop", "a private repository", "a 10 MB file", "three deep", "no repository"])
+def test_extends_that_cannot_be_followed_is_a_listed_problem(app_key, extends, problem):
+    with two_funds(app_key) as world:
+        sb = world.sandbox
+        sb.add_user("private-org", "Organization")
+        sb.add_repo("private-org/secret", private=True)
+        sb.add_file("private-org/secret", FUND_FILE, "fund: {}\n")
+        for name, text in (("loop-a", "_extends: loop-b\n"), ("loop-b", "_extends: loop-a\n"),
+                           ("huge", "# " + "x" * (10 * 1024 * 1024 - 3) + "\n"),
+                           ("deep-1", "_extends: deep-2\n"), ("deep-2", "_extends: deep-3\n"), ("deep-3", "fund: {}\n")):
+            sb.add_repo(f"open-source-fund/{name}")
+            sb.add_file(f"open-source-fund/{name}", FUND_FILE, text)
+        push(world, FUND_REPO, FUND_FILE, f"_extends: {extends}\n")
+        [issue] = config_issues(world, FUND_REPO)
+        assert issue["state"] == "open" and problem in issue["body"].replace("\\", "")
+        assert not status_record(world, FUND_REPO, apply(world, FUND_REPO))[0].eligible  # the last valid rules: 10
+
+
+def test_a_file_that_flips_between_valid_and_invalid_on_every_push(app_key):
+    with two_funds(app_key) as world:
+        for i in range(6):
+            valid = i % 2 == 1
+            push(world, FUND_REPO, FUND_FILE, strict(2 + i) if valid else f"eligibility: [{i}]\n")
+            [issue] = config_issues(world, FUND_REPO)
+            assert issue["state"] == ("closed" if valid else "open")
+            record = status_record(world, FUND_REPO, apply(world, FUND_REPO, user=f"u{i}", project=f"P{i}"))[0]
+            assert record.eligible == (valid and 2 + i <= 5 or not valid and i > 1 and 2 + i - 1 <= 5)
+        assert len(config_issues(world, FUND_REPO)) == 1
+
+
+def test_a_storm_of_pushes_reads_the_files_once_per_ttl(app_key):
+    """Before: each push read the files (and the issues that speak of them, and the labels) again."""
+    with two_funds(app_key) as world:
+        sb = world.sandbox
+        push(world, FUND_REPO, FUND_FILE, strict(4))
+        sb.clear_log()
+        for i in range(100):  # a minute's pushes, the last one saying 5
+            world.deliver(sb.commit_file(FUND_REPO, FUND_FILE, strict(5 + (i + 1) % 2), "open-source-fund"))
+        reads = [r for r in sb.requests() if r.path.endswith("/contents/.github/fund-bot.yml")]
+        assert reads == []
+        sb.travel(dt.timedelta(seconds=CONFIG_TTL + 1))
+        number = apply(world, FUND_REPO)
+        assert len([r for r in sb.requests() if r.path.endswith("/contents/.github/fund-bot.yml")]) == 1
+        assert status_record(world, FUND_REPO, number)[0].eligible  # the last push's 5 is in force
+
+
+def test_a_fund_without_a_file_keeps_the_servers_rules_when_a_bad_file_comes(app_key):
+    """Before: a fund run by the server's rules (FUNDBOT_REPO, no file) that got an invalid file "never had
+    a valid configuration", and the bot stopped answering there, although the server's rules were valid."""
+    with running_world(openapi=OPENAPI_SUBSET, app_id=APP_ID, app_key=app_key) as world:
+        sb = world.sandbox
+        world.add_applicant_repo(APPLICANT_REPO, people=5)
+        push(world, FUND_REPO, FUND_FILE, "eligibility: [1]\n")
+        [issue] = config_issues(world, FUND_REPO)
+        assert issue["state"] == "open" and "keeps acting by the last valid configuration" in issue["body"]
+        assert status_record(world, FUND_REPO, apply(world, FUND_REPO))[0].eligible  # the server's 3
+        state = fund_state_issue(world)
+        assert state is not None and "the server's rules (the fund's own file is invalid)" in state["body"]
+        restarted = World(sb, world.settings.api_url, APP_ID, app_key, seed=False)
+        try:
+            number = apply(restarted, FUND_REPO, user="later", project="Later")
+            assert status_record(restarted, FUND_REPO, number)[0].eligible
+        finally:
+            restarted.close()

@@ -163,3 +163,53 @@ def test_a_funds_form_is_read_within_the_same_limits(rules):
         fund_rules(rules, None, {"application.yml": BILLION_LAUGHS})
     assert err.value.errors == [".github/ISSUE_TEMPLATE/application.yml: line 2: an alias (*a) — write the value "
                                 "out instead"]
+
+
+# --- a fund's file merged over the server's rules, key by key (issue 20) --------------------------
+
+
+def merged(rules, text: str, *bases: tuple[str, str]):
+    from bot.config.rules import fund_rules
+
+    return fund_rules(rules, text, {}, bases=bases)
+
+
+@pytest.mark.parametrize("text, check", [
+    ("eligibility:\n  community:\n    min_contributors: 20\n",
+     lambda r, s: r.eligibility.min_contributors == 20 and r.eligibility.window_days == s.eligibility.window_days),
+    ("eligibility:\n  community:\n    min_contributors: null\n",
+     lambda r, s: r.eligibility.min_contributors == s.eligibility.min_contributors),
+    ("funding:\n  tranches: [40, 60]\n",
+     lambda r, s: r.funding.tranches == (40, 60) and r.funding.currency == s.funding.currency),
+    ("funding:\n  rounds:\n    - {name: spring, opens: 2027-03-01, closes: 2027-04-30, pool: 1000}\n",
+     lambda r, s: [x.name for x in r.funding.rounds] == ["spring"] and r.funding.dated),
+    ("", lambda r, s: r == s),
+], ids=["one key", "null: the server's value", "a list replaced whole", "rounds instead of the server's round",
+        "an empty file"])
+def test_a_funds_file_is_merged_key_by_key(rules, text, check):
+    assert check(merged(rules, text), rules)
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("eligibility:\n  community:\n    min_contributors: many\n",
+     ".github/fund-bot.yml: eligibility.community.min_contributors: 'many' is not of type 'integer'"),
+    ("funding:\n  rounds:\n    - {name: x, opens: 2027-03-01, closes: 2027-02-01, pool: 1}\n",
+     ".github/fund-bot.yml: funding.rounds[0]: closes before it opens"),
+    ("eligibility:\n  community:\n    typo: 1\n", ".github/fund-bot.yml: eligibility.community: Additional properties"),
+], ids=["a wrong type", "a cross-check", "an unknown key"])
+def test_a_problem_names_the_file_and_key_that_set_it(rules, text, problem):
+    with pytest.raises(RulesError) as raised:
+        merged(rules, text)
+    assert any(e.startswith(problem) for e in raised.value.errors), raised.value.errors
+
+
+def test_files_extended_come_below_the_funds_own_and_name_their_problems(rules):
+    base = ("org/.github:.github/fund-bot.yml", "eligibility:\n  community:\n    min_contributors: 20\n"
+                                                "funding:\n  max_per_project: 7000\n")
+    fund = merged(rules, "_extends: .github\nfunding:\n  max_per_project: 9000\n", base)
+    assert fund.eligibility.min_contributors == 20 and fund.funding.cap(fund.funding.rounds[0].name) == 9000
+    assert fund.key_origins["eligibility.community.min_contributors"] == base[0]
+    assert fund.source_of("funding") == ".github/fund-bot.yml" and fund.source_of("stages") == "rules/stages.yml"
+    with pytest.raises(RulesError) as raised:
+        merged(rules, "_extends: .github\n", (base[0], "eligibility:\n  community:\n    min_contributors: -1\n"))
+    assert any(e.startswith(f"{base[0]}: eligibility.community.min_contributors:") for e in raised.value.errors)

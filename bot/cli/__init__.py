@@ -1,4 +1,4 @@
-"""`fundbot`: serve | check | sweep | recheck | clock | worker | replay | setup | labels sync | validate | demo | export.
+"""`fundbot`: serve | check | sweep | recheck | clock | worker | replay | setup | labels sync | validate | config show | demo | export.
 
 Exit status: 0 success; 1 a negative answer (not eligible, invalid rules, a sweep that could not
 finish); 2 a usage or configuration error. This module parses the arguments; each command is in
@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping, Sequence
 
 from bot.cli.check import cmd_check, cmd_demo, cmd_validate
+from bot.cli.config import cmd_config_show
 from bot.cli.deploy import cmd_clock, cmd_replay, cmd_serve, cmd_setup, cmd_worker
 from bot.cli.funds import cmd_export, cmd_labels_sync, cmd_recheck, cmd_sweep, cmd_verify
 from bot.config.settings import DEFAULT_MANIFEST
@@ -112,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repo", metavar="OWNER/NAME",
                    help="check a fund's .github/fund-bot.yml and issue forms on GitHub instead (read only)")
     p.set_defaults(run=cmd_validate)
+
+    p = sub.add_parser("config", help="show a fund's configuration")
+    config = p.add_subparsers(dest="config_command", required=True)
+    s = config.add_parser("show", help="the rules in force in a fund, key by key, each with the file it comes from")
+    s.add_argument("--repo", required=True, metavar="OWNER/NAME", help="the fund's repository")
+    s.set_defaults(run=cmd_config_show)
 
     p = sub.add_parser("demo", help="run a whole application's life against a sandbox GitHub, offline")
     p.add_argument("--rules", help="preview a changed rules folder")

@@ -49,7 +49,9 @@ def cmd_validate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.policy.rules import RulesError
 
     if args.repo:
-        return _validate_fund(args.repo, environ)
+        from bot.cli.config import validate_fund
+
+        return validate_fund(args.repo, environ)
     settings = settings_for(environ, Need.NOTHING)
     rules_dir = Path(args.rules) if args.rules else settings.rules_dir
     templates_dir = Path(args.templates) if args.templates else settings.templates_dir
@@ -67,39 +69,6 @@ def cmd_validate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         print(f"{len(dict.fromkeys(errors))} problem(s) in {rules_dir} and {templates_dir}", file=sys.stderr)
         return 1
     print(f"rules in {rules_dir} and templates in {templates_dir} are valid")
-    return 0
-
-
-def _validate_fund(repo: str, environ: Mapping[str, str]) -> int:
-    """`fundbot validate --repo OWNER/NAME`: the fund's own `.github/fund-bot.yml` and issue forms, as
-    they are on its default branch, with the server's rules; reads only, writes nothing."""
-    from bot.github.transport import GitHubError, NotFound
-    from bot.config.funds import config_files, rules_from
-    from bot.policy.rules import FUND_FILE, RulesError
-
-    if not REPO_NAME.fullmatch(repo):
-        return fail(f"--repo must be OWNER/NAME, not {repo!r}")
-    settings = settings_for(environ, Need.APP_OR_TOKEN)
-    rules = rules_for(settings)
-    github = context_for(settings, rules).github
-    try:
-        files = config_files(github.for_repository(repo), repo)
-    except NotFound:
-        return fail(f"{repo}: not found, or the App (or token) has no access to it")
-    except GitHubError as err:
-        return fail(f"{repo}: could not read its configuration: {err}")
-    present = [path for path, found in files.items() if found is not None]
-    if files[FUND_FILE] is None:
-        print(f"{repo} has no {FUND_FILE}: it is not a fund (unless FUNDBOT_REPO names it)")
-    try:
-        rules_from(rules, files)
-    except RulesError as err:
-        problems = list(dict.fromkeys(err.errors))
-        for line in problems:
-            print(line)
-        print(f"{len(problems)} problem(s) in {repo} ({', '.join(present)})", file=sys.stderr)
-        return 1
-    print(f"{repo}: {', '.join(present) or 'no files of its own'} valid with the server's rules")
     return 0
 
 

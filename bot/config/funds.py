@@ -21,18 +21,15 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from bot.config.files import APPLICATION_TEMPLATE, FUND_TEMPLATES, REPORT_TEMPLATE, TEMPLATE_FILES, translations_of
-from bot.config.rules import fund_rules
+from bot.config.fund_files import read_fund_files, rules_from, rules_from_texts
 from bot.github.app import GitHubApp
-from bot.github.data import RepoFile
 from bot.github.gateway import GitHubGateway
 from bot.github.own_issues import OwnIssues
 from bot.github.transport import GitHubError
+from bot.policy.fundstate import SERVER_RULES
 from bot.policy.rules import FUND_FILE, Rules, RulesError
 
 log = logging.getLogger("fundbot.funds")
-TEMPLATE_PATHS = {name: f"{FUND_TEMPLATES}/{name}" for name in TEMPLATE_FILES}
-CONFIG_PATHS = (FUND_FILE, *TEMPLATE_PATHS.values())
 
 
 @dataclass(frozen=True)
@@ -48,31 +45,13 @@ class FundConfig:
     last_valid: bool = False  # `rules` are the last valid configuration, not the current (invalid) one
     changed: bool = False  # read now, and not what this process knew: the issues that speak of it may lag
     was_invalid: bool = False  # the configuration this process knew before had problems
+    first: bool = False  # the first reading of it in this process (so nothing is known to have changed)
 
 
 @dataclass
 class _Entry:
     config: FundConfig
     expires: float
-
-
-def config_files(gateway: GitHubGateway, repo: str) -> dict[str, RepoFile | None]:
-    """The fund's configuration files as they are now (conditional reads: 304s when unchanged). A form's
-    translations are read only with the fund's own form (else the server's forms and theirs serve): a
-    fund without forms of its own costs no request for them (a 404 is not free)."""
-    files = {path: gateway.file(repo, path)
-             for path in (FUND_FILE, TEMPLATE_PATHS[APPLICATION_TEMPLATE], TEMPLATE_PATHS[REPORT_TEMPLATE])}
-    for base in (APPLICATION_TEMPLATE, REPORT_TEMPLATE):
-        if files[TEMPLATE_PATHS[base]] is not None:
-            files.update({TEMPLATE_PATHS[n]: gateway.file(repo, TEMPLATE_PATHS[n]) for n in translations_of(base)})
-    return files
-
-
-def rules_from(server_rules: Rules, files: Mapping[str, RepoFile | None]) -> Rules:
-    """The rules those files make with the server's; raises `RulesError` listing every problem."""
-    fund_file = files.get(FUND_FILE)
-    templates = {name: (f.text if (f := files.get(path)) else None) for name, path in TEMPLATE_PATHS.items()}
-    return fund_rules(server_rules, fund_file.text if fund_file else None, templates)
 
 
 class Funds:
@@ -87,6 +66,7 @@ class Funds:
         self._monotonic = monotonic
         self._entries: dict[str, _Entry] = {}
         self._last_valid: dict[str, tuple[Rules, Mapping[str, str]]] = {}
+        self._pushes: dict[str, float] = {}  # repo -> when a push last made its files be read
         self._lock = threading.Lock()
         self.issues = OwnIssues(seal_key, seal_previous)
 
@@ -100,14 +80,31 @@ class Funds:
             if entry and not fresh and self._monotonic() < entry.expires:
                 return entry.config
         config = self._read(gateway, repo, entry.config if entry else None)
-        with self._lock:
-            self._entries[key] = _Entry(config, self._monotonic() + self.ttl)
+        with self._lock:  # what is handed out later was read before: nothing in it is new then
+            self._entries[key] = _Entry(dataclasses.replace(config, changed=False, first=False),
+                                        self._monotonic() + self.ttl)
         return config
 
     def invalidate(self, repo: str) -> None:
-        """The fund's files changed (a push): read them again at the next delivery."""
+        """The fund's files changed: read them again at the next delivery."""
         with self._lock:
             self._entries.pop(repo.lower(), None)
+
+    def pushed(self, repo: str) -> bool:
+        """A push touched the fund's files: True when they should be read now. The first push after a
+        quiet TTL is read at once; later ones within the TTL are not — the files are read again when it
+        ends — so a storm of pushes costs one reading of the files per TTL."""
+        key, now = repo.lower(), self._monotonic()
+        with self._lock:
+            last = self._pushes.get(key)
+            if last is not None and now - last < self.ttl:
+                entry = self._entries.get(key)
+                if entry is not None:
+                    entry.expires = min(entry.expires, last + self.ttl)
+                return False
+            self._pushes[key] = now
+            self._entries.pop(key, None)
+            return True
 
     def forget(self, repo: str) -> None:
         """The App was removed from `repo`: nothing of it is kept."""
@@ -117,48 +114,55 @@ class Funds:
         self.issues.forget(repo)
 
     def _read(self, gateway: GitHubGateway, repo: str, known: FundConfig | None) -> FundConfig:
-        files = config_files(gateway, repo)
-        if files[FUND_FILE] is None and not self.narrow_to:
+        read = read_fund_files(gateway, repo)
+        if read.own is None and not self.narrow_to:
             return FundConfig(repo, None, is_fund=False)
-        shas = {path: f.sha for path, f in files.items() if f is not None}
+        shas = dict(read.shas)
         if known is not None and known.is_fund and dict(known.shas) == shas:
-            return dataclasses.replace(known, changed=False)
+            return dataclasses.replace(known, changed=False, first=False)
         was_invalid = bool(known is not None and known.problems)
         try:
-            rules = rules_from(self.server_rules, files)
+            rules = rules_from(self.server_rules, read)
         except RulesError as err:
-            return self._invalid(gateway, repo, tuple(dict.fromkeys(err.errors)), shas, was_invalid)
+            return self._invalid(gateway, repo, tuple(dict.fromkeys(err.errors)), shas, was_invalid, known)
         except Exception as err:  # a check that should have said so raised instead: still a problem of this fund's files
             log.exception("reading the fund's configuration raised", extra={"repo": repo})
             return self._invalid(gateway, repo, (f"{FUND_FILE}: could not be read ({type(err).__name__}: {err})"[:500],),
-                                 shas, was_invalid)
+                                 shas, was_invalid, known)
         with self._lock:
             self._last_valid[repo.lower()] = (rules, shas)
-        return FundConfig(repo, rules, (), shas, changed=True, was_invalid=was_invalid)
+        return FundConfig(repo, rules, (), shas, changed=True, was_invalid=was_invalid, first=known is None)
 
     def _invalid(self, gateway: GitHubGateway, repo: str, problems: tuple[str, ...], shas: Mapping[str, str],
-                 was_invalid: bool) -> FundConfig:
+                 was_invalid: bool, known: FundConfig | None) -> FundConfig:
+        """An invalid configuration is never used: the last valid one is (this process's, else the one the
+        fund-state issue records, else — for a fund that needs no file of its own — the server's rules)."""
         with self._lock:
             last = self._last_valid.get(repo.lower())
         if last is None:
             last = self._recorded_valid(gateway, repo)
+        if last is None and self.narrow_to:
+            last = (self.server_rules, {})
         rules = last[0] if last else None
         log.warning("the fund's configuration is invalid", extra={"repo": repo, "reason": f"{len(problems)} problems"})
         return FundConfig(repo, rules, problems, shas, last_valid=rules is not None, changed=True,
-                          was_invalid=was_invalid)
+                          was_invalid=was_invalid, first=known is None)
 
     def _recorded_valid(self, gateway: GitHubGateway, repo: str) -> tuple[Rules, Mapping[str, str]] | None:
-        """The configuration the fund-state issue records as last valid, read back by blob sha."""
+        """The configuration the fund-state issue records as last valid, read back by blob sha (the files it
+        extends from their own repositories); the server's rules when that is what it records."""
         try:
             state = self.issues.fund_state(gateway, repo, self.server_rules.stages.labels.bot.name).state
         except GitHubError:
             return None
         if not state.config or not state.verified:  # an edited record of it points nowhere we trust
             return None
-        texts = {path: gateway.blob(repo, sha) for path, sha in state.config.items()}
-        templates = {name: texts.get(path) for name, path in TEMPLATE_PATHS.items()}
+        if set(state.config) == {SERVER_RULES}:
+            return self.server_rules, {}
+        texts = {path: gateway.blob(*(path.split(":", 1)[0], sha) if ":" in path else (repo, sha))
+                 for path, sha in state.config.items()}
         try:
-            rules = fund_rules(self.server_rules, texts.get(FUND_FILE), templates)
+            rules = rules_from_texts(self.server_rules, repo, texts)
         except RulesError:
             return None
         with self._lock:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from bot.config.files import (
 )
 from bot.config.forms import FormTemplateError, load_template, parse_template
 from bot.config.fund_yaml import FundYamlError, load_fund_yaml
+from bot.config.layers import EXTENDS, Layer, merge, origin_of
 from bot.config.rules_build import build_rules
 from bot.config.rules_check import cross_check
 from bot.policy.form_template import FormTemplate
@@ -38,7 +39,7 @@ def load_rules(rules_dir: Path, templates_dir: Path) -> Rules:
         path = rules_dir / f"{name}.yml"
         origins[name] = str(path)
         document = _read_yaml(path, errors)
-        if document is not None and _valid_section(name, document, str(path), "", errors):
+        if document is not None and _valid_section(name, document, errors, _server_file(str(path))):
             documents[name] = document
     forms: dict[str, FormTemplate] = {}
     for filename in TEMPLATE_FILES:
@@ -53,36 +54,28 @@ def load_rules(rules_dir: Path, templates_dir: Path) -> Rules:
     return _finish(documents, forms, origins, errors)
 
 
-def fund_rules(server: Rules, fund_file: str | None, templates: Mapping[str, str | None]) -> Rules:
-    """A fund's rules (SPEC §13): the sections its `.github/fund-bot.yml` holds replace the server's
-    (same names, same schema), and its own issue forms (`templates`: file name -> text, None when the
-    repository has none) replace the server's. Raise `RulesError` listing every problem, each as
-    `file: key: reason`."""
-    if fund_file is None and all(text is None for text in templates.values()):
+def fund_rules(server: Rules, fund_file: str | None, templates: Mapping[str, str | None], *,
+               bases: Sequence[tuple[str, str | None]] = ()) -> Rules:
+    """A fund's rules (SPEC §13): its `.github/fund-bot.yml` merged key by key over the server's rules —
+    after the files its `_extends` names (`bases`: (name, text), farthest first) — and its own issue forms
+    (`templates`: file name -> text, None when the repository has none) in place of the server's. Raise
+    `RulesError` listing every problem, each as `file: key: reason`."""
+    if fund_file is None and not bases and all(text is None for text in templates.values()):
         return server  # the server's rules, as they are
     errors: list[str] = []
-    documents = dict(server.documents)
+    layers = [layer for name, text in (*bases, (FUND_FILE, fund_file)) if text is not None
+              and (layer := _layer(name, text, errors)) is not None]
+    server_files = {name: server.origins[name] for name in RULE_FILES}
+    documents, key_origins = merge(server.documents, server_files, layers, RULE_FILES)
     origins = dict(server.origins)
-    if fund_file is not None:
-        try:
-            fund = _dates_to_text(load_fund_yaml(fund_file))
-        except FundYamlError as err:
-            fund = None
-            errors.append(f"{FUND_FILE}: {err}")
-        if fund is None and not errors:
-            fund = {}  # an empty file: the server's rules, as they are
-        if fund is not None and not isinstance(fund, dict):
-            errors.append(f"{FUND_FILE}: (top): must be a mapping of sections ({', '.join(RULE_FILES)})")
-        elif isinstance(fund, dict):
-            for key in sorted(set(fund) - set(RULE_FILES), key=str):
-                errors.append(f"{FUND_FILE}: {key}: not a section of the rules (they are {', '.join(RULE_FILES)})")
-            for name in RULE_FILES:
-                if name in fund:
-                    origins[name] = FUND_FILE
-                    if isinstance(fund[name], dict) and _valid_section(name, fund[name], FUND_FILE, name, errors):
-                        documents[name] = fund[name]
-                    elif not isinstance(fund[name], dict):
-                        errors.append(f"{FUND_FILE}: {name}: must be a mapping, as rules/{name}.yml is")
+
+    def where(section: str, key: str, written_at: str = "") -> str:  # `file: key`, for the key's own layer
+        written_at = written_at or key
+        file = origin_of(key_origins, server_files, f"{section}.{written_at}" if written_at else section)
+        return f"{file}: {key or '(top)'}" if file == server_files[section] else f"{file}: {_join(section, key)}"
+
+    for name in RULE_FILES:
+        _valid_section(name, documents[name], errors, where)
     forms = {f.path.name: f for f in server.application_forms + server.report_forms}
     for base in (APPLICATION_TEMPLATE, REPORT_TEMPLATE):
         if templates.get(base) is not None:  # the fund's own form: the server's translations of it do not fit it
@@ -99,29 +92,56 @@ def fund_rules(server: Rules, fund_file: str | None, templates: Mapping[str, str
             forms[filename] = parse_template(Path(path), text)
         except FormTemplateError as err:
             errors.append(str(err))
-    return _finish(documents, forms, origins, errors)
+    return _finish(documents, forms, origins, errors, key_origins, where)
 
 
-def _valid_section(name: str, document: Any, file: str, prefix: str, errors: list[str]) -> bool:
+def _layer(name: str, text: str, errors: list[str]) -> Layer | None:
+    """One file over the server's rules, read within limits; its top-level problems listed."""
+    try:
+        document = _dates_to_text(load_fund_yaml(text))
+    except FundYamlError as err:
+        errors.append(f"{name}: {err}")
+        return None
+    if document is None:
+        return Layer(name, {})  # an empty file: nothing over the layers below
+    if not isinstance(document, dict):
+        errors.append(f"{name}: (top): must be a mapping of sections ({', '.join(RULE_FILES)})")
+        return None
+    for key in sorted(set(document) - set(RULE_FILES) - {EXTENDS}, key=str):
+        errors.append(f"{name}: {key}: not a section of the rules (they are {', '.join(RULE_FILES)})")
+    for section in RULE_FILES:
+        if section in document and document[section] is not None and not isinstance(document[section], dict):
+            errors.append(f"{name}: {section}: must be a mapping, as rules/{section}.yml is")
+    return Layer(name, document)
+
+
+def _valid_section(name: str, document: Any, errors: list[str], where: Callable[..., str]) -> bool:
+    """`document` checked against its schema; each problem named by `where(section, key, written_at)`
+    (`file: key`, the file being the one that wrote the key at `written_at`)."""
     schema = json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text())
-    problems = [f"{file}: {_join(prefix, _where(e))}: {e.message}" for e in _schema_errors(schema, document)]
+    problems = [f"{where(name, _key_of(e), _written_at(e))}: {e.message}" for e in _schema_errors(schema, document)]
     errors.extend(problems)
     return not problems
 
 
-def _join(prefix: str, where: str) -> str:
-    if not prefix:
-        return where
-    return prefix if where == "(top)" else f"{prefix}{'' if where.startswith('[') else '.'}{where}"
+def _server_file(file: str) -> Callable[..., str]:
+    return lambda section, key, written_at="": f"{file}: {key or '(top)'}"
+
+
+def _join(section: str, key: str) -> str:
+    """`section.key` as a fund's file names it (`funding.rounds[0].pool`; the section alone for "")."""
+    return f"{section}{'' if key.startswith('[') else '.'}{key}" if key else section
 
 
 def _finish(documents: dict[str, dict[str, Any]], forms: dict[str, FormTemplate], origins: dict[str, str],
-            errors: list[str]) -> Rules:
+            errors: list[str], key_origins: Mapping[str, str] | None = None,
+            where: Callable[[str, str], str] | None = None) -> Rules:
     rules = None
     if len(documents) == len(RULE_FILES) and {APPLICATION_TEMPLATE, REPORT_TEMPLATE} <= set(forms) and not errors:
-        errors.extend(cross_check(origins, documents, forms))
+        errors.extend(cross_check(origins, documents, forms,
+                                  where or (lambda section, key: f"{origins[section]}: {key or '(top)'}")))
         if not errors:
-            rules = build_rules(documents, forms, origins)
+            rules = build_rules(documents, forms, origins, key_origins or {})
     if errors or rules is None:
         raise RulesError(errors)
     return rules
@@ -160,9 +180,25 @@ def _schema_errors(schema: dict[str, Any], document: Any) -> Iterator[jsonschema
     return iter(sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path))))
 
 
-def _where(error: jsonschema.ValidationError) -> str:
-    parts = []
-    for part in error.absolute_path:
+def _key_of(error: jsonschema.ValidationError) -> str:
+    """The key a schema error is about, within its section (`community.min_contributors`, `stages[2].next`;
+    "" for the section itself)."""
+    return _dotted(list(error.absolute_path))
+
+
+def _written_at(error: jsonschema.ValidationError) -> str:
+    """Where the key an error is about was written: for a key that should not be there, that key (its
+    parent is where the schema says so), so the file that wrote it is named."""
+    path = list(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = set(error.schema.get("properties", {}))
+        path += sorted(str(k) for k in error.instance if k not in known)[:1]
+    return _dotted(path)
+
+
+def _dotted(path: list) -> str:
+    parts: list[str] = []
+    for part in path:
         parts.append(f"[{part}]" if isinstance(part, int) else ("." if parts else "") + str(part))
-    return "".join(parts) or "(top)"
+    return "".join(parts)
 

@@ -38,7 +38,8 @@ def _reviewers(doc: Mapping[str, Any]) -> ReviewerRules:
     )
 
 
-def build_rules(docs: dict[str, dict[str, Any]], forms: dict[str, FormTemplate], origins: Mapping[str, str]) -> Rules:
+def build_rules(docs: dict[str, dict[str, Any]], forms: dict[str, FormTemplate], origins: Mapping[str, str],
+                key_origins: Mapping[str, str]) -> Rules:
     s = docs["stages"]
     stages = tuple(
         StageSpec(
@@ -126,4 +127,5 @@ def build_rules(docs: dict[str, dict[str, Any]], forms: dict[str, FormTemplate],
         language=docs["fund"]["language"],
         documents=dict(docs),
         origins=dict(origins),
+        key_origins=dict(key_origins),
     )

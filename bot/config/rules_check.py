@@ -3,27 +3,23 @@ form fields, translations, languages, rounds and tranches), each problem as `fil
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from bot.config.files import APPLICATION_TEMPLATE, REPORT_TEMPLATE, translations_of
 from bot.policy.form_template import FormTemplate
 from bot.policy.i18n import LANGUAGES, language_name
-from bot.policy.rules import FUND_FILE
 
 # Form fields the bot gives meaning to (checked against the template, not listed a second time).
 REQUIRED_APPLICATION_FIELDS = ("repository", "funding_amount")
 
 
-def cross_check(origins: Mapping[str, str], docs: dict[str, dict[str, Any]], forms: dict[str, FormTemplate]
-                 ) -> list[str]:
-    """Checks a schema cannot express: references between keys and files."""
+def cross_check(origins: Mapping[str, str], docs: dict[str, dict[str, Any]], forms: dict[str, FormTemplate],
+                at: Callable[[str, str], str]) -> list[str]:
+    """Checks a schema cannot express: references between keys and files. `origins` names the forms'
+    files; `at(section, key)` says `file: key` for a key of the rules, in the file that set it."""
     errors: list[str] = []
-
-    def at(section: str, key: str) -> str:  # `file: key` for a section, wherever it came from
-        file = origins[section]
-        return f"{file}: {section + '.' if file == FUND_FILE else ''}{key}"
 
     stage_docs = docs["stages"]["stages"]
     names = [s["name"] for s in stage_docs]

@@ -26,11 +26,13 @@ class ContributorPage:
 
 @dataclass(frozen=True)
 class RepoFile:
-    """A file of a repository's default branch: its path, git blob sha and text."""
+    """A file of a repository's default branch: its path, git blob sha, size and text (None when GitHub
+    does not send its content: a file over 1 MB)."""
 
     path: str
     sha: str
-    text: str
+    text: str | None
+    size: int = 0
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,15 @@ log = logging.getLogger("fundbot.gateway")
 T = TypeVar("T")
 
 
-def _decode_content(data: Any) -> str:
+def _decode_content(data: Any) -> str | None:
+    """A file's text as the contents or blobs endpoint sends it; None when it sends none (over 1 MB:
+    `encoding: none`), so that such a file is never taken for an empty one."""
     import base64
 
-    if not isinstance(data, Mapping) or data.get("encoding") != "base64":
-        return ""
+    if not isinstance(data, Mapping):
+        return None
+    if data.get("encoding") != "base64":
+        return "" if not data.get("size") else None
     return base64.b64decode(str(data.get("content") or "")).decode("utf-8", errors="replace")
 
 
@@ -143,7 +147,8 @@ class GitHubGateway:
             return None
         if not isinstance(data, Mapping) or data.get("type") != "file":
             return None
-        return RepoFile(path=path, sha=str(data.get("sha") or ""), text=_decode_content(data))
+        return RepoFile(path=path, sha=str(data.get("sha") or ""), text=_decode_content(data),
+                        size=int(data.get("size") or 0))
 
     def blob(self, full_name: str, sha: str) -> str | None:
         """:calls: `GET /repos/{owner}/{repo}/git/blobs/{file_sha}` (conditional): a file as some commit had it"""

@@ -70,12 +70,19 @@ class OwnIssues:
             for key in [k for k in self._numbers if k[0] == repo.lower() and marker in (None, k[1])]:
                 del self._numbers[key]
 
-    def fund_state(self, gateway: GitHubGateway, repo: str, label: str) -> FundRead:
-        """The fund-state issue's state (empty when there is none), its seal checked."""
+    def fund_state(self, gateway: GitHubGateway, repo: str, label: str, *, granted_label: str | None = None
+                   ) -> FundRead:
+        """The fund-state issue's state, its seal checked; empty when there is none — unless `granted_label`
+        is given and applications carry it (:calls: their listing): then the issue that held the grants was
+        deleted or moved, and its state is `incomplete` until the sweep rebuilds it."""
         issue = self.find(gateway, repo, FUND_STATE_MARKER, label)
-        if issue is None:
-            return FundRead(FundState(), None)
-        return FundRead(self._decode(repo, issue.body), issue.number)
+        if issue is not None:
+            return FundRead(self._decode(repo, issue.body), issue.number)
+        if granted_label is not None and gateway.issues(repo, labels=granted_label, state="all"):
+            log.warning("the fund-state issue is gone while grants exist: no grant against a pool until the sweep "
+                        "rebuilds it", extra={"repo": repo})
+            return FundRead(FundState(incomplete=True), None)
+        return FundRead(FundState(), None)
 
     def _decode(self, repo: str, body: str) -> FundState:
         stale: list[bool] = []  # sealed with the previous key only: to be written again with the current one

@@ -7,6 +7,7 @@ are shared by every process and machine through it; without it they are in memor
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,8 +73,11 @@ def build_context(settings: Settings, rules: Rules, *, github: GitHubApp | None 
         pacer = RedisPacer(redis, Limits.under(*settings.content_limits))
     seal_key = record_key(settings.private_key) if settings.has_app else None
     previous = (record_key(settings.private_key_previous),) if seal_key and settings.private_key_previous else ()
+    # The configuration's TTL runs on the process's clock when one is given (the sandbox's, which tests move
+    # on), else on the monotonic clock.
+    monotonic = (lambda: clock().timestamp()) if clock is not None else time.monotonic
     return Context(rules=rules, github=github or GitHubApp(settings, pacer=pacer), clock=clock or utc_now,
                    locks=locks,
                    funds=Funds(rules, narrow_to=settings.repo, ttl=settings.config_ttl, seal_key=seal_key,
-                               seal_previous=previous),
+                               seal_previous=previous, monotonic=monotonic),
                    seal_key=seal_key, seal_previous=previous)

@@ -16,6 +16,7 @@ from bot.github.transport import GitHubError
 from bot.jobs.context import Context, utc_now
 from bot.jobs.pipeline import apply
 from bot.policy.configissue import config_issue_write, valid_config_write
+from bot.policy.fundstate import SERVER_RULES
 from bot.policy.labels import label_sync, sync_line
 from bot.policy.markers import CONFIG_ISSUE_MARKER
 from bot.policy.models import SyncLabel
@@ -44,9 +45,15 @@ def sync_labels(gateway: GitHubGateway, repo: str, rules: Rules, *, dry_run: boo
 
 def fund_config(ctx: Context, gateway: GitHubGateway, repo: str, *, fresh: bool = False) -> FundConfig:
     """`repo` as a fund (`bot.config.funds.Funds.config`), and, when its files were read anew, the issues
-    that speak of them put in step."""
+    that speak of them put in step — and, when they changed since this process last read them, its labels
+    (a label the rules renamed is renamed on GitHub)."""
     config = ctx.funds.config(gateway, repo, fresh=fresh)
     settle(ctx, gateway, repo, config)
+    if config.changed and not config.first and not config.problems and config.rules is not None:
+        try:
+            sync_labels(gateway, repo, config.rules)
+        except GitHubError as err:
+            log.warning("could not put the labels in step", extra={"repo": repo, "reason": str(err)})
     return config
 
 
@@ -70,9 +77,14 @@ def settle(ctx: Context, gateway: GitHubGateway, repo: str, config: FundConfig, 
     try:
         found = ctx.funds.issues.find(gateway, repo, CONFIG_ISSUE_MARKER, label)
         actions = [config_issue_write(config.problems, config.last_valid, found, rules)]
-        if not config.problems:
-            fund = ctx.funds.issues.fund_state(gateway, repo, label)
-            actions.insert(0, valid_config_write(fund, config.shas, repo, rules, ctx.seal_key))
+        # What the bot acts by is recorded, so that it survives a restart: the valid files (by blob sha),
+        # or — a fund that needs no file of its own, and whose file is invalid — the server's rules.
+        acting = config.shas if not config.problems else {SERVER_RULES: ""} if config.rules is ctx.funds.server_rules \
+            else None
+        if acting is not None:
+            fund = ctx.funds.issues.fund_state(gateway, repo, label,
+                                               granted_label=rules.stages.outcomes["funded"].label.name)
+            actions.insert(0, valid_config_write(fund, acting, repo, rules, ctx.seal_key))
         applied = apply(gateway, tuple(a for a in actions if a is not None), ctx.clock(), repo=repo)
         for marker, opened in applied.opened.items():
             ctx.funds.issues.remember(repo, marker, opened.number)

@@ -102,7 +102,11 @@ def gather(ctx: Context, gateway: GitHubGateway, reads: Reads, rules: Rules, now
                     for name in ask.names})
     assignable = {name.lower(): gateway.can_be_assigned(issue.repo, name) for name in named}
     collaborators = gateway.collaborators(issue.repo) if reads.collaborators else None
-    fund = ctx.funds.issues.fund_state(gateway, issue.repo, rules.stages.labels.bot.name) if reads.fund else None
+    # A run that may write the fund-state issue asks, if there is none, whether grants were made: then it
+    # was lost, and what is written says its grants are incomplete (never an empty ledger over real grants).
+    granted = rules.stages.outcomes["funded"].label.name if reads.fund_state else None
+    fund = ctx.funds.issues.fund_state(gateway, issue.repo, rules.stages.labels.bot.name, granted_label=granted) \
+        if reads.fund else None
     load = None
     if reads.load and fund is not None:
         open_applications = gateway.issues(issue.repo, labels=rules.stages.labels.application.name, state="open")
@@ -114,21 +118,10 @@ def gather(ctx: Context, gateway: GitHubGateway, reads: Reads, rules: Rules, now
     candidates = {c for cs in load.candidates.values() for c in cs} if load else set()
     affiliations = {who: ctx.teams.public_member(gateway, org, who) for who in reads.affiliations(candidates)} \
         if org else {}
-    ledger = ledger_of(fund.state, reads.ledger_round or "", issue.number,
-                       missing=reads.fund_state and fund.number is None and _granted_before(gateway, issue.repo, rules)) \
-        if reads.ledger and fund is not None else None
+    ledger = ledger_of(fund.state, reads.ledger_round or "", issue.number) if reads.ledger and fund is not None else None
     return dataclasses.replace(known, repo_facts=facts, reactions=reactions, team_members=members,
                                assignable=assignable, collaborators=collaborators, load=load,
                                affiliations=affiliations, ledger=ledger, fund=fund if reads.fund_state else None)
-
-
-def _granted_before(gateway: GitHubGateway, repo: str, rules: Rules) -> bool:
-    """Whether the fund has made grants — asked only when it has no fund-state issue (never had one, or it
-    was deleted): then its ledger cannot be trusted to be empty. :calls: the funded applications' listing."""
-    if not rules.funding.has_pool:
-        return False
-    funded = rules.stages.outcomes["funded"].label.name
-    return bool(gateway.issues(repo, labels=funded, state="all"))
 
 
 # --- a progress-report issue ---------------------------------------------------------------------

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.config.funds import CONFIG_PATHS
+from bot.config.fund_files import CONFIG_PATHS
 from bot.github.gateway import GitHubGateway
 from bot.github.webhooks import Event, _get
 from bot.jobs.context import Context
@@ -128,7 +128,10 @@ def on_push(ctx: Context, event: Event, *, dry_run: bool = False) -> Applied | N
                for key in ("added", "modified", "removed") for path in commit.get(key) or []}
     if not touched & set(CONFIG_PATHS):
         return None
-    ctx.funds.invalidate(repo)
+    if not ctx.funds.pushed(repo):  # read within the TTL: a storm of pushes costs one reading per TTL
+        log.info("the fund's configuration was pushed; it is read again when the last reading expires",
+                 extra=event.log_context(outcome="deferred"))
+        return None
     if not dry_run and (gateway := _gateway(ctx, event)):
         config = prepare_fund(ctx, gateway, repo)  # a label renamed in the file is renamed on GitHub at once
         log.info("the fund's configuration changed",

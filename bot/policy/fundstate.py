@@ -25,6 +25,7 @@ from bot.policy.seal import fund_state_seal
 
 FUND_STATE_TITLE = N_("Fund Bot: fund state")  # in the fund's language; the issue is found by its marker
 FUND_STATE_VERSION = 1
+SERVER_RULES = "(the server's rules)"  # the valid configuration of a fund that has no file of its own
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class FundState:
     # issue number -> the grant's tranche plan (per cent) as pinned at /approve: what a rebuilt record
     # takes again, whatever the rules say by then
     plans: Mapping[int, tuple[Decimal, ...]] = field(default_factory=dict)
+    # The grants may be incomplete: the issue that held them was deleted or moved while grants existed. The
+    # ledger is not used until the sweep rebuilds it from the applications' records.
+    incomplete: bool = False
     # False: the block failed its seal (edited by hand): the ledger is not used until the sweep rebuilds it.
     verified: bool = field(default=True, compare=False)
     stale_seal: bool = field(default=False, compare=False)  # sealed with the App's previous key: write it again
@@ -95,6 +99,7 @@ def to_data(state: FundState) -> dict[str, Any]:
         "assigned": {login: iso(at) for login, at in sorted(state.assigned.items())},
         **({"plans": {str(n): [format(p, "f") for p in plan] for n, plan in sorted(state.plans.items())}}
            if state.plans else {}),
+        **({"incomplete": True} if state.incomplete else {}),
     }
 
 
@@ -113,6 +118,7 @@ def decode(body: str | None, holds: Callable[[str, str | None], bool] | None = N
             away={str(u): dt.date.fromisoformat(d) for u, d in (data.get("away") or {}).items()},
             assigned={str(u): parse_iso(t) for u, t in (data.get("assigned") or {}).items()},
             plans={int(n): tuple(Decimal(str(p)) for p in plan) for n, plan in (data.get("plans") or {}).items()},
+            incomplete=bool(data.get("incomplete")),
             verified=verified,
         )
     except (AttributeError, TypeError, ValueError, ArithmeticError):
@@ -126,6 +132,10 @@ def render(state: FundState, currency: str, tr: Translator, seal_of: Callable[[s
              tr.gettext("Fund Bot keeps this issue up to date; please leave it open and unedited. It holds what no "
                         "single application does: the money granted in each round, the configuration in use, and "
                         "who is away.")]
+    if state.incomplete:
+        parts.append(tr.gettext("The grants may be incomplete: the issue that held them was deleted or moved. The next "
+                                "sweep rebuilds them from the applications' records; until then no grant is made "
+                                "against a pool."))
     if state.grants:
         rows = ["| " + " | ".join((tr.gettext("Round"), tr.gettext("Grants"), tr.gettext("Granted"))) + " |",
                 "|---|---|---|"]
@@ -134,7 +144,9 @@ def render(state: FundState, currency: str, tr: Translator, seal_of: Callable[[s
         parts.append("### " + tr.gettext("Grants") + "\n\n" + "\n".join(rows))
     if state.config:
         parts.append("### " + tr.gettext("Configuration in use") + "\n\n" + "\n".join(
-            "- " + tr.gettext("`%(path)s` at `%(sha)s`", path=path, sha=sha[:12]) for path, sha in sorted(state.config.items())))
+            "- " + (tr.gettext("the server's rules (the fund's own file is invalid)") if path == SERVER_RULES else
+                    tr.gettext("`%(path)s` at `%(sha)s`", path=path, sha=sha[:12]))
+            for path, sha in sorted(state.config.items())))
     if state.away:
         parts.append("### " + tr.gettext("Away") + "\n\n" + "\n".join(
             "- " + tr.gettext("%(login)s until %(date)s", login=login, date=tr.date(day))

@@ -31,10 +31,10 @@ class FundingLedger:
     grants: Mapping[int, Decimal]  # issue number -> amount
     plans: Mapping[int, tuple[Decimal, ...]] = field(default_factory=dict)  # number -> tranche plan
     verified: bool = True  # False: the fund-state issue failed its seal; the sweep rebuilds it
-    missing: bool = False  # the fund-state issue is gone (deleted, transferred) while grants exist: likewise
+    missing: bool = False  # the fund-state issue was lost (deleted, moved) while grants existed: likewise
 
 
-def ledger_of(state: FundState, round_name: str, number: int | None = None, *, missing: bool = False) -> FundingLedger:
+def ledger_of(state: FundState, round_name: str, number: int | None = None) -> FundingLedger:
     """The ledger of the round that holds application `number`'s grant when one does (a rebuilt
     record's round is not known yet, and rounds are renamed), else of `round_name`."""
     holding = [name for name, grants in sorted(state.grants.items()) if number is not None and number in grants]
@@ -42,7 +42,7 @@ def ledger_of(state: FundState, round_name: str, number: int | None = None, *, m
     grants = dict(state.grants.get(round_name, {}))
     return FundingLedger(committed=state.committed(round_name), grants=grants,
                          plans={n: p for n, p in state.plans.items() if n in grants}, verified=state.verified,
-                         missing=missing)
+                         missing=state.incomplete)
 
 
 def round_of(rules: Rules, filed: dt.date) -> str:
@@ -142,8 +142,9 @@ def reconcile(state: FundState, records: Iterable[tuple[int, Record]], rules: Ru
     for round_name, grants in grants_by_round(records, rules).items():
         wanted.setdefault(round_name, {}).update(grants)
     wanted = {r: g for r, g in wanted.items() if g}
-    if current == wanted and state.verified and not state.stale_seal:
+    if current == wanted and state.verified and not state.stale_seal and not state.incomplete:
         return None
     granted = {n for g in wanted.values() for n in g}
-    plans = {n: plan for n, plan in state.plans.items() if n in granted}
-    return dataclasses.replace(state, grants=wanted, plans=plans, verified=True, stale_seal=False)
+    pinned = {number: record.plan for number, record in records if record.plan}
+    plans = {n: state.plans.get(n) or pinned[n] for n in granted if state.plans.get(n) or n in pinned}
+    return dataclasses.replace(state, grants=wanted, plans=plans, incomplete=False, verified=True, stale_seal=False)

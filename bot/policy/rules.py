@@ -211,7 +211,10 @@ class Rules:
     language: str  # the fund's (`fund.language`): for an application whose form does not say, and the fund's texts
     # What they were built from, so that a fund's `.github/fund-bot.yml` can replace sections of them.
     documents: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
-    origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)  # section -> file
+    origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)  # section -> server file
+    # The keys a fund's files set (`eligibility.community.min_contributors` -> `.github/fund-bot.yml`, or a
+    # file its `_extends` names); every other key is the server's (`origins`).
+    key_origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def round_label(self, round_name: str) -> LabelSpec | None:
         """The label of an application of `round_name` (None: the rules label no rounds)."""
@@ -229,10 +232,14 @@ class Rules:
     def all_labels(self) -> tuple[LabelSpec, ...]:
         return tuple(spec for _, spec in self.keyed_labels())
 
-    def source_of(self, section: str) -> str:
-        """Where `section` is set, as a public comment may name it: the fund's own file, or the server's
-        rules (by their name in the project, never a path on the server)."""
-        return FUND_FILE if self.origins.get(section) == FUND_FILE else f"rules/{section}.yml"
+    def source_of(self, section: str, key: str = "") -> str:
+        """Where a key (or, without one, any key of `section`) is set, as a public comment may name it: the
+        fund's own file or a file it extends, or the server's rules (by their name in the project, never a
+        path on the server)."""
+        path = f"{section}.{key}" if key else section
+        found = [origin for k, origin in self.key_origins.items() if k == path or k.startswith(path + ".")
+                 or (key and path.startswith(k + "."))]
+        return found[-1] if found else f"rules/{section}.yml"
 
     @property
     def application_form(self) -> FormTemplate:

@@ -203,8 +203,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     configure_logging(settings.log_level, settings.log_format)
     rules = config.get("RULES") or load_rules(settings.rules_dir, settings.templates_dir)
     github = config.get("GITHUB") or GitHubApp(settings)
-    clock = config.get("CLOCK") or (lambda: dt.datetime.now(dt.timezone.utc))
-    context = build_context(settings, rules, github=github, clock=clock)
+    context = build_context(settings, rules, github=github, clock=config.get("CLOCK"))
     queue = config.get("QUEUE")
     if queue is None and settings.redis_url:
         # The lean web tier: verify, deduplicate in Redis, enqueue; `fundbot worker` does the rest.
