@@ -329,16 +329,22 @@ def test_two_approvals_racing_for_the_last_of_the_pool_cannot_both_succeed(app_k
                    (c["body"] for c in world.sandbox.comments(FUND_REPO, refused) if c["user"]["type"] == "Bot"))
 
 
+def one_granted_one_waiting(world: World) -> tuple[int, int]:
+    """Two applications in the decision stage of a round with a pool of 60,000: the first granted 40,000."""
+    push(world, FUND_REPO, FUND_FILE, pool_of(60000))
+    first, second = (apply(world, FUND_REPO, user=f"a{i}", project=f"P{i}") for i in range(2))
+    for number in (first, second):
+        to_decision(world, number)
+    world.deliver(world.sandbox.comment(FUND_REPO, first, "rita", "/approve 40000"))
+    return first, second
+
+
 def test_a_ledger_edited_by_hand_is_not_trusted_until_the_sweep_rebuilds_it(app_key, capsys):
     """The fund-state issue is sealed as the records are (SPEC §14): someone with write access who
     takes a grant off the ledger frees no money; the sweep rebuilds it from the sealed records."""
     with two_funds(app_key) as world:
         sb = world.sandbox
-        push(world, FUND_REPO, FUND_FILE, pool_of(60000))
-        first, second = (apply(world, FUND_REPO, user=f"a{i}", project=f"P{i}") for i in range(2))
-        for number in (first, second):
-            to_decision(world, number)
-        world.deliver(sb.comment(FUND_REPO, first, "rita", "/approve 40000"))
+        first, second = one_granted_one_waiting(world)
         [ledger] = [i for i in sb.issues(FUND_REPO) if FUND_STATE_MARKER in i["body"]]
         state = decode(ledger["body"])
         assert state.committed("2026") == 40000
@@ -472,11 +478,7 @@ def test_a_fund_state_issue_deleted_or_moved_wedges_nothing_and_no_grant_passes_
     read it, until a restart; and a restarted one saw an empty ledger: the pool could be granted twice."""
     with two_funds(app_key) as world:
         sb = world.sandbox
-        push(world, FUND_REPO, FUND_FILE, pool_of(60000))
-        first, second = (apply(world, FUND_REPO, user=f"a{i}", project=f"P{i}") for i in range(2))
-        for number in (first, second):
-            to_decision(world, number)
-        world.deliver(sb.comment(FUND_REPO, first, "rita", "/approve 40000"))
+        first, second = one_granted_one_waiting(world)
         ledger = fund_state_issue(world)
         if how == "deleted":
             sb.delete_issue(FUND_REPO, ledger["number"])
