@@ -24,6 +24,7 @@ from bot.demo.samples import REPORT_TEXT, REPORT_TEXT_ZH, application_body, repo
 from bot.demo.world import FUND_REPO, World, running_world
 from bot.policy.i18n import SOURCE, Translator, translator
 from bot.policy.markers import STATUS_MARKER
+from bot.policy.models import is_bot
 from bot.policy.record import Record
 from bot.policy.reports import report_status
 from bot.policy.rules import Rules, RulesError, StageSpec
@@ -112,7 +113,7 @@ class Story:
         view = IssueView(labels=set(self.sandbox.issue_labels(FUND_REPO, number)), state=issue["state"])
         for c in self.sandbox.comments(FUND_REPO, number):
             view.comments[c["id"]] = (c["body"], c["user"]["login"])
-            if c["user"]["type"] == "Bot":
+            if is_bot(c["user"]["login"], c["user"]["type"]):
                 view.bot_ids.add(c["id"])
             else:
                 view.thumbs[c["id"]] = c["reactions"]["+1"]

@@ -20,7 +20,7 @@ from bot.github.pacing import Pacer, wait_for_slot
 from bot.github.transport import (
     PER_PAGE, AnswerLost, GitHubError, Moved, NotFound, RequestStats, RetryPolicy, Transport, last_page, parse_link, repo_path,
 )
-from bot.policy.models import Comment, Issue, Reaction, RepoLabel, User, parse_time
+from bot.policy.models import Comment, Issue, Reaction, RepoLabel, User, is_bot, parse_time
 from bot.policy.text import bounded_output
 
 log = logging.getLogger("fundbot.gateway")
@@ -317,7 +317,7 @@ class GitHubGateway:
         Who can act on the repository: the people a reminder names when the rules name no one."""
         params = {"permission": "push", "per_page": limit}
         data = self._t.request("GET", f"{repo_path(full_name)}/collaborators", params=params, conditional=True).data
-        return tuple(c["login"] for c in data or [] if c.get("type") != "Bot")
+        return tuple(c["login"] for c in data or [] if not is_bot(c.get("login"), c.get("type")))
 
     def is_public_member(self, org: str, login: str) -> bool:
         """:calls: `GET /orgs/{org}/public_members/{username}` (204 yes, 404 no): answered for any caller"""
