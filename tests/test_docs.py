@@ -24,7 +24,7 @@ from e2e_harness import PROJECT_ROOT
 
 DOCS = PROJECT_ROOT / "docs"
 SCHEMAS = PROJECT_ROOT / "bot" / "config" / "schemas" / "rules"
-SHIPPED = PROJECT_ROOT / "bot" / "defaults" / "rules"
+SHIPPED = PROJECT_ROOT / "rules"
 REFERENCE = "administrators/rules-reference.md"  # generated at build time, not in docs/
 
 # Run mkdocs with every outgoing connection refused: the build must fetch nothing.

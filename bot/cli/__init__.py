@@ -108,8 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(run=cmd_labels_sync)
 
     p = sub.add_parser("validate", help="check the rules and issue templates; exit 1 on any problem")
-    p.add_argument("--rules", help="rules folder (default FUNDBOT_RULES or the shipped bot/defaults/rules)")
-    p.add_argument("--templates", help="issue templates folder (default FUNDBOT_TEMPLATES or the shipped bot/defaults/ISSUE_TEMPLATE)")
+    p.add_argument("--rules", help="rules folder (default FUNDBOT_RULES or the shipped rules/)")
+    p.add_argument("--templates", help="issue templates folder (default FUNDBOT_TEMPLATES or the shipped .github/ISSUE_TEMPLATE/)")
     p.add_argument("--repo", metavar="OWNER/NAME",
                    help="check a fund's .github/fund-bot.yml and issue forms on GitHub instead (read only)")
     p.set_defaults(run=cmd_validate)
