@@ -13,6 +13,7 @@ A grant whose pages cannot be written is left out of every page and feed, and sa
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -58,26 +59,30 @@ def _environment() -> Environment:
 def _page_links(page: str, codes: list[str]) -> list[dict[str, str]]:
     """The same page in each language, relative to a page `page` (inside a language's folder)."""
     up = "../" * (page.count("/") + 1)
-    return [{"code": code, "href": f"{up}{code}/{page}", "name": language_name(code),
-             "lang": translator(code).locale.replace("_", "-")} for code in codes]
+    return [{"code": code, "href": f"{up}{code}/{page}", **_language(code)} for code in codes]
+
+
+@functools.cache
+def _language(code: str) -> dict[str, str]:
+    return {"name": language_name(code), "lang": translator(code).locale.replace("_", "-")}
 
 
 class _Pages:
-    """The pages of one language."""
+    """The pages of one language (what every page of it shares is worked out once: a thousand grants are
+    four thousand pages)."""
 
     def __init__(self, env: Environment, shown: Showcase, tr: Translator, codes: list[str], built: dt.datetime,
                  base_url: str) -> None:
         self.env, self.shown, self.tr, self.codes = env, shown, tr, codes
-        self.built, self.base_url = built, base_url
         self.code = tr.language
+        self.shared = {**words(tr), "repo": shown.repo, "built": tr.date(built.date()), "built_iso": iso(built),
+                       "money": lambda amount: tr.amount(amount, shown.currency)}
 
     def render(self, template: str, page: str, **context: Any) -> str:
         up = "../" * (page.count("/") + 1)
         return self.env.get_template(template).render(
-            **words(self.tr), root=up, here=f"{up}{self.code}/", page=page, repo=self.shown.repo,
-            switch=[link for link in _page_links(page, self.codes) if link["code"] != self.code],
-            built=self.tr.date(self.built.date()), built_iso=iso(self.built),
-            money=lambda amount: self.tr.amount(amount, self.shown.currency), **context)
+            **self.shared, root=up, here=f"{up}{self.code}/", page=page,
+            switch=[link for link in _page_links(page, self.codes) if link["code"] != self.code], **context)
 
     def index(self) -> str:
         return self.render("index.html", "index.html", rounds=self.shown.rounds, grants=self.shown.grants)
@@ -264,10 +269,11 @@ def write_site(site: Site, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     fresh = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
+        for folder in sorted({(fresh / name).parent for name in site.files}):
+            folder.mkdir(parents=True, exist_ok=True)
         for name, text in site.files.items():
-            path = fresh / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            with open(fresh / name, "wb") as file:
+                file.write(text.encode("utf-8"))
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             shutil.rmtree(old, ignore_errors=True)
