@@ -92,8 +92,8 @@ def main() -> None:
         assert len(site.shown.grants) == args.grants, said.getvalue()
         css = (out / "site.css").stat().st_size
         files = sum(1 for p in out.rglob("*") if p.is_file())
-        print(f"build (fundbot showcase build): {build:.2f} s for {args.grants:,} grants — reading GitHub "
-              f"{build - rendering:.2f} s, rendering and writing {rendering:.2f} s; {files:,} files; "
+        print(f"build (fundbot showcase build): {build:.2f} s for {args.grants:,} grants, of which rendering and "
+              f"writing (timed again apart) {rendering:.2f} s and the rest reading the sandbox GitHub; {files:,} files; "
               f"GitHub requests {counts}")
         for code in ("en", "zh"):
             html = (out / code / "index.html").stat().st_size
