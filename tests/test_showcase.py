@@ -5,6 +5,7 @@ project's name or report, a bidi control, a 100 KB report. Each is shown inert o
 from __future__ import annotations
 
 import dataclasses
+import json
 import datetime as dt
 from decimal import Decimal
 
@@ -207,3 +208,18 @@ def test_one_grant_that_cannot_be_read_is_left_out_and_the_others_are_built(rule
 def test_inert_text(text, one_line, expected, changes):
     shown = inert(text, NAME_LIMIT, one_line=one_line)
     assert (shown.text, shown.changes) == (expected, changes)
+
+
+def test_a_control_character_anywhere_never_stops_the_atom_feed(rules):
+    import xml.etree.ElementTree as ET
+
+    from bot.policy.i18n import translator
+    from bot.views.showcase_site import atom_feed, json_feed
+
+    record = dataclasses.replace(funded(rules), round="2026\x0b\x00")  # what no rules file should hold
+    shown = built(rules, (issue(14, "Name\x1b"), [status(14, record)]))
+    assert [g.round for g in shown.grants] == ["2026\x0b\x00"]
+    atom = ET.fromstring(atom_feed(shown, translator("en"), "", T0).encode())
+    [entry] = atom.findall("{http://www.w3.org/2005/Atom}entry")
+    assert "\x0b" not in ET.tostring(entry, encoding="unicode")
+    assert json.loads(json_feed(shown, translator("zh"), "", T0))["items"][0]["title"].startswith("Name")

@@ -244,3 +244,21 @@ def test_a_fund_can_switch_its_showcase_off(app_key, tmp_path, capsys):
         said = capsys.readouterr().out
         assert "switches its showcase off (fund.showcase: false in .github/fund-bot.yml): nothing built" in said
         assert not (tmp_path / "site").exists()
+
+
+def test_when_github_fails_nothing_is_written_and_the_last_site_stays(app_key, tmp_path, capsys):
+    from showcase_world import funded
+
+    with frozen_world(app_key) as world:
+        use_fund_file(world, fund_file())
+        world.add_applicant_repo("tiny-org/tiny-inference")
+        funded(world, "ada", "Tiny Inference", "30000")
+        out = tmp_path / "site"
+        assert main(["showcase", "build", str(out)], environ(world, app_key)) == 0
+        before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        world.sandbox.refuse("GET", "/repos/*/issues/*/comments", 403, "Resource not accessible by integration")
+        capsys.readouterr()
+        assert main(["showcase", "build", str(out)], environ(world, app_key)) == 1
+        assert "could not read the applications" in capsys.readouterr().err
+        assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # nothing left half-written beside it

@@ -15,12 +15,14 @@ import dataclasses
 import datetime as dt
 import enum
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from statistics import mean, median
+from typing import Any
 
 from bot.github.gateway import GitHubGateway
 from bot.github.transport import GitHubError
@@ -193,6 +195,17 @@ def pipeline_rows(gateway: GitHubGateway, repo: str, rules: Rules, today: dt.dat
     login = gateway.app_login
     return [application_row(issue, comments, rules, today, login, seal_key, seal_previous)
             for issue, comments in read_applications(gateway, repo, rules)]
+
+
+def fund(ctx: Any, repo: str) -> tuple[GitHubGateway, Rules] | None:
+    """The fund's gateway and its own rules (its `.github/fund-bot.yml` over the server's), for a command that
+    reads it (`ctx`: a process's context); None, said on stderr, when `repo` is no fund. Raises `GitHubError`."""
+    gateway = ctx.github.for_repository(repo)
+    rules = ctx.fund_rules(gateway, repo)
+    if rules is None:
+        print(f"fundbot: {repo} is not a fund, or has never had a valid .github/fund-bot.yml", file=sys.stderr)
+        return None
+    return gateway, rules
 
 
 def in_round(rows: Iterable[ApplicationRow], round_name: str | None) -> list[ApplicationRow]:

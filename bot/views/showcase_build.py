@@ -17,7 +17,7 @@ from bot.github.gateway import GitHubGateway
 from bot.github.transport import GitHubError
 from bot.policy.models import Comment, Issue
 from bot.policy.rules import Rules
-from bot.views.rows import ApplicationRow, application_row, read_applications
+from bot.views.rows import ApplicationRow, application_row, fund, read_applications
 from bot.views.showcase import Showcase, showcase
 from bot.views.showcase_site import files_in, render_site, write_site
 
@@ -60,11 +60,9 @@ def run_showcase(ctx: Any, repo: str, out: str, *, base_url: str = "", stdout: T
               "the App's private key: set GITHUB_APP_ID and GITHUB_PRIVATE_KEY", file=sys.stderr)
         return 2
     try:
-        gateway = ctx.github.for_repository(repo)
-        rules = ctx.fund_rules(gateway, repo)
-        if rules is None:
-            print(f"fundbot: {repo} is not a fund, or has never had a valid .github/fund-bot.yml", file=sys.stderr)
+        if (found := fund(ctx, repo)) is None:
             return 1
+        gateway, rules = found
         if not rules.showcase:
             print(f"{repo} switches its showcase off (fund.showcase: false in {rules.source_of('fund', 'showcase')}): "
                   f"nothing built, {out} left as it is", file=say)

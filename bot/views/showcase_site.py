@@ -26,7 +26,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.policy.i18n import LANGUAGES, Translator, language_name, translator
 from bot.policy.record import iso
-from bot.views.showcase import Grant, Showcase, ShownReport, without
+from bot.views.showcase import Grant, Showcase, ShownReport, inert, without
 from bot.views.words import words
 
 TEMPLATES = Path(__file__).parent / "templates" / "showcase"
@@ -176,6 +176,12 @@ class Item:
     text: str
     at: dt.datetime
 
+    def __post_init__(self) -> None:
+        # XML 1.0 holds no control character: whatever a fund's rules or a record hold, one item never
+        # stops the feed (user text is made inert before it gets here).
+        for name in ("title", "text"):
+            object.__setattr__(self, name, inert(getattr(self, name), 10 * FEED_SUMMARY).text)
+
 
 def feed_items(shown: Showcase, tr: Translator, page_url: Callable[[str], str]) -> list[Item]:
     """The decisions and accepted reports, newest first (at most FEED_ITEMS)."""
@@ -275,9 +281,8 @@ def write_site(site: Site, out: Path) -> None:
             with open(fresh / name, "wb") as file:
                 file.write(text.encode("utf-8"))
         if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            out.rename(old)
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))  # its own: builds never share it
+            out.rename(old / out.name)
             fresh.rename(out)
             shutil.rmtree(old, ignore_errors=True)
         else:
