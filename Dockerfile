@@ -10,9 +10,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 fundbot
 WORKDIR /app
 
-# The package ships its defaults (bot/defaults: rules, issue forms, app.yml) and its gunicorn settings.
+# The package ships its defaults (the default rules and issue forms, which pyproject.toml maps from the
+# repository's top into the package, and bot/defaults/app.yml) and its gunicorn settings.
 COPY pyproject.toml README.md Procfile ./
 COPY bot ./bot
+COPY rules ./rules
+COPY .github/ISSUE_TEMPLATE ./.github/ISSUE_TEMPLATE
 RUN pip install . && chown -R fundbot /app
 
 USER fundbot

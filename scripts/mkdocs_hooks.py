@@ -2,7 +2,7 @@
 
 The rules reference is generated from the rules' JSON schemas (`bot/config/schemas/rules/`, the only
 place their keys and descriptions are written: the service checks the rules against them) and the
-values the package ships (`bot/defaults/rules/`), each time the site is built — so it is never
+values the package ships (`rules/`), each time the site is built — so it is never
 written twice and cannot fall behind. The page exists only in the built site, at
 `administrators/rules-reference.md`. Snippets (`--8<--`, text the docs take from README.md and
 CHANGELOG.md) are read from the repository's root wherever mkdocs is started.
@@ -21,7 +21,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_DIR = ROOT / "bot" / "config" / "schemas" / "rules"
-DEFAULTS_DIR = ROOT / "bot" / "defaults" / "rules"
+DEFAULTS_DIR = ROOT / "rules"  # the default rules: the one copy, at the top of the repository (a fund's template)
 PAGE = "administrators/rules-reference.md"
 ORDER = ("stages", "eligibility", "funding", "reports", "fund")  # as a fund administrator meets them
 NOT_SHOWN = object()
@@ -56,7 +56,7 @@ def render(schema_dir: Path = SCHEMA_DIR, defaults_dir: Path = DEFAULTS_DIR) -> 
         "site is built: the service, `fundbot validate` and `fundbot validate --repo` check the rules",
         "against these schemas, so this page says exactly what they accept. Unknown keys are errors, and",
         "every problem in every file is reported at once. *Shipped* is the value in the default rules the",
-        "package ships (`bot/defaults/rules/`, or the folder `FUNDBOT_RULES` names). A fund's",
+        "package ships (`rules/`, or the folder `FUNDBOT_RULES` names). A fund's",
         "`.github/fund-bot.yml` holds any of these files' contents under the file's name as a top-level key",
         "(`stages:`, `eligibility:` …); a section it holds replaces the server's whole (see",
         "[Configure a fund](configure-a-fund.md)).",

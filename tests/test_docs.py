@@ -24,7 +24,7 @@ from e2e_harness import PROJECT_ROOT
 
 DOCS = PROJECT_ROOT / "docs"
 SCHEMAS = PROJECT_ROOT / "bot" / "config" / "schemas" / "rules"
-SHIPPED = PROJECT_ROOT / "bot" / "defaults" / "rules"
+SHIPPED = PROJECT_ROOT / "rules"
 REFERENCE = "administrators/rules-reference.md"  # generated at build time, not in docs/
 
 # Run mkdocs with every outgoing connection refused: the build must fetch nothing.
@@ -43,7 +43,7 @@ cli()
 def workflow_build_command() -> list[str]:
     """The `mkdocs build` step of the Pages workflow."""
     workflow = yaml.safe_load((PROJECT_ROOT / ".github" / "workflows" / "docs.yml").read_text())
-    runs = [step["run"] for job in workflow["jobs"].values() for step in job["steps"] if "run" in step]
+    runs = [step["run"] for job in workflow["jobs"].values() for step in job.get("steps", ()) if "run" in step]
     [build] = [shlex.split(run) for run in runs if run.startswith("mkdocs build")]
     return build
 

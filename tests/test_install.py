@@ -15,6 +15,7 @@ import site
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,19 @@ def _environ(**extra: str) -> dict[str, str]:
 def _fundbot(venv: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([str(venv / "bin" / "fundbot"), *args], cwd=venv.parent, env=env or _environ(),
                           capture_output=True, text=True, timeout=timeout)
+
+
+def test_the_wheel_carries_the_rules_and_forms_from_the_top_of_the_repository(venv):
+    # One copy in the tree (rules/, .github/ISSUE_TEMPLATE/: a fund's template), mapped into the package.
+    (wheel,) = (venv.parent / "dist").glob("fund_bot-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        for folder, packaged in ((PROJECT_ROOT / "rules", "bot/defaults/rules"),
+                                 (PROJECT_ROOT / ".github" / "ISSUE_TEMPLATE", "bot/defaults/ISSUE_TEMPLATE")):
+            files = sorted(folder.glob("*.yml"))
+            assert len(files) >= 5, folder
+            for path in files:
+                assert archive.read(f"{packaged}/{path.name}") == path.read_bytes(), path
+        assert "bot/defaults/app.yml" in archive.namelist()
 
 
 def test_validate_finds_the_shipped_rules_and_forms(venv):

@@ -1,4 +1,4 @@
-"""`fundbot`: serve | check | sweep | recheck | clock | worker | replay | setup | labels sync | validate | config show | demo | export.
+"""`fundbot`: serve | check | sweep | recheck | clock | worker | replay | setup | labels sync | validate | config show | demo | export | showcase build | verify.
 
 Exit status: 0 success; 1 a negative answer (not eligible, invalid rules, a sweep that could not
 finish); 2 a usage or configuration error. This module parses the arguments; each command is in
@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from bot.cli.check import cmd_check, cmd_demo, cmd_validate
 from bot.cli.config import cmd_config_show
 from bot.cli.deploy import cmd_clock, cmd_replay, cmd_serve, cmd_setup, cmd_worker
-from bot.cli.funds import cmd_export, cmd_labels_sync, cmd_recheck, cmd_sweep, cmd_verify
+from bot.cli.funds import cmd_export, cmd_labels_sync, cmd_recheck, cmd_showcase_build, cmd_sweep, cmd_verify
 from bot.config.settings import DEFAULT_MANIFEST
 from bot.policy.i18n import LANGUAGES
 
@@ -108,8 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(run=cmd_labels_sync)
 
     p = sub.add_parser("validate", help="check the rules and issue templates; exit 1 on any problem")
-    p.add_argument("--rules", help="rules folder (default FUNDBOT_RULES or the shipped bot/defaults/rules)")
-    p.add_argument("--templates", help="issue templates folder (default FUNDBOT_TEMPLATES or the shipped bot/defaults/ISSUE_TEMPLATE)")
+    p.add_argument("--rules", help="rules folder (default FUNDBOT_RULES or the shipped rules/)")
+    p.add_argument("--templates", help="issue templates folder (default FUNDBOT_TEMPLATES or the shipped .github/ISSUE_TEMPLATE/)")
     p.add_argument("--repo", metavar="OWNER/NAME",
                    help="check a fund's .github/fund-bot.yml and issue forms on GitHub instead (read only)")
     p.set_defaults(run=cmd_validate)
@@ -138,6 +138,23 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--audit", action="store_true", help="every decision as JSON lines (who, when, what, why)")
     p.add_argument("--since", metavar="YYYY-MM-DD", help="with --payouts: those released on or after this day")
     p.set_defaults(run=cmd_export)
+
+    p = sub.add_parser("showcase", help="the fund's public showcase of its grants")
+    showcase = p.add_subparsers(dest="showcase_command", required=True)
+    s = showcase.add_parser(
+        "build", help="write the showcase: a static site of the fund's grants, grants.json and feeds",
+        description="Write the fund's showcase to OUT: a static site (English and Chinese) of its grants by round — "
+                    "decisions, tranches, accepted progress reports — with grants.json and a JSON Feed and an Atom "
+                    "feed, from the applications' sealed records only (a record that fails its seal is left out, "
+                    "and said). Needs the App's settings (the seal's key comes from its private key). OUT must be "
+                    "new, empty, or a showcase built before, which is replaced whole. Nothing is built when the "
+                    "fund's rules say `fund.showcase: false`.")
+    s.add_argument("out", metavar="OUT", help="the folder to write the site to")
+    s.add_argument("--repo", metavar="OWNER/NAME", help="the fund (default FUNDBOT_REPO)")
+    s.add_argument("--base-url", default="",
+                   help="where the site is published (https://OWNER.github.io/NAME/): the feeds' links and ids "
+                        "(without it, they link to GitHub)")
+    s.set_defaults(run=cmd_showcase_build)
 
     p = sub.add_parser("verify", help="check every application's record against its seal; exit 1 on any that fails")
     p.set_defaults(run=cmd_verify)

@@ -1,4 +1,4 @@
-"""The CLI's commands that act on funds through GitHub: sweep, recheck, verify, labels sync, export."""
+"""The CLI's commands that act on funds through GitHub: sweep, recheck, verify, labels sync, export, showcase build."""
 from __future__ import annotations
 
 import argparse
@@ -183,3 +183,18 @@ def cmd_export(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     kind = "payouts" if args.payouts else "audit" if args.audit else "applications"
     return run_export(context_for(settings, rules), args.repo or settings.repo or "", args.format, args.output,
                       kind=kind, since=since, round_name=args.round)
+
+
+def cmd_showcase_build(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    from urllib.parse import urlparse
+
+    from bot.views.showcase_build import run_showcase
+
+    if args.repo and not REPO_NAME.fullmatch(args.repo):
+        return fail(f"--repo must be OWNER/NAME, not {args.repo!r}")
+    if args.base_url and (urlparse(args.base_url).scheme not in ("http", "https") or not urlparse(args.base_url).netloc):
+        return fail(f"--base-url must be an http(s) address, not {args.base_url!r}")
+    settings = settings_for(environ, Need.APP | (Need.NOTHING if args.repo else Need.REPO))
+    rules = rules_for(settings)
+    return run_showcase(context_for(settings, rules), args.repo or settings.repo or "", args.out,
+                        base_url=args.base_url)

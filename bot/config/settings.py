@@ -18,11 +18,20 @@ from cryptography.hazmat.primitives import serialization
 from bot.logs import LogFormat
 
 # What the package ships (any install, editable or not, has them): the default rules, the issue forms
-# a fund starts from (a fund's repository keeps its own copy in .github/ISSUE_TEMPLATE/), the App's
-# manifest for `fundbot setup`.
+# a fund starts from, the App's manifest for `fundbot setup`. The repository is a fund's template, so
+# the rules and the forms have one copy, at its top (`rules/`, `.github/ISSUE_TEMPLATE/`); a wheel
+# carries them inside the package (pyproject.toml maps them to `bot/defaults/`).
 DEFAULTS_DIR = Path(__file__).resolve().parent.parent / "defaults"
-DEFAULT_RULES_DIR = DEFAULTS_DIR / "rules"
-DEFAULT_TEMPLATES_DIR = DEFAULTS_DIR / "ISSUE_TEMPLATE"
+_CHECKOUT = DEFAULTS_DIR.parent.parent  # the repository's top, when the package runs from a checkout
+
+
+def _shipped(installed: Path, in_checkout: Path) -> Path:
+    """The folder a wheel installed inside the package, else the checkout's own."""
+    return installed if installed.is_dir() else in_checkout
+
+
+DEFAULT_RULES_DIR = _shipped(DEFAULTS_DIR / "rules", _CHECKOUT / "rules")
+DEFAULT_TEMPLATES_DIR = _shipped(DEFAULTS_DIR / "ISSUE_TEMPLATE", _CHECKOUT / ".github" / "ISSUE_TEMPLATE")
 DEFAULT_MANIFEST = DEFAULTS_DIR / "app.yml"
 DEFAULT_API_URL = "https://api.github.com"
 

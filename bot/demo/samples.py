@@ -1,7 +1,7 @@
 """Sample answers to the fund's issue forms, rendered the way GitHub renders a submitted form.
 
 One copy, used by the tests (through ``tests/factories.py``), the end-to-end suite and
-``fundbot demo``. The bodies come from the shipped templates (``bot/defaults/ISSUE_TEMPLATE``), so the
+``fundbot demo``. The bodies come from the shipped templates (``.github/ISSUE_TEMPLATE``), so the
 templates stay the only list of fields; they are read on first use, never at import time.
 """
 from __future__ import annotations

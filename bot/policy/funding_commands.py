@@ -14,6 +14,7 @@ from bot.policy.eligibility import count_words
 from bot.policy.answers import AnswerError, parse_amount
 from bot.policy.ledger import approval_problem, grant, release_tranche
 from bot.policy.record import Record, ReportEntry
+from bot.policy.reports import report_text
 from bot.policy.review_commands import close_for
 from bot.policy.roles import applicant_logins
 from bot.policy.text import escape_block, escape_inline, shorten
@@ -96,7 +97,7 @@ def on_report(ctx: CommandContext, args: str, rest: str) -> CommandResult:
     tr = ctx.tr
     if not ctx.record.funded:
         return refuse(ctx, tr.gettext("`/report`: progress reports start once the application is funded."))
-    text = "\n".join(part for part in (args, rest) if part)
+    text = report_text(args, rest)
     needed = ctx.rules.reports.min_words
     if count_words(text) < needed:
         return refuse(ctx, usage_of(ctx, tr.ngettext(

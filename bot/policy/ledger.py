@@ -113,11 +113,43 @@ def release_tranche(record: Record, rules: Rules, at: dt.datetime, by: str, ref:
     k = len(record.tranches) + 1
     if not record.funded or k > len(parts):
         return record
-    granted = record.granted
-    amount = granted - record.released if k == len(parts) else (granted * parts[k - 1] / 100).quantize(Decimal("0.01"))
+    amount = tranche_amount(record.granted, parts, k, record.released)
     tranche = Tranche(k=k, n=len(parts), amount=amount, at=at, by=by, ref=ref)
     return dataclasses.replace(record, tranches=record.tranches + (tranche,)).audited(
         at, by, "tranche", f"{k} of {len(parts)}: {format(amount, 'f')} ({ref})")
+
+
+def tranche_amount(granted: Decimal, parts: tuple[Decimal, ...], k: int, before: Decimal) -> Decimal:
+    """Part `k` of a grant paid in `parts` (per cent): its share to the cent, the last one what is left
+    after the parts `before` it, so the parts add up to the grant exactly."""
+    return granted - before if k == len(parts) else (granted * parts[k - 1] / 100).quantize(Decimal("0.01"))
+
+
+@dataclass(frozen=True)
+class PlannedTranche:
+    """Part k of n of a grant: released (when, on whose word), or still to come, with its amount."""
+
+    k: int
+    n: int
+    amount: Decimal
+    released: Tranche | None  # None: not released yet
+
+
+def tranche_schedule(record: Record, rules: Rules) -> tuple[PlannedTranche, ...]:
+    """Every part of a funded application's grant, in order: those released as the record holds them,
+    then those to come as `release_tranche` will release them (the plan pinned at `/approve`)."""
+    if not record.funded:
+        return ()
+    parts = record.tranche_plan(rules.funding.tranches)
+    n = max(len(parts), len(record.tranches))
+    schedule: list[PlannedTranche] = []
+    before = Decimal(0)
+    for k in range(1, n + 1):
+        released = record.tranches[k - 1] if k <= len(record.tranches) else None
+        amount = released.amount if released else tranche_amount(record.granted, parts, k, before)
+        before += amount
+        schedule.append(PlannedTranche(k, released.n if released else len(parts), amount, released))
+    return tuple(schedule)
 
 
 def grants_by_round(records: Iterable[tuple[int, Record]], rules: Rules) -> dict[str, dict[int, Decimal]]:

@@ -10,6 +10,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
+from bot.policy.command_parse import parse_commands
 from bot.policy.record import Record, decision_date
 from bot.policy.rules import ReportRules
 
@@ -51,3 +52,13 @@ def report_status(record: Record, rules: ReportRules, today: dt.date) -> ReportS
     else:
         state = ReportState.UPCOMING
     return ReportStatus(state, next_due, received, rules.max_reports)
+
+
+def report_text(args: str, rest: str) -> str:
+    """A `/report` command's report: the rest of its line, then the comment's lines after it."""
+    return "\n".join(part for part in (args, rest) if part)
+
+
+def comment_report(body: str | None) -> str | None:
+    """The progress report a comment holds (`/report` and what follows it), or None when it holds none."""
+    return next((report_text(c.args, c.rest) for c in parse_commands(body) if c.name == "report"), None)

@@ -209,6 +209,7 @@ class Rules:
     application_forms: tuple[FormTemplate, ...]
     report_forms: tuple[FormTemplate, ...]
     language: str  # the fund's (`fund.language`): for an application whose form does not say, and the fund's texts
+    showcase: bool = True  # `fund.showcase`: `fundbot showcase build` publishes the fund's grants (false: nothing)
     # What they were built from, so that a fund's `.github/fund-bot.yml` can replace sections of them.
     documents: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)  # section -> server file

@@ -27,11 +27,11 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, render_template, request
 from flask.blueprints import BlueprintSetupState
-from markupsafe import Markup, escape
 
 from bot.github.gateway import GitHubGateway
 from bot.github.transport import GitHubError
 from bot.policy.i18n import N_, Translator, translator
+from bot.views.words import words
 from bot.views.rows import (
     ApplicationRow, Column, Pipeline, PipelineSource, columns, grants, in_round, median_days_to_decision,
 )
@@ -107,21 +107,6 @@ def authorised(expected: str | None, authorization: str | None, query_token: str
     if authorization and authorization[:7].lower() == "bearer ":
         given = authorization[7:].strip()
     return hmac.compare_digest(given.encode(), expected.encode())
-
-
-def words(tr: Translator) -> dict[str, Any]:
-    """What a template says its words with, in `tr`'s language: `_` and `ngettext` (whose parameters are
-    escaped, and whose result is markup, so a message may hold a link built in the template)."""
-    def safe(params: dict[str, Any]) -> dict[str, Any]:
-        return {key: escape(value) for key, value in params.items()}
-
-    return {
-        "lang": tr.locale.replace("_", "-"),
-        "_": lambda message, **params: Markup(tr.gettext(message, **safe(params))),
-        "ngettext": lambda singular, plural, n, **params: Markup(tr.ngettext(singular, plural, n, **safe(params))),
-        "number": tr.number,
-        "date": lambda day: tr.date(day) if day else "—",
-    }
 
 
 def _page(template: str, status: int, private: bool, tr: Translator, **context: Any) -> Response:

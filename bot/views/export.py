@@ -24,7 +24,7 @@ from bot.policy.i18n import N_, Translator, translator
 from bot.policy.record import iso
 from bot.policy.rules import Rules
 from bot.policy.text import escape_inline
-from bot.views.rows import ApplicationRow, in_round, pipeline_rows
+from bot.views.rows import ApplicationRow, fund, in_round, pipeline_rows
 
 FORMATS = ("csv", "json", "md")
 # Translators: the export's column headings (CSV, Markdown); keep them short, without spaces.
@@ -160,11 +160,9 @@ def run_export(ctx: Any, repo: str, fmt: str, output: str | None, *, stdout: Tex
     out = stdout or sys.stdout
     now = ctx.clock()
     try:
-        gateway = ctx.github.for_repository(repo)
-        rules = ctx.fund_rules(gateway, repo)
-        if rules is None:
-            print(f"fundbot: {repo} is not a fund, or has never had a valid .github/fund-bot.yml", file=sys.stderr)
+        if (found := fund(ctx, repo)) is None:
             return 1
+        gateway, rules = found
         if round_name is not None and rules.funding.round_named(round_name) is None:  # as the dashboard's 404
             names = ", ".join(r.name for r in rules.funding.rounds)
             print(f"fundbot: {repo} has no funding round named {round_name[:40]!r} (its rounds: {names})",

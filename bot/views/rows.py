@@ -15,12 +15,14 @@ import dataclasses
 import datetime as dt
 import enum
 import logging
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal
 from statistics import mean, median
+from typing import Any
 
 from bot.github.gateway import GitHubGateway
 from bot.github.transport import GitHubError
@@ -89,6 +91,9 @@ class ApplicationRow:
     tranches: tuple[Tranche, ...] = ()  # the parts of the grant released for payment
     audit: tuple[AuditEntry, ...] = ()  # every decision, with who, when and why
     sealed: bool = True  # the record's seal holds (or no key was given to check it)
+    # The record itself, when there is one and its seal holds (or no key was given to check it): what
+    # the showcase publishes comes from here only, never from labels or an unsealed record.
+    record: Record | None = field(default=None, compare=False, repr=False)
 
     @property
     def overdue(self) -> bool:
@@ -171,20 +176,36 @@ def application_row(issue: Issue, comments: Iterable[Comment], rules: Rules, tod
         next_report_due=reports.next_due, report_state=reports.state,
         round=record.round, tranches=record.tranches, audit=record.audit,
         sealed=checked.record is not None or read.record is None,
+        record=checked.record,
     )
+
+
+def read_applications(gateway: GitHubGateway, repo: str, rules: Rules) -> Iterator[tuple[Issue, list[Comment]]]:
+    """Every application with its comments, in issue order — what `application_row` is made from.
+
+    :calls: `GET /repos/{o}/{r}/issues?labels=<application>&state=all` (conditional, every page),
+    then `GET …/issues/{n}/comments` for each application with comments (conditional)."""
+    for issue in gateway.issues(repo, labels=rules.stages.labels.application.name, state="all"):
+        yield issue, gateway.comments(repo, issue.number) if issue.comments else []
 
 
 def pipeline_rows(gateway: GitHubGateway, repo: str, rules: Rules, today: dt.date,
                   seal_key: bytes | None = None, seal_previous: tuple[bytes, ...] = ()) -> list[ApplicationRow]:
-    """:calls: `GET /repos/{o}/{r}/issues?labels=<application>&state=all` (conditional, every page),
-    then `GET …/issues/{n}/comments` for each application with comments (conditional)."""
-    issues = gateway.issues(repo, labels=rules.stages.labels.application.name, state="all")
+    """One row per application (`read_applications`'s requests)."""
     login = gateway.app_login
-    return [
-        application_row(issue, gateway.comments(repo, issue.number) if issue.comments else (), rules, today, login,
-                        seal_key, seal_previous)
-        for issue in issues
-    ]
+    return [application_row(issue, comments, rules, today, login, seal_key, seal_previous)
+            for issue, comments in read_applications(gateway, repo, rules)]
+
+
+def fund(ctx: Any, repo: str) -> tuple[GitHubGateway, Rules] | None:
+    """The fund's gateway and its own rules (its `.github/fund-bot.yml` over the server's), for a command that
+    reads it (`ctx`: a process's context); None, said on stderr, when `repo` is no fund. Raises `GitHubError`."""
+    gateway = ctx.github.for_repository(repo)
+    rules = ctx.fund_rules(gateway, repo)
+    if rules is None:
+        print(f"fundbot: {repo} is not a fund, or has never had a valid .github/fund-bot.yml", file=sys.stderr)
+        return None
+    return gateway, rules
 
 
 def in_round(rows: Iterable[ApplicationRow], round_name: str | None) -> list[ApplicationRow]:
