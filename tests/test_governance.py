@@ -632,3 +632,17 @@ def test_a_grant_and_an_absence_are_one_write_of_the_fund_state_issue_when_it_wa
                                                                      payload, sig))
     assert state.verified and state.grants == {"spring": {7: Decimal(5000), 1: Decimal(10000)}}
     assert state.away == {REVIEWER["user"]: dt.date(2026, 12, 1)} and after.funded
+
+
+def test_the_sweeps_reconciliation_leaves_a_grant_made_while_it_ran(rules):
+    # The sweep read application 7's record (not funded yet), then 7 was granted (the ledger first, its record
+    # after): reconciling with what the sweep read must not take 7 out of the ledger (the pool would then be
+    # granted twice) — unless the ledger already held 7 before the sweep read its record (a crash's leftover).
+    from bot.policy.fundstate import FundState
+    from bot.policy.ledger import reconcile
+
+    unfunded = Record(stage="decision", round="2026")
+    now = FundState(grants={"2026": {7: Decimal(30000)}})
+    assert reconcile(now, [(7, unfunded)], rules, held_before={}) is None
+    assert reconcile(now, [(7, unfunded)], rules, held_before={"2026": {7: Decimal(30000)}}).grants == {}
+    assert reconcile(now, [(7, unfunded)], rules).grants == {}  # without knowing, the record is taken (as before)

@@ -22,7 +22,9 @@ import dataclasses
 import datetime as dt
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from bot.github.gateway import GitHubGateway
 from bot.github.transport import GitHubError, RequestStats
@@ -125,6 +127,13 @@ def _sweep(ctx: Context, gateway: GitHubGateway, repo: str, rules: Rules, result
         result.failures.append(failure("listing", repo=repo, error=str(err)))
         return
     relevant = to_sweep(applications, rules)
+    # The ledger as it was before any record is read: a grant made while the sweep runs (after it read that
+    # application's record) is not in it, and the reconciliation leaves such a grant alone.
+    try:
+        before = ctx.funds.issues.fund_state(gateway, repo, labels.bot.name).state.grants
+    except GitHubError as err:
+        result.failures.append(failure("ledger", error=str(err)))
+        before = None
     records: list[tuple[int, Record]] = []
     complete = True
     for issue in relevant:
@@ -143,8 +152,8 @@ def _sweep(ctx: Context, gateway: GitHubGateway, repo: str, rules: Rules, result
             result.failures.append(failure("application", number=issue.number, error=f"{type(err).__name__}: {err}"))
             log.exception("sweep failed on an application", extra={"issue": issue.number})
         complete = False
-    if complete:
-        _reconcile_ledger(ctx, gateway, repo, rules, records, result, dry_run)
+    if complete and before is not None:
+        _reconcile_ledger(ctx, gateway, repo, rules, records, before, result, dry_run)
 
     try:
         reports = gateway.issues(repo, labels=labels.report.name, state="open")
@@ -163,14 +172,14 @@ def _sweep(ctx: Context, gateway: GitHubGateway, repo: str, rules: Rules, result
             log.exception("sweep failed on a report issue", extra={"issue": report.number})
 
 
-def _reconcile_ledger(ctx: Context, gateway: GitHubGateway, repo: str, rules: Rules,
-                      records: list[tuple[int, Record]], result: SweepResult, dry_run: bool) -> None:
+def _reconcile_ledger(ctx: Context, gateway: GitHubGateway, repo: str, rules: Rules, records: list[tuple[int, Record]],
+                      before: Mapping[str, Mapping[int, Decimal]], result: SweepResult, dry_run: bool) -> None:
     """Put the fund's ledger in step with the funded applications' own records (a grant entered whose
     record never got written, after a crash; a record edited by hand is not trusted anyway)."""
     try:
         with ctx.locks.fund(repo):
             fund = ctx.funds.issues.fund_state(gateway, repo, rules.stages.labels.bot.name)
-            state = reconciled_ledger(fund.state, records, rules)
+            state = reconciled_ledger(fund.state, records, rules, held_before=before)
             if state is None:
                 return
             result.lines.append(line("ledger", repo=repo))

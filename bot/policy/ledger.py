@@ -162,15 +162,19 @@ def grants_by_round(records: Iterable[tuple[int, Record]], rules: Rules) -> dict
     return grants
 
 
-def reconcile(state: FundState, records: Iterable[tuple[int, Record]], rules: Rules) -> FundState | None:
+def reconcile(state: FundState, records: Iterable[tuple[int, Record]], rules: Rules, *,
+              held_before: Mapping[str, Mapping[int, Decimal]] | None = None) -> FundState | None:
     """The fund's state with its ledger in step with the applications' records (a grant entered whose
     record never got written, after a crash), or None when it is in step already. Grants of applications
-    not among `records` (closed, the funded label taken off) stay. A ledger edited by hand, or sealed with
-    the App's previous key, is written again even when right."""
+    not among `records` (closed, the funded label taken off) stay; so do grants the ledger did not hold
+    yet when the records were read (`held_before`: made meanwhile, after their record was read — the
+    ledger is written before the record). A ledger edited by hand, or sealed with the App's previous key,
+    is written again even when right."""
     records = list(records)
     examined = {number for number, _ in records}
     current = {r: dict(g) for r, g in state.grants.items() if g}
-    wanted = {r: {n: a for n, a in g.items() if n not in examined} for r, g in current.items()}
+    earlier = {n for g in (held_before if held_before is not None else current).values() for n in g}
+    wanted = {r: {n: a for n, a in g.items() if n not in examined or n not in earlier} for r, g in current.items()}
     for round_name, grants in grants_by_round(records, rules).items():
         wanted.setdefault(round_name, {}).update(grants)
     wanted = {r: g for r, g in wanted.items() if g}
