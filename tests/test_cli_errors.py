@@ -34,3 +34,38 @@ def test_sweep_without_credentials_names_both_ways_of_giving_the_key():
     run = fundbot("sweep", env={"FUNDBOT_REPO": "fund/applications"})
     assert run.returncode == 2
     assert run.stderr.count("\n") == 1 and "GITHUB_APP_ID" in run.stderr and "GITHUB_PRIVATE_KEY_PATH" in run.stderr
+
+
+@pytest.fixture
+def redis_down():
+    """A Redis URL where nothing listens, with a password that must never be printed."""
+    from e2e_harness import free_port
+
+    return f"redis://:hunter2@127.0.0.1:{free_port()}/0"
+
+
+@pytest.mark.parametrize("command", [["worker"], ["sweep"], ["sweep", "--dry-run"], ["clock"]],
+                         ids=["worker", "sweep", "sweep-dry-run", "clock"])
+def test_redis_unreachable_is_one_line_naming_its_setting(app_key, redis_down, command):
+    env = {"GITHUB_APP_ID": "12", "GITHUB_PRIVATE_KEY": app_key, "FUNDBOT_REPO": "fund/applications",
+           "FUNDBOT_REDIS_URL": redis_down, "GITHUB_API_URL": "http://127.0.0.1:9"}  # GitHub is never reached
+    run = fundbot(*command, env=env)
+    assert run.returncode == 2
+    assert run.stderr.count("\n") == 1, run.stderr
+    assert run.stderr.startswith("fundbot: Redis cannot be used at redis://127.0.0.1:")
+    assert "Connection refused" in run.stderr and "check FUNDBOT_REDIS_URL" in run.stderr
+    assert "hunter2" not in run.stderr + run.stdout
+
+
+def test_redis_lost_after_the_first_ping_is_one_line_too(monkeypatch, capsys):
+    import bot.cli as cli
+    from redis.exceptions import ConnectionError
+
+    def lost(args, environ):
+        raise ConnectionError("Error 104 while reading from r.internal:6379 : (104, 'Connection reset by peer')")
+
+    monkeypatch.setattr(cli, "cmd_verify", lost)
+    assert cli.main(["verify"], {"FUNDBOT_REDIS_URL": "rediss://user:hunter2@r.internal:6380/1"}) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("fundbot: Redis cannot be used at rediss://r.internal:6380/1 ")
+    assert "FUNDBOT_REDIS_URL" in err and "hunter2" not in err

@@ -146,8 +146,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    environ = os.environ if environ is None else environ
     try:
-        return int(args.run(args, os.environ if environ is None else environ))
+        return int(args.run(args, environ))
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else 2
+    except Exception as err:
+        # Redis lost after the command's first PING: one line naming the setting, not redis-py's traceback.
+        from redis.exceptions import RedisError
+
+        if isinstance(err, RedisError):
+            from bot.cli.common import fail, redis_trouble
+
+            return fail(redis_trouble(err, environ.get("FUNDBOT_REDIS_URL", "")), 1)
+        raise
 

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from bot.cli.common import context_for, fail, fund_settings, rules_for, settings_for
+from bot.cli.common import context_for, fail, fund_settings, redis_for, rules_for, settings_for
 from bot.config.settings import Need
 from bot.policy.wording import english
 
@@ -38,7 +38,6 @@ def cmd_clock(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Sweep every fund every FUNDBOT_SWEEP_INTERVAL seconds until SIGTERM (the Procfile's `clock`,
     `bot.jobs.clock`)."""
     from bot.jobs.clock import run_clock
-    from bot.jobs.context import connect
     from bot.logs import configure_logging
 
     settings = fund_settings(environ, "sweep")
@@ -47,24 +46,21 @@ def cmd_clock(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     ctx = context_for(settings, rules)
-    redis = connect(settings.redis_url) if settings.redis_url else None
+    redis = redis_for(settings) if settings.redis_url else None
     run_clock(ctx, settings, stop, redis)
     return 0
 
 
 def cmd_worker(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run deliveries and sweeps from Redis until SIGTERM (the Procfile's `worker`)."""
-    from bot.jobs.context import connect
+    from bot.jobs.context import build_context
     from bot.jobs.worker import run_worker
     from bot.logs import configure_logging
 
     settings = settings_for(environ, Need.APP | Need.REDIS)
     rules = rules_for(settings)
     configure_logging(settings.log_level, settings.log_format)
-    assert settings.redis_url
-    redis = connect(settings.redis_url)
-    from bot.jobs.context import build_context
-
+    redis = redis_for(settings)
     try:
         run_worker(build_context(settings, rules, redis=redis), redis, burst=args.burst)
     finally:

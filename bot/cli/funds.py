@@ -7,7 +7,8 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from bot.cli.common import context_for, each_fund, fail, fund_settings, listed_funds, rules_for, settings_for
+from bot.cli.common import context_for, each_fund, fail, fund_settings, listed_funds, redis_for, rules_for, \
+    settings_for
 from bot.config.settings import REPO_NAME, Need, Settings
 from bot.policy.wording import english
 
@@ -66,11 +67,9 @@ def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 def _enqueue_sweeps(settings: Settings, funds, failures: list[str]) -> int:
     """With Redis: one sweep job per fund, for the workers to run in parallel."""
-    from bot.jobs.context import connect
     from bot.jobs.worker import enqueue_sweep
 
-    assert settings.redis_url
-    redis = connect(settings.redis_url)
+    redis = redis_for(settings)
     try:
         for fund in funds:
             queued = enqueue_sweep(redis, fund.repo, fund.installation_id)
