@@ -69,3 +69,59 @@ def test_redis_lost_after_the_first_ping_is_one_line_too(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("fundbot: Redis cannot be used at rediss://r.internal:6380/1 ")
     assert "FUNDBOT_REDIS_URL" in err and "hunter2" not in err
+
+
+@pytest.fixture
+def app_settings(world, sandbox_server, app_key):
+    from sandbox_fixtures import APP_ID
+
+    from bot.demo.world import FUND_REPO
+
+    return {"GITHUB_API_URL": sandbox_server.url, "GITHUB_APP_ID": str(APP_ID), "GITHUB_PRIVATE_KEY": app_key,
+            "FUNDBOT_REPO": FUND_REPO, "FUNDBOT_MAX_RETRY_WAIT": "1"}
+
+
+APP_HINT = "check GITHUB_APP_ID (the App ID on the App's settings page) and that GITHUB_PRIVATE_KEY"
+
+
+@pytest.mark.parametrize("wrong", ["app id", "key"])
+@pytest.mark.parametrize("command", [["sweep"], ["labels", "sync"], ["export"]], ids=["sweep", "labels", "export"])
+def test_credentials_github_refuses_are_said_with_the_settings_to_check(app_settings, wrong, command):
+    from bot.sandbox.keys import throwaway_app_key
+
+    env = {**app_settings, **({"GITHUB_APP_ID": "31337"} if wrong == "app id" else
+                              {"GITHUB_PRIVATE_KEY": throwaway_app_key()})}
+    run = fundbot(*command, env=env)
+    assert run.returncode == 1
+    assert "GitHub refused the App's credentials (401 A JSON web token could not be decoded)" in run.stderr
+    assert APP_HINT in run.stderr and "GITHUB_PRIVATE_KEY_PATH" in run.stderr
+    assert run.stderr.count("\n") == 1
+
+
+def test_a_wrong_app_id_is_said_when_every_fund_is_listed(app_settings):
+    env = {k: v for k, v in app_settings.items() if k != "FUNDBOT_REPO"}
+    run = fundbot("sweep", env={**env, "GITHUB_APP_ID": "31337"})
+    assert run.returncode == 1 and run.stderr.startswith("fundbot: could not list the App's installations: GitHub "
+                                                         "refused the App's credentials") and APP_HINT in run.stderr
+
+
+@pytest.mark.parametrize("command", [["labels", "sync"], ["sweep"], ["validate", "--repo", "someone/else"]],
+                         ids=["labels", "sweep", "validate"])
+def test_a_repository_the_app_is_not_installed_on_is_named_with_what_to_do(app_settings, sandbox, command):
+    sandbox.add_repo("someone/else")
+    run = fundbot(*command, env={**app_settings, "FUNDBOT_REPO": "someone/else"})
+    assert run.returncode in (1, 2)
+    assert "the App is not installed on someone/else (GitHub answered 404 Not Found): install it there" in run.stderr
+    assert "FUNDBOT_REPO" in run.stderr and run.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("message", [
+    "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion "
+    "expires", "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued"],
+    ids=["exp", "iat"])
+def test_a_clock_github_does_not_believe_is_named_as_the_clock(message):
+    from bot.github.app import AppRefused
+    from bot.github.transport import GitHubError
+
+    said = str(AppRefused(GitHubError(401, message)))
+    assert "this machine's clock is off" in said and "GITHUB_APP_ID" not in said

@@ -49,8 +49,11 @@ def as_typed(text: str, limit: int = 200) -> str:
 
 def github_trouble(err: Exception, api_url: str, who: str) -> str:
     """Which of GitHub's refusals or failures `err` is, in words an operator can act on."""
+    from bot.github.app import AppRefused, InstallationGone, NotInstalled
     from bot.github.transport import GitHubUnavailable
 
+    if isinstance(err, (AppRefused, InstallationGone, NotInstalled)):
+        return str(err)  # it says which setting to check
     status = getattr(err, "status", 0)
     detail = f"{status} {str(getattr(err, 'message', ''))[:200]}".strip()
     if status == 0:

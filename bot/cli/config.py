@@ -15,6 +15,7 @@ from bot.config.settings import REPO_NAME, Need
 def read_fund(repo: str, environ: Mapping[str, str]):
     """(the fund's files as read, the server's rules), or an exit status after saying why not."""
     from bot.config.fund_files import read_fund_files
+    from bot.github.app import NotInstalled
     from bot.github.transport import GitHubError, NotFound
 
     if not REPO_NAME.fullmatch(repo):
@@ -24,8 +25,9 @@ def read_fund(repo: str, environ: Mapping[str, str]):
     github = context_for(settings, rules).github
     try:
         return read_fund_files(github.for_repository(repo), repo), rules
-    except NotFound:
-        return fail(f"{repo}: not found, or the App (or token) has no access to it")
+    except NotFound as err:
+        return fail(str(err) if isinstance(err, NotInstalled) else
+                    f"{repo}: not found, or the App (or token) has no access to it")
     except GitHubError as err:
         return fail(f"{repo}: could not read its configuration: {err}")
 
