@@ -87,14 +87,21 @@ def build_parser() -> argparse.ArgumentParser:
         "setup", help="register the GitHub App (GitHub's App-manifest flow) and write its credentials",
         description="Register Fund Bot's GitHub App from app.yml with GitHub's App-manifest flow: a page on "
                     "127.0.0.1 posts the manifest to GitHub, you create the App there, GitHub sends you back, and "
-                    "GITHUB_APP_ID, GITHUB_PRIVATE_KEY and GITHUB_WEBHOOK_SECRET are written to the env file "
-                    "(mode 0600). The key and secret are never printed.")
+                    "GITHUB_APP_ID, GITHUB_PRIVATE_KEY and GITHUB_WEBHOOK_SECRET (and FUNDBOT_REPO with --repo) are "
+                    "written to the env file (mode 0600). The key and secret are never printed.")
     p.add_argument("--host", default="github.com", help="github.com (default) or a GitHub Enterprise Server host")
     p.add_argument("--org", help="register the App for this organisation (default: your own account)")
     p.add_argument("--port", type=int, default=0, help="the local page's port on 127.0.0.1 (default: any free one)")
     p.add_argument("--env-file", default=".env", help="where to write the credentials (default .env)")
     p.add_argument("--force", action="store_true", help="replace an existing env file")
-    p.add_argument("--webhook-url", help="the service's webhook URL (https://HOST/webhook), instead of app.yml's")
+    p.add_argument("--webhook-url", help="the service's webhook URL (https://HOST/webhook), instead of app.yml's "
+                                         "placeholder")
+    p.add_argument("--force-url", action="store_true",
+                   help="register the webhook URL even if it is a placeholder or its path is not /webhook (a proxy "
+                        "channel such as smee.io's, a path prefix your proxy strips)")
+    p.add_argument("--repo", metavar="OWNER/NAME",
+                   help="the repository that holds the applications: written as FUNDBOT_REPO (the deployment then "
+                        "serves it alone, with or without a .github/fund-bot.yml)")
     p.add_argument("--manifest", default=str(DEFAULT_MANIFEST),
                    help="the App's manifest (default: the shipped bot/defaults/app.yml)")
     p.add_argument("--timeout", type=float, default=900, help="seconds to wait for GitHub's redirect (900)")

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from bot.cli.common import context_for, fail, fund_settings, redis_for, rules_for, settings_for
-from bot.config.settings import Need
+from bot.config.settings import REPO_NAME, Need
 from bot.policy.wording import english
 
 
@@ -112,9 +112,11 @@ def cmd_setup(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Register the GitHub App with GitHub's App-manifest flow and write its credentials to an env file."""
     import webbrowser
 
-    from bot.setup import ManifestFlow, SetupError, Target, load_manifest
+    from bot.setup import ManifestFlow, SetupError, Target, load_manifest, webhook_url_problem
 
     settings = settings_for(environ, Need.NOTHING)
+    if args.repo and not REPO_NAME.fullmatch(args.repo):
+        return fail(f"--repo must be OWNER/NAME, not {args.repo!r}")
     env_file = Path(args.env_file)
     if env_file.exists() and not args.force:
         return fail(f"{env_file} exists: choose another --env-file, or --force to replace it")
@@ -123,7 +125,14 @@ def cmd_setup(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     try:
         manifest = load_manifest(Path(args.manifest))
         flow = ManifestFlow(manifest, Target(args.host, args.org, settings.api_url), env_file, force=args.force,
-                            port=args.port, webhook_url=args.webhook_url)
+                            port=args.port, webhook_url=args.webhook_url, repo=args.repo)
+    except SetupError as err:
+        return fail(str(err))
+    problem = webhook_url_problem(flow.webhook_url)
+    if problem and not args.force_url:
+        # GitHub would send every delivery where the service is not: refused before anything is registered.
+        return fail(f"{problem} (or --force-url to register it anyway)")
+    try:
         url = flow.start()
     except SetupError as err:
         return fail(str(err))
@@ -143,6 +152,14 @@ def cmd_setup(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     print(f"Wrote {', '.join(registered.written)} to {registered.env_file} (readable by you only).")
     if "GITHUB_WEBHOOK_SECRET" not in registered.written:
         print("GitHub gave no webhook secret: set one in the App's settings, and in GITHUB_WEBHOOK_SECRET.")
-    print(f"Next: install it on the applications repository ({registered.html_url}/installations/new), and set "
-          "its webhook URL if app.yml's placeholder is still there (--webhook-url sets it).")
+    if problem:
+        print(f"The App's webhook URL is {flow.webhook_url}: set the service's own in the App's settings before it "
+              "goes live.")
+    if args.repo:
+        print(f"Next: install it on {args.repo} ({registered.html_url}/installations/new); the deployment serves that "
+              "repository alone (FUNDBOT_REPO).")
+    else:
+        print(f"Next: install it ({registered.html_url}/installations/new). A repository it is installed on is a fund "
+              "once it holds .github/fund-bot.yml (an empty file will do: the server's rules apply), or when "
+              "FUNDBOT_REPO names it (setup --repo writes it).")
     return 0

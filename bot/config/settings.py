@@ -27,6 +27,7 @@ DEFAULT_RULES_DIR = DEFAULTS_DIR / "rules"
 DEFAULT_TEMPLATES_DIR = DEFAULTS_DIR / "ISSUE_TEMPLATE"
 DEFAULT_MANIFEST = DEFAULTS_DIR / "app.yml"
 DEFAULT_API_URL = "https://api.github.com"
+WEBHOOK_PATH = "/webhook"  # where the service takes GitHub's deliveries (`bot.web.app`)
 
 T = TypeVar("T")
 REPO_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")

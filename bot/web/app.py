@@ -33,7 +33,7 @@ from bot.logs import configure_logging
 from bot.metrics import LocalQueueCollector, QueueCollector, exposition, observe_delivery
 from bot.config.rules import load_rules
 from bot.policy.rules import Rules
-from bot.config.settings import Need, Settings
+from bot.config.settings import WEBHOOK_PATH, Need, Settings
 from bot.views.dashboard import authorised, dashboard
 from bot.web.bodies import BodyReader, BodyTimeout
 from bot.web.redis_queue import RedisDeliveryQueue
@@ -159,7 +159,7 @@ class WebhookEndpoint:
         self.runtime = runtime
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        if environ.get("PATH_INFO") != "/webhook":
+        if environ.get("PATH_INFO") != WEBHOOK_PATH:
             return self.flask_wsgi(environ, start_response)
         if environ.get("REQUEST_METHOD") != "POST":
             observe_delivery(None, None, "refused", verified=False)
