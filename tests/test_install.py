@@ -22,6 +22,7 @@ import requests
 import yaml
 
 from e2e_harness import PROJECT_ROOT, free_port
+from test_deploy import healthcheck
 
 WORKFLOW = PROJECT_ROOT / ".github" / "workflows" / "sweep.yml"
 
@@ -150,6 +151,14 @@ def test_serve_binds_as_the_procfile_does(venv, sandbox_server, app_key):
             except requests.RequestException:  # not up yet: refused, reset, timed out — any of them
                 time.sleep(0.1)
         assert answer is not None and answer.status_code == 200, log.read_text(errors="replace")
+        # The image's HEALTHCHECK, run as Docker runs it (a shell, the image's python, its PORT): it passes
+        # against the running service, and fails where nothing answers.
+        probe = healthcheck()
+        path = f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+        passed = subprocess.run(["sh", "-c", probe], env=_environ(PORT=str(port), PATH=path), timeout=30)
+        failed = subprocess.run(["sh", "-c", probe], env=_environ(PORT=str(free_port()), PATH=path), timeout=30,
+                                capture_output=True)
+        assert passed.returncode == 0 and failed.returncode != 0
     finally:
         process.terminate()  # gunicorn's master (serve became it), which stops its worker
         try:
