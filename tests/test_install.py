@@ -101,6 +101,16 @@ def test_validate_finds_the_shipped_rules_and_forms(venv):
     assert f"rules in {venv}" in run.stdout and "site-packages/bot/defaults/ISSUE_TEMPLATE are valid" in run.stdout
 
 
+def test_a_fund_file_is_checked_offline_by_the_installed_package(venv, tmp_path):
+    # The example and the schemas it is checked with ship inside the package.
+    example = tmp_path / "fund-bot.yml"
+    example.write_text((PROJECT_ROOT / "bot" / "defaults" / "fund-bot.example.yml").read_text())
+    run = _fundbot(venv, "validate", "--fund-file", str(example))
+    assert run.returncode == 0 and "valid over the server's rules" in run.stdout, run.stderr
+    schema = _fundbot(venv, "schema")
+    assert schema.returncode == 0 and '"title": ".github/fund-bot.yml"' in schema.stdout, schema.stderr
+
+
 def test_demo_runs_from_the_installed_package(venv):
     run = _fundbot(venv, "demo")
     assert run.returncode == 0, run.stderr

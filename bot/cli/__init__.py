@@ -1,4 +1,5 @@
-"""`fundbot`: serve | check | sweep | recheck | clock | worker | replay | setup | labels sync | validate | config show | demo | export.
+"""`fundbot`: serve | check | sweep | recheck | clock | worker | replay | setup | labels sync | validate | schema |
+config show | demo | export | verify.
 
 Exit status: 0 success; 1 a negative answer (not eligible, invalid rules, a sweep that could not
 finish); 2 a usage or configuration error. This module parses the arguments; each command is in
@@ -11,7 +12,7 @@ import os
 from collections.abc import Mapping, Sequence
 
 from bot.cli.check import cmd_check, cmd_demo, cmd_validate
-from bot.cli.config import cmd_config_show
+from bot.cli.config import cmd_config_show, cmd_schema
 from bot.cli.deploy import cmd_clock, cmd_replay, cmd_serve, cmd_setup, cmd_worker
 from bot.cli.funds import cmd_export, cmd_labels_sync, cmd_recheck, cmd_sweep, cmd_verify
 from bot.config.settings import DEFAULT_MANIFEST
@@ -116,10 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check the rules and issue templates; exit 1 on any problem")
     p.add_argument("--rules", help="rules folder (default FUNDBOT_RULES or the shipped bot/defaults/rules)")
-    p.add_argument("--templates", help="issue templates folder (default FUNDBOT_TEMPLATES or the shipped bot/defaults/ISSUE_TEMPLATE)")
-    p.add_argument("--repo", metavar="OWNER/NAME",
-                   help="check a fund's .github/fund-bot.yml and issue forms on GitHub instead (read only)")
+    p.add_argument("--templates", help="issue templates folder (default FUNDBOT_TEMPLATES or the shipped "
+                                       "bot/defaults/ISSUE_TEMPLATE); with --fund-file, the fund's own forms")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--repo", metavar="OWNER/NAME",
+                       help="check a fund's .github/fund-bot.yml and issue forms on GitHub instead (read only)")
+    which.add_argument("--fund-file", metavar="PATH",
+                       help="check a fund's .github/fund-bot.yml from disk, merged over the server's rules as the bot "
+                            "merges it, without GitHub (with --templates DIR: the fund's forms too)")
     p.set_defaults(run=cmd_validate)
+
+    p = sub.add_parser("schema", help="print the JSON schema of a fund's .github/fund-bot.yml (for editors)")
+    p.set_defaults(run=cmd_schema)
 
     p = sub.add_parser("config", help="show a fund's configuration")
     config = p.add_subparsers(dest="config_command", required=True)
@@ -129,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run a whole application's life against a sandbox GitHub, offline")
     p.add_argument("--rules", help="preview a changed rules folder")
+    p.add_argument("--fund-file", metavar="PATH",
+                   help="preview a fund's .github/fund-bot.yml: the fund's repository holds it, over the rules")
     p.add_argument("--language", choices=tuple(LANGUAGES),
                    help="the applicant's language: the forms filed and the story told in it (default: the fund's)")
     p.set_defaults(run=cmd_demo)
