@@ -141,7 +141,7 @@ def test_the_sweep_workflow_installs_from_a_clean_checkout_and_sweeps(venv, worl
     assert world.sandbox.request_counts().writes == 0
 
 
-def test_serve_binds_as_the_procfile_does(venv, sandbox_server, app_key):
+def test_serve_binds_as_the_procfile_does(venv, world, sandbox_server, app_key):
     from sandbox_fixtures import APP_ID
 
     port = free_port()
@@ -169,6 +169,11 @@ def test_serve_binds_as_the_procfile_does(venv, sandbox_server, app_key):
         failed = subprocess.run(["sh", "-c", probe], env=_environ(PORT=str(free_port()), PATH=path), timeout=30,
                                 capture_output=True)
         assert passed.returncode == 0 and failed.returncode != 0
+        # Before it served, it said which repository of the App's it ignores, and why (no FUNDBOT_REPO here).
+        from bot.demo.world import FUND_REPO
+
+        assert f"WARNING fundbot.funds an installed repository is ignored repo={FUND_REPO} reason=no " \
+               ".github/fund-bot.yml" in log.read_text(errors="replace")
     finally:
         process.terminate()  # gunicorn's master (serve became it), which stops its worker
         try:

@@ -45,12 +45,16 @@ class FundFiles:
         return self.files.get(FUND_FILE)
 
 
-def read_fund_files(gateway: GitHubGateway, repo: str) -> FundFiles:
+def read_fund_files(gateway: GitHubGateway, repo: str, *, only_a_fund: bool = False) -> FundFiles:
     """:calls: the fund's files (`GET …/contents/{path}`, conditional), then each file `_extends` names.
     A form's translations are read only with the fund's own form (else the server's forms and theirs
-    serve): a fund without forms of its own costs no request for them (a 404 is not free)."""
-    files = {path: gateway.file(repo, path)
-             for path in (FUND_FILE, TEMPLATE_PATHS[APPLICATION_TEMPLATE], TEMPLATE_PATHS[REPORT_TEMPLATE])}
+    serve): a fund without forms of its own costs no request for them (a 404 is not free). With
+    `only_a_fund`, a repository without `.github/fund-bot.yml` is no fund: nothing more is read."""
+    own = gateway.file(repo, FUND_FILE)
+    if own is None and only_a_fund:
+        return FundFiles({FUND_FILE: None})
+    files = {FUND_FILE: own, **{path: gateway.file(repo, path)
+                                for path in (TEMPLATE_PATHS[APPLICATION_TEMPLATE], TEMPLATE_PATHS[REPORT_TEMPLATE])}}
     for base in (APPLICATION_TEMPLATE, REPORT_TEMPLATE):
         if files[TEMPLATE_PATHS[base]] is not None:
             files.update({TEMPLATE_PATHS[n]: gateway.file(repo, TEMPLATE_PATHS[n]) for n in translations_of(base)})
