@@ -19,9 +19,16 @@ if TYPE_CHECKING:  # the commands import what they use when they run: `fundbot -
 
 
 def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Sweep every fund (or FUNDBOT_REPO) here — or, with Redis, queue each fund's sweep for the workers."""
+    from bot.config.funds import FundRef
     from bot.jobs.clock import gateway_for
     from bot.jobs.sweep import parse_now, sweep
 
+    settings = settings_for(environ, Need.NOTHING)
+    if settings.redis_url and settings.repo and not (args.dry_run or args.now or args.here):
+        # One fund's sweep queued for the service's workers: they hold the App's key and the locks, so
+        # nothing of GitHub is needed here (the sweep workflow of a fund's repository needs no key).
+        return _enqueue_sweeps(settings, [FundRef(settings.repo, None)], [])
     settings = fund_settings(environ, "sweep")
     rules = rules_for(settings)
     try:
