@@ -149,33 +149,37 @@ def test_the_command_refuses_an_existing_env_file(tmp_path, capsys):
     assert "exists" in capsys.readouterr().err and path.read_text() == "KEEP=1\n"
 
 
-@pytest.mark.parametrize("repo", [None, "open-source-fund/applications"], ids=["every-fund", "one-repo"])
-def test_the_command_runs_the_flow_and_never_prints_a_credential(sandbox, sandbox_server, tmp_path, capsys, repo):
-    env_file = tmp_path / "fund.env"
-    argv = ["setup", "--env-file", str(env_file), "--no-browser", "--org", "open-source-fund", "--timeout", "60",
-            "--webhook-url", "https://bot.open-source-fund.org/webhook", *(["--repo", repo] if repo else [])]
+def run_setup(argv: list[str], sandbox, api_url: str, capsys, owner: str | None = None) -> tuple[list[int], Form, dict, str]:
+    """`fundbot ARGV` (a setup) as a person runs it: the command waits for GitHub's redirect (in a thread,
+    bounded by its --timeout); the person opens its page, creates the App on GitHub (the sandbox), and is
+    sent back. Returns the exit status, the page's form, the manifest it posted, and all it printed."""
     status: list[int] = []
-    # The command blocks until GitHub's redirect; it runs in a thread, bounded by --timeout.
-    command = threading.Thread(target=lambda: status.append(main(argv, {"GITHUB_API_URL": sandbox_server.url})),
-                               daemon=True)
+    command = threading.Thread(target=lambda: status.append(main(argv, {"GITHUB_API_URL": api_url})), daemon=True)
     command.start()
     printed, found = "", None
     while command.is_alive() and not (found := re.search(r"Open (http://127\.0\.0\.1:\d+/) ", printed)):
         command.join(0.05)
         printed += capsys.readouterr().out
     assert found, printed
-    page = requests.get(found.group(1), timeout=10)
-    form = Form(page.text)
-    assert form.action.startswith("https://github.com/organizations/open-source-fund/settings/apps/new?state=")
+    form = Form(requests.get(found.group(1), timeout=10).text)
     posted = json.loads(form.fields["manifest"])
-    assert posted["hook_attributes"]["url"] == "https://bot.open-source-fund.org/webhook"
     state = parse_qs(urlparse(form.action).query)["state"][0]
-    code = sandbox.accept_manifest(posted, owner="open-source-fund")
+    code = sandbox.accept_manifest(posted, **({"owner": owner} if owner else {}))
     assert requests.get(posted["redirect_url"], params={"code": code, "state": state}, timeout=10).ok
     command.join(30)
-    assert status == [0]
     captured = capsys.readouterr()
-    out = printed + captured.out + captured.err
+    return status, form, posted, printed + captured.out + captured.err
+
+
+@pytest.mark.parametrize("repo", [None, "open-source-fund/applications"], ids=["every-fund", "one-repo"])
+def test_the_command_runs_the_flow_and_never_prints_a_credential(sandbox, sandbox_server, tmp_path, capsys, repo):
+    env_file = tmp_path / "fund.env"
+    argv = ["setup", "--env-file", str(env_file), "--no-browser", "--org", "open-source-fund", "--timeout", "60",
+            "--webhook-url", "https://bot.open-source-fund.org/webhook", *(["--repo", repo] if repo else [])]
+    status, form, posted, out = run_setup(argv, sandbox, sandbox_server.url, capsys, owner="open-source-fund")
+    assert form.action.startswith("https://github.com/organizations/open-source-fund/settings/apps/new?state=")
+    assert posted["hook_attributes"]["url"] == "https://bot.open-source-fund.org/webhook"
+    assert status == [0]
     written = "GITHUB_APP_ID, GITHUB_PRIVATE_KEY, GITHUB_WEBHOOK_SECRET, GITHUB_API_URL" + (", FUNDBOT_REPO" if repo else "")
     assert f"Wrote {written} to {env_file}" in out
     assert f"https://github.com/apps/{sandbox.app.slug}" in out
@@ -238,27 +242,11 @@ def test_a_webhook_url_deliveries_would_not_reach_is_refused_before_anything_is_
 
 def test_force_url_registers_a_proxy_channel_and_says_to_change_it_later(sandbox, sandbox_server, tmp_path, capsys):
     # A smee.io channel (a path of its own) on a laptop is a reason to register another URL: told, not refused.
-    env_file = tmp_path / ".env"
-    argv = ["setup", "--env-file", str(env_file), "--no-browser", "--timeout", "60", "--force-url",
+    argv = ["setup", "--env-file", str(tmp_path / ".env"), "--no-browser", "--timeout", "60", "--force-url",
             "--webhook-url", "https://smee.io/aBcD1234"]
-    status: list[int] = []
-    command = threading.Thread(target=lambda: status.append(main(argv, {"GITHUB_API_URL": sandbox_server.url})),
-                               daemon=True)
-    command.start()
-    printed, found = "", None
-    while command.is_alive() and not (found := re.search(r"Open (http://127\.0\.0\.1:\d+/) ", printed)):
-        command.join(0.05)
-        printed += capsys.readouterr().out
-    assert found, printed
-    form = Form(requests.get(found.group(1), timeout=10).text)
-    posted = json.loads(form.fields["manifest"])
-    assert posted["hook_attributes"]["url"] == "https://smee.io/aBcD1234"
-    code = sandbox.accept_manifest(posted)
-    state = parse_qs(urlparse(form.action).query)["state"][0]
-    assert requests.get(posted["redirect_url"], params={"code": code, "state": state}, timeout=10).ok
-    command.join(30)
-    assert status == [0]
-    assert "The App's webhook URL is https://smee.io/aBcD1234: set the service's own" in printed + capsys.readouterr().out
+    status, _, posted, out = run_setup(argv, sandbox, sandbox_server.url, capsys)
+    assert posted["hook_attributes"]["url"] == "https://smee.io/aBcD1234" and status == [0]
+    assert "The App's webhook URL is https://smee.io/aBcD1234: set the service's own" in out
 
 
 def test_setup_refuses_a_repository_that_is_not_owner_name(tmp_path, capsys):

@@ -21,6 +21,7 @@ from bot.jobs.pipeline import Applied, run_application, run_outside_fund, run_re
 from bot.metrics import observe_delivery, processing
 from bot.policy.intake import is_application, is_report_issue
 from bot.policy.models import Comment, Issue
+from bot.policy.not_a_fund import NotAFund
 from bot.policy.rules import Rules
 from bot.policy.triggers import Trigger, TriggerKind
 from bot.policy.wording import english
@@ -69,9 +70,11 @@ def _outside_fund(ctx: Context, event: Event, gateway: GitHubGateway, config: Fu
                   dry_run: bool) -> Applied | None:
     """An issue labelled as an application where no fund is served gets its one answer (never on an edit:
     the handlers call this on `opened`, `reopened` and the application label put on). An issue without the
-    label, or a bot's, costs no request."""
+    label, or a bot's, costs no request; nor does a fund whose file has problems (its configuration issue says
+    so)."""
     why = config.ignored
-    if why is None or issue.user.is_bot or not issue.has_label(ctx.rules.stages.labels.application.name):
+    if why in (None, NotAFund.NEVER_VALID) or issue.user.is_bot or \
+            not issue.has_label(ctx.rules.stages.labels.application.name):
         return None
     return _done(event, gateway, issue, dry_run,
                  run_outside_fund(ctx, gateway, issue, why, dry_run=dry_run, delivery=event.delivery_id))
