@@ -152,6 +152,21 @@ def test_serve_says_when_fundbot_repo_is_not_installed_and_goes_on_when_github_f
                for line in said)
 
 
+def test_serve_examines_a_bounded_number_of_repositories(world, sandbox, sandbox_server, app_key, caplog, monkeypatch):
+    import bot.config.startup as startup
+
+    monkeypatch.setattr(startup, "SURVEY_LIMIT", 1)
+    sandbox.add_repo(OTHER_REPO)
+    sandbox.add_installation(INSTALLATION_ID, FUND_OWNER, [FUND_REPO, OTHER_REPO])
+    env = {"GITHUB_API_URL": sandbox_server.url, "GITHUB_APP_ID": str(APP_ID), "GITHUB_PRIVATE_KEY": app_key}
+    sandbox.clear_log()
+    with caplog.at_level(logging.WARNING, logger="fundbot"):
+        startup.log_ignored(env)
+    assert [r.getMessage() for r in caplog.records] == ["an installed repository is ignored",
+                                                         "more installed repositories were not examined"]
+    assert len(sandbox.requests("GET", "*/contents/*")) == 1  # one repository examined, one request
+
+
 @pytest.mark.parametrize("narrowed", [True, False], ids=["FUNDBOT_REPO", "every-fund"])
 def test_labels_sync_logs_the_ignored_repositories(world, sandbox, sandbox_server, app_key, capsys, caplog, narrowed):
     from bot.cli import main

@@ -153,7 +153,7 @@ def cmd_labels_sync(args: argparse.Namespace, environ: Mapping[str, str]) -> int
     """Every label of the rules, in FUNDBOT_REPO or in every fund of every installation (each by its own
     rules); the installed repositories ignored are logged at WARNING, with why."""
     from bot.config.funds import FundRef, survey
-    from bot.config.startup import SURVEY_LIMIT, log_survey
+    from bot.config.startup import log_survey
     from bot.github.transport import GitHubError
     from bot.jobs.clock import gateway_for
     from bot.jobs.fund_setup import sync_labels
@@ -167,7 +167,7 @@ def cmd_labels_sync(args: argparse.Namespace, environ: Mapping[str, str]) -> int
     failures: list[str] = []
     if settings.has_app:  # the installations walked once: the funds to sync, and those ignored (logged)
         try:
-            found = survey(ctx.github, settings.repo, limit=SURVEY_LIMIT)
+            found = survey(ctx.github, settings.repo)  # every repository: every fund is synced
         except GitHubError as err:
             return fail(f"could not list the App's installations: {err}", 1)
         log_survey(found, settings.repo, not_installed=False)  # syncing it says so, with what to do

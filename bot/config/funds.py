@@ -213,33 +213,33 @@ def discover(github: GitHubApp, funds: Funds, *, failures: list[str] | None = No
 @dataclass(frozen=True)
 class Survey:
     """The repositories the App is installed on: those this deployment serves, those it ignores and why,
-    and how many were not examined (past the limit)."""
+    and whether every one was examined (the walk stops at its limit)."""
 
     served: tuple[FundRef, ...]
     ignored: tuple[tuple[str, NotAFund], ...]
-    unexamined: int = 0
+    complete: bool = True
 
 
-def survey(github: GitHubApp, narrow_to: str | None, *, limit: int = 100) -> Survey:
+def survey(github: GitHubApp, narrow_to: str | None, *, limit: int | None = None) -> Survey:
     """:calls: `GET /app/installations`, each installation's repositories, and — without `narrow_to` —
-    each repository's `.github/fund-bot.yml` (one request: a fund's other files are not read), for at most
-    `limit` repositories. Raises `GitHubError` when the installations cannot be listed."""
+    each repository's `.github/fund-bot.yml` (one request: a fund's other files are not read), until
+    `limit` repositories are examined (None: all). Raises `GitHubError` when the installations cannot be
+    listed."""
     served: list[FundRef] = []
     ignored: list[tuple[str, NotAFund]] = []
-    unexamined = 0
     for installation_id in github.installations():
         gateway = github.for_installation(installation_id)
         for repo in gateway.installation_repositories():
+            if limit is not None and len(served) + len(ignored) >= limit:
+                return Survey(tuple(served), tuple(ignored), complete=False)
             github.remember_installation(repo, installation_id)
-            if len(served) + len(ignored) >= limit:
-                unexamined += 1
-            elif narrow_to and repo.lower() != narrow_to.lower():
+            if narrow_to and repo.lower() != narrow_to.lower():
                 ignored.append((repo, NotAFund.OTHER_REPO))
             elif not narrow_to and gateway.file(repo, FUND_FILE) is None:
                 ignored.append((repo, NotAFund.NO_FILE))
             else:
                 served.append(FundRef(repo, installation_id))
-    return Survey(tuple(served), tuple(ignored), unexamined)
+    return Survey(tuple(served), tuple(ignored))
 
 
 class FundDirectory:

@@ -52,8 +52,8 @@ def log_ignored(environ: Mapping[str, str]) -> None:
     if not settings.has_app:
         return  # a token's deployment has no installations to list
     try:
-        # A start-up must not wait on a failing GitHub for long: a few seconds of retries, then go on.
-        found = survey(GitHubApp(settings, policy=RetryPolicy(attempts=2, max_wait=5.0)), settings.repo,
+        # A start-up must not wait on a failing GitHub: one try (the requests' own timeout), then go on.
+        found = survey(GitHubApp(settings, policy=RetryPolicy(attempts=1, max_wait=0.0)), settings.repo,
                        limit=SURVEY_LIMIT)
     except GitHubError as err:
         log.warning("could not list the repositories the App is installed on", extra={"reason": str(err)})
@@ -66,10 +66,9 @@ def log_survey(found: Survey, narrow_to: str | None, *, not_installed: bool = Tr
     (`narrow_to`) naming a repository the App is not installed on."""
     for repo, why in found.ignored:
         log.warning("an installed repository is ignored", extra={"repo": repo, "reason": why_ignored(why, narrow_to)})
-    if not_installed and narrow_to and not found.served and not found.unexamined:
+    if not_installed and narrow_to and not found.served and found.complete:
         log.warning("FUNDBOT_REPO names a repository the App is not installed on",
                     extra={"repo": narrow_to, "reason": f"FUNDBOT_REPO names {narrow_to}, where the App is not "
                                                         "installed: install it there, or correct FUNDBOT_REPO"})
-    if found.unexamined:
-        log.warning("more installed repositories were not examined",
-                    extra={"reason": f"{found.unexamined} past the first {SURVEY_LIMIT}"})
+    if not found.complete:
+        log.warning("more installed repositories were not examined", extra={"reason": f"the first {SURVEY_LIMIT} were"})
