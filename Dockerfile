@@ -23,5 +23,12 @@ ENV HOST=0.0.0.0 \
     PORT=8000
 EXPOSE 8000
 
+# Liveness, not readiness: /livez answers while the process does. (/healthz answers 503 while Redis is
+# down, and a container restarted for that — Swarm replaces unhealthy tasks — would not bring Redis
+# back.) Python's own urllib: the slim image has no curl. Worker and clock run no HTTP server:
+# compose.yaml turns this off for them.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD python -c "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/livez' % os.environ.get('PORT', '8000'), timeout=4)"
+
 # The Procfile's `web`; compose.yaml gives `worker` and `clock` their own commands.
 CMD ["gunicorn", "-c", "python:bot.web.gunicorn_conf", "bot.app:create_app()"]

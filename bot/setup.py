@@ -25,16 +25,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
 import requests
 import yaml
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from bot.config.settings import DEFAULT_API_URL
+from bot.config.settings import DEFAULT_API_URL, WEBHOOK_PATH
 
 CALLBACK = "/callback"
+# Host names reserved for examples and tests (RFC 2606, RFC 6761): no deployment answers there.
+_RESERVED_NAMES = ("example.com", "example.net", "example.org", "localhost")
+_RESERVED_TOPS = ("example", "test", "invalid", "localhost")
 
 
 class SetupError(Exception):
@@ -97,13 +100,35 @@ def load_manifest(path: Path) -> dict[str, Any]:
     return manifest
 
 
-def env_values(app: Mapping[str, Any], api_url: str) -> dict[str, str]:
-    """The settings to write for the App GitHub answered the conversion with."""
+def webhook_url_problem(url: str) -> str | None:
+    """Why GitHub's deliveries would not reach the service at `url`, or None: not an http(s) URL, a host
+    reserved for examples (app.yml's placeholder), or a path other than the service's `/webhook`."""
+    parsed = urlparse(url)
+    try:
+        host = (parsed.hostname or "").lower()
+    except ValueError:
+        host = ""
+    if parsed.scheme not in ("http", "https") or not host:
+        return f"the webhook URL {url!r} is not an http(s) URL"
+    if host in _RESERVED_NAMES or host.endswith(tuple(f".{name}" for name in _RESERVED_NAMES + _RESERVED_TOPS)):
+        return (f"the webhook URL {url} is a placeholder ({host} is reserved for examples): give the service's "
+                f"own with --webhook-url https://HOST{WEBHOOK_PATH}")
+    if parsed.path != WEBHOOK_PATH:
+        return (f"the webhook URL {url} has the path {parsed.path or '/'!r}, but the service takes deliveries at "
+                f"{WEBHOOK_PATH}: give https://HOST{WEBHOOK_PATH}")
+    return None
+
+
+def env_values(app: Mapping[str, Any], api_url: str, repo: str | None = None) -> dict[str, str]:
+    """The settings to write for the App GitHub answered the conversion with (and the applications
+    repository, when the administrator named it)."""
     values = {"GITHUB_APP_ID": str(app["id"]), "GITHUB_PRIVATE_KEY": app["pem"].strip().replace("\n", "\\n")}
     if app.get("webhook_secret"):  # nullable in GitHub's description
         values["GITHUB_WEBHOOK_SECRET"] = app["webhook_secret"]
     if api_url != DEFAULT_API_URL:
         values["GITHUB_API_URL"] = api_url
+    if repo:
+        values["FUNDBOT_REPO"] = repo
     return values
 
 
@@ -141,10 +166,11 @@ class ManifestFlow:
     `flow.wait()` returns the registered App once the redirect has been handled."""
 
     def __init__(self, manifest: Mapping[str, Any], target: Target, env_file: Path, *, force: bool = False,
-                 port: int = 0, webhook_url: str | None = None) -> None:
+                 port: int = 0, webhook_url: str | None = None, repo: str | None = None) -> None:
         self.target = target
         self.env_file = env_file
         self.force = force
+        self.repo = repo
         self.state = secrets.token_urlsafe(24)
         self._manifest = copy.deepcopy(dict(manifest))
         if webhook_url:
@@ -194,6 +220,11 @@ class ManifestFlow:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    @property
+    def webhook_url(self) -> str:
+        """The webhook URL the App is registered with."""
+        return str((self._manifest.get("hook_attributes") or {}).get("url", ""))
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -264,7 +295,7 @@ class ManifestFlow:
         app = answer.json()
         if not isinstance(app.get("id"), int) or not isinstance(app.get("pem"), str):
             raise SetupError("GitHub's answer to the code's conversion lacks the App's id or key")
-        values = env_values(app, self.target.api)
+        values = env_values(app, self.target.api, self.repo)
         try:
             write_env_file(self.env_file, env_file_text(app, values), force=self.force)
         except OSError as err:

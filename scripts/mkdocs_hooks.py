@@ -4,8 +4,11 @@ The rules reference is generated from the rules' JSON schemas (`bot/config/schem
 place their keys and descriptions are written: the service checks the rules against them) and the
 values the package ships (`rules/`), each time the site is built — so it is never
 written twice and cannot fall behind. The page exists only in the built site, at
-`administrators/rules-reference.md`. Snippets (`--8<--`, text the docs take from README.md and
-CHANGELOG.md) are read from the repository's root wherever mkdocs is started.
+`administrators/rules-reference.md`. The JSON schema of a fund's `.github/fund-bot.yml`, which editors
+read through a `# yaml-language-server: $schema=…` line, is generated from the same schemas by the
+package itself (`bot.config.fund_schema`) and published with the site at `schemas/fund-bot.schema.json`.
+Snippets (`--8<--`, text the docs take from README.md, CHANGELOG.md and the package's files) are read
+from the repository's root wherever mkdocs is started.
 
 `python scripts/mkdocs_hooks.py` prints the generated page.
 """
@@ -35,10 +38,18 @@ def on_config(config):  # noqa: ANN001, ANN201 - MkDocs' hook signature
 
 
 def on_files(files, config):  # noqa: ANN001, ANN201 - MkDocs' hook signature
-    """Add the rules reference, generated now, to the site's pages."""
+    """Add the rules reference and the fund file's JSON schema, generated now, to the site."""
+    import sys
+
     from mkdocs.structure.files import File
 
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))  # this checkout's package, whatever is installed
+    from bot.config.fund_schema import SCHEMA_SITE_PATH, fund_file_schema
+
     files.append(File.generated(config, PAGE, content=render()))
+    files.append(File.generated(config, SCHEMA_SITE_PATH,
+                                content=json.dumps(fund_file_schema(), indent=2, ensure_ascii=False) + "\n"))
     return files
 
 
@@ -58,8 +69,9 @@ def render(schema_dir: Path = SCHEMA_DIR, defaults_dir: Path = DEFAULTS_DIR) -> 
         "every problem in every file is reported at once. *Shipped* is the value in the default rules the",
         "package ships (`rules/`, or the folder `FUNDBOT_RULES` names). A fund's",
         "`.github/fund-bot.yml` holds any of these files' contents under the file's name as a top-level key",
-        "(`stages:`, `eligibility:` …); a section it holds replaces the server's whole (see",
-        "[Configure a fund](configure-a-fund.md)).",
+        "(`stages:`, `eligibility:` …), merged over the server's key by key (see",
+        "[Many funds on one App](many-funds.md)); its JSON schema, for editors, is",
+        "[`schemas/fund-bot.schema.json`](../schemas/fund-bot.schema.json).",
         "",
     ]
     for name in names:

@@ -100,6 +100,55 @@ def test_comments_on_pull_requests_are_ignored(world):
 
 def test_healthz(world):
     assert world.client.get("/healthz").status_code == 200
+    assert world.client.get("/livez").status_code == 200
+
+
+def test_healthz_answers_503_with_the_reason_while_the_queues_redis_is_down_and_livez_stays_200(
+        sandbox, sandbox_server, app_key, tmp_path, caplog):
+    # Every delivery would get 503 meanwhile: a platform must route elsewhere (readiness), but restarting
+    # the process would not bring Redis back (liveness stays 200).
+    from redis_fixtures import RedisServer
+    from sandbox_fixtures import APP_ID
+
+    from bot.demo.world import World
+
+    with RedisServer(tmp_path) as redis:
+        world = World(sandbox, sandbox_server.url, APP_ID, app_key, redis_url=redis.url)
+        world.runtime.readiness._interval = 0  # ask Redis at every call (a second apart in service)
+        try:
+            assert world.client.get("/healthz").status_code == 200
+            redis.stop()
+            with caplog.at_level("WARNING", logger="fundbot"):
+                answers = [world.client.get("/healthz") for _ in range(3)]
+            assert {a.status_code for a in answers} == {503}
+            assert answers[0].get_json() == {"status": "unavailable",
+                                             "reason": "the queue's Redis cannot be reached (ConnectionError)"}
+            assert str(redis.port) not in answers[0].get_data(as_text=True)  # no address on a public page
+            said = [r for r in caplog.records if "Redis cannot be reached" in r.getMessage()]
+            assert len(said) == 1 and str(redis.port) in said[0].reason  # logged once, with the detail
+            assert world.client.get("/livez").status_code == 200
+            redis.start()
+            assert world.client.get("/healthz").status_code == 200
+        finally:
+            world.close()
+
+
+def test_healthz_asks_redis_at_most_once_a_second_however_often_it_is_called():
+    from bot.web.app import Readiness
+
+    pings = []
+    now = [100.0]
+
+    class Redis:
+        def ping(self):
+            pings.append(now[0])
+            return True
+
+    readiness = Readiness(Redis(), monotonic=lambda: now[0])
+    for _ in range(1000):
+        assert readiness.problem() is None
+    now[0] += 1.0
+    assert readiness.problem() is None and pings == [100.0, 101.0]
 
 
 def test_a_full_queue_answers_503_with_retry_after(world):

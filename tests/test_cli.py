@@ -251,3 +251,25 @@ def test_recheck_previews_then_judges_again_only_open_applications_in_screening(
     assert world.record(2).checked_at == checked[2] and world.record(3).checked_at == checked[3]
     assert main(["recheck", "--apply"], env) == 0  # nothing left in screening
     assert "on 0 application(s) in screening (none)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_check_tells_a_command_line_user_what_to_do_not_to_edit_an_issue(token_env, sandbox, capsys, tmp_path, language):
+    # The findings are the status comment's; on the command line there is no issue to edit yet.
+    rules = tmp_path / "rules"
+    shutil.copytree(DEFAULT_RULES_DIR, rules)
+    (rules / "fund.yml").write_text(f"language: {language}\n")
+    env = {**token_env, "FUNDBOT_RULES": str(rules)}
+    sandbox.rename_repo("tiny-org/good", "tiny-org/better")
+    assert main(["check", "tiny-org/nowhere"], env) == 1
+    missing = capsys.readouterr().out
+    assert main(["check", "tiny-org/good"], env) == 0
+    moved = capsys.readouterr().out
+    assert main(["check", "tiny-org/nowhere", "--json"], env) == 1
+    as_json = capsys.readouterr().out
+    if language == "en":
+        assert "check the OWNER/REPO you gave" in missing and "Give the new one when you apply" in moved
+        assert "check the OWNER/REPO you gave" in as_json
+    for said in (missing, moved, as_json):
+        assert "editing the issue" not in said and "Repository field" not in said
+        assert "编辑 issue" not in said and "修改代码仓库一栏" not in said

@@ -82,6 +82,28 @@ def test_the_caddyfile_takes_the_largest_delivery_github_sends():
     assert re.search(r"request_body\s*\{\s*max_size\s+25MB\s*\}", lines)
 
 
+def healthcheck() -> str:
+    """The Dockerfile's HEALTHCHECK command (shell form), its lines joined."""
+    text = dockerfile().replace("\\\n", " ")
+    line = next(l for l in text.splitlines() if l.startswith("HEALTHCHECK "))
+    return line.split(" CMD ", 1)[1].strip()
+
+
+def test_platforms_route_by_readiness_and_restart_by_liveness():
+    # /healthz answers 503 while the queue's Redis is down: what a platform routes (and deploys) by. A
+    # check that only restarts (Docker's, in Swarm) asks /livez: a restart would not bring Redis back.
+    from bot.web.app import LIVE_PATH, READY_PATH
+
+    fly = tomllib.loads((PROJECT_ROOT / "fly.toml").read_text())
+    assert [check["path"] for check in fly["http_service"]["checks"]] == [READY_PATH]
+    assert [s["healthCheckPath"] for s in render_services().values() if "healthCheckPath" in s] == [READY_PATH]
+    assert LIVE_PATH in healthcheck() and READY_PATH not in healthcheck()
+    services = compose()["services"]
+    # worker and clock run the same image but serve no HTTP: the image's check is off for them only.
+    assert {name for name, s in services.items() if s.get("healthcheck", {}).get("disable")} == {"worker", "clock"}
+    assert "healthcheck" not in services["web"]
+
+
 def test_fly_runs_the_procfile_commands_and_only_web_takes_http():
     fly = tomllib.loads((PROJECT_ROOT / "fly.toml").read_text())
     assert {name: shlex.split(command) for name, command in fly["processes"].items()} == procfile()

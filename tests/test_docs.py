@@ -182,3 +182,14 @@ def test_every_figure_names_a_benchmark_that_exists():
     assert len(commands) >= 9
     for command in commands:
         assert (PROJECT_ROOT / command).exists(), command
+
+
+def test_the_site_publishes_the_fund_files_schema_where_the_example_points_editors(site):
+    # The example's `# yaml-language-server: $schema=…` URL is the Pages site's; the built site has the
+    # schema at that path, as the package generates it (one source: the rules' schemas).
+    from bot.config.fund_schema import SCHEMA_SITE_PATH, SCHEMA_URL, fund_file_schema
+
+    assert SCHEMA_URL.endswith("/" + SCHEMA_SITE_PATH)
+    assert json.loads((site / SCHEMA_SITE_PATH).read_text(encoding="utf-8")) == fund_file_schema()
+    many_funds = page(site, "administrators/many-funds.md")
+    assert "yaml-language-server" in many_funds and SCHEMA_URL in many_funds  # the example, taken in whole

@@ -1,6 +1,6 @@
 """Any install works (issue 15): the project installed *not* editable into a fresh venv, from what a
-clean checkout holds, runs `fundbot validate`, `sweep --dry-run` (as the sweep workflow runs it),
-`demo` and `serve` — the default rules, issue forms, app.yml and gunicorn settings ship inside the
+clean checkout holds, runs `fundbot validate`, the sweep workflow's `sweep` (as a fund's repository runs
+it: here, or queued for the service's workers), `demo` and `serve` — the default rules, issue forms, app.yml and gunicorn settings ship inside the
 package. Nothing is downloaded (issue 24): as `pip install .` does, a wheel is built and installed —
 built by this interpreter with the test extra's setuptools (`--no-build-isolation`; the venv's base
 interpreter may carry one too old for PEP 639's `license = "MIT"`), installed into the fresh venv
@@ -9,6 +9,8 @@ venv sees the dependencies already installed here."""
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import shutil
 import signal
 import site
@@ -23,6 +25,7 @@ import requests
 import yaml
 
 from e2e_harness import PROJECT_ROOT, free_port
+from test_deploy import healthcheck
 
 WORKFLOW = PROJECT_ROOT / ".github" / "workflows" / "sweep.yml"
 
@@ -114,28 +117,84 @@ def test_validate_finds_the_shipped_rules_and_forms(venv):
     assert f"rules in {venv}" in run.stdout and "site-packages/bot/defaults/ISSUE_TEMPLATE are valid" in run.stdout
 
 
+def test_a_fund_file_is_checked_offline_by_the_installed_package(venv, tmp_path):
+    # The example and the schemas it is checked with ship inside the package.
+    example = tmp_path / "fund-bot.yml"
+    example.write_text((PROJECT_ROOT / ".github" / "fund-bot.yml").read_text())
+    run = _fundbot(venv, "validate", "--fund-file", str(example))
+    assert run.returncode == 0 and "valid over the server's rules" in run.stdout, run.stderr
+    schema = _fundbot(venv, "schema")
+    assert schema.returncode == 0 and '"title": ".github/fund-bot.yml"' in schema.stdout, schema.stderr
+
+
 def test_demo_runs_from_the_installed_package(venv):
     run = _fundbot(venv, "demo")
     assert run.returncode == 0, run.stderr
     assert "#1 funded" in run.stdout
 
 
+def _workflow() -> dict:
+    return yaml.safe_load(WORKFLOW.read_text())
+
+
 def _workflow_step(name_or_run: str) -> dict:
-    steps = yaml.safe_load(WORKFLOW.read_text())["jobs"]["sweep"]["steps"]
+    steps = _workflow()["jobs"]["sweep"]["steps"]
     return next(s for s in steps if s.get("name") == name_or_run or s.get("run") == name_or_run)
 
 
-def test_the_sweep_workflow_installs_from_a_clean_checkout_and_sweeps(venv, world, sandbox_server, app_key):
+def _refuses(environment: dict[str, str], variables: dict[str, str]) -> bool:
+    """Whether the workflow's guard step runs (and fails the job), its `if:` read as GitHub reads it."""
+    condition = _workflow_step("Refuse to sweep without the service's locks")["if"]
+    match = re.fullmatch(r"\$\{\{ env\.(\w+) == '' && vars\.(\w+) != 'true' \}\}", condition)
+    assert match, condition
+    return environment.get(match[1], "") == "" and variables.get(match[2], "") != "true"
+
+
+def _sweep_environ(venv: Path, app_key: str, sandbox_url: str, **secrets: str) -> dict[str, str]:
+    """The Sweep step's environment as GitHub gives it, the workflow's secrets and variables filled in
+    (a secret not set is empty)."""
     from sandbox_fixtures import APP_ID
 
     from bot.demo.world import FUND_REPO
 
-    assert _workflow_step("pip install .")  # what the venv fixture did (offline)
+    given = {"${{ secrets.FUND_BOT_APP_ID }}": secrets.get("FUND_BOT_APP_ID", str(APP_ID)),
+             "${{ secrets.FUND_BOT_PRIVATE_KEY }}": secrets.get("FUND_BOT_PRIVATE_KEY", app_key),
+             "${{ secrets.FUNDBOT_REDIS_URL }}": secrets.get("FUNDBOT_REDIS_URL", ""),
+             "${{ github.repository }}": FUND_REPO,  # it runs in the fund's own repository
+             ".fundbot-etags.json": str(venv.parent / ".fundbot-etags.json")}
+    env = {**_workflow()["env"], **_workflow_step("Sweep")["env"]}
+    return _environ(GITHUB_API_URL=sandbox_url, **{k: given.get(v, v) for k, v in env.items()})
+
+
+def test_the_sweep_workflow_installs_the_released_package_the_service_runs():
+    import tomllib
+
+    install = _workflow_step("Install Fund Bot (the released package)")
+    version = _workflow()["env"]["FUND_BOT_VERSION"]
+    # What the venv fixture installed offline (the wheel of this version), pip takes from the release's tag.
+    assert version == tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["version"]
+    [requirement] = shlex.split(install["run"].replace("${FUND_BOT_VERSION}", version))[2:]
+    assert requirement == f"fund-bot @ git+https://github.com/open-source-fund/fund-bot@v{version}"
+    assert "actions/checkout" not in WORKFLOW.read_text()  # nothing of the bot's code is checked out
+    # Kept in Fund Bot's own repository (app.yml's url) for funds to copy: it does nothing there.
+    home = yaml.safe_load((PROJECT_ROOT / "bot" / "defaults" / "app.yml").read_text())["url"]
+    assert _workflow()["jobs"]["sweep"]["if"] == f"${{{{ github.repository != '{home.removeprefix('https://github.com/')}' }}}}"
+
+
+def test_the_sweep_workflow_refuses_to_sweep_without_knowing_the_services_locks():
+    assert _refuses({}, {})  # neither said: refused
+    assert not _refuses({"FUNDBOT_REDIS_URL": "rediss://…"}, {})
+    assert not _refuses({}, {"FUNDBOT_WITHOUT_REDIS": "true"})
+    steps = [s.get("name") for s in _workflow()["jobs"]["sweep"]["steps"]]
+    assert steps.index("Refuse to sweep without the service's locks") < steps.index("Sweep")
+
+
+def test_without_redis_the_sweep_workflow_sweeps_here(venv, world, sandbox_server, app_key):
+    from bot.demo.world import FUND_REPO
+
     sweep = _workflow_step("Sweep")
-    # The workflow's settings, with the secrets and variable the README names given values.
-    given = {"${{ secrets.FUND_BOT_APP_ID }}": str(APP_ID), "${{ secrets.FUND_BOT_PRIVATE_KEY }}": app_key,
-             "${{ vars.FUNDBOT_REPO }}": FUND_REPO, ".fundbot-etags.json": str(venv.parent / ".fundbot-etags.json")}
-    env = _environ(GITHUB_API_URL=sandbox_server.url, **{k: given[v] for k, v in sweep["env"].items()})
+    env = _sweep_environ(venv, app_key, sandbox_server.url)
+    assert not _refuses(env, {"FUNDBOT_WITHOUT_REDIS": "true"})
     assert sweep["run"].startswith("fundbot sweep ")
     world.sandbox.clear_log()
     run = _fundbot(venv, "sweep", "--dry-run", env=env)
@@ -144,7 +203,37 @@ def test_the_sweep_workflow_installs_from_a_clean_checkout_and_sweeps(venv, worl
     assert world.sandbox.request_counts().writes == 0
 
 
-def test_serve_binds_as_the_procfile_does(venv, sandbox_server, app_key):
+def test_with_redis_the_sweep_workflow_queues_the_sweep_for_the_services_workers(venv, world, sandbox_server, app_key,
+                                                                                redis_url):
+    # The service's workers hold the locks and the key: the workflow only queues, and needs no App secret.
+    from factories import application_body
+
+    from bot.demo.world import FUND_REPO
+    from bot.jobs.context import connect
+    from bot.jobs.worker import run_worker
+
+    world.add_applicant_repo("tiny-org/tiny-inference")
+    lost = world.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Lost", application_body(),
+                                    labels=["fund: application"])
+    world.deliver(lost, lose=True)
+    world.sandbox.pending_deliveries()  # the label's delivery, lost as well
+    env = _sweep_environ(venv, app_key, sandbox_server.url, FUNDBOT_REDIS_URL=redis_url, FUND_BOT_APP_ID="",
+                         FUND_BOT_PRIVATE_KEY="")
+    assert not _refuses(env, {})
+    world.sandbox.clear_log()
+    run = _fundbot(venv, "sweep", env=env)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == f"sweep of {FUND_REPO}: queued for the workers\n"
+    assert world.sandbox.requests() == []  # the runner asked nothing of GitHub
+    redis = connect(redis_url)
+    try:
+        run_worker(world.context, redis, burst=True)  # the service's worker takes it
+    finally:
+        redis.close()
+    assert world.record(int(lost.payload["issue"]["number"])) is not None
+
+
+def test_serve_binds_as_the_procfile_does(venv, world, sandbox_server, app_key):
     from sandbox_fixtures import APP_ID
 
     port = free_port()
@@ -164,6 +253,19 @@ def test_serve_binds_as_the_procfile_does(venv, sandbox_server, app_key):
             except requests.RequestException:  # not up yet: refused, reset, timed out — any of them
                 time.sleep(0.1)
         assert answer is not None and answer.status_code == 200, log.read_text(errors="replace")
+        # The image's HEALTHCHECK, run as Docker runs it (a shell, the image's python, its PORT): it passes
+        # against the running service, and fails where nothing answers.
+        probe = healthcheck()
+        path = f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+        passed = subprocess.run(["sh", "-c", probe], env=_environ(PORT=str(port), PATH=path), timeout=30)
+        failed = subprocess.run(["sh", "-c", probe], env=_environ(PORT=str(free_port()), PATH=path), timeout=30,
+                                capture_output=True)
+        assert passed.returncode == 0 and failed.returncode != 0
+        # Before it served, it said which repository of the App's it ignores, and why (no FUNDBOT_REPO here).
+        from bot.demo.world import FUND_REPO
+
+        assert f"WARNING fundbot.funds an installed repository is ignored repo={FUND_REPO} reason=no " \
+               ".github/fund-bot.yml" in log.read_text(errors="replace")
     finally:
         process.terminate()  # gunicorn's master (serve became it), which stops its worker
         try:

@@ -110,3 +110,31 @@ def test_the_previous_webhook_secret_while_rotating(env):
     assert settings.webhook_secrets == (b"s3cret", b"old-s3cret")  # the current one first
     assert "old-s3cret" not in repr(settings) and "s3cret" not in repr(settings)
     assert Settings.from_env(env, Need.server()).webhook_secrets == (b"s3cret",)
+
+
+def test_every_missing_and_malformed_setting_is_named_at_once(app_key):
+    # Three restarts to learn three variables was the old way: one reading names them all, each on a line.
+    env = {"GITHUB_API_URL": "api.github.com", "FUNDBOT_WORKERS": "many", "WEB_CONCURRENCY": "3"}
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env(env, Need.server())
+    named = [line.split()[0] for line in err.value.problems]
+    assert named == ["GITHUB_API_URL", "FUNDBOT_WORKERS", "GITHUB_WEBHOOK_SECRET", "GITHUB_APP_ID",
+                     "GITHUB_PRIVATE_KEY", "WEB_CONCURRENCY"]
+    assert str(err.value).splitlines()[0] == "6 settings to fix:"
+    assert [line.strip() for line in str(err.value).splitlines()[1:]] == list(err.value.problems)
+
+
+def test_a_malformed_setting_is_not_also_called_missing(app_key, tmp_path):
+    env = {"GITHUB_APP_ID": "abc", "GITHUB_PRIVATE_KEY_PATH": str(tmp_path / "gone.pem"), "GITHUB_WEBHOOK_SECRET": "s"}
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env(env, Need.server())
+    assert [line.split()[0] for line in err.value.problems] == ["GITHUB_APP_ID", "GITHUB_PRIVATE_KEY_PATH"]
+
+
+def test_without_credentials_both_ways_of_giving_the_key_are_named():
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env({}, Need.APP_OR_TOKEN)
+    assert "GITHUB_PRIVATE_KEY_PATH" in str(err.value) and "GITHUB_APP_ID" in str(err.value)
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env({"GITHUB_APP_ID": "12"}, Need.APP_OR_TOKEN)
+    assert err.value.variable == "GITHUB_PRIVATE_KEY" and "GITHUB_PRIVATE_KEY_PATH" in str(err.value)

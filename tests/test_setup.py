@@ -149,33 +149,46 @@ def test_the_command_refuses_an_existing_env_file(tmp_path, capsys):
     assert "exists" in capsys.readouterr().err and path.read_text() == "KEEP=1\n"
 
 
-def test_the_command_runs_the_flow_and_never_prints_a_credential(sandbox, sandbox_server, tmp_path, capsys):
-    env_file = tmp_path / "fund.env"
-    argv = ["setup", "--env-file", str(env_file), "--no-browser", "--org", "open-source-fund", "--timeout", "60"]
+def run_setup(argv: list[str], sandbox, api_url: str, capsys, owner: str | None = None) -> tuple[list[int], Form, dict, str]:
+    """`fundbot ARGV` (a setup) as a person runs it: the command waits for GitHub's redirect (in a thread,
+    bounded by its --timeout); the person opens its page, creates the App on GitHub (the sandbox), and is
+    sent back. Returns the exit status, the page's form, the manifest it posted, and all it printed."""
     status: list[int] = []
-    # The command blocks until GitHub's redirect; it runs in a thread, bounded by --timeout.
-    command = threading.Thread(target=lambda: status.append(main(argv, {"GITHUB_API_URL": sandbox_server.url})),
-                               daemon=True)
+    command = threading.Thread(target=lambda: status.append(main(argv, {"GITHUB_API_URL": api_url})), daemon=True)
     command.start()
     printed, found = "", None
     while command.is_alive() and not (found := re.search(r"Open (http://127\.0\.0\.1:\d+/) ", printed)):
         command.join(0.05)
         printed += capsys.readouterr().out
     assert found, printed
-    page = requests.get(found.group(1), timeout=10)
-    form = Form(page.text)
-    assert form.action.startswith("https://github.com/organizations/open-source-fund/settings/apps/new?state=")
+    form = Form(requests.get(found.group(1), timeout=10).text)
     posted = json.loads(form.fields["manifest"])
     state = parse_qs(urlparse(form.action).query)["state"][0]
-    code = sandbox.accept_manifest(posted, owner="open-source-fund")
+    code = sandbox.accept_manifest(posted, **({"owner": owner} if owner else {}))
     assert requests.get(posted["redirect_url"], params={"code": code, "state": state}, timeout=10).ok
     command.join(30)
-    assert status == [0]
     captured = capsys.readouterr()
-    out = printed + captured.out + captured.err
-    assert f"Wrote GITHUB_APP_ID, GITHUB_PRIVATE_KEY, GITHUB_WEBHOOK_SECRET, GITHUB_API_URL to {env_file}" in out
+    return status, form, posted, printed + captured.out + captured.err
+
+
+@pytest.mark.parametrize("repo", [None, "open-source-fund/applications"], ids=["every-fund", "one-repo"])
+def test_the_command_runs_the_flow_and_never_prints_a_credential(sandbox, sandbox_server, tmp_path, capsys, repo):
+    env_file = tmp_path / "fund.env"
+    argv = ["setup", "--env-file", str(env_file), "--no-browser", "--org", "open-source-fund", "--timeout", "60",
+            "--webhook-url", "https://bot.open-source-fund.org/webhook", *(["--repo", repo] if repo else [])]
+    status, form, posted, out = run_setup(argv, sandbox, sandbox_server.url, capsys, owner="open-source-fund")
+    assert form.action.startswith("https://github.com/organizations/open-source-fund/settings/apps/new?state=")
+    assert posted["hook_attributes"]["url"] == "https://bot.open-source-fund.org/webhook"
+    assert status == [0]
+    written = "GITHUB_APP_ID, GITHUB_PRIVATE_KEY, GITHUB_WEBHOOK_SECRET, GITHUB_API_URL" + (", FUNDBOT_REPO" if repo else "")
+    assert f"Wrote {written} to {env_file}" in out
     assert f"https://github.com/apps/{sandbox.app.slug}" in out
     env = read_env_file(env_file)
+    assert env.get("FUNDBOT_REPO") == repo
+    # The last line says what makes a repository a fund, or which repository the deployment serves.
+    last = out.strip().splitlines()[-1]
+    assert (f"install it on {repo}" in last and "FUNDBOT_REPO" in last) if repo else \
+        ".github/fund-bot.yml (an empty file will do" in last and "FUNDBOT_REPO" in last
     key_body = [line for line in env["GITHUB_PRIVATE_KEY"].split("\\n") if line and not line.startswith("-----")]
     assert [s for s in [env["GITHUB_WEBHOOK_SECRET"], *key_body] if s in out] == []
 
@@ -209,3 +222,35 @@ def test_app_yml_asks_for_what_the_readme_says():
 def test_github_would_take_app_yml(sandbox):
     # The sandbox refuses what GitHub refuses: a missing URL, an event without its permission ...
     assert sandbox.accept_manifest({**load_manifest(APP_YML), "redirect_url": "http://127.0.0.1:1/callback"})
+
+
+@pytest.mark.parametrize("given, says", [
+    ([], "is a placeholder (fund-bot.example.org is reserved for examples)"),
+    (["--webhook-url", "https://bot.example.com/webhook"], "is a placeholder"),
+    (["--webhook-url", "https://fundbot.test/webhook"], "is a placeholder"),
+    (["--webhook-url", "https://bot.open-source-fund.org/"], "has the path '/', but the service takes deliveries at /webhook"),
+    (["--webhook-url", "https://bot.open-source-fund.org/hooks/github"], "has the path '/hooks/github'"),
+    (["--webhook-url", "bot.open-source-fund.org/webhook"], "is not an http(s) URL"),
+], ids=["app.yml's placeholder", "example.com", ".test", "no path", "another path", "no scheme"])
+def test_a_webhook_url_deliveries_would_not_reach_is_refused_before_anything_is_registered(tmp_path, capsys, given, says):
+    argv = ["setup", "--env-file", str(tmp_path / ".env"), "--no-browser", "--timeout", "1", *given]
+    assert main(argv, {}) == 2
+    captured = capsys.readouterr()
+    assert says in captured.err and "--force-url" in captured.err and captured.err.count("\n") == 1
+    assert "Open http" not in captured.out and not (tmp_path / ".env").exists()
+
+
+def test_force_url_registers_a_proxy_channel_and_says_to_change_it_later(sandbox, sandbox_server, tmp_path, capsys):
+    # A smee.io channel (a path of its own) on a laptop is a reason to register another URL: told, not refused.
+    argv = ["setup", "--env-file", str(tmp_path / ".env"), "--no-browser", "--timeout", "60", "--force-url",
+            "--webhook-url", "https://smee.io/aBcD1234"]
+    status, _, posted, out = run_setup(argv, sandbox, sandbox_server.url, capsys)
+    assert posted["hook_attributes"]["url"] == "https://smee.io/aBcD1234" and status == [0]
+    assert "The App's webhook URL is https://smee.io/aBcD1234: set the service's own" in out
+
+
+def test_setup_refuses_a_repository_that_is_not_owner_name(tmp_path, capsys):
+    argv = ["setup", "--env-file", str(tmp_path / ".env"), "--no-browser", "--repo", "just-a-name",
+            "--webhook-url", "https://bot.open-source-fund.org/webhook"]
+    assert main(argv, {}) == 2
+    assert "--repo must be OWNER/NAME, not 'just-a-name'" in capsys.readouterr().err

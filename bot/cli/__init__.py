@@ -1,4 +1,5 @@
-"""`fundbot`: serve | check | sweep | recheck | clock | worker | replay | setup | labels sync | validate | config show | demo | export | showcase build | verify.
+"""`fundbot`: serve | check | sweep | recheck | clock | worker | replay | setup | labels sync | validate | schema |
+config show | demo | export | showcase build | verify.
 
 Exit status: 0 success; 1 a negative answer (not eligible, invalid rules, a sweep that could not
 finish); 2 a usage or configuration error. This module parses the arguments; each command is in
@@ -11,7 +12,7 @@ import os
 from collections.abc import Mapping, Sequence
 
 from bot.cli.check import cmd_check, cmd_demo, cmd_validate
-from bot.cli.config import cmd_config_show
+from bot.cli.config import cmd_config_show, cmd_schema
 from bot.cli.deploy import cmd_clock, cmd_replay, cmd_serve, cmd_setup, cmd_worker
 from bot.cli.funds import cmd_export, cmd_labels_sync, cmd_recheck, cmd_showcase_build, cmd_sweep, cmd_verify
 from bot.config.settings import DEFAULT_MANIFEST
@@ -87,14 +88,21 @@ def build_parser() -> argparse.ArgumentParser:
         "setup", help="register the GitHub App (GitHub's App-manifest flow) and write its credentials",
         description="Register Fund Bot's GitHub App from app.yml with GitHub's App-manifest flow: a page on "
                     "127.0.0.1 posts the manifest to GitHub, you create the App there, GitHub sends you back, and "
-                    "GITHUB_APP_ID, GITHUB_PRIVATE_KEY and GITHUB_WEBHOOK_SECRET are written to the env file "
-                    "(mode 0600). The key and secret are never printed.")
+                    "GITHUB_APP_ID, GITHUB_PRIVATE_KEY and GITHUB_WEBHOOK_SECRET (and FUNDBOT_REPO with --repo) are "
+                    "written to the env file (mode 0600). The key and secret are never printed.")
     p.add_argument("--host", default="github.com", help="github.com (default) or a GitHub Enterprise Server host")
     p.add_argument("--org", help="register the App for this organisation (default: your own account)")
     p.add_argument("--port", type=int, default=0, help="the local page's port on 127.0.0.1 (default: any free one)")
     p.add_argument("--env-file", default=".env", help="where to write the credentials (default .env)")
     p.add_argument("--force", action="store_true", help="replace an existing env file")
-    p.add_argument("--webhook-url", help="the service's webhook URL (https://HOST/webhook), instead of app.yml's")
+    p.add_argument("--webhook-url", help="the service's webhook URL (https://HOST/webhook), instead of app.yml's "
+                                         "placeholder")
+    p.add_argument("--force-url", action="store_true",
+                   help="register the webhook URL even if it is a placeholder or its path is not /webhook (a proxy "
+                        "channel such as smee.io's, a path prefix your proxy strips)")
+    p.add_argument("--repo", metavar="OWNER/NAME",
+                   help="the repository that holds the applications: written as FUNDBOT_REPO (the deployment then "
+                        "serves it alone, with or without a .github/fund-bot.yml)")
     p.add_argument("--manifest", default=str(DEFAULT_MANIFEST),
                    help="the App's manifest (default: the shipped bot/defaults/app.yml)")
     p.add_argument("--timeout", type=float, default=900, help="seconds to wait for GitHub's redirect (900)")
@@ -109,10 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check the rules and issue templates; exit 1 on any problem")
     p.add_argument("--rules", help="rules folder (default FUNDBOT_RULES or the shipped rules/)")
-    p.add_argument("--templates", help="issue templates folder (default FUNDBOT_TEMPLATES or the shipped .github/ISSUE_TEMPLATE/)")
-    p.add_argument("--repo", metavar="OWNER/NAME",
-                   help="check a fund's .github/fund-bot.yml and issue forms on GitHub instead (read only)")
+    p.add_argument("--templates", help="issue templates folder (default FUNDBOT_TEMPLATES or the shipped "
+                                       ".github/ISSUE_TEMPLATE/); with --fund-file, the fund's own forms")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--repo", metavar="OWNER/NAME",
+                       help="check a fund's .github/fund-bot.yml and issue forms on GitHub instead (read only)")
+    which.add_argument("--fund-file", metavar="PATH",
+                       help="check a fund's .github/fund-bot.yml from disk, merged over the server's rules as the bot "
+                            "merges it, without GitHub (with --templates DIR: the fund's forms too)")
     p.set_defaults(run=cmd_validate)
+
+    p = sub.add_parser("schema", help="print the JSON schema of a fund's .github/fund-bot.yml (for editors)")
+    p.set_defaults(run=cmd_schema)
 
     p = sub.add_parser("config", help="show a fund's configuration")
     config = p.add_subparsers(dest="config_command", required=True)
@@ -122,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run a whole application's life against a sandbox GitHub, offline")
     p.add_argument("--rules", help="preview a changed rules folder")
+    p.add_argument("--fund-file", metavar="PATH",
+                   help="preview a fund's .github/fund-bot.yml: the fund's repository holds it, over the rules")
     p.add_argument("--language", choices=tuple(LANGUAGES),
                    help="the applicant's language: the forms filed and the story told in it (default: the fund's)")
     p.set_defaults(run=cmd_demo)
@@ -163,8 +181,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    environ = os.environ if environ is None else environ
     try:
-        return int(args.run(args, os.environ if environ is None else environ))
+        return int(args.run(args, environ))
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else 2
+    except Exception as err:
+        # Redis lost after the command's first PING: one line naming the setting, not redis-py's traceback.
+        from redis.exceptions import RedisError
+
+        if isinstance(err, RedisError):
+            from bot.cli.common import fail, redis_trouble
+
+            return fail(redis_trouble(err, environ.get("FUNDBOT_REDIS_URL", "")), 1)
+        raise
 

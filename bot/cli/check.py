@@ -52,6 +52,10 @@ def cmd_validate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         from bot.cli.config import validate_fund
 
         return validate_fund(args.repo, environ)
+    if args.fund_file:
+        from bot.cli.config import validate_fund_file
+
+        return validate_fund_file(args.fund_file, args.templates, args.rules, environ)
     settings = settings_for(environ, Need.NOTHING)
     rules_dir = Path(args.rules) if args.rules else settings.rules_dir
     templates_dir = Path(args.templates) if args.templates else settings.templates_dir
@@ -75,4 +79,5 @@ def cmd_validate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.demo.story import run_demo
 
-    return run_demo(rules_dir=Path(args.rules) if args.rules else None, out=sys.stdout, language=args.language)
+    return run_demo(rules_dir=Path(args.rules) if args.rules else None, out=sys.stdout, language=args.language,
+                    fund_file=Path(args.fund_file) if args.fund_file else None)

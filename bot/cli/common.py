@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from urllib.parse import urlparse
 from typing import TYPE_CHECKING, TypeVar
 
 from bot.config.settings import Need, Settings, SettingsError
@@ -48,8 +49,11 @@ def as_typed(text: str, limit: int = 200) -> str:
 
 def github_trouble(err: Exception, api_url: str, who: str) -> str:
     """Which of GitHub's refusals or failures `err` is, in words an operator can act on."""
+    from bot.github.app import AppRefused, InstallationGone, NotInstalled
     from bot.github.transport import GitHubUnavailable
 
+    if isinstance(err, (AppRefused, InstallationGone, NotInstalled)):
+        return str(err)  # it says which setting to check
     status = getattr(err, "status", 0)
     detail = f"{status} {str(getattr(err, 'message', ''))[:200]}".strip()
     if status == 0:
@@ -65,11 +69,44 @@ def github_trouble(err: Exception, api_url: str, who: str) -> str:
     return f"GitHub answered {detail}"
 
 
+def redis_where(url: str) -> str:
+    """Where a Redis URL points, without its user name or password."""
+    parsed = urlparse(url)
+    if parsed.scheme == "unix":
+        return f"unix://{parsed.path}"
+    return f"{parsed.scheme}://{parsed.hostname or 'localhost'}:{parsed.port or 6379}{parsed.path or ''}"
+
+
+def redis_trouble(err: Exception, url: str) -> str:
+    """A Redis failure in one line that names the setting to check (and never the URL's password)."""
+    return (f"Redis cannot be used at {redis_where(url)} ({type(err).__name__}: {str(err)[:200]}): check "
+            "FUNDBOT_REDIS_URL, and that Redis is running and lets this machine in")
+
+
+def redis_for(settings: Settings):
+    """A client of FUNDBOT_REDIS_URL, checked with a PING: Redis unreachable, the command ends (exit 2)
+    in one line, before anything is read or written."""
+    from redis.exceptions import RedisError
+
+    from bot.jobs.context import connect
+
+    assert settings.redis_url
+    client = connect(settings.redis_url)
+    try:
+        client.ping()
+    except RedisError as err:
+        client.close()
+        raise SystemExit(fail(redis_trouble(err, settings.redis_url))) from None
+    return client
+
+
 def context_for(settings: Settings, rules, now: dt.datetime | None = None):
-    """The context of a process that handles applications: locks shared through Redis when it is set."""
+    """The context of a process that handles applications: locks shared through Redis when it is set
+    (and Redis checked first)."""
     from bot.jobs.context import build_context
 
-    return build_context(settings, rules, clock=(lambda: now) if now else None)
+    redis = redis_for(settings) if settings.redis_url else None
+    return build_context(settings, rules, clock=(lambda: now) if now else None, redis=redis)
 
 
 def fund_settings(environ: Mapping[str, str], verb: str) -> Settings:

@@ -10,8 +10,8 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from bot.cli.common import context_for, fail, fund_settings, rules_for, settings_for
-from bot.config.settings import Need
+from bot.cli.common import context_for, fail, fund_settings, redis_for, rules_for, settings_for
+from bot.config.settings import REPO_NAME, Need
 from bot.policy.wording import english
 
 
@@ -38,7 +38,6 @@ def cmd_clock(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Sweep every fund every FUNDBOT_SWEEP_INTERVAL seconds until SIGTERM (the Procfile's `clock`,
     `bot.jobs.clock`)."""
     from bot.jobs.clock import run_clock
-    from bot.jobs.context import connect
     from bot.logs import configure_logging
 
     settings = fund_settings(environ, "sweep")
@@ -47,24 +46,21 @@ def cmd_clock(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     ctx = context_for(settings, rules)
-    redis = connect(settings.redis_url) if settings.redis_url else None
+    redis = redis_for(settings) if settings.redis_url else None
     run_clock(ctx, settings, stop, redis)
     return 0
 
 
 def cmd_worker(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run deliveries and sweeps from Redis until SIGTERM (the Procfile's `worker`)."""
-    from bot.jobs.context import connect
+    from bot.jobs.context import build_context
     from bot.jobs.worker import run_worker
     from bot.logs import configure_logging
 
     settings = settings_for(environ, Need.APP | Need.REDIS)
     rules = rules_for(settings)
     configure_logging(settings.log_level, settings.log_format)
-    assert settings.redis_url
-    redis = connect(settings.redis_url)
-    from bot.jobs.context import build_context
-
+    redis = redis_for(settings)
     try:
         run_worker(build_context(settings, rules, redis=redis), redis, burst=args.burst)
     finally:
@@ -116,9 +112,11 @@ def cmd_setup(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Register the GitHub App with GitHub's App-manifest flow and write its credentials to an env file."""
     import webbrowser
 
-    from bot.setup import ManifestFlow, SetupError, Target, load_manifest
+    from bot.setup import ManifestFlow, SetupError, Target, load_manifest, webhook_url_problem
 
     settings = settings_for(environ, Need.NOTHING)
+    if args.repo and not REPO_NAME.fullmatch(args.repo):
+        return fail(f"--repo must be OWNER/NAME, not {args.repo!r}")
     env_file = Path(args.env_file)
     if env_file.exists() and not args.force:
         return fail(f"{env_file} exists: choose another --env-file, or --force to replace it")
@@ -127,7 +125,14 @@ def cmd_setup(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     try:
         manifest = load_manifest(Path(args.manifest))
         flow = ManifestFlow(manifest, Target(args.host, args.org, settings.api_url), env_file, force=args.force,
-                            port=args.port, webhook_url=args.webhook_url)
+                            port=args.port, webhook_url=args.webhook_url, repo=args.repo)
+    except SetupError as err:
+        return fail(str(err))
+    problem = webhook_url_problem(flow.webhook_url)
+    if problem and not args.force_url:
+        # GitHub would send every delivery where the service is not: refused before anything is registered.
+        return fail(f"{problem} (or --force-url to register it anyway)")
+    try:
         url = flow.start()
     except SetupError as err:
         return fail(str(err))
@@ -147,6 +152,14 @@ def cmd_setup(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     print(f"Wrote {', '.join(registered.written)} to {registered.env_file} (readable by you only).")
     if "GITHUB_WEBHOOK_SECRET" not in registered.written:
         print("GitHub gave no webhook secret: set one in the App's settings, and in GITHUB_WEBHOOK_SECRET.")
-    print(f"Next: install it on the applications repository ({registered.html_url}/installations/new), and set "
-          "its webhook URL if app.yml's placeholder is still there (--webhook-url sets it).")
+    if problem:
+        print(f"The App's webhook URL is {flow.webhook_url}: set the service's own in the App's settings before it "
+              "goes live.")
+    if args.repo:
+        print(f"Next: install it on {args.repo} ({registered.html_url}/installations/new); the deployment serves that "
+              "repository alone (FUNDBOT_REPO).")
+    else:
+        print(f"Next: install it ({registered.html_url}/installations/new). A repository it is installed on is a fund "
+              "once it holds .github/fund-bot.yml (an empty file will do: the server's rules apply), or when "
+              "FUNDBOT_REPO names it (setup --repo writes it).")
     return 0

@@ -7,7 +7,8 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from bot.cli.common import context_for, each_fund, fail, fund_settings, listed_funds, rules_for, settings_for
+from bot.cli.common import context_for, each_fund, fail, fund_settings, listed_funds, redis_for, rules_for, \
+    settings_for
 from bot.config.settings import REPO_NAME, Need, Settings
 from bot.policy.wording import english
 
@@ -18,9 +19,16 @@ if TYPE_CHECKING:  # the commands import what they use when they run: `fundbot -
 
 
 def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Sweep every fund (or FUNDBOT_REPO) here — or, with Redis, queue each fund's sweep for the workers."""
+    from bot.config.funds import FundRef
     from bot.jobs.clock import gateway_for
     from bot.jobs.sweep import parse_now, sweep
 
+    settings = settings_for(environ, Need.NOTHING)
+    if settings.redis_url and settings.repo and not (args.dry_run or args.now or args.here):
+        # One fund's sweep queued for the service's workers: they hold the App's key and the locks, so
+        # nothing of GitHub is needed here (the sweep workflow of a fund's repository needs no key).
+        return _enqueue_sweeps(settings, [FundRef(settings.repo, None)], [])
     settings = fund_settings(environ, "sweep")
     rules = rules_for(settings)
     try:
@@ -66,11 +74,9 @@ def cmd_sweep(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 def _enqueue_sweeps(settings: Settings, funds, failures: list[str]) -> int:
     """With Redis: one sweep job per fund, for the workers to run in parallel."""
-    from bot.jobs.context import connect
     from bot.jobs.worker import enqueue_sweep
 
-    assert settings.redis_url
-    redis = connect(settings.redis_url)
+    redis = redis_for(settings)
     try:
         for fund in funds:
             queued = enqueue_sweep(redis, fund.repo, fund.installation_id)
@@ -144,29 +150,55 @@ def cmd_verify(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 
 def cmd_labels_sync(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Every label of the rules, in FUNDBOT_REPO or in every fund of every installation (each by its own
+    rules); the installed repositories ignored are logged at WARNING, with why."""
+    from bot.config.funds import FundRef, survey
+    from bot.config.startup import log_survey
     from bot.github.transport import GitHubError
+    from bot.jobs.clock import gateway_for
     from bot.jobs.fund_setup import sync_labels
+    from bot.logs import configure_logging
     from bot.policy.labels import is_problem, leftover_labels
 
-    settings = settings_for(environ, Need.APP_OR_TOKEN | Need.REPO)
+    settings = fund_settings(environ, "sync the labels of")
     rules = rules_for(settings)
+    configure_logging(settings.log_level, settings.log_format)
     ctx = context_for(settings, rules)
-    assert settings.repo
-    try:
-        gateway = ctx.github.for_repository(settings.repo)
-        lines = sync_labels(gateway, settings.repo, rules, dry_run=args.dry_run)
-        leftovers = leftover_labels(gateway.repo_labels(settings.repo), rules)
-    except GitHubError as err:
-        return fail(f"could not sync labels on {settings.repo}: {err}", 1)
-    changes = [line for line in lines if not is_problem(line)]
-    for line in lines:
-        print(line if is_problem(line) else ("would " if args.dry_run else "") + line)
-    for leftover in leftovers:
-        print(f"left alone {leftover}: the App made it, the rules no longer have it; delete it by hand once no "
-              "issue needs it")
-    print(f"{len(changes)} label{'s' if len(changes) != 1 else ''} {'to change' if args.dry_run else 'changed'}; "
-          f"{len(rules.all_labels()) - len(lines)} already right")
-    return 1 if len(lines) > len(changes) else 0
+    failures: list[str] = []
+    if settings.has_app:  # the installations walked once: the funds to sync, and those ignored (logged)
+        try:
+            found = survey(ctx.github, settings.repo)  # every repository: every fund is synced
+        except GitHubError as err:
+            return fail(f"could not list the App's installations: {err}", 1)
+        log_survey(found, settings.repo, not_installed=False)  # syncing it says so, with what to do
+        funds = [FundRef(settings.repo, None)] if settings.repo else list(found.served)
+    else:
+        funds = listed_funds(ctx, settings, failures)
+    refused = False
+    for fund in funds:
+        try:
+            gateway = gateway_for(ctx, fund, throttle_writes=False)
+            fund_rules = ctx.fund_rules(gateway, fund.repo)
+            if fund_rules is None:
+                failures.append(f"{fund.repo}: its configuration is invalid (`fundbot validate --repo {fund.repo}`)")
+                continue
+            lines = sync_labels(gateway, fund.repo, fund_rules, dry_run=args.dry_run)
+            leftovers = leftover_labels(gateway.repo_labels(fund.repo), fund_rules)
+        except GitHubError as err:
+            failures.append(f"could not sync labels on {fund.repo}: {err}")
+            continue
+        changes = [line for line in lines if not is_problem(line)]
+        refused |= len(lines) > len(changes)
+        for line in lines:
+            print(line if is_problem(line) else ("would " if args.dry_run else "") + line)
+        for leftover in leftovers:
+            print(f"left alone {leftover}: the App made it, the rules no longer have it; delete it by hand once no "
+                  "issue needs it")
+        print(f"{fund.repo}: {len(changes)} label{'s' if len(changes) != 1 else ''} "
+              f"{'to change' if args.dry_run else 'changed'}; {len(fund_rules.all_labels()) - len(lines)} already right")
+    for failure in failures:
+        print(f"fundbot: {failure}", file=sys.stderr)
+    return 1 if refused or failures else 0
 
 
 def cmd_export(args: argparse.Namespace, environ: Mapping[str, str]) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.config.files import APPLICATION_TEMPLATE, FUND_TEMPLATES, REPORT_TEMPLATE, TEMPLATE_FILES, translations_of
 from bot.config.fund_yaml import MAX_BYTES, FundYamlError, load_fund_yaml
@@ -44,12 +45,16 @@ class FundFiles:
         return self.files.get(FUND_FILE)
 
 
-def read_fund_files(gateway: GitHubGateway, repo: str) -> FundFiles:
+def read_fund_files(gateway: GitHubGateway, repo: str, *, only_a_fund: bool = False) -> FundFiles:
     """:calls: the fund's files (`GET …/contents/{path}`, conditional), then each file `_extends` names.
     A form's translations are read only with the fund's own form (else the server's forms and theirs
-    serve): a fund without forms of its own costs no request for them (a 404 is not free)."""
-    files = {path: gateway.file(repo, path)
-             for path in (FUND_FILE, TEMPLATE_PATHS[APPLICATION_TEMPLATE], TEMPLATE_PATHS[REPORT_TEMPLATE])}
+    serve): a fund without forms of its own costs no request for them (a 404 is not free). With
+    `only_a_fund`, a repository without `.github/fund-bot.yml` is no fund: nothing more is read."""
+    own = gateway.file(repo, FUND_FILE)
+    if own is None and only_a_fund:
+        return FundFiles({FUND_FILE: None})
+    files = {FUND_FILE: own, **{path: gateway.file(repo, path)
+                                for path in (TEMPLATE_PATHS[APPLICATION_TEMPLATE], TEMPLATE_PATHS[REPORT_TEMPLATE])}}
     for base in (APPLICATION_TEMPLATE, REPORT_TEMPLATE):
         if files[TEMPLATE_PATHS[base]] is not None:
             files.update({TEMPLATE_PATHS[n]: gateway.file(repo, TEMPLATE_PATHS[n]) for n in translations_of(base)})
@@ -102,6 +107,41 @@ def _extended(gateway: GitHubGateway, repo: str, name: str, text: str, bases: li
     shas[key] = found.sha
     seen.add(key.lower())
     _extended(gateway, base_repo, key, found.text, bases, shas, problems, seen)
+
+
+def local_fund_files(fund_file: Path, templates_dir: Path | None = None) -> FundFiles:
+    """A fund's files from disk, as `read_fund_files` has them from GitHub: `fund_file` in the place of
+    `.github/fund-bot.yml`, and the forms `templates_dir` holds in the place of `.github/ISSUE_TEMPLATE/…`
+    (a translation only with its form, as on GitHub). Nothing `_extends` names is read: it is on GitHub
+    (`extends_of` says what it names). Raises `OSError` for a file that cannot be read."""
+    paths = {FUND_FILE: fund_file}
+    if templates_dir is not None:
+        for base in (APPLICATION_TEMPLATE, REPORT_TEMPLATE):
+            if (templates_dir / base).is_file():
+                paths.update({TEMPLATE_PATHS[name]: templates_dir / name for name in (base, *translations_of(base))
+                              if (templates_dir / name).is_file()})
+    files: dict[str, RepoFile | None] = {path: None for path in TEMPLATE_PATHS.values()}
+    for path, on_disk in paths.items():
+        data = on_disk.read_bytes()
+        try:
+            text: str | None = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None  # said as GitHub's file without content is: unreadable
+        files[path] = RepoFile(path, "", text, len(data))
+    return FundFiles(files)
+
+
+def extends_of(files: FundFiles) -> str | None:
+    """What the fund's own file's `_extends` names (as written), or None."""
+    own = files.own
+    if own is None or own.text is None:
+        return None
+    try:
+        document = load_fund_yaml(own.text)
+    except FundYamlError:
+        return None
+    target = document.get(EXTENDS) if isinstance(document, dict) else None
+    return None if target is None else str(target)[:100]
 
 
 def rules_from(server_rules: Rules, read: FundFiles) -> Rules:

@@ -27,6 +27,7 @@ from bot.github.gateway import GitHubGateway
 from bot.github.own_issues import OwnIssues
 from bot.github.transport import GitHubError
 from bot.policy.fundstate import SERVER_RULES
+from bot.policy.not_a_fund import NotAFund
 from bot.policy.rules import FUND_FILE, Rules, RulesError
 
 log = logging.getLogger("fundbot.funds")
@@ -46,6 +47,14 @@ class FundConfig:
     changed: bool = False  # read now, and not what this process knew: the issues that speak of it may lag
     was_invalid: bool = False  # the configuration this process knew before had problems
     first: bool = False  # the first reading of it in this process (so nothing is known to have changed)
+    why_not: NotAFund | None = None  # not a fund: why (no file of its own, FUNDBOT_REPO names another)
+
+    @property
+    def ignored(self) -> NotAFund | None:
+        """Why the bot acts on nothing here, or None when it serves the repository."""
+        if self.rules is not None:
+            return None
+        return self.why_not or NotAFund.NEVER_VALID
 
 
 @dataclass
@@ -74,7 +83,7 @@ class Funds:
         """`repo` as a fund (reading its files when the cached answer is older than the TTL)."""
         key = repo.lower()
         if self.narrow_to and key != self.narrow_to.lower():
-            return FundConfig(repo, None, is_fund=False)
+            return FundConfig(repo, None, is_fund=False, why_not=NotAFund.OTHER_REPO)
         with self._lock:
             entry = self._entries.get(key)
             if entry and not fresh and self._monotonic() < entry.expires:
@@ -114,9 +123,10 @@ class Funds:
         self.issues.forget(repo)
 
     def _read(self, gateway: GitHubGateway, repo: str, known: FundConfig | None) -> FundConfig:
-        read = read_fund_files(gateway, repo)
+        # Without FUNDBOT_REPO, a repository without the file is no fund: one request (a 404) says so.
+        read = read_fund_files(gateway, repo, only_a_fund=not self.narrow_to)
         if read.own is None and not self.narrow_to:
-            return FundConfig(repo, None, is_fund=False)
+            return FundConfig(repo, None, is_fund=False, why_not=NotAFund.NO_FILE)
         shas = dict(read.shas)
         if known is not None and known.is_fund and dict(known.shas) == shas:
             return dataclasses.replace(known, changed=False, first=False)
@@ -198,6 +208,38 @@ def discover(github: GitHubApp, funds: Funds, *, failures: list[str] | None = No
             log.warning("could not walk an installation", extra={"installation": installation_id,
                                                                  "reason": str(err)})
     return found
+
+
+@dataclass(frozen=True)
+class Survey:
+    """The repositories the App is installed on: those this deployment serves, those it ignores and why,
+    and whether every one was examined (the walk stops at its limit)."""
+
+    served: tuple[FundRef, ...]
+    ignored: tuple[tuple[str, NotAFund], ...]
+    complete: bool = True
+
+
+def survey(github: GitHubApp, narrow_to: str | None, *, limit: int | None = None) -> Survey:
+    """:calls: `GET /app/installations`, each installation's repositories, and — without `narrow_to` —
+    each repository's `.github/fund-bot.yml` (one request: a fund's other files are not read), until
+    `limit` repositories are examined (None: all). Raises `GitHubError` when the installations cannot be
+    listed."""
+    served: list[FundRef] = []
+    ignored: list[tuple[str, NotAFund]] = []
+    for installation_id in github.installations():
+        gateway = github.for_installation(installation_id)
+        for repo in gateway.installation_repositories():
+            if limit is not None and len(served) + len(ignored) >= limit:
+                return Survey(tuple(served), tuple(ignored), complete=False)
+            github.remember_installation(repo, installation_id)
+            if narrow_to and repo.lower() != narrow_to.lower():
+                ignored.append((repo, NotAFund.OTHER_REPO))
+            elif not narrow_to and gateway.file(repo, FUND_FILE) is None:
+                ignored.append((repo, NotAFund.NO_FILE))
+            else:
+                served.append(FundRef(repo, installation_id))
+    return Survey(tuple(served), tuple(ignored))
 
 
 class FundDirectory:

@@ -2,15 +2,17 @@
 
 Nothing here runs at import time; `Settings.from_env` is called by the entry points (the WSGI
 factory and the CLI) with the environment they were given, so tests pass a plain dict.
-A missing or malformed variable raises `SettingsError`, whose message is one line naming it.
+Every missing or malformed variable is found in one reading: `SettingsError` lists them all, one line
+each naming its variable, so an operator learns every setting to fix from one start, not one per restart.
 """
 from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from cryptography.hazmat.primitives import serialization
@@ -34,16 +36,29 @@ DEFAULT_RULES_DIR = _shipped(DEFAULTS_DIR / "rules", _CHECKOUT / "rules")
 DEFAULT_TEMPLATES_DIR = _shipped(DEFAULTS_DIR / "ISSUE_TEMPLATE", _CHECKOUT / ".github" / "ISSUE_TEMPLATE")
 DEFAULT_MANIFEST = DEFAULTS_DIR / "app.yml"
 DEFAULT_API_URL = "https://api.github.com"
+WEBHOOK_PATH = "/webhook"  # where the service takes GitHub's deliveries (`bot.web.app`)
 
+T = TypeVar("T")
 REPO_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 
 
 class SettingsError(Exception):
-    """A setting is missing or malformed; `str()` is one line that names the variable."""
+    """Settings are missing or malformed: `problems` holds one line per variable, each starting with its
+    name; `variable` is the first. `str()` is that one line when there is one problem, else a count
+    followed by the lines."""
 
-    def __init__(self, variable: str, reason: str) -> None:
-        super().__init__(f"{variable} {reason}")
+    def __init__(self, variable: str, reason: str, *, more: tuple[str, ...] = ()) -> None:
         self.variable = variable
+        self.problems = (f"{variable} {reason}", *more)
+        super().__init__(self.problems[0] if len(self.problems) == 1 else
+                         f"{len(self.problems)} settings to fix:\n" + "\n".join(f"  {line}" for line in self.problems))
+
+    @classmethod
+    def every(cls, errors: list["SettingsError"]) -> "SettingsError":
+        """One error listing the problems of `errors`, in order."""
+        lines = tuple(line for err in errors for line in err.problems)
+        first = errors[0]
+        return cls(first.variable, first.problems[0].removeprefix(first.variable + " "), more=lines[1:])
 
 
 class Need(enum.Flag):
@@ -104,92 +119,135 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], need: Need = Need.NOTHING) -> "Settings":
-        """Read and validate the settings; raise `SettingsError` naming the first bad variable."""
+        """Read and validate the settings; raise `SettingsError` naming every bad or missing variable."""
         env = {k: v for k, v in environ.items() if v is not None and v.strip() != ""}
+        errors: list[SettingsError] = []
 
-        api_url = env.get("GITHUB_API_URL", DEFAULT_API_URL).rstrip("/")
-        parsed = urlparse(api_url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise SettingsError("GITHUB_API_URL", f"is not an http(s) URL: {api_url!r}")
+        def read(parse: Callable[..., T], *args: Any, default: T) -> T:
+            try:
+                return parse(*args)
+            except SettingsError as err:
+                errors.append(err)
+                return default
 
-        app_id = None
-        if "GITHUB_APP_ID" in env:
-            if not env["GITHUB_APP_ID"].strip().isdigit():
-                raise SettingsError("GITHUB_APP_ID", "must be the App's numeric ID")
-            app_id = int(env["GITHUB_APP_ID"])
-
-        private_key = _read_private_key(env)
-
+        api_url = read(_api_url, env, default=DEFAULT_API_URL)
+        app_id = read(_app_id, env, default=None)
+        private_key = read(_read_private_key, env, default=None)
+        previous_key = read(_read_private_key, env, "GITHUB_PRIVATE_KEY_PREVIOUS", default=None)
         secret = env.get("GITHUB_WEBHOOK_SECRET")
         previous = env.get("GITHUB_WEBHOOK_SECRET_PREVIOUS")
-        token = env.get("GITHUB_TOKEN")
+        repo = read(_repo, env, default=None)
+        rules_dir = read(_folder, env, "FUNDBOT_RULES", DEFAULT_RULES_DIR, default=DEFAULT_RULES_DIR)
+        templates_dir = read(_folder, env, "FUNDBOT_TEMPLATES", DEFAULT_TEMPLATES_DIR, default=DEFAULT_TEMPLATES_DIR)
 
-        repo = env.get("FUNDBOT_REPO")
-        if repo is not None and not REPO_NAME.match(repo):
-            raise SettingsError("FUNDBOT_REPO", f"must look like OWNER/NAME, not {repo!r}")
-
-        rules_dir = Path(env.get("FUNDBOT_RULES", str(DEFAULT_RULES_DIR)))
-        if not rules_dir.is_dir():
-            raise SettingsError("FUNDBOT_RULES", f"is not a folder: {str(rules_dir)!r}")
-        templates_dir = Path(env.get("FUNDBOT_TEMPLATES", str(DEFAULT_TEMPLATES_DIR)))
-        if not templates_dir.is_dir():
-            raise SettingsError("FUNDBOT_TEMPLATES", f"is not a folder: {str(templates_dir)!r}")
+        def number(name: str, default: int) -> int:
+            return read(_positive_int, env, name, default, default=default)
 
         settings = cls(
             api_url=api_url,
             app_id=app_id,
             private_key=private_key,
-            private_key_previous=_read_private_key(env, "GITHUB_PRIVATE_KEY_PREVIOUS"),
+            private_key_previous=previous_key,
             webhook_secret=secret.encode() if secret else None,
             webhook_secret_previous=previous.encode() if previous else None,
-            token=token,
+            token=env.get("GITHUB_TOKEN"),
             repo=repo,
             rules_dir=rules_dir,
             templates_dir=templates_dir,
-            queue_size=_positive_int(env, "FUNDBOT_QUEUE_SIZE", cls.queue_size),
-            workers=_positive_int(env, "FUNDBOT_WORKERS", cls.workers),
-            sweep_interval=_positive_int(env, "FUNDBOT_SWEEP_INTERVAL", cls.sweep_interval),
-            max_retry_wait=float(_positive_int(env, "FUNDBOT_MAX_RETRY_WAIT", int(cls.max_retry_wait))),
-            body_timeout=float(_positive_int(env, "FUNDBOT_BODY_TIMEOUT", int(cls.body_timeout))),
-            lock_timeout=float(_positive_int(env, "FUNDBOT_LOCK_TIMEOUT", int(cls.lock_timeout))),
-            config_ttl=float(_positive_int(env, "FUNDBOT_CONFIG_TTL", int(cls.config_ttl))),
-            content_limits=_content_limits(env, cls.content_limits),
+            queue_size=number("FUNDBOT_QUEUE_SIZE", cls.queue_size),
+            workers=number("FUNDBOT_WORKERS", cls.workers),
+            sweep_interval=number("FUNDBOT_SWEEP_INTERVAL", cls.sweep_interval),
+            max_retry_wait=float(number("FUNDBOT_MAX_RETRY_WAIT", int(cls.max_retry_wait))),
+            body_timeout=float(number("FUNDBOT_BODY_TIMEOUT", int(cls.body_timeout))),
+            lock_timeout=float(number("FUNDBOT_LOCK_TIMEOUT", int(cls.lock_timeout))),
+            config_ttl=float(number("FUNDBOT_CONFIG_TTL", int(cls.config_ttl))),
+            content_limits=read(_content_limits, env, cls.content_limits, default=cls.content_limits),
             dashboard_token=env.get("FUNDBOT_DASHBOARD_TOKEN"),
             metrics_token=env.get("FUNDBOT_METRICS_TOKEN"),
-            dashboard_ttl=_positive_int(env, "FUNDBOT_DASHBOARD_TTL", cls.dashboard_ttl),
-            log_level=_log_level(env),
-            log_format=_log_format(env),
-            redis_url=_redis_url(env),
-            web_processes=_positive_int(env, "WEB_CONCURRENCY", 1),
+            dashboard_ttl=number("FUNDBOT_DASHBOARD_TTL", cls.dashboard_ttl),
+            log_level=read(_log_level, env, default=cls.log_level),
+            log_format=read(_log_format, env, default=cls.log_format),
+            redis_url=read(_redis_url, env, default=None),
+            web_processes=number("WEB_CONCURRENCY", 1),
             cache_file=Path(env["FUNDBOT_CACHE_FILE"]) if "FUNDBOT_CACHE_FILE" in env else None,
         )
-        settings.require(need)
+        # What `need` calls for, unless the variable is already named above as malformed.
+        named = {err.variable for err in errors}
+        errors += [err for err in settings.missing(need) if err.variable not in named
+                   and not (err.variable == "GITHUB_PRIVATE_KEY" and "GITHUB_PRIVATE_KEY_PATH" in named)]
+        if errors:
+            raise SettingsError.every(errors)
         return settings
 
     def require(self, need: Need) -> None:
-        """Raise `SettingsError` for the first variable `need` calls for that is not set."""
+        """Raise `SettingsError` naming every variable `need` calls for that is not set."""
+        missing = self.missing(need)
+        if missing:
+            raise SettingsError.every(missing)
+
+    def missing(self, need: Need) -> list[SettingsError]:
+        """One error for each variable `need` calls for that is not set."""
+        errors: list[SettingsError] = []
         if Need.WEBHOOK_SECRET in need and self.webhook_secret is None:
-            raise SettingsError("GITHUB_WEBHOOK_SECRET", "is missing: set it to the App's webhook secret")
+            errors.append(SettingsError("GITHUB_WEBHOOK_SECRET", "is missing: set it to the App's webhook secret"))
         if Need.APP in need:
-            _require_app(self)
+            errors += _app_missing(self)
         if Need.APP_OR_TOKEN in need and not self.token and not self.has_app:
             if self.app_id is not None or self.private_key is not None:
-                _require_app(self)
-            raise SettingsError("GITHUB_TOKEN", "is missing: set it, or GITHUB_APP_ID and GITHUB_PRIVATE_KEY")
+                errors += _app_missing(self)
+            else:
+                errors.append(SettingsError("GITHUB_TOKEN", "is missing: set it, or GITHUB_APP_ID and "
+                                            "GITHUB_PRIVATE_KEY (or GITHUB_PRIVATE_KEY_PATH, a file holding the key)"))
         if Need.WEB_SCALE in need and self.web_processes > 1 and not self.redis_url:
-            raise SettingsError("WEB_CONCURRENCY", f"is {self.web_processes}: several web processes need "
-                                "FUNDBOT_REDIS_URL, to share delivery ids and locks")
+            errors.append(SettingsError("WEB_CONCURRENCY", f"is {self.web_processes}: several web processes need "
+                                        "FUNDBOT_REDIS_URL, to share delivery ids and locks"))
         if Need.REDIS in need and not self.redis_url:
-            raise SettingsError("FUNDBOT_REDIS_URL", "is missing: workers take their jobs from Redis")
+            errors.append(SettingsError("FUNDBOT_REDIS_URL", "is missing: workers take their jobs from Redis"))
         if Need.REPO in need and self.repo is None:
-            raise SettingsError("FUNDBOT_REPO", "is missing: set it to OWNER/NAME of the applications repository")
+            errors.append(SettingsError("FUNDBOT_REPO", "is missing: set it to OWNER/NAME of the applications "
+                                        "repository"))
+        return errors
 
 
-def _require_app(settings: Settings) -> None:
+def _app_missing(settings: Settings) -> list[SettingsError]:
+    errors = []
     if settings.app_id is None:
-        raise SettingsError("GITHUB_APP_ID", "is missing: set it to the App's numeric ID")
+        errors.append(SettingsError("GITHUB_APP_ID", "is missing: set it to the App's numeric ID (on the App's "
+                                    "settings page, \"App ID\")"))
     if settings.private_key is None:
-        raise SettingsError("GITHUB_PRIVATE_KEY", "is missing: set it (PEM text) or GITHUB_PRIVATE_KEY_PATH")
+        errors.append(SettingsError("GITHUB_PRIVATE_KEY", "is missing: set it (PEM text) or GITHUB_PRIVATE_KEY_PATH "
+                                    "(a file holding it)"))
+    return errors
+
+
+def _api_url(env: Mapping[str, str]) -> str:
+    api_url = env.get("GITHUB_API_URL", DEFAULT_API_URL).rstrip("/")
+    parsed = urlparse(api_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise SettingsError("GITHUB_API_URL", f"is not an http(s) URL: {api_url!r}")
+    return api_url
+
+
+def _app_id(env: Mapping[str, str]) -> int | None:
+    if "GITHUB_APP_ID" not in env:
+        return None
+    if not env["GITHUB_APP_ID"].strip().isdigit():
+        raise SettingsError("GITHUB_APP_ID", "must be the App's numeric ID (on the App's settings page, \"App ID\")")
+    return int(env["GITHUB_APP_ID"])
+
+
+def _repo(env: Mapping[str, str]) -> str | None:
+    repo = env.get("FUNDBOT_REPO")
+    if repo is not None and not REPO_NAME.match(repo):
+        raise SettingsError("FUNDBOT_REPO", f"must look like OWNER/NAME, not {repo!r}")
+    return repo
+
+
+def _folder(env: Mapping[str, str], name: str, default: Path) -> Path:
+    folder = Path(env.get(name, str(default)))
+    if not folder.is_dir():
+        raise SettingsError(name, f"is not a folder: {str(folder)!r}")
+    return folder
 
 
 def _read_private_key(env: Mapping[str, str], variable: str = "GITHUB_PRIVATE_KEY") -> str | None:

@@ -18,16 +18,22 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
+import yaml
+
+from bot.config.fund_files import extends_of, local_fund_files, rules_from
+from bot.config.fund_yaml import load_fund_yaml
+from bot.config.layers import EXTENDS
 from bot.config.rules import load_rules
 from bot.config.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
 from bot.demo.samples import REPORT_TEXT, REPORT_TEXT_ZH, application_body, report_body
-from bot.demo.world import FUND_REPO, World, running_world
+from bot.demo.world import FUND_REPO, INSTALLATION_ID, World, running_world
+from bot.jobs.fund_setup import prepare_fund
 from bot.policy.i18n import SOURCE, Translator, translator
 from bot.policy.markers import STATUS_MARKER
 from bot.policy.models import is_bot
 from bot.policy.record import Record
 from bot.policy.reports import report_status
-from bot.policy.rules import Rules, RulesError, StageSpec
+from bot.policy.rules import FUND_FILE, Rules, RulesError, StageSpec
 from bot.sandbox import Delivery
 
 APPLICANT = "alice-dev"  # the issue's author, also named as maintainer in the sample form
@@ -65,12 +71,12 @@ class IssueView:
 class Story:
     """Runs the steps and prints, after each, what changed on the issues it follows."""
 
-    def __init__(self, world: World, out: TextIO, language: str = SOURCE) -> None:
+    def __init__(self, world: World, out: TextIO, language: str = SOURCE, rules: Rules | None = None) -> None:
         self.world = world
         self.language = language  # the applicant's: the forms filed, and the language the story is told in
         self.tr: Translator = translator(language)
         self.sandbox = world.sandbox
-        self.rules: Rules = world.rules
+        self.rules: Rules = rules or world.rules  # the fund's, when it has a file of its own
         self.out = out
         self.steps = 0
         self.issues: dict[int, str] = {}  # number -> what it is
@@ -307,29 +313,69 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def run_demo(rules_dir: Path | None, out: TextIO, language: str | None = None) -> int:
-    """Run the demo with the rules in `rules_dir` (default: the shipped ones), printing to `out`; the
-    applicant writes in `language` (default: the fund's) — the forms in it, and the story told in it.
-    Returns 0, or 2 when the rules are invalid (their errors are printed)."""
+def _fund_text(server: Rules, fund_file: Path, out: TextIO, tr: Translator) -> tuple[str, Rules]:
+    """The fund's file as the sandbox repository will hold it, and the rules it makes over `server` — read
+    as the bot reads a fund's (`bot.config.fund_files`). What `_extends` names is on GitHub: said, and the
+    key left out of the sandbox's copy (the bot there would look for it). Raises `RulesError`, `OSError`."""
+    files = local_fund_files(fund_file)
+    rules = rules_from(server, files)
+    text = files.own.text if files.own is not None and files.own.text is not None else ""
+    target = extends_of(files)
+    if target is not None:
+        print(tr.gettext("note: %(file)s: _extends: %(target)s names a file on GitHub, which the demo cannot read: "
+                         "it previews this file over the rules alone", file=fund_file, target=target), file=out)
+        document = {k: v for k, v in load_fund_yaml(text).items() if k != EXTENDS}
+        text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+    return text, rules
+
+
+def run_demo(rules_dir: Path | None, out: TextIO, language: str | None = None, fund_file: Path | None = None) -> int:
+    """Run the demo with the rules in `rules_dir` (default: the shipped ones) — and, with `fund_file`, a
+    fund's `.github/fund-bot.yml` in the fund's repository, over them — printing to `out`; the applicant
+    writes in `language` (default: the fund's) — the forms in it, and the story told in it. Returns 0, or 2
+    when the rules or the fund's file are invalid (their errors are printed)."""
     started = time.perf_counter()
     tr = translator(language or SOURCE)  # until the rules say the fund's
     rules_dir = rules_dir or DEFAULT_RULES_DIR
+    fund_text = None
     try:
-        language = language or load_rules(rules_dir, DEFAULT_TEMPLATES_DIR).language
-        tr = translator(language)
+        rules = load_rules(rules_dir, DEFAULT_TEMPLATES_DIR)
     except RulesError as err:
         print(tr.gettext("fundbot demo: the rules in %(dir)s are invalid:", dir=rules_dir), file=out)
         for line in err.errors:
             print(f"  {line}", file=out)
         return 2
+    if fund_file is not None:
+        try:
+            fund_text, rules = _fund_text(rules, fund_file, out, tr)
+        except OSError as err:
+            print(tr.gettext("fundbot demo: cannot read %(file)s: %(error)s", file=fund_file, error=err.strerror),
+                  file=out)
+            return 2
+        except RulesError as err:
+            print(tr.gettext("fundbot demo: the fund's file %(file)s is invalid over the rules in %(dir)s:",
+                             file=fund_file, dir=rules_dir), file=out)
+            for line in dict.fromkeys(err.errors):
+                print(f"  {line.replace(FUND_FILE, str(fund_file), 1) if line.startswith(FUND_FILE) else line}",
+                      file=out)
+            return 2
+    language = language or rules.language
+    tr = translator(language)
     # A fixed start (this morning, UTC) so that every step's date reads as a calendar date.
     start = dt.datetime.now(dt.timezone.utc).replace(hour=9, minute=0, second=0, microsecond=0)
     # The service logs each delivery at INFO: not the story (running_world quietens it).
     with running_world(now=lambda: start, rules_dir=rules_dir, reviewers=REVIEWERS) as world:
+        if fund_text is not None:
+            # The fund's repository holds the file, and the bot reads it as it reads any fund's (its labels
+            # made as on the App's installation): the story follows what the bot made of it.
+            world.sandbox.add_file(FUND_REPO, FUND_FILE, fund_text)
+            rules = prepare_fund(world.context, world.github.for_installation(INSTALLATION_ID), FUND_REPO).rules or rules
         world.sandbox.clear_log()  # count the story's requests, not the setting up
-        story = Story(world, out, language)
+        story = Story(world, out, language, rules)
         print(tr.gettext("Fund Bot demo: the real service and a sandbox GitHub at %(url)s (offline), rules from "
                          "%(rules)s", url=world.settings.api_url, rules=_shown(rules_dir)), file=out)
+        if fund_file is not None:
+            print(tr.gettext("the fund's own .github/fund-bot.yml: %(file)s", file=fund_file), file=out)
         print(tr.gettext("fund repository %(repo)s · reviewers %(reviewers)s · applicant @%(applicant)s · someone "
                          "else: @%(stranger)s", repo=FUND_REPO, reviewers=", ".join("@" + r for r in REVIEWERS),
                          applicant=APPLICANT, stranger=STRANGER), file=out)

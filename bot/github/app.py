@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -22,10 +23,60 @@ from github import Auth, Github
 
 from bot.github.gateway import GitHubGateway
 from bot.github.pacing import Limits, LocalPacer, Pacer
-from bot.github.transport import PER_PAGE, ConditionalCache, GitHubError, RetryPolicy, Transport, parse_link, repo_path
+from bot.github.transport import (
+    PER_PAGE, ConditionalCache, GitHubError, GitHubUnavailable, NotFound, RetryPolicy, Transport, parse_link, repo_path,
+)
 from bot.policy.models import parse_time
 
 TOKEN_REFRESH_MARGIN = dt.timedelta(minutes=5)  # installation tokens live 1 h; renew a little early
+_CLOCK_CLAIM = re.compile(r"claim \('(?:exp|iat)'\)")  # GitHub's 401 for a JWT dated too far from its own time
+
+
+class AppRefused(GitHubError):
+    """GitHub refused the App's own credentials (its JWT, 401): the App ID and the key do not belong
+    together, or this machine's clock is far from GitHub's. `str()` says which setting to check."""
+
+    def __init__(self, err: GitHubError) -> None:
+        super().__init__(err.status, err.message, err.data)
+        hint = ("this machine's clock is off: GitHub takes the App's token only if it is dated near GitHub's own "
+                "time; set the clock (NTP)") if _CLOCK_CLAIM.search(err.message) else \
+            ("check GITHUB_APP_ID (the App ID on the App's settings page) and that GITHUB_PRIVATE_KEY (or the file "
+             "GITHUB_PRIVATE_KEY_PATH names) is a private key of that App")
+        self.args = (f"GitHub refused the App's credentials ({err.status} {err.message}): {hint}",)
+
+
+class NotInstalled(NotFound):
+    """`GET /repos/{owner}/{repo}/installation` answered 404: the App is not installed on that repository
+    (or it does not exist). `str()` says what to do."""
+
+    def __init__(self, err: GitHubError, repo: str) -> None:
+        super().__init__(err.status, err.message, err.data)
+        self.repo = repo
+        self.args = (f"the App is not installed on {repo} (GitHub answered {err.status} {err.message}): install it "
+                     f"there (the App's page, \"Install App\"), or check the repository's name (FUNDBOT_REPO, "
+                     "--repo)",)
+
+
+class InstallationGone(GitHubError):
+    """An installation's token could not be made (404): the App was uninstalled there. Not a `NotFound`:
+    a gateway must not take it for a missing file or issue."""
+
+    def __init__(self, err: GitHubError, installation_id: int) -> None:
+        super().__init__(err.status, err.message, err.data)
+        self.args = (f"the App's installation {installation_id} is gone (GitHub answered {err.status} {err.message}):"
+                     " it was uninstalled, or GITHUB_APP_ID names another App",)
+
+
+def _as_app(request: Callable[..., Any], verb: str, url: str, **kw: Any) -> Any:
+    """A request as the App (its JWT), with GitHub's refusal of its credentials said as such."""
+    try:
+        return request(verb, url, **kw)
+    except GitHubUnavailable:
+        raise
+    except GitHubError as err:
+        if err.status == 401:
+            raise AppRefused(err) from None
+        raise
 
 
 class AppSettings(Protocol):
@@ -69,7 +120,11 @@ class InstallationTokens:
             cached = self._tokens.get(installation_id)
             if cached and cached[1] - TOKEN_REFRESH_MARGIN > self._clock():
                 return cached[0]
-            data = self._transport.request("POST", f"/app/installations/{installation_id}/access_tokens").data
+            try:
+                data = _as_app(self._transport.request, "POST",
+                               f"/app/installations/{installation_id}/access_tokens").data
+            except NotFound as err:
+                raise InstallationGone(err, installation_id) from None
             expires = parse_time(data.get("expires_at")) or self._clock() + dt.timedelta(hours=1)
             self._tokens[installation_id] = (data["token"], expires)
             return data["token"]
@@ -135,7 +190,10 @@ class GitHubApp:
         with self._lock:
             installation_id = self._installations.get(full_name.lower())
         if installation_id is None:
-            data = self._app_transport.request("GET", f"{repo_path(full_name)}/installation").data
+            try:
+                data = _as_app(self._app_transport.request, "GET", f"{repo_path(full_name)}/installation").data
+            except NotFound as err:
+                raise NotInstalled(err, full_name) from None
             installation_id = int(data["id"])
             with self._lock:
                 self._installations[full_name.lower()] = installation_id
@@ -155,7 +213,7 @@ class GitHubApp:
         url: str | None = "/app/installations"
         params: Mapping[str, Any] | None = {"per_page": PER_PAGE}
         while url:
-            response = self._app_transport.request("GET", url, params=params)
+            response = _as_app(self._app_transport.request, "GET", url, params=params)
             ids += [int(i["id"]) for i in response.data or []]
             url = parse_link(response.headers.get("link")).get("next")
             params = None
@@ -175,7 +233,7 @@ class GitHubApp:
         with self._lock:
             known = self._logins.get("app")
         if known is None:
-            data = self._app_transport.request("GET", "/app").data
+            data = _as_app(self._app_transport.request, "GET", "/app").data
             known = f"{data['slug']}[bot]"
             with self._lock:
                 self._logins["app"] = known

@@ -30,6 +30,8 @@ from bot.policy.models import (
     Action, AddLabels, Assign, CloseIssue, Comment, DeleteComment, Issue, PostComment, React, RemoveLabel, SyncLabel,
     UpsertIssue, UpsertStatusComment,
 )
+from bot.policy.not_a_fund import NotAFund
+from bot.policy.not_a_fund import answer as not_a_fund_answer
 from bot.policy.plan import Reads, plan
 from bot.policy.record import Note, Record, WriteFailure
 from bot.policy.report_issue import Named, decide_report_issue, report_language
@@ -162,6 +164,24 @@ def _named(gateway: GitHubGateway, report: Issue, number: int | None, rules: Rul
     if not is_application(application, rules):
         return Named.NOT_APPLICATION, None
     return Named.APPLICATION, application
+
+
+# --- an application where no fund is served -------------------------------------------------------
+
+
+def run_outside_fund(ctx: Context, gateway: GitHubGateway, issue: Issue, why: NotAFund, *, dry_run: bool = False,
+                     delivery: str | None = None) -> "Applied":
+    """An application filed where the App is installed but no fund is served: its one answer
+    (`bot.policy.not_a_fund`), decided from the issue and its comments read again under its lock — so an
+    `opened` and a `labeled` arriving together, or a redelivery, answer once. :calls: the issue, its
+    comments, and at most one comment written."""
+    with ctx.locks.application(issue.repo, issue.number):
+        fresh = gateway.issue(issue.repo, issue.number)
+        comments = tuple(gateway.comments(fresh.repo, fresh.number))
+        posted = notices_posted(comments, gateway.app_login)
+        actions = not_a_fund_answer(fresh, why, posted, ctx.rules)
+        return apply(gateway, actions, ctx.clock(), on=Snapshot(issue=fresh, comments=comments, posted=posted),
+                     dry_run=dry_run, delivery=delivery)
 
 
 # --- apply -----------------------------------------------------------------------------------------
@@ -310,4 +330,4 @@ def _already_true(action: Action, snap: Snapshot, present: set[str]) -> bool:
     return False
 
 
-__all__ = ["Applied", "Comment", "apply", "gather", "run_application", "run_report_issue"]
+__all__ = ["Applied", "Comment", "apply", "gather", "run_application", "run_outside_fund", "run_report_issue"]

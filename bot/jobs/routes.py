@@ -16,10 +16,12 @@ from bot.github.gateway import GitHubGateway
 from bot.github.webhooks import Event, _get
 from bot.jobs.context import Context
 from bot.jobs.fund_setup import fund_config, prepare_fund
-from bot.jobs.pipeline import Applied, run_application, run_report_issue
+from bot.config.funds import FundConfig
+from bot.jobs.pipeline import Applied, run_application, run_outside_fund, run_report_issue
 from bot.metrics import observe_delivery, processing
 from bot.policy.intake import is_application, is_report_issue
 from bot.policy.models import Comment, Issue
+from bot.policy.not_a_fund import NotAFund
 from bot.policy.rules import Rules
 from bot.policy.triggers import Trigger, TriggerKind
 from bot.policy.wording import english
@@ -51,16 +53,31 @@ def _gateway(ctx: Context, event: Event) -> GitHubGateway | None:
     return ctx.github.for_installation(event.installation_id)
 
 
-def _fund(ctx: Context, event: Event) -> tuple[GitHubGateway, Rules] | None:
-    """The gateway and the fund's rules for a delivery from a fund's repository; None otherwise."""
+def _fund(ctx: Context, event: Event) -> tuple[GitHubGateway, FundConfig] | None:
+    """The gateway and the repository as a fund (its rules None where no fund is served); None without
+    an installation."""
     gateway = _gateway(ctx, event)
     if gateway is None or not event.repository:
         return None
-    rules = fund_config(ctx, gateway, event.repository).rules
-    if rules is None:
-        log.info("not a fund, or no valid configuration; ignored", extra=event.log_context(outcome="ignored"))
+    config = fund_config(ctx, gateway, event.repository)
+    if config.rules is None:
+        log.info("not a fund, or no valid configuration; ignored",
+                 extra=event.log_context(outcome="ignored", reason=config.ignored.value if config.ignored else None))
+    return gateway, config
+
+
+def _outside_fund(ctx: Context, event: Event, gateway: GitHubGateway, config: FundConfig, issue: Issue,
+                  dry_run: bool) -> Applied | None:
+    """An issue labelled as an application where no fund is served gets its one answer (never on an edit:
+    the handlers call this on `opened`, `reopened` and the application label put on). An issue without the
+    label, or a bot's, costs no request; nor does a fund whose file has problems (its configuration issue says
+    so)."""
+    why = config.ignored
+    if why in (None, NotAFund.NEVER_VALID) or issue.user.is_bot or \
+            not issue.has_label(ctx.rules.stages.labels.application.name):
         return None
-    return gateway, rules
+    return _done(event, gateway, issue, dry_run,
+                 run_outside_fund(ctx, gateway, issue, why, dry_run=dry_run, delivery=event.delivery_id))
 
 
 def _run(ctx: Context, event: Event, gateway: GitHubGateway, rules: Rules, issue: Issue, trigger: Trigger,
@@ -74,7 +91,9 @@ def on_issue(ctx: Context, event: Event, *, dry_run: bool = False) -> Applied | 
     issue = _issue(event)
     if issue is None or not (fund := _fund(ctx, event)):
         return None
-    gateway, rules = fund
+    gateway, config = fund
+    if (rules := config.rules) is None:
+        return _outside_fund(ctx, event, gateway, config, issue, dry_run) if event.action != "edited" else None
     if is_report_issue(issue, rules):
         return _done(event, gateway, issue, dry_run,
                      run_report_issue(ctx, gateway, issue, rules=rules, dry_run=dry_run, delivery=event.delivery_id))
@@ -90,7 +109,10 @@ def on_label(ctx: Context, event: Event, *, dry_run: bool = False) -> Applied | 
     name = label.get("name") if isinstance(label, dict) else None
     if issue is None or not isinstance(name, str) or not (fund := _fund(ctx, event)):
         return None
-    gateway, rules = fund
+    gateway, config = fund
+    if (rules := config.rules) is None:
+        application_label = ctx.rules.stages.labels.application.name
+        return _outside_fund(ctx, event, gateway, config, issue, dry_run) if name == application_label else None
     if not is_application(issue, rules) or rules.stages.stage_by_label(name) is None:
         return None  # only a stage label put on by hand is input; the sweep puts other labels right
     trigger = Trigger(TriggerKind.LABELED, actor=event.sender_login, label=name, delivery=event.delivery_id)
@@ -106,9 +128,9 @@ def on_comment(ctx: Context, event: Event, *, dry_run: bool = False) -> Applied 
         comment = Comment.from_api(data)
     except (KeyError, TypeError, ValueError):
         return None
-    if comment.user.is_bot or not (fund := _fund(ctx, event)):
+    if comment.user.is_bot or not (fund := _fund(ctx, event)) or (rules := fund[1].rules) is None:
         return None
-    gateway, rules = fund
+    gateway = fund[0]
     if not is_application(issue, rules):
         return None
     trigger = Trigger(TriggerKind.COMMENT, actor=comment.user.login, comment=comment, delivery=event.delivery_id)

@@ -121,6 +121,11 @@ class NoticeKey:
         return f"round-wait:{upcoming or '-'}"
 
     @staticmethod
+    def not_a_fund() -> str:
+        """The one answer to an application filed where the App is installed but no fund is served."""
+        return "not-a-fund"
+
+    @staticmethod
     def assignment(stage: str, since: str) -> str:
         """Reviewers assigned by load on entering `stage` (at `since`): once per entry."""
         return f"assign:{stage}:{since}"

@@ -147,6 +147,13 @@ TEXTS: dict[str, str | Render] = {
     "repository.private.fix": N_("Applications need a public repository."),
     "repository.moved": N_("The repository has moved from %(old)s to %(new)s; the checks ran on the new address. "
                            "Please update the Repository field."),
+    # The same findings told to someone running `fundbot check` before applying: there is no issue to edit yet.
+    "repository.not_found.fix.cli": N_("GitHub has no public repository at that address: it may be misspelt, "
+                                       "deleted or private. Applications need a public repository; check the "
+                                       "OWNER/REPO you gave."),
+    "repository.unreadable.fix.cli": N_("GitHub answered: %(error)s. Run the check again later."),
+    "repository.moved.cli": N_("The repository has moved from %(old)s to %(new)s; the checks ran on the new address. "
+                               "Give the new one when you apply."),
     "licence.detected": lambda p, template, tr: str(p.get("licence", "")),
     "licence.none": N_("no licence detected"),
     "licence.none.fix": N_("Add a LICENSE file with the text of an OSI-approved licence (see "

@@ -1,8 +1,11 @@
 """The web service: `create_app()` is the WSGI application factory (`bot.web.app:create_app()`).
 
 `POST /webhook` verifies, acknowledges within milliseconds (202) and hands the delivery to the
-background queue (served as plain WSGI in front of Flask: it is the hot path); `GET /healthz`
-answers 200; `GET /dashboard` shows the pipeline (`bot.views.dashboard`). Settings and rules are read
+background queue (served as plain WSGI in front of Flask: it is the hot path); `GET /healthz` says
+whether this process can take deliveries now (503, with the reason, while the queue's Redis cannot be
+reached: a platform routes elsewhere); `GET /livez` only that the process answers (for a platform that
+restarts on failure: a restart does not bring Redis back); `GET /dashboard` shows the pipeline
+(`bot.views.dashboard`). Settings and rules are read
 here, when the factory is called, never at import time, and the factory refuses to build an app
 from bad ones.
 """
@@ -16,11 +19,12 @@ import os
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, Response
+from redis.exceptions import RedisError
 
 from bot.github.app import GitHubApp
 from bot.github.webhooks import MAX_BODY_BYTES, Event, WebhookError
@@ -33,7 +37,7 @@ from bot.logs import configure_logging
 from bot.metrics import LocalQueueCollector, QueueCollector, exposition, observe_delivery
 from bot.config.rules import load_rules
 from bot.policy.rules import Rules
-from bot.config.settings import Need, Settings
+from bot.config.settings import WEBHOOK_PATH, Need, Settings
 from bot.views.dashboard import authorised, dashboard
 from bot.web.bodies import BodyReader, BodyTimeout
 from bot.web.redis_queue import RedisDeliveryQueue
@@ -41,6 +45,47 @@ from bot.web.redis_queue import RedisDeliveryQueue
 log = logging.getLogger("fundbot.app")
 webhooks = Blueprint("webhooks", __name__)
 RETRY_AFTER_FULL = 30  # seconds: the queue drains in well under that at the default size
+READY_PATH = "/healthz"  # 503 while deliveries cannot be taken: what a platform routes by
+LIVE_PATH = "/livez"  # 200 while the process answers: what a platform restarts by
+
+
+class Readiness:
+    """Whether this process can take deliveries: with the Redis queue, whether Redis answers a PING —
+    asked at most every `interval` seconds, however often `/healthz` is called (a flood of health checks
+    costs Redis one PING a second per process). A change either way is logged once."""
+
+    def __init__(self, redis: Any = None, *, interval: float = 1.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._redis = redis
+        self._interval = interval
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._checked = -float("inf")
+        self._problem: str | None = None
+
+    def problem(self) -> str | None:
+        """Why deliveries cannot be taken now, or None."""
+        if self._redis is None:
+            return None
+        with self._lock:
+            if self._monotonic() - self._checked < self._interval:
+                return self._problem
+            self._checked = self._monotonic()
+            problem = detail = None
+            try:
+                self._redis.ping()
+            except RedisError as err:
+                # Said without its address: /healthz is public, the URL's host is the operator's business.
+                problem = f"the queue's Redis cannot be reached ({type(err).__name__})"
+                detail = f"{type(err).__name__}: {str(err)[:200]}"
+            if problem != self._problem:
+                if problem:
+                    log.warning("the queue's Redis cannot be reached: /healthz answers 503 until it can",
+                                extra={"reason": detail, "outcome": "unavailable"})
+                else:
+                    log.warning("the queue's Redis answers again: /healthz answers 200", extra={"outcome": "ready"})
+            self._problem = problem
+            return problem
 
 
 @dataclass
@@ -52,6 +97,7 @@ class Runtime:
     refusals: "RefusalLog"
     bodies: BodyReader
     directory: FundDirectory  # the funds, for the dashboard
+    readiness: Readiness
 
 
 class RefusalLog:
@@ -159,7 +205,7 @@ class WebhookEndpoint:
         self.runtime = runtime
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        if environ.get("PATH_INFO") != "/webhook":
+        if environ.get("PATH_INFO") != WEBHOOK_PATH:
             return self.flask_wsgi(environ, start_response)
         if environ.get("REQUEST_METHOD") != "POST":
             observe_delivery(None, None, "refused", verified=False)
@@ -172,8 +218,21 @@ class WebhookEndpoint:
         return [payload]
 
 
-@webhooks.get("/healthz")
+@webhooks.get(READY_PATH)
 def healthz() -> Any:
+    """Ready for deliveries: 200, or 503 with the reason (a platform's routing check, SPEC §8)."""
+    from flask import current_app
+
+    runtime: Runtime = current_app.extensions["fundbot"]
+    problem = runtime.readiness.problem()
+    if problem:
+        return _json(503, status="unavailable", reason=problem)
+    return _json(200, status="ok")
+
+
+@webhooks.get(LIVE_PATH)
+def livez() -> Any:
+    """The process answers: 200 (a platform's restart check; it says nothing of Redis or GitHub)."""
     return _json(200, status="ok")
 
 
@@ -214,7 +273,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     assert context.funds is not None
     directory = FundDirectory(context.github, context.funds, ttl=settings.dashboard_ttl)
-    runtime = Runtime(settings, rules, context, queue, RefusalLog(), BodyReader(settings.body_timeout), directory)
+    readiness = Readiness(queue.redis if isinstance(queue, RedisDeliveryQueue) else None)
+    runtime = Runtime(settings, rules, context, queue, RefusalLog(), BodyReader(settings.body_timeout), directory,
+                      readiness)
     app.extensions["fundbot"] = runtime
     app.register_blueprint(webhooks)
     app.register_blueprint(dashboard)

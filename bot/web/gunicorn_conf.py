@@ -27,13 +27,20 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None  # off by default: the
 
 
 def on_starting(server):
-    """Refuse to start, in one line, on bad settings or rules (before any worker boots)."""
-    from bot.config.startup import startup_problem
+    """Refuse to start, in one line per problem, on bad settings or rules (before any worker boots); then
+    log which repositories the App is installed on that this deployment ignores, and why (in the master,
+    before it forks: no thread of its own is left running)."""
+    from bot.config.settings import Settings
+    from bot.config.startup import log_ignored, startup_problem
+    from bot.logs import configure_logging
 
     problem = startup_problem(os.environ)
     if problem:
         print(f"fundbot: {problem}", file=sys.stderr)
         sys.exit(1)
+    settings = Settings.from_env(os.environ)
+    configure_logging(settings.log_level, settings.log_format)
+    log_ignored(os.environ)
 
 
 def child_exit(server, worker):
