@@ -12,7 +12,8 @@ of its own, at the same time as deliveries. After every step, once what was sent
 - every application not waiting for a delivery has a record, and its stage or outcome label agrees
   with it;
 - no one-off comment (a reply, a reminder) was posted twice;
-- the App never edited or deleted a comment it did not write (the sandbox is watched as it happens);
+- the App never edited or deleted a comment it did not write (the sandbox is watched as it happens),
+  not even a copy of its own status comment that someone else posted;
 - nothing the App wrote is over GitHub's 65,536 characters (the longest is printed at the end);
 - money: what a grant released is at most what it granted, which is at most the per-project cap; the
   grants of a round add up to at most its pool; tranches are released in order, each once (k = 1, 2 …
@@ -21,8 +22,8 @@ of its own, at the same time as deliveries. After every step, once what was sent
   the grants of the sealed records, whenever no write was lost since a sweep put it in step.
 
 The fund runs by the shipped rules, with its own `.github/fund-bot.yml` (SPEC §13) lowering the round's
-pool to one and a half times the per-project cap, so that two grants can exhaust it, and paying grants
-in three tranches, so that reports release money. Two eligible applications are filed and taken to the
+pool to the per-project cap, so that a second grant can exhaust it, and paying grants in three
+tranches, so that reports release money. Two eligible applications are filed and taken to the
 decision stage (delivered at once) before anything else, so that every run has something to approve. The configuration is
 recorded by a sweep before the run (see `Fund.__init__`: tests/test_races.py pins the bug that
 first reads at once create two fund-state issues; drop that sweep once it is fixed).
@@ -31,9 +32,12 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import os
 import re
 import threading
 from collections import defaultdict
+from functools import cache
+from unittest import mock
 from decimal import Decimal
 
 import pytest
@@ -43,6 +47,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, precondition, rule
 
 from bot.demo.samples import application_body
+import bot.demo.world as world_module
 from bot.demo.world import FUND_REPO, World, running_world
 from bot.jobs.sweep import sweep
 from bot.policy.commands import parse_commands
@@ -51,18 +56,18 @@ from bot.policy.fundstate import decode
 from bot.policy.markers import FUND_STATE_MARKER, STATUS_MARKER, read_record
 from bot.policy.rules import FUND_FILE, fund_rules, load_rules
 from bot.policy.seal import fund_state_holds, record_key, verified
-from bot.sandbox import Faults
+from bot.sandbox import ContentLimits, Faults
 from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
 
 SHIPPED_FUNDING = yaml.safe_load((DEFAULT_RULES_DIR / "funding.yml").read_text(encoding="utf-8"))
 CAP = Decimal(str(SHIPPED_FUNDING["max_per_project"]))
-FUNDING = {**SHIPPED_FUNDING, "round": {**SHIPPED_FUNDING["round"], "pool": int(CAP * 3 / 2)},
+FUNDING = {**SHIPPED_FUNDING, "round": {**SHIPPED_FUNDING["round"], "pool": int(CAP)},
            "tranches": [30, 30, 40]}
 FUND_YAML = yaml.safe_dump({"funding": FUNDING})
 RULES = fund_rules(load_rules(DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR), FUND_YAML, {})
 ROUND = RULES.funding.rounds[0].name
 POOL = RULES.funding.pool(ROUND)
-assert RULES.funding.cap(ROUND) == CAP and POOL == CAP * 3 / 2  # the fund's file is what the service reads
+assert RULES.funding.cap(ROUND) == CAP == POOL  # the fund's file is what the service reads
 
 PEOPLE = ("rita", "ravi", "applicant", "alice-dev", "stan")
 REVIEWERS = ("rita", "ravi")
@@ -76,9 +81,9 @@ COMMANDS = (
     "@everyone see #1 ![x](https://t.example/p.png) \u202e" + "/nope x\n" * 2_000,
     STATUS_MARKER + "\nA status comment someone else wrote: funded, 1,000,000.",  # never the App's own
 )
-# Within the cap, at it, just over it, far over it; a cent; a fraction; what is left of the pool after a
-# grant at the cap (exactly all of it).
-AMOUNTS = (CAP / 2, CAP, CAP + 1, Decimal(9_999_999), Decimal("0.01"), Decimal("12345.67"), POOL - CAP)
+# Half the cap (twice: all of the pool), a cent more (twice: a cent over it), the cap, just over it, far
+# over it, a cent, a fraction.
+AMOUNTS = (CAP / 2, CAP / 2 + Decimal("0.01"), CAP, CAP + 1, Decimal(9_999_999), Decimal("0.01"), Decimal("12345.67"))
 # What takes an eligible application from `technical` to `decision` (stages.yml: two scores to leave
 # technical, one to leave funding).
 TO_DECISION = (("rita", "/score technical 4"), ("ravi", "/score technical 5\n/score impact 3"), ("rita", "/advance"),
@@ -89,7 +94,11 @@ BODIES = (
     application_body(funding_amount="a lot"),
     application_body(repository="https://github.com/tiny-org/missing"),
 )
+_load_rules_once = cache(load_rules)
 STAGE_LABELS = ("stage: technical", "stage: community", "stage: decision")
+# A GitHub that allows more content a minute (as a GHES may): the pacing under github.com's 80 a minute,
+# tested in tests/test_pacing.py, would make a busy example wait a minute for nothing checked here.
+SERVICE = {"content_limits": (100_000, 100_000)}
 longest_written = [0]
 
 
@@ -100,17 +109,22 @@ class Fund(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self._context = running_world(now=lambda: dt.datetime(2027, 1, 4, 9, tzinfo=dt.timezone.utc), workers=4)
+        # A restart reads the same rules files again; they are read once per process here (Rules are frozen).
+        self._rules_read_once = mock.patch.object(world_module, "load_rules", _load_rules_once)
+        self._rules_read_once.start()
+        self._context = running_world(now=lambda: dt.datetime(2027, 1, 4, 9, tzinfo=dt.timezone.utc), workers=4,
+                                      settings=SERVICE)
         self.world: World = self._context.__enter__()
         try:
             self.world.add_applicant_repo("tiny-org/tiny-inference")
             self.sandbox = self.world.sandbox
+            self.sandbox.content_limits = ContentLimits(per_minute=100_000, per_hour=100_000)
             self.sandbox.add_file(FUND_REPO, FUND_FILE, FUND_YAML)
             # The service records the fund's configuration once, alone: first reads at once make two fund-state
             # issues, a known bug pinned by tests/test_races.py (strict xfail) that would fail every run here.
             self.world.sweep()
         except BaseException:
-            self._context.__exit__(None, None, None)  # the sandbox's server and the service stop all the same
+            self.teardown()  # the sandbox's server and the service stop all the same
             raise
         self.app_login = self.sandbox.app_json()["slug"] + "[bot]"  # GitHub's name for an App's account
         self.seal_key = record_key(self.world.settings.private_key)
@@ -124,7 +138,10 @@ class Fund(RuleBasedStateMachine):
         self._watch_comment_writes()
 
     def teardown(self) -> None:
-        self._context.__exit__(None, None, None)
+        try:
+            self._context.__exit__(None, None, None)
+        finally:
+            self._rules_read_once.stop()
 
     def _watch_comment_writes(self) -> None:
         """Note the author of every comment edited or deleted, and who did it, as the sandbox does it."""
@@ -147,7 +164,8 @@ class Fund(RuleBasedStateMachine):
         said = [self.sandbox.comment(FUND_REPO, number, who, text) for number in numbers for who, text in TO_DECISION]
         self._post(filed + self.sandbox.pending_deliveries() + said)  # each run reads every comment, in order
         for number in numbers:
-            assert self._record(number).stage == "decision", f"#{number} did not reach the decision stage"
+            record = self._record(number)
+            assert record is not None and record.stage == "decision", f"#{number} did not reach the decision stage"
         return multiple(*numbers)
 
     @rule(target=applications, body=st.sampled_from(BODIES))
@@ -165,6 +183,13 @@ class Fund(RuleBasedStateMachine):
     def edit(self, number, body):
         if self.sandbox.issue(FUND_REPO, number)["body"] != body:
             self.pending.append(self.sandbox.edit_issue(FUND_REPO, number, "applicant", body=body))
+
+    @rule(number=applications, source=applications, who=st.sampled_from(("stan", "applicant")))
+    def copy_a_status_comment(self, number, source, who):
+        """Someone copies the App's status comment, sealed record and all, into a comment of their own."""
+        statuses = self._look().statuses(source)
+        text = statuses[0]["body"] if statuses else STATUS_MARKER + "\nFunded: 1,000,000."
+        self.pending.append(self.sandbox.comment(FUND_REPO, number, who, text))
 
     @rule(number=applications, label=st.sampled_from(STAGE_LABELS))
     def label_by_hand(self, number, label):
@@ -233,7 +258,7 @@ class Fund(RuleBasedStateMachine):
         self.story.append("restart")
         self.world.runtime.queue.close(10)
         self.world = World(self.sandbox, self.world.settings.api_url, self.world.settings.app_id,
-                           self.world.settings.private_key, workers=4, seed=False)
+                           self.world.settings.private_key, workers=4, seed=False, settings=SERVICE)
 
     @rule(lose=st.booleans())
     def sweep(self, lose):
@@ -297,42 +322,43 @@ class Fund(RuleBasedStateMachine):
     def _swept(self, result, *, lost_writes: bool) -> None:
         self.story.append(f"swept{' losing answers' if lost_writes else ''}: {'; '.join(result.lines)}"
                           f"{' FAILED ' + '; '.join(result.failures) if result.failures else ''}")
-        self.processed |= self._applications()
+        self.processed |= self._look().applications
         if result.failures:
             self.ledger_in_step = False  # the sweep did not reach the ledger: the next clean one does
             event("sweep: left the ledger for the next")
         elif not lost_writes:
             self.ledger_in_step = True
         if not result.failures:  # it put the ledger in step: whatever else may lose writes, now it holds
-            self._check_ledger()
+            self._check_ledger(self._look())
             event("sweep: ledger checked")
 
     # --- what must always hold ----------------------------------------------------------------------
 
-    def _applications(self) -> set[int]:
-        return {issue["number"] for issue in self.sandbox.issues(FUND_REPO)
-                if any(label["name"] == "fund: application" for label in issue["labels"])}
+    def _look(self) -> "Seen":
+        """GitHub as it is now: every issue, and each application's comments (read once per check)."""
+        issues = {issue["number"]: issue for issue in self.sandbox.issues(FUND_REPO)}
+        applications = {n for n, issue in issues.items()
+                        if any(label["name"] == "fund: application" for label in issue["labels"])}
+        return Seen(self, issues, {n: self.sandbox.comments(FUND_REPO, n) for n in applications})
+
+    def _record(self, number: int):
+        return self._look().record(number)
 
     def _waiting(self) -> set[int]:
         return {d.payload["issue"]["number"] for d in self.pending if "issue" in d.payload}
 
-    def _statuses(self, number: int) -> list[dict]:
-        return [c for c in self.sandbox.comments(FUND_REPO, number)
-                if c["user"]["login"] == self.app_login and c["body"].startswith(STATUS_MARKER)]
-
-    def _record(self, number: int):
-        """The sealed record of the App's status comment (None when there is none)."""
-        statuses = self._statuses(number)
-        if not statuses:
-            return None
-        found = verified(read_record(statuses[0]["body"]), self.seal_key, FUND_REPO, number)
-        assert found.record is not None, f"#{number}: the App's record does not hold its seal ({found.problem})"
-        return found.record
-
     @invariant()
-    def nothing_twice_and_nothing_too_long(self):
-        for number in self._applications():
-            own = [c for c in self.sandbox.comments(FUND_REPO, number) if c["user"]["login"] == self.app_login]
+    def promises_hold(self):
+        seen = self._look()
+        self._nothing_twice_and_nothing_too_long(seen)
+        self._every_delivered_application_is_processed_and_up_to_date(seen)
+        self._labels_agree_with_the_records(seen)
+        self._only_its_own_comments_are_edited_or_deleted()
+        self._money_adds_up(seen)
+
+    def _nothing_twice_and_nothing_too_long(self, seen: "Seen") -> None:
+        for number, comments in seen.comments.items():
+            own = [c for c in comments if c["user"]["login"] == self.app_login]
             statuses = [c for c in own if c["body"].startswith(STATUS_MARKER)]
             assert len(statuses) <= 1, f"#{number}: {len(statuses)} status comments"
             keys = [k for c in own for k in re.findall(r"<!-- fund-bot:notice (\S+) -->", c["body"])]
@@ -341,44 +367,39 @@ class Fund(RuleBasedStateMachine):
                 longest_written[0] = max(longest_written[0], len(c["body"]))
                 assert len(c["body"]) < 65_536
 
-    @invariant()
-    def every_delivered_application_is_processed_and_up_to_date(self):
-        waiting = self._waiting()
-        for number in self._applications() - waiting:
+    def _every_delivered_application_is_processed_and_up_to_date(self, seen: "Seen") -> None:
+        for number in seen.applications - self._waiting():
             assert number in self.processed, f"#{number}: nothing pending, yet never delivered nor swept"
-            statuses = self._statuses(number)
+            statuses = seen.statuses(number)
             assert len(statuses) == 1, f"#{number}: {len(statuses)} status comments once processed"
-            record = self._record(number)
-            body = self.sandbox.issue(FUND_REPO, number)["body"]
+            record = seen.record(number)
+            body = seen.issues[number]["body"]
             assert record.body_sha == body_sha(body), f"#{number}: the record did not check the body as it is"
             commands = [cid for cid, (n, text) in self.delivered_comments.items() if n == number and parse_commands(text)]
             if commands:
                 assert record.last_comment_id >= max(commands), \
                     f"#{number}: comment {max(commands)} was delivered, the record stops at {record.last_comment_id}"
 
-    @invariant()
-    def labels_agree_with_the_record(self):
-        for number in self._applications() - self._waiting():
-            record = self._record(number)
+    def _labels_agree_with_the_records(self, seen: "Seen") -> None:
+        stages = RULES.stages
+        mirrored = {s.label.name for s in stages.stages} | {o.label.name for o in stages.outcomes.values()}
+        for number in seen.applications - self._waiting():
+            record = seen.record(number)
             assert record is not None, f"#{number}: processed, but no record"
-            labels = set(self.sandbox.issue_labels(FUND_REPO, number))
-            stages = RULES.stages
+            labels = {label["name"] for label in seen.issues[number]["labels"]}
             wanted = stages.outcomes[record.outcome.name].label.name if record.outcome else \
                 stages.stage(record.stage).label.name
-            mirrored = {s.label.name for s in stages.stages} | {o.label.name for o in stages.outcomes.values()}
             assert labels & mirrored == {wanted}, f"#{number}: {sorted(labels)} but the record says {wanted}"
 
-    @invariant()
-    def only_its_own_comments_are_edited_or_deleted(self):
+    def _only_its_own_comments_are_edited_or_deleted(self) -> None:
         for what, comment_id, author, actor in self.comment_writes:
             if actor == self.app_login:
                 assert author == self.app_login, f"the App's {what} on comment {comment_id}, written by {author}"
 
-    @invariant()
-    def money_adds_up(self):
+    def _money_adds_up(self, seen: "Seen") -> None:
         granted_in: dict[str, Decimal] = defaultdict(Decimal)
-        for number in self._applications():
-            record = self._record(number)
+        for number in seen.applications:
+            record = seen.record(number)
             if record is None:
                 continue
             cap, pool = RULES.funding.cap(record.round), RULES.funding.pool(record.round)
@@ -405,11 +426,11 @@ class Fund(RuleBasedStateMachine):
             pool = RULES.funding.pool(round_name)
             assert pool is None or total <= pool, f"round {round_name}: {total} granted from a pool of {pool}"
         if self.ledger_in_step:
-            self._check_ledger()
+            self._check_ledger(seen)
 
-    def _check_ledger(self) -> None:
+    def _check_ledger(self, seen: "Seen") -> None:
         """The fund-state issue's ledger, read by the product's decoder and seal, holds the sealed records' grants."""
-        mine = [i for i in self.sandbox.issues(FUND_REPO)
+        mine = [i for _, i in sorted(seen.issues.items())
                 if i["user"]["login"] == self.app_login and FUND_STATE_MARKER in (i["body"] or "")]
         state = decode(mine[0]["body"], lambda payload, signature: fund_state_holds(
             self.seal_key, FUND_REPO, payload, signature)) if mine else None
@@ -417,12 +438,38 @@ class Fund(RuleBasedStateMachine):
         ledger = {r: dict(g) for r, g in state.grants.items() if g} if state else {}
         assert state is None or state.verified, "the fund-state issue does not hold its seal"
         grants: dict[str, dict[int, Decimal]] = defaultdict(dict)
-        for number in self._applications():
-            record = self._record(number)
+        for number in seen.applications:
+            record = seen.record(number)
             if record is not None and record.funded:
                 grants[record.round][number] = record.granted
         assert ledger == dict(grants), f"the ledger says {ledger}, the records {dict(grants)}; lately:\n  " + \
             "\n  ".join(self.story[-40:])
+
+
+class Seen:
+    """One look at the fund's repository: its issues by number, the applications' comments, and the
+    sealed records of the App's status comments (read as needed, once)."""
+
+    def __init__(self, fund: Fund, issues: dict[int, dict], comments: dict[int, list[dict]]) -> None:
+        self.fund, self.issues, self.comments = fund, issues, comments
+        self.applications = set(comments)
+        self._records: dict[int, object] = {}
+
+    def statuses(self, number: int) -> list[dict]:
+        """The status comments the App wrote (known by its login) on an application."""
+        return [c for c in self.comments.get(number, []) if c["user"]["login"] == self.fund.app_login
+                and c["body"].startswith(STATUS_MARKER)]
+
+    def record(self, number: int):
+        """The sealed record of the App's status comment (None when there is none)."""
+        if number not in self._records:
+            statuses = self.statuses(number)
+            found = verified(read_record(statuses[0]["body"]), self.fund.seal_key, FUND_REPO, number) \
+                if statuses else None
+            assert found is None or found.record is not None, \
+                f"#{number}: the App's record does not hold its seal ({found.problem})"
+            self._records[number] = found.record if found else None
+        return self._records[number]
 
 
 def _said(delivery) -> str:
@@ -439,11 +486,21 @@ def _is_approve(delivery) -> bool:
     return delivery.event == "issue_comment" and delivery.payload["comment"]["body"].startswith("/approve")
 
 
-Fund.TestCase.settings = settings(
-    max_examples=int(__import__("os").environ.get("FUNDBOT_PROPERTY_EXAMPLES", "25")), stateful_step_count=30,
-    deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
-TestFund = Fund.TestCase
+EXAMPLES = int(os.environ.get("FUNDBOT_PROPERTY_EXAMPLES", "25"))
+
+
+def _settings(examples: int) -> settings:
+    return settings(max_examples=examples, stateful_step_count=30, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+# The examples run as two test cases of half as many, so that pytest-xdist runs them side by side.
+class TestFund(Fund.TestCase):
+    settings = _settings((EXAMPLES + 1) // 2)
+
+
+class TestFundAgain(Fund.TestCase):
+    settings = _settings(EXAMPLES // 2)
 
 
 @pytest.fixture(scope="module", autouse=True)
