@@ -22,9 +22,10 @@ of its own, at the same time as deliveries. After every step, once what was sent
   the grants of the sealed records, whenever no write was lost since a sweep put it in step.
 
 The fund runs by the shipped rules, with its own `.github/fund-bot.yml` (SPEC §13) lowering the round's
-pool to the per-project cap, so that a second grant can exhaust it, and paying grants in three
-tranches, so that reports release money. Two eligible applications are filed and taken to the
-decision stage (delivered at once) before anything else, so that every run has something to approve. The configuration is
+pool to one and a half times the per-project cap, so that a second grant can exhaust it (and an amount
+over the cap is not over the pool), and paying grants in three tranches, so that reports release money. Two eligible applications are filed and taken to the
+decision stage (delivered at once) before anything else, and a reviewer's /approve of the first at the
+cap waits in GitHub's queue, so that every run has something to approve and a pool half spent. The configuration is
 recorded by a sweep before the run (see `Fund.__init__`: tests/test_races.py pins the bug that
 first reads at once create two fund-state issues; drop that sweep once it is fixed).
 """
@@ -61,13 +62,13 @@ from bot.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
 
 SHIPPED_FUNDING = yaml.safe_load((DEFAULT_RULES_DIR / "funding.yml").read_text(encoding="utf-8"))
 CAP = Decimal(str(SHIPPED_FUNDING["max_per_project"]))
-FUNDING = {**SHIPPED_FUNDING, "round": {**SHIPPED_FUNDING["round"], "pool": int(CAP)},
+FUNDING = {**SHIPPED_FUNDING, "round": {**SHIPPED_FUNDING["round"], "pool": int(CAP * 3 / 2)},
            "tranches": [30, 30, 40]}
 FUND_YAML = yaml.safe_dump({"funding": FUNDING})
 RULES = fund_rules(load_rules(DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR), FUND_YAML, {})
 ROUND = RULES.funding.rounds[0].name
 POOL = RULES.funding.pool(ROUND)
-assert RULES.funding.cap(ROUND) == CAP == POOL  # the fund's file is what the service reads
+assert RULES.funding.cap(ROUND) == CAP and POOL == CAP * 3 / 2  # the fund's file is what the service reads
 
 PEOPLE = ("rita", "ravi", "applicant", "alice-dev", "stan")
 REVIEWERS = ("rita", "ravi")
@@ -81,9 +82,9 @@ COMMANDS = (
     "@everyone see #1 ![x](https://t.example/p.png) \u202e" + "/nope x\n" * 2_000,
     STATUS_MARKER + "\nA status comment someone else wrote: funded, 1,000,000.",  # never the App's own
 )
-# Half the cap (twice: all of the pool), a cent more (twice: a cent over it), the cap, just over it, far
-# over it, a cent, a fraction.
-AMOUNTS = (CAP / 2, CAP / 2 + Decimal("0.01"), CAP, CAP + 1, Decimal(9_999_999), Decimal("0.01"), Decimal("12345.67"))
+# The cap; half of it (with the cap: all of the pool) and a cent more (a cent over the pool); just over
+# the cap (within the pool), far over both; a cent.
+AMOUNTS = (CAP, CAP / 2, CAP / 2 + Decimal("0.01"), CAP + 1, Decimal(9_999_999), Decimal("0.01"))
 # What takes an eligible application from `technical` to `decision` (stages.yml: two scores to leave
 # technical, one to leave funding).
 TO_DECISION = (("rita", "/score technical 4"), ("ravi", "/score technical 5\n/score impact 3"), ("rita", "/advance"),
@@ -166,6 +167,7 @@ class Fund(RuleBasedStateMachine):
         for number in numbers:
             record = self._record(number)
             assert record is not None and record.stage == "decision", f"#{number} did not reach the decision stage"
+        self.pending.append(self.sandbox.comment(FUND_REPO, numbers[0], "rita", f"/approve {CAP}"))
         return multiple(*numbers)
 
     @rule(target=applications, body=st.sampled_from(BODIES))
@@ -207,7 +209,7 @@ class Fund(RuleBasedStateMachine):
         for who, text in TO_DECISION + (("rita", f"/approve {amount}"),):
             self.pending.append(self.sandbox.comment(FUND_REPO, number, who, text))
 
-    @rule(number=applications, who=st.sampled_from(REVIEWERS + ("applicant",)), amount=st.sampled_from(AMOUNTS))
+    @rule(number=applications, who=st.sampled_from(REVIEWERS), amount=st.sampled_from(AMOUNTS))
     def approve(self, number, who, amount):
         self.pending.append(self.sandbox.comment(FUND_REPO, number, who, f"/approve {amount}"))
 
