@@ -37,3 +37,22 @@ def app_env(world, sandbox_server, app_key):
 
     return {"GITHUB_API_URL": sandbox_server.url, "GITHUB_APP_ID": str(APP_ID), "GITHUB_PRIVATE_KEY": app_key,
             "FUNDBOT_REPO": FUND_REPO}
+
+
+# pytest-xdist hands tests out in the order they are collected: the longest go first, so that none of
+# them starts last and becomes the run's tail (`--durations=30` names them).
+LONGEST_FIRST = (
+    "tests/test_e2e.py::test_the_same_lifecycle_with_github_misbehaving",
+    "tests/test_properties.py::",
+    "tests/test_metrics.py::test_two_web_processes_and_a_worker_report_together",
+    "tests/test_scale_out.py::",
+    "tests/test_sweep.py::test_a_year_of_a_grant",
+    "tests/test_funds.py::test_with_redis_the_sweep_queues_one_job_per_fund_for_the_workers",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next((n for n, start in enumerate(LONGEST_FIRST) if item.nodeid.startswith(start)), len(LONGEST_FIRST))
+
+    items.sort(key=rank)  # stable: the rest keep their order

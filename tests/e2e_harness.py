@@ -166,13 +166,20 @@ class Worker:
             self._process.wait()
             self._process = None
 
+    def terminate(self) -> None:
+        """SIGTERM without waiting: several workers told at once stop side by side (see `stop`)."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+
     def stop(self) -> None:
-        """SIGTERM (RQ finishes the running job first), then SIGKILL if it lingers."""
+        """SIGTERM (RQ finishes the running job first: the tests' jobs take well under 10 s), then
+        SIGKILL if it lingers. (An idle worker lingers up to 60 s: RQ 3.0 with redis-py 8 waits for its
+        pubsub thread on the way out; see tests/redis_fixtures.py.)"""
         if self._process is None:
             return
         self._process.terminate()
         try:
-            self._process.wait(timeout=30)
+            self._process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()

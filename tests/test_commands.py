@@ -2,6 +2,7 @@
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from workmeter import work
 
 from bot.policy.i18n import SOURCE, translator
 from bot.policy.command_parse import parse_commands
@@ -81,10 +82,35 @@ def test_never_a_command_inside_a_code_block_in_a_list_item(item, fence):
     assert [c.name for c in parse_commands(comment)] == ["help"]  # the fence closed: later commands count
 
 
-def test_a_long_line_of_spaces_is_not_quadratic():
-    # A lazy `(.*?)[ \t]*$` took seconds on this; the parser must stay linear (benchmarks/forms.py times it).
+def test_a_long_line_of_spaces_is_read_whole():
     [command] = parse_commands("/score a" + " \t" * 200_000 + "b")
     assert command.name == "score" and command.args.endswith("b")
+
+
+# Comments built to make a careless regex or scan go quadratic, each growing with `n` (benchmarks/forms.py
+# times some of them at full size). A lazy `(.*?)[ \t]*$` took seconds on the first.
+GROWING = [
+    ("long-line-of-spaces", lambda n: "/score a" + " \t" * n + "b", 16_000),
+    ("many-unknown-commands", lambda n: "\n".join(f"/nope-{i}" for i in range(n)), 4_000),
+    ("unclosed-pre", lambda n: "<pre>" + "\n/advance" * n, 8_000),
+    ("many-pre-blocks", lambda n: "<pre>/advance</pre>\n/help\n" * n, 4_000),
+    ("unclosed-html-comments", lambda n: "<!--\n/advance\n" * n, 8_000),
+    ("many-html-comments", lambda n: "<!-- x -->\n/help\n" * n, 4_000),
+    ("many-quotes", lambda n: "> /advance\n" * n, 8_000),
+    ("many-fences", lambda n: "```\n/advance\n```\n" * n, 4_000),
+    ("unclosed-fences-in-list-items", lambda n: "- ```\n" * n, 8_000),
+    ("long-report", lambda n: "/report " + "shipped it\n" * n, 8_000),
+]
+
+
+@pytest.mark.parametrize("build,n", [c[1:] for c in GROWING], ids=[c[0] for c in GROWING])
+def test_commands_parse_in_linear_work(build, n):
+    """Twice the comment, at most about twice the work: counted (`workmeter`: Python calls and loops, and
+    the regex engine's steps), not timed, so a quadratic scan or regex fails here on any machine."""
+    small, large = build(n // 2), build(n)
+    done_small, done_large = work(parse_commands, small), work(parse_commands, large)
+    assert done_large <= 2.5 * done_small, f"{len(small)} characters: {done_small} units of work; " \
+                                           f"{len(large)}: {done_large}"
 
 
 def test_every_command_of_the_spec_is_registered():

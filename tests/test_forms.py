@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from workmeter import work
 
 from bot.config.forms import FormTemplateError, load_template
 from bot.config.settings import DEFAULT_TEMPLATES_DIR
@@ -339,24 +340,40 @@ def test_recognised_needs_half_the_headings() -> None:
     assert parse_form(form, two + "\n\n### Outcomes and impact\n\ny").recognised
 
 
-# Bodies built to make a careless regex or scan go quadratic. GitHub caps a body at 65,536
-# characters; each of these must still parse in well under a second.
-ADVERSARIAL = [
-    ("long-heading-whitespace", "### a" + " \t" * 30000 + "#x"),
-    ("long-checkbox-whitespace", "### Agreements\n\n- [x] a" + " \t" * 30000 + "y"),
-    ("unclosed-fences", "\n".join("```a" for _ in range(20000))),
-    ("long-backtick-run", "`" * 60000 + "x`"),
-    ("repeated-headings", "\n".join(f"### {f.label}" for _ in range(400) for f in reversed(APPLICATION.fields))),
-    ("long-amount", "### Funding amount (USD)\n\n5" + " " * 60000 + "x"),
-    ("long-repository", "### Repository\n\nhttps://github.com/" + "a/" * 30000),
-    ("many-handles", "### Maintainers\n\n" + "@a-, " * 12000),
+# Bodies built to make a careless regex or scan go quadratic: each grows with `n`, and the `n` given
+# makes it about GitHub's cap of 65,536 characters (ADVERSARIAL: those bodies, which
+# `python benchmarks/forms.py` times).
+GROWING = [
+    ("long-heading-whitespace", lambda n: "### a" + " \t" * n + "#x", 30000),
+    ("long-checkbox-whitespace", lambda n: "### Agreements\n\n- [x] a" + " \t" * n + "y", 30000),
+    ("unclosed-fences", lambda n: "\n".join("```a" for _ in range(n)), 20000),
+    ("long-backtick-run", lambda n: "`" * n + "x`", 60000),
+    ("repeated-headings", lambda n: "\n".join(f"### {f.label}" for _ in range(n) for f in reversed(APPLICATION.fields)),
+     400),
+    ("long-amount", lambda n: "### Funding amount (USD)\n\n5" + " " * n + "x", 60000),
+    ("long-repository", lambda n: "### Repository\n\nhttps://github.com/" + "a/" * n, 30000),
+    ("many-handles", lambda n: "### Maintainers\n\n" + "@a-, " * n, 12000),
+    # fences that do close, each opened again at once: a scan that looks ahead for each closer rescans
+    ("closed-fences", lambda n: "### Description\n\n" + "```\nx\n```\n" * n, 6000),
+    ("fence-heading-mix", lambda n: "\n".join(f"~~~\n### {f.label}\n~~~\n### {f.label}\n_No response_"
+                                             for _ in range(n) for f in APPLICATION.fields), 60),
 ]
+ADVERSARIAL = [(name, build(n)) for name, build, n in GROWING]
 
 
 @pytest.mark.parametrize("body", [c[1] for c in ADVERSARIAL], ids=[c[0] for c in ADVERSARIAL])
 def test_adversarial_bodies_parse(body: str) -> None:
-    # How fast they parse is measured by `python benchmarks/forms.py` (no clock in the tests).
+    # How fast they parse is measured by `python benchmarks/forms.py`; the test below counts the work.
     check_invariants(parse_form(APPLICATION, body), APPLICATION)
+
+
+@pytest.mark.parametrize("build,n", [c[1:] for c in GROWING], ids=[c[0] for c in GROWING])
+def test_adversarial_bodies_parse_in_linear_work(build, n: int) -> None:
+    """Twice the body, at most about twice the work: counted (`workmeter`: Python calls and loops, and
+    the regex engine's steps), not timed, so a quadratic scan or regex fails here on any machine."""
+    quarter, half = build(n // 4), build(n // 2)
+    small, large = work(parse_form, APPLICATION, quarter), work(parse_form, APPLICATION, half)
+    assert large <= 2.5 * small, f"{len(quarter)} characters: {small} units of work; {len(half)}: {large}"
 
 
 # --------------------------------------------------------------------------------------------

@@ -64,7 +64,10 @@ def end_state(world: World) -> dict[int, tuple]:
 
 
 def sequential_end_state(app_key: str) -> dict[int, tuple]:
-    with running_world(now=lambda: START, openapi=OPENAPI_SUBSET, app_id=APP_ID, app_key=app_key) as world:
+    # Paced as the processes below are (a GitHub that allows more content a minute): pacing only delays.
+    with running_world(now=lambda: START, openapi=OPENAPI_SUBSET, app_id=APP_ID, app_key=app_key,
+                       settings={"content_limits": (100_000, 100_000)}) as world:
+        world.sandbox.content_limits = ContentLimits(per_minute=100_000, per_hour=100_000)
         for delivery in story(world):
             world.deliver(delivery)
         return end_state(world)
@@ -95,6 +98,8 @@ def test_two_web_processes_three_workers_and_a_killed_one(sandbox, sandbox_serve
         running.enter_context(web)
         for worker in workers:
             running.enter_context(worker)
+        # On the way out every worker is told at once, then each is waited for: they stop side by side.
+        running.callback(lambda: [worker.terminate() for worker in workers])
         with ThreadPoolExecutor(max_workers=16) as pool:
             bursts = [deliveries[i:i + 25] for i in range(0, len(deliveries), 25)]
             for k, burst in enumerate(bursts):
@@ -104,8 +109,9 @@ def test_two_web_processes_three_workers_and_a_killed_one(sandbox, sandbox_serve
                     victim = _busy_worker(client, timeout=30)
                     dead.add(victim.name)
                     workers[[w.pid for w in workers].index(victim.pid)].kill()  # SIGKILL, mid-job
-                    running.enter_context(Worker(sandbox_server.url, APP_ID, app_key, redis_url,
-                                                 tmp_path / "worker3.log", **WORKER_ENV))
+                    workers.append(running.enter_context(Worker(sandbox_server.url, APP_ID, app_key, redis_url,
+                                                                tmp_path / "worker3.log", **WORKER_ENV)))
+                    running.callback(workers[-1].terminate)
         deadline = time.monotonic() + 120
         while not drained(client, dead):
             assert time.monotonic() < deadline, "the workers did not drain the queue"

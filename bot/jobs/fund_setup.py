@@ -75,21 +75,27 @@ def settle(ctx: Context, gateway: GitHubGateway, repo: str, config: FundConfig, 
     rules = config.rules or ctx.funds.server_rules  # the last valid configuration's words, else the server's
     label = rules.stages.labels.bot.name
     try:
-        found = ctx.funds.issues.find(gateway, repo, CONFIG_ISSUE_MARKER, label)
-        actions = [config_issue_write(config.problems, config.last_valid, found, rules)]
-        # What the bot acts by is recorded, so that it survives a restart: the valid files (by blob sha),
-        # or — a fund that needs no file of its own, and whose file is invalid — the server's rules.
-        acting = config.shas if not config.problems else {SERVER_RULES: ""} if config.rules is ctx.funds.server_rules \
-            else None
-        if acting is not None:
-            fund = ctx.funds.issues.fund_state(gateway, repo, label,
-                                               granted_label=rules.stages.outcomes["funded"].label.name)
-            actions.insert(0, valid_config_write(fund, acting, repo, rules, ctx.seal_key))
-        applied = apply(gateway, tuple(a for a in actions if a is not None), ctx.clock(), repo=repo)
-        for marker, opened in applied.opened.items():
-            ctx.funds.issues.remember(repo, marker, opened.number)
+        with ctx.locks.fund(repo):  # two first readings at once must not open two issues
+            _settle(ctx, gateway, repo, config, rules, label)
     except GitHubError as err:
         log.warning("could not put the configuration issue in step", extra={"repo": repo, "reason": str(err)})
+
+
+def _settle(ctx: Context, gateway: GitHubGateway, repo: str, config: FundConfig, rules: Rules, label: str) -> None:
+    """Under the fund's lock: read the issues that speak of the configuration again, and write what differs."""
+    found = ctx.funds.issues.find(gateway, repo, CONFIG_ISSUE_MARKER, label)
+    actions = [config_issue_write(config.problems, config.last_valid, found, rules)]
+    # What the bot acts by is recorded, so that it survives a restart: the valid files (by blob sha),
+    # or — a fund that needs no file of its own, and whose file is invalid — the server's rules.
+    acting = config.shas if not config.problems else {SERVER_RULES: ""} if config.rules is ctx.funds.server_rules \
+        else None
+    if acting is not None:
+        fund = ctx.funds.issues.fund_state(gateway, repo, label,
+                                           granted_label=rules.stages.outcomes["funded"].label.name)
+        actions.insert(0, valid_config_write(fund, acting, repo, rules, ctx.seal_key))
+    applied = apply(gateway, tuple(a for a in actions if a is not None), ctx.clock(), repo=repo)
+    for marker, opened in applied.opened.items():
+        ctx.funds.issues.remember(repo, marker, opened.number)
 
 
 def prepare_fund(ctx: Context, gateway: GitHubGateway, repo: str) -> FundConfig:
