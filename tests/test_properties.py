@@ -61,6 +61,7 @@ from bot.policy.markers import FUND_STATE_MARKER, STATUS_MARKER, read_record
 from bot.config.rules import fund_rules, load_rules
 from bot.policy.rules import FUND_FILE
 from bot.policy.seal import fund_state_holds, record_key, verified
+from bot.policy.wording import english
 from bot.sandbox import ContentLimits, Faults
 from bot.config.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
 
@@ -326,8 +327,8 @@ class Fund(RuleBasedStateMachine):
                 self.delivered_comments[comment["id"]] = (delivery.payload["issue"]["number"], comment["body"])
 
     def _swept(self, result, *, lost_writes: bool) -> None:
-        self.story.append(f"swept{' losing answers' if lost_writes else ''}: {'; '.join(result.lines)}"
-                          f"{' FAILED ' + '; '.join(result.failures) if result.failures else ''}")
+        self.story.append(f"swept{' losing answers' if lost_writes else ''}: {'; '.join(map(english, result.lines))}"
+                          f"{' FAILED ' + '; '.join(map(english, result.failures)) if result.failures else ''}")
         self.processed |= self._look().applications
         if result.failures:
             self.ledger_in_step = False  # the sweep did not reach the ledger: the next clean one does
