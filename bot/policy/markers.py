@@ -121,6 +121,11 @@ class NoticeKey:
         return f"round-wait:{upcoming or '-'}"
 
     @staticmethod
+    def evidence(kind: str, ref: str) -> str:
+        """The evidence read again for a progress report (`kind` "report") or `/evidence` ("command")."""
+        return f"evidence:{kind}:{ref}"
+
+    @staticmethod
     def assignment(stage: str, since: str) -> str:
         """Reviewers assigned by load on entering `stage` (at `since`): once per entry."""
         return f"assign:{stage}:{since}"

@@ -24,6 +24,8 @@ from statistics import mean, median
 
 from bot.github.gateway import GitHubGateway
 from bot.github.transport import GitHubError
+from bot.policy.evidence_flow import current_pack
+from bot.policy.evidence_pack import Pack
 from bot.policy.i18n import N_
 from bot.policy.markers import find_status
 from bot.policy.models import Comment, Issue
@@ -89,6 +91,8 @@ class ApplicationRow:
     tranches: tuple[Tranche, ...] = ()  # the parts of the grant released for payment
     audit: tuple[AuditEntry, ...] = ()  # every decision, with who, when and why
     sealed: bool = True  # the record's seal holds (or no key was given to check it)
+    evidence: Pack | None = None  # the latest evidence pack (issue 21), about the repository applied with
+    evidence_first: Pack | None = None  # the pack read at application, to compare with
 
     @property
     def overdue(self) -> bool:
@@ -171,6 +175,7 @@ def application_row(issue: Issue, comments: Iterable[Comment], rules: Rules, tod
         next_report_due=reports.next_due, report_state=reports.state,
         round=record.round, tranches=record.tranches, audit=record.audit,
         sealed=checked.record is not None or read.record is None,
+        evidence=current_pack(record), evidence_first=record.evidence.first if record.evidence else None,
     )
 
 
