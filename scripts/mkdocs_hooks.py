@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_DIR = ROOT / "bot" / "config" / "schemas" / "rules"
 DEFAULTS_DIR = ROOT / "rules"  # the default rules: the one copy, at the top of the repository (a fund's template)
 PAGE = "administrators/rules-reference.md"
-ORDER = ("stages", "eligibility", "funding", "reports", "fund")  # as a fund administrator meets them
+ORDER = ("stages", "eligibility", "funding", "reports", "evidence", "fund")  # as a fund administrator meets them
 NOT_SHOWN = object()
 
 

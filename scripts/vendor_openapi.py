@@ -50,6 +50,12 @@ SHAPES: dict[str, str] = {
     "collaborator-permission": "repository-collaborator-permission-response-if-user-has-admin-permissions",
     "content-file": "content-file-response-if-content-is-a-file",
     "rate-limit-overview": "rate-limit-overview",
+    # what the evidence pack reads (issue 21)
+    "community-profile": "community-profile",
+    "release": "release",
+    "stargazer-items": "stargazer-items-alternative-response-with-star-creation-timestamps",
+    "contributor-activity-items": "contributor-activity-items",
+    "participation-stats": "participation-stats",
 }
 
 # payload file -> (event, action of the example to copy). `issues.closed` has no example in the

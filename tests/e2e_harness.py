@@ -24,7 +24,7 @@ from types import TracebackType
 import requests
 
 from bot.sandbox import Delivery
-from bot.demo.world import FUND_REPO, World
+from bot.demo.world import FUND_REPO, World, outside_env
 from bot.jobs.sweep import SweepResult, sweep
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout: Procfile, compose.yaml, Dockerfile
@@ -70,6 +70,7 @@ class Service:
             HOST="127.0.0.1", PORT=str(self.port), GITHUB_API_URL=api_url, GITHUB_APP_ID=str(app_id),
             GITHUB_PRIVATE_KEY=app_key, GITHUB_WEBHOOK_SECRET=self.secret, FUNDBOT_LOG_LEVEL="WARNING",
             FUNDBOT_REPO=FUND_REPO,  # one fund, run by the server's rules (as World seeds it)
+            **outside_env(api_url),  # the evidence pack's outside services, served by the sandbox too
         )
         environ.update(env)
         self._environ = environ

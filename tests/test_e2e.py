@@ -199,7 +199,9 @@ def end_state(fund: Fund, run: Run) -> dict:
 
 def expected_end_state(fund: Fund, run: Run) -> dict:
     due = due_dates(fund, run.decided)
-    notices = [f"reply:{run.stranger_comment}", f"report-reminder:{due[0]}", f"report-overdue:{due[1]}"]
+    notices = [f"reply:{run.stranger_comment}", f"report-reminder:{due[0]}", f"report-overdue:{due[1]}",
+               # each report answered with the evidence against the application's (issue 21)
+               f"evidence:report:comment:{run.report_comment}", f"evidence:report:issue:{run.report_issue}"]
     return {
         "application": {
             "labels": {"fund: application", "eligibility: passed", "status: funded"},

@@ -15,7 +15,7 @@ from pipeline_world import HOSTILE_NAME, seeded_world
 from sandbox_fixtures import APP_ID
 
 from bot.cli import main
-from bot.views.export import COLUMNS, columns, render, run_export
+from bot.views.export import COLUMNS, EVIDENCE_COLUMNS, columns, render, run_export
 from bot.views.rows import pipeline_rows
 from bot.demo.world import FUND_REPO
 
@@ -42,7 +42,8 @@ def exported(seeded_pair, tmp_path_factory):
 def test_json_has_one_row_per_application_in_a_stable_column_order(seeded_pair, exported, rules):
     world, seeded = seeded_pair
     data = json.loads(exported["json"])
-    names = list(COLUMNS) + ["score_technical", "score_impact", "score_community", "score_funding"]
+    names = list(COLUMNS) + list(EVIDENCE_COLUMNS) + ["score_technical", "score_impact", "score_community",
+                                                     "score_funding"]
     assert data["columns"] == names == list(columns(rules))
     assert data["repository"] == FUND_REPO and data["as_of"].endswith("Z")
     assert seeded.now <= dt.datetime.fromisoformat(data["as_of"].replace("Z", "+00:00")) <= world.sandbox.now()

@@ -38,6 +38,11 @@ def test_intake_makes_exactly_these_requests(world):
         ".github/fund-bot.yml", ".github/ISSUE_TEMPLATE/application.yml", ".github/ISSUE_TEMPLATE/progress-report.yml")]
     without_token = [r for r in requests if not r[1].startswith("/app") and "/contents/" not in r[1]]
     paths = [(m, p) for m, p, _ in without_token]
+    # After the answer, the evidence pack (issue 21): a follow-up job reads it and takes it in under the
+    # application's lock — its own requests, never before the status comment (tests/test_evidence_e2e.py).
+    paths, later = paths[:7], paths[7:]
+    assert later[:2] == [("GET", f"/repos/{FUND_REPO}/issues/1"), ("GET", f"/repos/{FUND_REPO}/issues/1/comments")]
+    assert later[-1][0] == "PATCH" and "/issues/comments/" in later[-1][1]
     assert paths == [
         # Under the application's lock, the issue and its comments are read again: the payload's
         # labels, body and comment count may be stale by now (SPEC §11).

@@ -127,7 +127,9 @@ def test_another_bots_copy_of_a_funded_record_is_not_adopted(world):
     post_all(world, sent)
     assert world.record(number).outcome is None and "status: funded" not in world.labels(number)
     assert len(world.status_comments(number)) == 1
-    assert world.sandbox.requests("PATCH", f"/repos/{FUND_REPO}/issues/comments/*") == []  # never edits others'
+    own = world.status_comments(number)[0]["id"]  # its own it edits (the evidence pack, issue 21), never others'
+    assert [r.path for r in world.sandbox.requests("PATCH", f"/repos/{FUND_REPO}/issues/comments/*")
+            if not r.path.endswith(f"/comments/{own}")] == []
 
 
 # --- bounded work, bounded output ---------------------------------------------------------------------

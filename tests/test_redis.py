@@ -84,7 +84,8 @@ def test_the_web_tier_only_deduplicates_and_enqueues(world, redis_url):
     world.sandbox.clear_log()
     world.work()
     assert len(world.status_comments(number)) == 1 and world.record(number).stage == "technical"
-    assert len(world.sandbox.requests("GET", f"/repos/{FUND_REPO}/issues/{number}")) == 1  # run once
+    # run once: one status comment written (the delivery's evidence job, issue 21, reads the issue after it)
+    assert len(world.sandbox.requests("POST", f"/repos/{FUND_REPO}/issues/{number}/comments")) == 1
     assert client.get(DELIVERY_KEY + opened.id) == DONE  # the body is gone, the id stays taken
     assert KEEP_DELIVERY_IDS - 60 < client.ttl(DELIVERY_KEY + opened.id) <= KEEP_DELIVERY_IDS  # for as long
     assert world.post(opened, wait=False).json["status"] == "duplicate" and jobs(client) == []
@@ -99,7 +100,7 @@ def test_thirty_copies_of_a_delivery_at_once_make_one_job(world, redis_url):
     world.sandbox.clear_log()
     world.work()
     assert len(world.status_comments(number)) == 1
-    assert len(world.sandbox.requests("GET", f"/repos/{FUND_REPO}/issues/{number}")) == 1  # processed once
+    assert len(world.sandbox.requests("POST", f"/repos/{FUND_REPO}/issues/{number}/comments")) == 1  # processed once
 
 
 def fail_for_good(world, client: redis.Redis, delivery) -> None:

@@ -213,3 +213,52 @@ def test_files_extended_come_below_the_funds_own_and_name_their_problems(rules):
     with pytest.raises(RulesError) as raised:
         merged(rules, "_extends: .github\n", (base[0], "eligibility:\n  community:\n    min_contributors: -1\n"))
     assert any(e.startswith(f"{base[0]}: eligibility.community.min_contributors:") for e in raised.value.errors)
+
+
+# --- the evidence pack (issue 21) -------------------------------------------------------------------------
+
+
+def test_the_evidence_pack_is_on_with_no_thresholds_by_default(rules):
+    evidence = rules.evidence
+    assert evidence.enabled and evidence.thresholds == () and evidence.checks == ()
+    assert all(evidence.on(source) for source in ("community", "activity", "scorecard", "dependents", "npm_downloads"))
+    assert (evidence.cache_hours, evidence.timeout_seconds, evidence.responsiveness_sample) == (24, 3.0, 30)
+
+
+def test_a_rules_folder_from_before_the_evidence_pack_still_loads(rules_dir, rules):
+    (rules_dir / "evidence.yml").unlink()  # a server folder copied before the file existed
+    assert load_rules(rules_dir, DEFAULT_TEMPLATES_DIR).evidence == rules.evidence  # the shipped one
+
+
+def test_a_funds_file_sets_sources_and_thresholds(rules):
+    own = fund_rules(rules, "evidence:\n  sources: {scorecard: false}\n  thresholds:\n"
+                            "    min_dependents: {value: 10, as: eligibility}\n    min_scorecard: {value: 5}\n", {})
+    assert not own.evidence.on("scorecard") and own.evidence.on("stars")
+    assert [(t.key, str(t.value), t.eligibility) for t in own.evidence.thresholds] == [
+        ("min_dependents", "10", True), ("min_scorecard", "5", False)]  # `as` defaults to a warning
+    assert [t.key for t in own.evidence.checks] == ["min_dependents"]
+
+
+@pytest.mark.parametrize("text,said", [
+    ("evidence:\n  thresholds:\n    min_forks: {value: 3}\n", "min_forks"),
+    ("evidence:\n  thresholds:\n    min_stars: {value: -1}\n", "min_stars.value"),
+    ("evidence:\n  thresholds:\n    min_stars: {value: 3, as: blocking}\n", "min_stars.as"),
+    ("evidence:\n  sources: {github: false}\n", "sources"),
+    ("evidence:\n  timeout_seconds: 600\n", "timeout_seconds"),
+], ids=["unknown-threshold", "negative", "unknown-mode", "unknown-source", "timeout-too-long"])
+def test_bad_evidence_rules_are_refused_naming_the_key(rules, text, said):
+    with pytest.raises(RulesError) as err:
+        fund_rules(rules, text, {})
+    assert any(".github/fund-bot.yml" in line and said in line for line in err.value.errors), err.value.errors
+
+
+def test_every_threshold_of_the_schema_has_a_meaning_in_policy():
+    import json
+
+    from bot.config.rules import SCHEMA_DIR
+    from bot.policy.evidence import THRESHOLDS
+    from bot.policy.rules import EVIDENCE_SOURCES
+
+    schema = json.loads((SCHEMA_DIR / "evidence.schema.json").read_text())
+    assert set(schema["properties"]["thresholds"]["properties"]) == set(THRESHOLDS)
+    assert tuple(schema["properties"]["sources"]["properties"]) == EVIDENCE_SOURCES

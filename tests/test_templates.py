@@ -79,6 +79,7 @@ APPLICATION_FIELDS = {
     "milestones": (FieldType.TEXTAREA, True),
     "license": (FieldType.INPUT, True),
     "maintainers": (FieldType.TEXTAREA, False),
+    "packages": (FieldType.TEXTAREA, False),  # the evidence pack's PyPI and npm packages (issue 21)
     "agreements": (FieldType.CHECKBOXES, True),
 }
 REPORT_FIELDS = {

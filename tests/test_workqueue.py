@@ -86,3 +86,47 @@ def test_close_waits_for_running_work_and_hands_back_the_rest():
             break
         threading.Event().wait(0.01)
     assert done == ["first"]
+
+
+def test_later_work_runs_on_its_own_thread_once_per_key_and_never_holds_up_a_delivery():
+    gate, ran, seen = threading.Event(), [], []
+    queue = InProcessQueue(lambda e, h: seen.append(e.delivery_id), workers=1)
+    assert queue.submit_job("pack:1", lambda: (gate.wait(5), ran.append("pack:1")))
+    assert not queue.submit_job("pack:1", lambda: ran.append("again"))  # queued or running: not twice
+    assert queue.submit_job("pack:2", lambda: ran.append("pack:2"))
+    assert queue.submit(event("d1"), handler) is Submitted.ACCEPTED
+    for _ in range(500):  # the delivery is processed while the later work is held up
+        if seen:
+            break
+        threading.Event().wait(0.01)
+    assert seen == ["d1"] and ran == []
+    assert not queue.join(0.05)  # join waits for later work too
+    gate.set()
+    assert queue.join(5)
+    assert ran == ["pack:1", "pack:2"]
+    assert queue.submit_job("pack:1", lambda: ran.append("later again"))  # done: may be queued anew
+    assert queue.join(5) and ran[-1] == "later again"
+    queue.close(1)
+
+
+def test_later_work_that_fails_leaves_the_thread_working():
+    ran = []
+    queue = InProcessQueue(lambda e, h: None, workers=1)
+    queue.submit_job("broken", lambda: 1 / 0)
+    queue.submit_job("next", lambda: ran.append("next"))
+    assert queue.join(5) and ran == ["next"]
+    queue.close(1)
+    assert not queue.submit_job("after-close", lambda: ran.append("no"))
+
+
+def test_later_work_asked_for_while_it_runs_runs_once_more_after():
+    started, gate, ran = threading.Event(), threading.Event(), []
+    queue = InProcessQueue(lambda e, h: None, workers=1)
+    queue.submit_job("pack:1", lambda: (started.set(), gate.wait(5), ran.append("first")))
+    assert started.wait(5)
+    assert not queue.submit_job("pack:1", lambda: ran.append("again"))  # running: kept for after it
+    assert not queue.submit_job("pack:1", lambda: ran.append("again, twice"))  # once more, not twice more
+    gate.set()
+    assert queue.join(5)
+    assert ran == ["first", "again, twice"]
+    queue.close(1)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from bot.policy.i18n import LANGUAGES
 
-RULE_FILES = ("stages", "eligibility", "reports", "funding", "fund")
+RULE_FILES = ("stages", "eligibility", "reports", "funding", "fund", "evidence")
+# Rule files a server's folder may leave out (it was made before they existed): the shipped ones are used.
+OPTIONAL_RULE_FILES = ("evidence",)
 APPLICATION_TEMPLATE = "application.yml"
 REPORT_TEMPLATE = "progress-report.yml"
 FUND_TEMPLATES = ".github/ISSUE_TEMPLATE"

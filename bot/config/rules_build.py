@@ -9,7 +9,9 @@ from typing import Any
 from bot.config.files import APPLICATION_TEMPLATE, REPORT_TEMPLATE, translations_of
 from bot.policy.form_template import FormTemplate
 from bot.policy.rules import (
+    EVIDENCE_SOURCES,
     EligibilityRules,
+    EvidenceRules,
     FundingRules,
     Labels,
     LabelSpec,
@@ -21,6 +23,7 @@ from bot.policy.rules import (
     StageRules,
     StageSpec,
     TeamRef,
+    Threshold,
 )
 
 OUTCOMES = ("funded", "declined", "withdrawn")
@@ -117,6 +120,7 @@ def build_rules(docs: dict[str, dict[str, Any]], forms: dict[str, FormTemplate],
         tranches=tuple(Decimal(str(t)) for t in f.get("tranches", [100])),
     )
     return Rules(
+        evidence=_evidence(docs.get("evidence") or {}),
         stages=stage_rules,
         eligibility=eligibility,
         reports=reports,
@@ -129,4 +133,17 @@ def build_rules(docs: dict[str, dict[str, Any]], forms: dict[str, FormTemplate],
         documents=dict(docs),
         origins=dict(origins),
         key_origins=dict(key_origins),
+    )
+
+
+def _evidence(doc: Mapping[str, Any]) -> EvidenceRules:
+    sources = doc.get("sources") or {}
+    return EvidenceRules(
+        enabled=doc.get("enabled", True),
+        cache_hours=doc.get("cache_hours", 24),
+        timeout_seconds=float(doc.get("timeout_seconds", 3)),
+        responsiveness_sample=doc.get("responsiveness_sample", 30),
+        sources=frozenset(s for s in EVIDENCE_SOURCES if sources.get(s, True)),
+        thresholds=tuple(Threshold(key, Decimal(str(t["value"])), t.get("as", "attention") == "eligibility")
+                         for key, t in sorted((doc.get("thresholds") or {}).items()) if t is not None),
     )

@@ -37,6 +37,10 @@ DEFAULT_TEMPLATES_DIR = _shipped(DEFAULTS_DIR / "ISSUE_TEMPLATE", _CHECKOUT / ".
 DEFAULT_MANIFEST = DEFAULTS_DIR / "app.yml"
 DEFAULT_API_URL = "https://api.github.com"
 WEBHOOK_PATH = "/webhook"  # where the service takes GitHub's deliveries (`bot.web.app`)
+# The outside services the evidence pack reads (issue 21), as their operators publish them; tests and
+# `fundbot demo` point them at the sandbox.
+OUTSIDE_URLS = {"FUNDBOT_SCORECARD_URL": "https://api.scorecard.dev", "FUNDBOT_DEPSDEV_URL": "https://api.deps.dev",
+                "FUNDBOT_PYPISTATS_URL": "https://pypistats.org", "FUNDBOT_NPM_URL": "https://api.npmjs.org"}
 
 T = TypeVar("T")
 REPO_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
@@ -107,6 +111,10 @@ class Settings:
     redis_url: str | None = field(default=None, repr=False)  # queue, delivery ids and locks shared by processes
     web_processes: int = 1  # WEB_CONCURRENCY: more than one needs Redis
     cache_file: Path | None = None  # ETags kept between runs of `fundbot sweep`
+    scorecard_url: str = OUTSIDE_URLS["FUNDBOT_SCORECARD_URL"]  # OpenSSF Scorecard's API
+    depsdev_url: str = OUTSIDE_URLS["FUNDBOT_DEPSDEV_URL"]  # deps.dev's API
+    pypistats_url: str = OUTSIDE_URLS["FUNDBOT_PYPISTATS_URL"]  # pypistats.org
+    npm_url: str = OUTSIDE_URLS["FUNDBOT_NPM_URL"]  # npm's downloads API
 
     @property
     def webhook_secrets(self) -> tuple[bytes, ...]:
@@ -170,6 +178,10 @@ class Settings:
             redis_url=read(_redis_url, env, default=None),
             web_processes=number("WEB_CONCURRENCY", 1),
             cache_file=Path(env["FUNDBOT_CACHE_FILE"]) if "FUNDBOT_CACHE_FILE" in env else None,
+            scorecard_url=_http_url(env, "FUNDBOT_SCORECARD_URL"),
+            depsdev_url=_http_url(env, "FUNDBOT_DEPSDEV_URL"),
+            pypistats_url=_http_url(env, "FUNDBOT_PYPISTATS_URL"),
+            npm_url=_http_url(env, "FUNDBOT_NPM_URL"),
         )
         # What `need` calls for, unless the variable is already named above as malformed.
         named = {err.variable for err in errors}
@@ -289,6 +301,15 @@ def _content_limits(env: Mapping[str, str], default: tuple[int, int]) -> tuple[i
     if not (minute.isdigit() and hour.isdigit() and 0 < int(minute) <= int(hour)):
         raise SettingsError("FUNDBOT_CONTENT_LIMITS", f"must be PER_MINUTE/PER_HOUR (github.com: 80/500), not {value!r}")
     return int(minute), int(hour)
+
+
+def _http_url(env: Mapping[str, str], name: str) -> str:
+    """An outside service's base URL (the real one unless set), without a trailing slash."""
+    url = env.get(name, OUTSIDE_URLS[name]).strip().rstrip("/")
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise SettingsError(name, f"is not an http(s) URL: {url!r}")
+    return url
 
 
 def _redis_url(env: Mapping[str, str]) -> str | None:

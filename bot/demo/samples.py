@@ -39,6 +39,7 @@ _ANSWERS = {
                       "with a stable API.",
         "license": "MIT",
         "maintainers": "@alice-dev",
+        "packages": "pypi:tiny-inference",
     },
     "zh": {
         "language": "中文",
@@ -54,6 +55,7 @@ _ANSWERS = {
         "milestones": "第三个月：插件 API。第六个月：ARM 测试集群接入 CI。第十二个月：发布 API 稳定的 1.0 版本。",
         "license": "MIT",
         "maintainers": "@alice-dev",
+        "packages": "pypi:tiny-inference",
     },
 }
 _REPORTS = {

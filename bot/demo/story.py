@@ -25,6 +25,7 @@ from bot.config.fund_yaml import load_fund_yaml
 from bot.config.layers import EXTENDS
 from bot.config.rules import load_rules
 from bot.config.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
+from bot.demo import evidence
 from bot.demo.samples import REPORT_TEXT, REPORT_TEXT_ZH, application_body, report_body
 from bot.demo.world import FUND_REPO, INSTALLATION_ID, World, running_world
 from bot.jobs.fund_setup import prepare_fund
@@ -47,12 +48,12 @@ STEP_GAP = dt.timedelta(days=2)  # the review takes a few days between steps, as
 EMOJI = {"+1": "👍", "-1": "👎"}
 
 _HIDDEN = re.compile(r"<!--.*?-->", re.DOTALL)
-_SUB = re.compile(r"</?sub>")
+_SUB = re.compile(r"</?(?:sub|details|summary|b)>")
 
 
 def visible_lines(body: str) -> list[str]:
     """What a person sees of a comment, as terminal lines: hidden `<!-- ... -->` blocks and
-    `<sub>` tags dropped, the invisible joiner that stops mentions removed, blank lines squeezed."""
+    `<sub>`, `<details>`, `<summary>` and `<b>` tags dropped, the invisible joiner that stops mentions removed, blank lines squeezed."""
     text = _SUB.sub("", _HIDDEN.sub("", body)).replace("\u2060", "")
     return [line.rstrip() for line in text.strip().splitlines() if line.strip()]
 
@@ -180,6 +181,7 @@ class Story:
     def apply(self) -> None:
         tr, lang = self.tr, self.language
         self.world.add_applicant_repo("tiny-org/tiny-inference")
+        evidence.seed(self.sandbox, "tiny-org/tiny-inference")  # what the evidence pack finds (issue 21)
         wrong = application_body(lang=lang, funding_amount=AMOUNT_IN_WORDS[lang], milestones="")
         self.step(tr.gettext("%(user)s files an application (two mistakes: the amount in words, no milestones)",
                              user=APPLICANT),
@@ -255,6 +257,7 @@ class Story:
         """The calendar after the grant: a reminder, a `/report`, a missed date, a report issue."""
         self.sweep_on(self._next_reminder())
         self.sandbox.travel(dt.timedelta(days=3))
+        evidence.grow(self.sandbox, "tiny-org/tiny-inference")  # the report's reply shows the change
         self.comment(APPLICANT, f"/report\n{REPORT_TEXTS[self.language]}")
         reminder = self._next_reminder()
         if reminder is None:

@@ -41,6 +41,19 @@ class Answer:
     json: dict[str, Any]
 
 
+def outside_urls(api_url: str) -> dict[str, str]:
+    """The outside services the evidence pack reads, as the sandbox serves them beside GitHub (its
+    `api/outside.py`): the settings' fields, and (`outside_env`) the environment a deployment sets."""
+    return {"scorecard_url": f"{api_url}/scorecard", "depsdev_url": f"{api_url}/depsdev",
+            "pypistats_url": f"{api_url}/pypistats", "npm_url": f"{api_url}/npm"}
+
+
+def outside_env(api_url: str) -> dict[str, str]:
+    names = {"scorecard_url": "FUNDBOT_SCORECARD_URL", "depsdev_url": "FUNDBOT_DEPSDEV_URL",
+             "pypistats_url": "FUNDBOT_PYPISTATS_URL", "npm_url": "FUNDBOT_NPM_URL"}
+    return {names[key]: url for key, url in outside_urls(api_url).items()}
+
+
 class World:
     """The fund, its GitHub, and the bot, in one process."""
 
@@ -68,7 +81,7 @@ class World:
         self.settings = Settings(
             api_url=api_url, app_id=app_id, private_key=app_key, webhook_secret=WEBHOOK_SECRET.encode(),
             rules_dir=rules_dir, templates_dir=templates_dir, workers=workers, redis_url=redis_url,
-            **{"repo": FUND_REPO, **(settings or {})},
+            **{"repo": FUND_REPO, **outside_urls(api_url), **(settings or {})},
         )
         self.rules: Rules = load_rules(rules_dir, templates_dir)
         github_kw: dict[str, Any] = {"clock": sandbox.now, "policy": retry or RetryPolicy(base_delay=0.05)}
@@ -109,11 +122,13 @@ class World:
 
     def add_applicant_repo(self, full_name: str, *, days_since_commit: int = 3, commits: int = 12,
                            people: int = 5, **kw: Any) -> None:
-        """A public repository with recent commits and contributors (override to make it fail)."""
+        """A public repository with recent commits (by its contributors, in turn) and contributors (override to
+        make it fail)."""
         now = self.sandbox.now()
         self.sandbox.add_repo(
             full_name,
-            commits=[now - dt.timedelta(days=days_since_commit + i) for i in range(commits)],
+            commits=[(now - dt.timedelta(days=days_since_commit + i), f"dev{i % people}" if people else full_name.split("/")[0])
+                     for i in range(commits)],
             contributors=[(f"dev{i}", "User", 50 - i) for i in range(people)] + [("dependabot[bot]", "Bot", 3)],
             **kw,
         )

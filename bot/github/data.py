@@ -46,3 +46,7 @@ class RepoInfo:
     licence_spdx: str | None
     licence_key: str | None
     owner_is_org: bool = False
+    fork: bool = False
+    parent: str = ""  # a fork's parent (OWNER/REPO)
+    stars: int = 0  # stargazers_count
+    size: int = 0  # kilobytes; 0 for an empty repository

@@ -60,6 +60,11 @@ class GitHubGateway:
         return self._t.stats
 
     @property
+    def transport(self) -> Transport:
+        """The channel the gateway's reads go through (`bot.github.insights` reads the evidence on it)."""
+        return self._t
+
+    @property
     def app_login(self) -> str:
         """The login the App writes as (`<slug>[bot]`, or the token's user): its own comments are
         recognised by it, never by `type == "Bot"` (SPEC §11)."""
@@ -101,6 +106,10 @@ class GitHubGateway:
             licence_spdx=licence.get("spdx_id"),
             licence_key=licence.get("key"),
             owner_is_org=(data.get("owner") or {}).get("type") == "Organization",
+            fork=bool(data.get("fork")),
+            parent=str((data.get("parent") or {}).get("full_name") or ""),
+            stars=int(data.get("stargazers_count") or 0),
+            size=int(data.get("size") or 0),
         )
 
     def commits_since(self, full_name: str, since: dt.datetime) -> CommitWindow:

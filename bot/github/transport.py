@@ -7,6 +7,10 @@ Enterprise base URL), with what a bot needs and PyGithub's defaults do not give 
   `GithubRetry` sleeps inside urllib3, uncapped for a `Retry-After`, where tests cannot see it;
 - conditional GETs (ETag / If-None-Match): a 304 does not count against the rate limit;
 - counting (`RequestStats`): what a delivery or a sweep cost;
+- a second way out, `raw=True`, for the statistics endpoints and the evidence pack's parallel reads: the
+  request is sent with `requests` itself (the requester's base URL and credentials, one session per
+  transport, safe across threads), because PyGithub's requester retries a 202 without limit (SPEC §10)
+  and shares one connection object that two threads must not use at once;
 - the errors the rest of the bot catches: `GitHubError`, `NotFound`, `GitHubUnavailable`, `AnswerLost`.
 
 It is handed a requester; it does not import PyGithub (`bot.github.app` does).
@@ -31,6 +35,7 @@ from bot.metrics import observe_github
 log = logging.getLogger("fundbot.gateway")
 
 PER_PAGE = 100
+RAW_TIMEOUT = 10  # seconds, as PyGithub's requester is given (`bot.github.app`)
 
 
 class GitHubError(Exception):
@@ -195,6 +200,8 @@ class Transport:
         self._clock = clock
         self._renew = renew  # drops a credential GitHub refused, so the next try fetches a new one
         self.stats = RequestStats()
+        self._counting = threading.Lock()  # the evidence pack reads in parallel
+        self._session: requests.Session | None = None
 
     def request(
         self,
@@ -205,18 +212,25 @@ class Transport:
         body: Any = None,
         conditional: bool = False,
         idempotent: bool = True,
+        accept: str | None = None,
+        raw: bool = False,
     ) -> Response:
         """Send one request; raise `NotFound`, `GitHubError` or `GitHubUnavailable` on failure.
 
         A write that is not `idempotent` (creating a comment or an issue) is not repeated after a
-        5xx or a lost connection — GitHub may have carried it out — but raises `AnswerLost`."""
-        key = f"{self.scope} {url} {json.dumps(params, sort_keys=True)}"
+        5xx or a lost connection — GitHub may have carried it out — but raises `AnswerLost`.
+        `accept`: a media type GitHub offers for the resource. `raw`: sent with `requests` itself, not
+        PyGithub's requester — a 202 (statistics being computed) is then answered to the caller, once."""
+        key = f"{self.scope} {url} {json.dumps(params, sort_keys=True)}" + (f" {accept}" if accept else "")
         cached = self._cache.get(key) if (conditional and self._cache and verb == "GET") else None
         headers = {"If-None-Match": cached[0]} if cached else {}
+        if accept:
+            headers["Accept"] = accept
+        send = self._send_raw if raw else self._send
         waited = 0.0
         renewed = False
         for attempt in range(1, self._policy.attempts + 1):
-            status, response_headers, data = self._send(verb, url, params, headers, body)
+            status, response_headers, data = send(verb, url, params, headers, body)
             if status is not None and status < 400:
                 break
             if status == 401 and self._renew is not None and not renewed and attempt < self._policy.attempts:
@@ -236,13 +250,15 @@ class Transport:
             if attempt == self._policy.attempts or waited + delay > self._policy.max_wait:
                 raise GitHubUnavailable(status or 0, _message(data) or "GitHub is unavailable", data)
             log.info("retrying GitHub request", extra={"status": status, "reason": f"{verb} {url} in {delay:.1f}s"})
-            self.stats.retries += 1
+            with self._counting:
+                self.stats.retries += 1
             self._sleep(delay)
             waited += delay
         assert status is not None
         self._count(verb)
         if status == 304 and cached:
-            self.stats.not_modified += 1
+            with self._counting:
+                self.stats.not_modified += 1
             return Response(cached[1].status, cached[1].headers, cached[1].data, not_modified=True)
         response = Response(status, response_headers, data)
         etag = response_headers.get("etag")
@@ -251,10 +267,39 @@ class Transport:
         return response
 
     def _count(self, verb: str) -> None:
-        if verb == "GET":
-            self.stats.reads += 1
-        else:
-            self.stats.writes += 1
+        with self._counting:
+            if verb == "GET":
+                self.stats.reads += 1
+            else:
+                self.stats.writes += 1
+
+    def _send_raw(
+        self, verb: str, url: str, params: Mapping[str, Any] | None, headers: dict[str, str], body: Any
+    ) -> tuple[int | None, Mapping[str, str], Any]:
+        """One request with `requests`, as the requester would send it (its base URL and credentials)."""
+        requester = self._requester_factory()
+        target = url if url.startswith(("http://", "https://")) else requester.base_url.rstrip("/") + url
+        sent = {"User-Agent": "fund-bot", "Accept": "application/vnd.github+json", **headers}
+        if requester.auth is not None:
+            requester.auth.authentication(sent)
+        with self._counting:
+            if self._session is None:
+                self._session = requests.Session()
+            session = self._session
+        try:
+            answer = session.request(verb, target, params=dict(params) if params else None, headers=sent,
+                                     json=body, timeout=RAW_TIMEOUT)
+        except (requests.ConnectionError, requests.Timeout) as err:
+            log.info("GitHub connection failed", extra={"reason": type(err).__name__})
+            observe_github(verb, url, None, self.scope, None)
+            return None, {}, None
+        response_headers = {k.lower(): v for k, v in answer.headers.items()}
+        observe_github(verb, url, answer.status_code, self.scope, response_headers.get("x-ratelimit-remaining"))
+        try:
+            data = answer.json() if answer.content else None
+        except ValueError:
+            data = {"message": answer.text[:200]}
+        return answer.status_code, response_headers, data
 
     def _send(
         self, verb: str, url: str, params: Mapping[str, Any] | None, headers: dict[str, str], body: Any

@@ -18,7 +18,9 @@ from bot.config.funds import Funds
 from bot.github.app import GitHubApp
 from bot.github.gateway import GitHubGateway
 from bot.github.members import TeamCache
+from bot.jobs.evidence_read import PackCache
 from bot.jobs.locks import LocalLocks, Locks
+from bot.outside.client import Client, Services
 from bot.policy.rules import Rules
 from bot.policy.seal import record_key
 from bot.config.settings import Settings
@@ -42,6 +44,12 @@ class Context:
     funds: Funds = None  # type: ignore[assignment]  # made from `rules` when not given
     seal_key: bytes | None = None  # seals records (derived from the App's private key); None: unsealed
     seal_previous: tuple[bytes, ...] = ()  # from GITHUB_PRIVATE_KEY_PREVIOUS: still accepted while rotating
+    outside: Client = field(default_factory=Client)  # the evidence pack's outside services (bot.outside)
+    packs: PackCache = field(default_factory=PackCache)  # evidence packs read, per repository (bot.jobs.evidence)
+    # Queues an evidence pack's follow-up (fund repo, issue, installation): the in-process queue, or RQ in a
+    # worker; None (the CLI): read at once.
+    later: Callable[[str, int, int | None, str | None], bool] | None = None
+    sleep: Callable[[float], None] = time.sleep  # waits between a statistics endpoint's 202s
 
     def __post_init__(self) -> None:
         if self.funds is None:
@@ -80,4 +88,6 @@ def build_context(settings: Settings, rules: Rules, *, github: GitHubApp | None 
                    locks=locks,
                    funds=Funds(rules, narrow_to=settings.repo, ttl=settings.config_ttl, seal_key=seal_key,
                                seal_previous=previous, monotonic=monotonic),
-                   seal_key=seal_key, seal_previous=previous)
+                   seal_key=seal_key, seal_previous=previous,
+                   outside=Client(Services(settings.scorecard_url, settings.depsdev_url, settings.pypistats_url,
+                                           settings.npm_url)))

@@ -22,6 +22,7 @@ from bot.github.own_issues import GONE
 from bot.jobs.context import Context
 from bot.policy.assign import reviewer_load
 from bot.policy.decide import Decision, decide, with_failures
+from bot.policy.evidence_flow import evidence_due
 from bot.policy.intake import is_application
 from bot.policy.ledger import ledger_of
 from bot.policy.lines import action_line, write_what
@@ -71,7 +72,10 @@ def run_application(ctx: Context, gateway: GitHubGateway, issue: Issue, trigger:
                 found=found, duplicates=tuple(status_comments(comments, gateway.app_login)[1:]), form=form,
                 posted=notices_posted(comments, gateway.app_login) | extra_posted, seal_key=ctx.seal_key))
             decision = decide(trigger, snap, rules, now)
-            return _carry_out(ctx, gateway, snap, decision, rules, now, dry_run, delivery)
+            applied = _carry_out(ctx, gateway, snap, decision, rules, now, dry_run, delivery)
+    if not dry_run and evidence_due(decision.record, rules):
+        applied.follow_ups.append((fresh.repo, fresh.number))  # read after this run (`bot.jobs.evidence`)
+    return applied
 
 
 def _carry_out(ctx: Context, gateway: GitHubGateway, snap: Snapshot, decision: Decision, rules: Rules,
@@ -197,8 +201,10 @@ class Applied:
     refused: list[Action] = field(default_factory=list)  # the actions of `failures`, in the same order
     opened: dict[str, Issue] = field(default_factory=dict)
     record: Record | None = None  # the application's record as decided (what the sweep reconciles with)
+    follow_ups: list[tuple[str, int]] = field(default_factory=list)  # applications wanting an evidence pack
 
     def absorb(self, other: "Applied") -> None:
+        self.follow_ups += other.follow_ups
         self.lines += other.lines
         self.failures += other.failures
         self.refused += other.refused

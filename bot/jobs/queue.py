@@ -10,6 +10,11 @@ queued, running or done is not processed again. A delivery whose processing fail
 so a manual redelivery can retry it (the sweep repairs it otherwise). The ids are kept in memory:
 a restart forgets them, and a redelivery after it changes nothing, because every run re-reads the
 application under its lock (SPEC §11). One process only: several web processes need Redis.
+
+Work a delivery leaves for later (an evidence pack, `bot.jobs.evidence`) is queued with `submit_job` on a
+queue of its own, served by a thread of its own: the deliveries' workers never run it, so an applicant's
+first answer never waits for anyone's pack. Each key is queued once while it is queued; one submitted while
+it runs is run once more after it (what it was for may have come too late for the run).
 """
 from __future__ import annotations
 
@@ -101,7 +106,12 @@ class InProcessQueue:
         self._threads = [
             threading.Thread(target=self._work, name=f"fundbot-worker-{i}", daemon=True) for i in range(workers)
         ]
-        for thread in self._threads:
+        self._later: queue.Queue[Any] = queue.Queue(maxsize=maxsize)  # (key, job): work left for later
+        self._jobs: set[str] = set()  # keys of later work queued or running
+        self._again: dict[str, Callable[[], Any]] = {}  # keys submitted while running: run once more after
+        self._running: str | None = None  # the key the later thread is running
+        self._later_thread = threading.Thread(target=self._work_later, name="fundbot-later", daemon=True)
+        for thread in (*self._threads, self._later_thread):
             thread.start()
 
     def submit(self, event: Event, handler: Callable[..., Any], body: bytes | None = None) -> Submitted:
@@ -124,6 +134,29 @@ class InProcessQueue:
         with self._lock:
             self.stats.accepted += 1
         return Submitted.ACCEPTED
+
+    def submit_job(self, key: str, job: Callable[[], Any]) -> bool:
+        """Queue `job` for the later thread; False when one with this key is queued already (it will see what
+        this one would have; one running is run once more after), or the queue is closed or full (the sweep
+        does it then)."""
+        if self._closed.is_set():
+            return False
+        with self._lock:
+            if key == self._running:
+                self._again[key] = job
+                return False
+            if key in self._jobs:
+                return False
+            self._jobs.add(key)
+        with self._idle:
+            self._in_flight += 1
+        try:
+            self._later.put_nowait((key, job))
+        except queue.Full:
+            self._job_done(key)
+            log.warning("too much later work queued: left for the sweep", extra={"reason": key})
+            return False
+        return True
 
     def join(self, timeout: float | None = None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -157,6 +190,13 @@ class InProcessQueue:
                 self._queue.put_nowait(_STOP)
             except queue.Full:
                 break
+        while True:  # later work not started is left for the sweep
+            try:
+                key, _ = self._later.get_nowait()
+            except queue.Empty:
+                break
+            self._job_done(key)
+        self._later.put(_STOP)
         return left
 
     def _work(self) -> None:
@@ -177,6 +217,32 @@ class InProcessQueue:
                 observe_delivery(event.name, event.action, "failed")
             finally:
                 self._done_one()
+
+    def _work_later(self) -> None:
+        while True:
+            item = self._later.get()
+            if item is _STOP:
+                return
+            key, job = item
+            with self._lock:
+                self._running = key
+            try:
+                job()
+            except Exception:  # the thread must survive any job; the sweep finishes it
+                log.exception("later work failed; left for the sweep", extra={"reason": key})
+            finally:
+                with self._lock:
+                    self._running = None
+                    again = self._again.pop(key, None)
+                    self._jobs.discard(key)
+                if again is not None:
+                    self.submit_job(key, again)
+                self._done_one()
+
+    def _job_done(self, key: str) -> None:
+        with self._lock:
+            self._jobs.discard(key)
+        self._done_one()
 
     def _done_one(self) -> None:
         with self._idle:

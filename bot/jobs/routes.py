@@ -15,6 +15,7 @@ from bot.config.fund_files import CONFIG_PATHS
 from bot.github.gateway import GitHubGateway
 from bot.github.webhooks import Event, _get
 from bot.jobs.context import Context
+from bot.jobs.evidence import schedule
 from bot.jobs.fund_setup import fund_config, prepare_fund
 from bot.config.funds import FundConfig
 from bot.jobs.pipeline import Applied, run_application, run_outside_fund, run_report_issue
@@ -82,9 +83,9 @@ def _outside_fund(ctx: Context, event: Event, gateway: GitHubGateway, config: Fu
 
 def _run(ctx: Context, event: Event, gateway: GitHubGateway, rules: Rules, issue: Issue, trigger: Trigger,
          dry_run: bool) -> Applied:
-    return _done(event, gateway, issue, dry_run,
-                 run_application(ctx, gateway, issue, trigger, rules=rules, dry_run=dry_run,
-                                 delivery=event.delivery_id))
+    applied = run_application(ctx, gateway, issue, trigger, rules=rules, dry_run=dry_run, delivery=event.delivery_id)
+    schedule(ctx, applied, event.installation_id, dry_run=dry_run, delivery=event.delivery_id)  # the evidence pack
+    return _done(event, gateway, issue, dry_run, applied)
 
 
 def on_issue(ctx: Context, event: Event, *, dry_run: bool = False) -> Applied | None:
@@ -95,8 +96,9 @@ def on_issue(ctx: Context, event: Event, *, dry_run: bool = False) -> Applied | 
     if (rules := config.rules) is None:
         return _outside_fund(ctx, event, gateway, config, issue, dry_run) if event.action != "edited" else None
     if is_report_issue(issue, rules):
-        return _done(event, gateway, issue, dry_run,
-                     run_report_issue(ctx, gateway, issue, rules=rules, dry_run=dry_run, delivery=event.delivery_id))
+        applied = run_report_issue(ctx, gateway, issue, rules=rules, dry_run=dry_run, delivery=event.delivery_id)
+        schedule(ctx, applied, event.installation_id, dry_run=dry_run, delivery=event.delivery_id)  # evidence at the report
+        return _done(event, gateway, issue, dry_run, applied)
     if not is_application(issue, rules):
         return None
     trigger = Trigger(_ISSUE_TRIGGERS[event.action or ""], actor=event.sender_login, delivery=event.delivery_id)

@@ -14,7 +14,9 @@ closed them: reports are owed while the grant runs.
 Cost: one listing per 100 applications, then two conditional reads per application (the issue and
 its comments: 304s, free against the rate limit, when nothing changed), plus the open progress-report
 issues (one more listing), plus the writes it must make, plus the sweep log (read and written only
-when something changed or failed, or on a process's first sweep of a UTC day).
+when something changed or failed, or on a process's first sweep of a UTC day). An application still
+wanting its evidence pack (its follow-up job was lost: a restart, a failure) has it read here — at most
+`MAX_PACKS` a sweep, each at most 25 GitHub requests and one per outside service.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from decimal import Decimal
 from bot.github.gateway import GitHubGateway
 from bot.github.transport import GitHubError, RequestStats
 from bot.jobs.context import Context
+from bot.jobs.evidence import follow_up
 from bot.jobs.fund_setup import reconcile
 from bot.jobs.pipeline import apply, run_application, run_report_issue
 from bot.metrics import observe_sweep
@@ -42,6 +45,7 @@ from bot.policy.sweeplog import LOG_MARKER, SweepLog, log_write, make_run, next_
 from bot.policy.triggers import Trigger, TriggerKind
 
 log = logging.getLogger("fundbot.sweep")
+MAX_PACKS = 10  # evidence packs one sweep reads for applications whose follow-up was lost (issue 21)
 
 
 @dataclass
@@ -136,10 +140,18 @@ def _sweep(ctx: Context, gateway: GitHubGateway, repo: str, rules: Rules, result
         before = None
     records: list[tuple[int, Record]] = []
     complete = True
+    packs = MAX_PACKS  # evidence packs a lost follow-up left unread, read here (the rest at the next sweep)
     for issue in relevant:
         result.applications += 1
         try:
             applied = run_application(ctx, gateway, issue, Trigger(TriggerKind.SWEEP), rules=rules, dry_run=dry_run)
+            if applied.follow_ups and packs > 0:
+                packs -= 1
+                read = follow_up(ctx, gateway, issue.repo, issue.number, rules=rules)
+                if read is not None:
+                    applied.lines += read.lines
+                    applied.failures += read.failures
+                    applied.record = read.record or applied.record
             result.lines.extend(applied.lines)
             result.failures.extend(refused(issue.number, f.what, f.status, f.message) for f in applied.failures)
             if applied.record is not None:

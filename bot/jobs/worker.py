@@ -15,6 +15,7 @@ re-reads the application under its lock.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -29,6 +30,7 @@ from rq.job import Job
 
 from bot.github.webhooks import Event
 from bot.jobs.context import Context
+from bot.jobs.evidence import run_follow_up
 from bot.jobs.routes import HANDLERS, process
 from bot.jobs.sweep import sweep
 from bot.metrics import observe_delivery
@@ -105,28 +107,64 @@ def run_sweep(repo: str, installation_id: int | None = None) -> str:
     return "ok" if result.ok else "failures: " + "; ".join(result.failures[:5])
 
 
-def enqueue_sweep(redis: Redis, repo: str, installation_id: int | None = None) -> bool:
-    """Queue a sweep of `repo` unless one is queued or running already; True when queued now."""
+def _ident(kind: str, name: str) -> str:
+    """A job id readable, and unique: `a.b/c` and `a-b/c` are two funds."""
+    return f"{kind}-" + re.sub(r"[^a-z0-9-]", "-", name.lower())[:80] + "-" + hashlib.sha1(name.lower().encode()).hexdigest()[:8]
+
+
+def _enqueue_once(redis: Redis, queue_name: str, function: str, args: tuple[Any, ...], ident: str, timeout: int,
+                  description: str, *, again: bool = False) -> bool:
+    """Queue a job unless the one of this id is queued or running already; True when queued now. With
+    `again`, one running is followed by one more (under the id `<id>-again`): what it was asked for may have
+    come too late for the run."""
     from rq.exceptions import NoSuchJobError
 
-    # Readable, and unique: `a.b/c` and `a-b/c` are two funds.
-    ident = "sweep-" + re.sub(r"[^a-z0-9-]", "-", repo.lower()) + "-" + hashlib.sha1(repo.lower().encode()).hexdigest()[:8]
     try:
-        if Job.fetch(ident, connection=redis).get_status(refresh=False) in ("queued", "started", "scheduled", "deferred"):
+        status = Job.fetch(ident, connection=redis).get_status(refresh=False)
+        if status == "started" and again:
+            return _enqueue_once(redis, queue_name, function, args, f"{ident}-again", timeout, description)
+        if status in ("queued", "started", "scheduled", "deferred"):
             return False
     except NoSuchJobError:
         pass
-    Queue(QUEUE_NAME, connection=redis).enqueue(SWEEP_FUNCTION, repo, installation_id, job_id=ident, job_timeout=3600,
-                                                result_ttl=0,
-                                                failure_ttl=7 * 86400, description=f"sweep {repo}")
+    Queue(queue_name, connection=redis).enqueue(function, *args, job_id=ident, job_timeout=timeout, result_ttl=0,
+                                                failure_ttl=7 * 86400, description=description)
     return True
+
+
+def enqueue_sweep(redis: Redis, repo: str, installation_id: int | None = None) -> bool:
+    """Queue a sweep of `repo` unless one is queued or running already; True when queued now."""
+    return _enqueue_once(redis, QUEUE_NAME, SWEEP_FUNCTION, (repo, installation_id), _ident("sweep", repo), 3600,
+                         f"sweep {repo}")
+
+
+LATER_QUEUE = "fundbot-later"  # taken after the deliveries' queue: a burst gets its first answers first
+EVIDENCE_FUNCTION = "bot.jobs.worker.run_evidence"
+EVIDENCE_TIMEOUT = 300  # seconds a pack's job may run (the reads are bounded far below this)
+
+
+def run_evidence(repo: str, number: int, installation_id: int | None = None, delivery: str | None = None) -> str:
+    """The job: read the evidence pack an application wants and take it in (`bot.jobs.evidence.follow_up`)."""
+    if _STATE is None:
+        raise RuntimeError("this process has no worker context: run `fundbot worker`")
+    applied = run_follow_up(_STATE.context, repo, number, installation_id, delivery)
+    return "nothing wanted" if applied is None else "taken in"
+
+
+def enqueue_evidence(redis: Redis, repo: str, number: int, installation_id: int | None = None,
+                     delivery: str | None = None) -> bool:
+    """Queue an application's evidence follow-up unless one is queued or running; True when queued now."""
+    return _enqueue_once(redis, LATER_QUEUE, EVIDENCE_FUNCTION, (repo, number, installation_id, delivery),
+                         _ident("evidence", f"{repo}#{number}"), EVIDENCE_TIMEOUT, f"evidence {repo}#{number}",
+                         again=True)
 
 
 def on_failure(job: Job, kind: type[BaseException] | None, value: BaseException | None, traceback: Any) -> bool:
     """RQ's exception handler: log with the delivery id. A job with no retry left stays in RQ's failed
     registry (its body stays under the delivery id): GitHub's manual redelivery puts it back in the
     queue (`bot.web.redis_queue`), and the sweep repairs the application in any case."""
-    delivery = job.args[2] if job.func_name == RUN_FUNCTION and len(job.args) > 2 else None
+    delivery = job.args[2] if job.func_name == RUN_FUNCTION and len(job.args) > 2 else \
+        job.args[3] if job.func_name == EVIDENCE_FUNCTION and len(job.args) > 3 else None
     final = not (job.retries_left and job.retries_left > 0)
     if final and job.func_name == RUN_FUNCTION and len(job.args) > 1:
         observe_delivery(str(job.args[1]), None, "failed")  # the action is in the body, gone with the job
@@ -152,9 +190,10 @@ class _Worker(SimpleWorker):
 
 def run_worker(context: Context, redis: Redis, *, burst: bool = False, name: str | None = None) -> bool:
     """Take jobs until stopped (SIGTERM finishes the running job first)."""
+    context.later = functools.partial(enqueue_evidence, redis)
     install(WorkerState(context, redis))
-    queue = Queue(QUEUE_NAME, connection=redis)
-    worker = _Worker([queue], connection=redis, exception_handlers=[on_failure],
+    queues = [Queue(QUEUE_NAME, connection=redis), Queue(LATER_QUEUE, connection=redis)]  # RQ takes them in order
+    worker = _Worker(queues, connection=redis, exception_handlers=[on_failure],
                      name=name or f"fundbot-{os.uname().nodename}-{os.getpid()}")
     return worker.work(burst=burst, with_scheduler=True, logging_level=logging.getLevelName(
         logging.getLogger("fundbot").getEffectiveLevel()))

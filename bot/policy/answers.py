@@ -14,6 +14,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
+from bot.policy.evidence_pack import PackageRef
 from bot.policy.i18n import SOURCE, translator
 from bot.policy.wording import answer_error
 
@@ -202,6 +203,52 @@ def parse_issue_number(text: str) -> int:
     return int(match[1])
 
 
+MAX_PACKAGES = 10
+_PACKAGE_URL = re.compile(r"(?:https?://)?(?:www\.)?(?:(pypi)\.org/project/([^/?#\s]+)(?:/([^/?#\s]+))?"
+                          r"|(npm)js\.com/package/((?:@[^/?#\s]+/)?[^/?#\s]+)(?:/v/([^/?#\s]+))?)/?",
+                          re.IGNORECASE)
+
+
+def parse_packages(text: str) -> tuple[PackageRef, ...]:
+    """Read the project's packages: ``pypi:NAME`` or ``npm:NAME`` (``@scope/NAME`` too), each with an optional
+    ``@VERSION`` (``==VERSION`` for PyPI), or the package's page (``https://pypi.org/project/NAME/``,
+    ``https://www.npmjs.com/package/NAME``); one per line or separated by commas. At most MAX_PACKAGES.
+    Raises `AnswerError` naming every entry that is not one."""
+    found: list[PackageRef] = []
+    bad: list[str] = []
+    for token in re.split(r"[\s,;、]+", unicodedata.normalize("NFKC", text)):
+        token = token.strip().strip("`<>").removeprefix("- ")
+        if not token or token in ("-", "*"):
+            continue
+        ref = _package(token)
+        if ref is None:
+            bad.append(token)
+        elif ref not in found:
+            found.append(ref)
+    if bad or len(found) > MAX_PACKAGES:
+        raise AnswerError("not_packages", answer=", ".join(quoted(t, 40) for t in bad[:5]) or quoted(text, 40),
+                          count=len(bad) or len(found), max=MAX_PACKAGES)
+    return tuple(found)
+
+
+def _package(token: str) -> PackageRef | None:
+    url = _PACKAGE_URL.fullmatch(token)
+    if url:
+        system, name, version = ("pypi", url[2], url[3]) if url[1] else ("npm", url[5], url[6])
+    else:
+        system, _, rest = token.partition(":")
+        system = system.lower()
+        if system not in ("pypi", "npm") or not rest:
+            return None
+        if system == "pypi":
+            name, _, version = rest.replace("==", "@", 1).partition("@")
+        else:
+            at = rest.find("@", 1)  # a scope's own "@" comes first
+            name, version = (rest[:at], rest[at + 1:]) if at > 0 else (rest, "")
+    ref = PackageRef(system, name or "", version or "")
+    return ref if ref.valid else None
+
+
 #: Checks for the answers that carry meaning, keyed by field id. A check runs only when the
 #: template has that field and the answer is not empty. Each returns the typed value or raises
 #: `AnswerError`.
@@ -211,6 +258,7 @@ VALIDATORS: Mapping[str, Callable[[str], object]] = MappingProxyType(
         "funding_amount": parse_amount,
         "maintainers": parse_handles,
         "application": parse_issue_number,
+        "packages": parse_packages,
     }
 )
 

@@ -15,6 +15,7 @@ from bot.policy import funding_commands as money
 from bot.policy import review_commands as review
 from bot.policy.command_context import CommandContext, CommandResult, CommandSpec, done, refuse
 from bot.policy.command_parse import MAX_ASSIGNEES, MAX_COMMANDS, ParsedCommand
+from bot.policy.evidence_flow import on_evidence
 from bot.policy.i18n import N_, Translator
 from bot.policy.roles import Conflict, Role, Standing
 from bot.policy.text import escape_inline
@@ -79,6 +80,8 @@ REGISTRY: dict[str, CommandSpec] = {spec.name: spec for spec in (
     _spec("reject-report", N_("/reject-report <reason>"),
           N_("send the progress report back, saying why (another is asked for)"), [_REVIEWER], money.on_reject_report,
           open_after_outcome=True),
+    _spec("evidence", N_("/evidence"), N_("read the evidence (usage, community health) again and reply with the change "
+                                          "since the application"), [_REVIEWER], on_evidence, open_after_outcome=True),
     _spec("report", N_("/report <progress report text>"), N_("submit a progress report (the rest of the comment)"),
           [_MAINTAINER], money.on_report, open_after_outcome=True),
 )}

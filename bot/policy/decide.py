@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from bot.policy.assign import assign_on_entry
 from bot.policy.calendar import calendar
+from bot.policy.evidence_flow import ask_for_reports, take_pack
 from bot.policy.comments import Replay, count_votes_of, hand_label, process_comment, record_affiliations
 from bot.policy.fundstate import fund_state_write
 from bot.policy.i18n import translator
@@ -96,6 +97,13 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
     if trigger.kind is TriggerKind.REPORT_ISSUE and trigger.report:
         record, report_actions = record_report_issue(trigger.report, record, issue, form, rules, tr)
         actions.extend(report_actions)
+
+    # 4b. The evidence pack: a report recorded now asks for it; a pack read after the status comment is taken in.
+    record = ask_for_reports(snap.record, record, rules)
+    if trigger.kind is TriggerKind.EVIDENCE and trigger.pack is not None:
+        record, evidence_actions = take_pack(record, trigger.pack, rules, posted, tr)
+        record = auto_advance(record, rules, now)  # screening passed once the pack's checks are decided
+        actions.extend(evidence_actions)
 
     # 5. The calendar: report reminders, stalled stages.
     record, calendar_actions = calendar(record, issue, form, rules, now, posted, snap.collaborators, tr)

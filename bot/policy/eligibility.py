@@ -24,6 +24,16 @@ CHECK_TITLES = {  # in words, translated where shown (bot.policy.i18n)
     "activity": N_("Active maintenance"),
     "community": N_("Community participation"),
     "goals": N_("Clear goals"),
+    # the evidence pack's thresholds, when the rules make them checks (`evidence.thresholds`)
+    "stars": N_("Stars"),
+    "contributors": N_("Active contributors"),
+    "bus_factor": N_("Bus factor"),
+    "releases": N_("Releases"),
+    "health": N_("Community health"),
+    "response": N_("Response time"),
+    "scorecard": N_("OpenSSF Scorecard"),
+    "dependents": N_("Dependents"),
+    "downloads": N_("Downloads"),
 }
 # GitHub reports these when a licence file exists but matches no known licence.
 _UNIDENTIFIED = {"NOASSERTION", "OTHER"}

@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Iterable
 
 from bot.policy.eligibility import evaluate
+from bot.policy.evidence_flow import with_evidence_checks
 from bot.policy.form_body import could_be_form, parse_any
 from bot.policy.form_template import FormTemplate
 from bot.policy.parsed_form import ParsedForm
@@ -116,7 +117,7 @@ def take_in(record: Record, form: ParsedForm, issue: Issue, facts: RepoFacts | N
         record = dataclasses.replace(record, repo_org=(facts.full_name or "").split("/", 1)[0].lower())
     if not record.round:
         record = dataclasses.replace(record, round=round_of(rules, issue.created_at.date()))
-    return record
+    return with_evidence_checks(record, rules)  # the thresholds on the evidence pack, when the rules set any
 
 
 def auto_advance(record: Record, rules: Rules, at: dt.datetime) -> Record:

@@ -30,7 +30,7 @@ def desired_labels(record: Record, rules: Rules, today: dt.date) -> set[str]:
         labels.add(stages.outcomes[record.outcome.name].label.name)
     elif record.stage and stages.stage(record.stage):
         labels.add(stages.stage(record.stage).label.name)  # type: ignore[union-attr]
-    if record.checks:
+    if record.checks and not record.eligibility_pending:  # no verdict while a check waits for the evidence
         labels.add((stages.labels.eligible if record.eligible else stages.labels.ineligible).name)
     if record.needs_info and not record.outcome:
         labels.add(stages.labels.needs_info.name)

@@ -125,6 +125,10 @@ class NoticeKey:
         """The one answer to an application filed where the App is installed but no fund is served."""
         return "not-a-fund"
 
+    def evidence(kind: str, ref: str) -> str:
+        """The evidence read again for a progress report (`kind` "report") or `/evidence` ("command")."""
+        return f"evidence:{kind}:{ref}"
+
     @staticmethod
     def assignment(stage: str, since: str) -> str:
         """Reviewers assigned by load on entering `stage` (at `since`): once per entry."""

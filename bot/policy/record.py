@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from bot.policy.evidence_pack import Evidence
 from bot.policy.i18n import read_back
 
 RECORD_VERSION = 4  # 3: `plan`, the tranche plan pinned at /approve; 4: a refused write is a `Note`, not English
 KEEP_FAILURES = 5  # write failures shown in the status comment (the newest)
+PENDING_FIGURE = "evidence.pending"  # the figure of a check that waits for the evidence pack
 BOT_ACTOR = "fund-bot"  # who the record says acted, when the bot did (eligibility, assignment by load, a rebuild)
 
 
@@ -60,6 +62,11 @@ class CheckResult:
     figure: Note
     detail: Note | None = None  # what to do about it, when it failed
     warning: Note | None = None  # shown even when ok (a declared licence that differs, a moved repository)
+
+    @property
+    def pending(self) -> bool:
+        """A check of the evidence pack that waits for the pack (read after the status comment)."""
+        return self.figure.code == PENDING_FIGURE
 
 
 @dataclass(frozen=True)
@@ -188,6 +195,7 @@ class Record:
     last_comment_id: int = 0
     failures: tuple[WriteFailure, ...] = ()
     audit: tuple[AuditEntry, ...] = ()
+    evidence: Evidence | None = None  # the evidence pack at application and the latest (bot.policy.evidence)
 
     # --- derived views ---------------------------------------------------------------------
 
@@ -195,6 +203,13 @@ class Record:
     def eligible(self) -> bool:
         waived = {w.check for w in self.waivers}
         return bool(self.checks) and not self.form_problems and all(c.ok or c.id in waived for c in self.checks)
+
+    @property
+    def eligibility_pending(self) -> bool:
+        """Nothing has failed, but a check waits for the evidence pack: eligible or not is not known yet."""
+        waived = {w.check for w in self.waivers}
+        open_checks = [c for c in self.checks if not c.ok and c.id not in waived]
+        return bool(open_checks) and not self.form_problems and all(c.pending for c in open_checks)
 
     @property
     def stage_since(self) -> dt.datetime | None:
@@ -283,6 +298,8 @@ def to_json(record: Record) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, Evidence):
+        return value.to_json()  # its own compact form
     if dataclasses.is_dataclass(value):
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dt.datetime):
@@ -384,6 +401,7 @@ def _from_v2(d: Mapping[str, Any], write: Callable[[Any], Note | None]) -> Recor
                                     f["message"])
                        for f in many("failures")),
         audit=tuple(AuditEntry(parse_iso(a["at"]), a["by"], a["what"], a.get("detail", "")) for a in many("audit")),
+        evidence=Evidence.from_json(d.get("evidence")),
     )
 
 

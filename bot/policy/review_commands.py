@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from bot.policy.command_context import CommandContext, CommandResult, done, refuse, usage_of
 from bot.policy.command_parse import MAX_ASSIGNEES, assign_names
+from bot.policy.evidence_flow import asked
 from bot.policy.i18n import Translator
 from bot.policy.models import Action, Assign, CloseIssue, SetAway
 from bot.policy.record import NeedsInfo, Record, Recusal, Score, Waiver
@@ -20,7 +21,7 @@ from bot.policy.text import escape_block, shorten
 
 
 def on_recheck(ctx: CommandContext, args: str, rest: str) -> CommandResult:
-    return done(ctx, recheck=True)
+    return done(ctx, asked(ctx.record, "recheck", str(ctx.comment_id), ctx.at, ctx.actor, ctx.rules), recheck=True)
 
 
 def on_withdraw(ctx: CommandContext, args: str, rest: str) -> CommandResult:

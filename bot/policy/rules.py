@@ -198,6 +198,40 @@ class FundingRules:
         return any(r.pool is not None for r in self.rounds)
 
 
+#: The evidence pack's sources (`evidence.sources` in the rules), GitHub's own first.
+EVIDENCE_SOURCES = ("community", "activity", "responsiveness", "releases", "stars", "scorecard", "dependents",
+                    "pypi_downloads", "npm_downloads")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A limit on one figure of the evidence pack (`evidence.thresholds.<key>`)."""
+
+    key: str  # "min_dependents", "max_response_days" …
+    value: Decimal
+    eligibility: bool  # a check of the screening (waivable like the others); else a warning beside the evidence
+
+
+@dataclass(frozen=True)
+class EvidenceRules:
+    """`rules/evidence.yml`: the evidence pack read for every application (issue 21)."""
+
+    enabled: bool = True
+    cache_hours: int = 24
+    timeout_seconds: float = 3.0
+    responsiveness_sample: int = 30
+    sources: frozenset[str] = frozenset(EVIDENCE_SOURCES)
+    thresholds: tuple[Threshold, ...] = ()
+
+    def on(self, source: str) -> bool:
+        return self.enabled and source in self.sources
+
+    @property
+    def checks(self) -> tuple[Threshold, ...]:
+        """The thresholds that are eligibility checks."""
+        return tuple(t for t in self.thresholds if t.eligibility) if self.enabled else ()
+
+
 @dataclass(frozen=True)
 class Rules:
     stages: StageRules
@@ -210,6 +244,7 @@ class Rules:
     report_forms: tuple[FormTemplate, ...]
     language: str  # the fund's (`fund.language`): for an application whose form does not say, and the fund's texts
     showcase: bool = True  # `fund.showcase`: `fundbot showcase build` publishes the fund's grants (false: nothing)
+    evidence: EvidenceRules = EvidenceRules()
     # What they were built from, so that a fund's `.github/fund-bot.yml` can replace sections of them.
     documents: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)  # section -> server file

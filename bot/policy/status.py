@@ -18,6 +18,8 @@ from statistics import mean
 
 from bot.policy.ledger import FundingLedger
 from bot.policy.eligibility import CHECK_TITLES
+from bot.policy.evidence_flow import current_pack, evidence_due
+from bot.policy.evidence_view import evidence_section
 from bot.policy.form_template import FormTemplate
 from bot.policy.i18n import N_, Translator, translator
 from bot.policy.markers import STATUS_MARKER, record_block
@@ -27,7 +29,7 @@ from bot.policy.rules import Rules
 from bot.policy.text import OUTPUT_LIMIT, escape_block, escape_inline
 from bot.policy.wording import describe
 
-OK, FAIL, WARN = "✅", "❌", "⚠️"
+OK, FAIL, WARN, WAIT = "✅", "❌", "⚠️", "⏳"
 SHOW_HISTORY = 15  # stage moves shown (the newest); the audit export has them all
 SHOW_REPORTS = 12
 SHOW_SCORERS = 12  # reviewers named per criterion
@@ -80,13 +82,22 @@ def _visible(record: Record, rules: Rules, context: StatusContext, template: For
     rebuilt = _rebuilt(record, tr)
     if rebuilt:
         parts.append(f"{WARN} {rebuilt}")
-    parts += [_form(record, template, tr), _eligibility(record, template, tr), _review(record, rules, tr)]
+    parts += [_form(record, template, tr), _eligibility(record, template, tr)]
+    parts += [s for s in (_evidence(record, rules, tr),) if s]
+    parts.append(_review(record, rules, tr))
     parts += [s for s in (_conflicts(record, tr), _scores(record, rules, tr), _votes(record, rules, tr),
                           _decision(record, rules, context.ledger, tr), _reports(record, rules, context.today, tr),
                           _failures(record, tr)) if s]
     parts.append("<sub>" + tr.gettext("Fund Bot keeps this comment up to date. Say `/help` in a comment to see the "
                                       "commands you can use.") + "</sub>")
     return "\n\n".join(parts)
+
+
+def _evidence(record: Record, rules: Rules, tr: Translator) -> str:
+    """The evidence pack (issue 21), collapsed: being read, or the latest with the change since the application."""
+    latest = current_pack(record)
+    first = record.evidence.first if record.evidence and latest else None
+    return evidence_section(first, latest, evidence_due(record, rules), rules, tr)
 
 
 def _section(title: str, *blocks: str) -> str:
@@ -120,6 +131,8 @@ def _summary(record: Record, rules: Rules, today: dt.date, tr: Translator) -> st
     else:
         head = tr.gettext("**Stage:** %(stage)s", stage=record.stage or "—")
     eligibility = f"{OK} " + tr.gettext("eligible") if record.eligible else f"{FAIL} " + tr.gettext("not eligible yet")
+    if record.eligibility_pending:
+        eligibility = f"{WAIT} " + tr.gettext("waiting for the evidence pack")
     if not record.checks:
         eligibility = tr.gettext("not checked yet")
     line = tr.gettext("%(head)s · **Eligibility:** %(eligibility)s", head=head, eligibility=eligibility)
@@ -153,7 +166,8 @@ def _eligibility(record: Record, template: FormTemplate, tr: Translator) -> str:
     notes: list[str] = []
     for check in record.checks:
         title = tr.gettext(CHECK_TITLES[check.id]) if check.id in CHECK_TITLES else check.id
-        mark = OK if check.ok else (f"{WARN} " + tr.gettext("waived") if check.id in waived else FAIL)
+        mark = OK if check.ok else (f"{WARN} " + tr.gettext("waived") if check.id in waived else WAIT if check.pending
+                                    else FAIL)
         rows.append(_row(title, mark, escape_inline(describe(check.figure, tr, template))))
         if not check.ok and check.id not in waived and check.detail:
             notes.append("- " + tr.gettext("**%(check)s:** %(detail)s", check=title,

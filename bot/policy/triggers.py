@@ -7,6 +7,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
+from bot.policy.evidence_pack import Pack
 from bot.policy.models import Comment
 
 
@@ -19,11 +20,12 @@ class TriggerKind(enum.Enum):
     REPORT_ISSUE = "report_issue"
     SWEEP = "sweep"
     RECHECK = "recheck"  # `fundbot recheck`: a sweep that also runs the eligibility checks again in screening
+    EVIDENCE = "evidence"  # the evidence pack, read after the status comment (`bot.jobs.evidence`)
 
     @property
     def scheduled(self) -> bool:
         """Work the operator's schedule or command started, not a person on the issue."""
-        return self in (TriggerKind.SWEEP, TriggerKind.RECHECK)
+        return self in (TriggerKind.SWEEP, TriggerKind.RECHECK, TriggerKind.EVIDENCE)
 
 
 @dataclass(frozen=True)
@@ -43,3 +45,4 @@ class Trigger:
     comment: Comment | None = None  # the comment of an issue_comment delivery
     report: ReportIssue | None = None
     delivery: str = ""  # X-GitHub-Delivery (kept by a redelivery): keys a reply to a labelling
+    pack: Pack | None = None  # the evidence pack an EVIDENCE trigger carries

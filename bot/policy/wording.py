@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from bot.policy.evidence_words import EVIDENCE_TEXTS
 from bot.policy.form_template import FormTemplate
 from bot.policy.i18n import N_, SOURCE, Translator, translator
 from bot.policy.lines import FAILURES, LINES, nested
@@ -98,6 +99,8 @@ ANSWER_ERRORS: dict[str, str | Render] = {
     "not_positive": N_("%(answer)s is not more than zero; give the amount you ask for."),
     "not_usernames": _not_usernames,
     "not_an_issue": N_("%(answer)s is not an application issue number like #123."),
+    "not_packages": N_("%(answer)s: name each package as pypi:NAME or npm:NAME (with @VERSION if you like), at most "
+                       "%(max)s."),
 }
 
 
@@ -221,6 +224,11 @@ def _refused(p: Mapping[str, Any], template: FormTemplate | None, tr: Translator
 TEXTS.update(LINES)
 TEXTS.update(FAILURES)
 TEXTS["failure.refused"] = _refused
+
+
+# --- the evidence pack's checks (`bot.policy.evidence_flow`) -------------------------------------------
+
+TEXTS.update(EVIDENCE_TEXTS)
 
 
 def english(note: Note) -> str:

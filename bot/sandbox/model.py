@@ -69,6 +69,8 @@ class Issue:
     assignees: list[Account] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
     reactions: list[Reaction] = field(default_factory=list)
+    pull_request: bool = False  # a pull request (GitHub lists them among the issues)
+    merged_at: datetime | None = None
 
     def labels(self) -> list[Label]:
         """The issue's labels, sorted by name as GitHub lists them."""
@@ -82,6 +84,16 @@ class Commit:
     date: datetime
     author: Account
     message: str
+
+
+@dataclass(eq=False)
+class Release:
+    id: int
+    tag: str
+    author: Account
+    created_at: datetime
+    published_at: datetime | None  # None: a draft
+    prerelease: bool = False
 
 
 @dataclass(eq=False)
@@ -127,6 +139,11 @@ class Repo:
     deleted_issues: set[int] = field(default_factory=set)  # numbers of issues deleted here
     transferred_issues: dict[int, Issue] = field(default_factory=dict)  # old number -> the issue, now elsewhere
     permissions: dict[str, str] = field(default_factory=dict)  # lower login -> role
+    parent: "Repo | None" = None  # a fork's parent
+    stars: list[tuple[Account, datetime]] = field(default_factory=list)  # oldest first, as GitHub lists them
+    releases: list[Release] = field(default_factory=list)
+    stats_pending: dict[str, int] = field(default_factory=dict)  # statistics endpoint -> 202s still to answer
+    commit_count: int = 0  # commits beyond those modelled one by one (a history of 10,000 or more)
 
     @property
     def full_name(self) -> str:

@@ -75,6 +75,12 @@ def _roots(urls: Urls) -> list[tuple[str, str]]:
     return [(EXAMPLE_API, urls.api), (EXAMPLE_WEB, urls.web)]
 
 
+def example(name: str, full_name: str, urls: Urls, *more: tuple[str, str]) -> Any:
+    """GitHub's example body ``shapes/<name>.json``, its repository and URLs moved to ``full_name`` on ``urls``
+    (and the further ``(old, new)`` replacements in ``more``)."""
+    return _rebase(template(name), [("octocat/Hello-World", full_name), *more, *_roots(urls)])
+
+
 def conform(rendered: dict, example: dict, *, exact: bool = False) -> dict:
     """Give ``rendered`` the example's keys: missing ones take the example's value; with
     ``exact`` keys the example lacks are dropped (webhook objects are not the REST objects)."""
@@ -139,7 +145,8 @@ def repository(repo: Repo, urls: Urls, permissions: dict[str, bool] | None) -> d
         homepage=None,
         language=None,
         mirror_url=None,
-        forks_count=0, forks=0, stargazers_count=0, watchers_count=0, watchers=0,
+        forks_count=0, forks=0, stargazers_count=len(repo.stars), watchers_count=len(repo.stars),
+        watchers=len(repo.stars),
         subscribers_count=0, network_count=0,
         size=0 if repo.empty else max(1, sum(len(t) for t in repo.files.values()) // 1024),
         default_branch=repo.default_branch,
@@ -149,7 +156,7 @@ def repository(repo: Repo, urls: Urls, permissions: dict[str, bool] | None) -> d
         topics=list(repo.topics),
         archived=repo.archived,
         disabled=False,
-        fork=False,
+        fork=repo.parent is not None,
         license=license_(repo.license_spdx, repo.license_key, repo.license_name, urls),
         created_at=iso(repo.created_at),
         updated_at=iso(repo.updated_at),
@@ -159,6 +166,8 @@ def repository(repo: Repo, urls: Urls, permissions: dict[str, bool] | None) -> d
     )
     for key in ("parent", "source"):  # only forks have them
         body.pop(key, None)
+        if repo.parent is not None:
+            body[key] = repository(repo.parent, urls, None)
     if repo.owner.type == "Organization":
         body["organization"] = user(repo.owner, urls)
     else:
@@ -230,6 +239,11 @@ def issue(item: Issue, urls: Urls, app: dict | None) -> dict:
         reactions=rollup(item.reactions, f"{urls.api}/repos/{repo.full_name}/issues/{item.number}/reactions"),
     )
     body.pop("pull_request", None)  # only pull requests carry it
+    if item.pull_request:
+        web = f"{urls.web}/{repo.full_name}/pull/{item.number}"
+        body["pull_request"] = {"url": f"{urls.api}/repos/{repo.full_name}/pulls/{item.number}", "html_url": web,
+                                "diff_url": f"{web}.diff", "patch_url": f"{web}.patch", "merged_at": iso(item.merged_at)}
+        body["html_url"] = web
     return body
 
 

@@ -30,6 +30,7 @@ from flask.blueprints import BlueprintSetupState
 
 from bot.github.gateway import GitHubGateway
 from bot.github.transport import GitHubError
+from bot.policy.evidence_view import delta_line, headline
 from bot.policy.i18n import N_, Translator, translator
 from bot.views.words import words
 from bot.views.rows import (
@@ -266,6 +267,9 @@ def view(pipeline: Pipeline, rules: Rules, tr: Translator, round_name: str | Non
         "report_text": lambda row: report_text(row, tr),
         "scores_text": lambda row: scores_text(row, tr),
         "eligibility_text": lambda row: tr.gettext(row.eligibility.value),
+        "evidence_text": lambda row: " · ".join(headline(row.evidence, tr)) if row.evidence else "",
+        "evidence_change": lambda row: delta_line(row.evidence_first, row.evidence, tr)
+        if row.evidence and row.evidence_first and row.evidence_first.at != row.evidence.at else "—",
         "as_of": tr.gettext("%(date)s %(time)s UTC", date=tr.date(pipeline.as_of.astimezone(dt.timezone.utc).date()),
                             time=pipeline.as_of.astimezone(dt.timezone.utc).strftime("%H:%M")),
         "last_run_when": when(last, tr) if last else "",

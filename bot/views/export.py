@@ -36,15 +36,27 @@ COLUMNS = (
     N_("report_status"), N_("report_overdue"),
 )
 SCORE_COLUMN = N_("score_%(criterion)s")
+# The evidence pack (issue 21): the latest figures and their change since the application (empty: not read).
+EVIDENCE_COLUMNS = (
+    N_("evidence_read_on"), N_("stars"), N_("stars_change"), N_("active_contributors"),
+    N_("active_contributors_change"), N_("commits_90d"), N_("releases_year"), N_("median_response_hours"),
+    N_("community_health"), N_("scorecard"), N_("scorecard_change"), N_("dependents"), N_("dependents_change"),
+    N_("pypi_downloads_30d"), N_("npm_downloads_30d"),
+)
+EVIDENCE_FIGURES = {"stars": ("stars", "count"), "active_contributors": ("contributors", "active"),
+                    "commits_90d": ("commits", "count"), "releases_year": ("releases", "year"),
+                    "median_response_hours": ("responsiveness", "median_hours"), "community_health": ("community", "health"),
+                    "scorecard": ("scorecard", "score"), "dependents": ("dependents", "count"),
+                    "pypi_downloads_30d": ("pypi_downloads", "month"), "npm_downloads_30d": ("npm_downloads", "month")}
 
 
 def columns(rules: Rules) -> tuple[str, ...]:
-    return COLUMNS + tuple(SCORE_COLUMN % {"criterion": criterion} for criterion in rules.stages.criteria)
+    return COLUMNS + EVIDENCE_COLUMNS + tuple(SCORE_COLUMN % {"criterion": criterion} for criterion in rules.stages.criteria)
 
 
 def headings(rules: Rules, tr: Translator) -> tuple[str, ...]:
     """The column names in `tr`'s language (the CSV's and the Markdown table's first row)."""
-    return tuple(tr.gettext(name) for name in COLUMNS) + tuple(
+    return tuple(tr.gettext(name) for name in COLUMNS + EVIDENCE_COLUMNS) + tuple(
         tr.gettext(SCORE_COLUMN, criterion=criterion) for criterion in rules.stages.criteria)
 
 
@@ -64,9 +76,25 @@ def record(row: ApplicationRow, rules: Rules) -> dict[str, Any]:
         "reports_expected": row.reports_expected, "next_report_due": text(row.next_report_due),
         "report_status": row.report_state.value, "report_overdue": row.overdue,
     }
+    out.update(evidence_columns(row))
     for score in row.scores:
         out[f"score_{score.criterion}"] = None if score.mean is None else round(score.mean, 2)
     return out
+
+
+def evidence_columns(row: ApplicationRow) -> dict[str, Any]:
+    """The evidence pack's columns: each figure as read last (None: not read), and for some its change since
+    the pack read at application."""
+    latest, first = row.evidence, row.evidence_first
+    out: dict[str, Any] = {"evidence_read_on": iso(latest.at)[:10] if latest else None}
+    for name, (key, figure) in EVIDENCE_FIGURES.items():
+        value = latest.figure(key, figure) if latest else None
+        out[name] = value
+        if f"{name}_change" in EVIDENCE_COLUMNS:
+            before = first.figure(key, figure) if first else None
+            out[f"{name}_change"] = round(value - before, 2) if isinstance(value, (int, float)) \
+                and isinstance(before, (int, float)) else None
+    return {name: out[name] for name in EVIDENCE_COLUMNS}
 
 
 PAYOUT_COLUMNS = (N_("date"), N_("application"), N_("project"), N_("payee"), N_("amount"), N_("currency"),

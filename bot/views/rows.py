@@ -26,6 +26,8 @@ from typing import Any
 
 from bot.github.gateway import GitHubGateway
 from bot.github.transport import GitHubError
+from bot.policy.evidence_flow import current_pack
+from bot.policy.evidence_pack import Pack
 from bot.policy.i18n import N_
 from bot.policy.markers import find_status
 from bot.policy.models import Comment, Issue
@@ -94,6 +96,8 @@ class ApplicationRow:
     # The record itself, when there is one and its seal holds (or no key was given to check it): what
     # the showcase publishes comes from here only, never from labels or an unsealed record.
     record: Record | None = field(default=None, compare=False, repr=False)
+    evidence: Pack | None = None  # the latest evidence pack (issue 21), about the repository applied with
+    evidence_first: Pack | None = None  # the pack read at application, to compare with
 
     @property
     def overdue(self) -> bool:
@@ -177,6 +181,7 @@ def application_row(issue: Issue, comments: Iterable[Comment], rules: Rules, tod
         round=record.round, tranches=record.tranches, audit=record.audit,
         sealed=checked.record is not None or read.record is None,
         record=checked.record,
+        evidence=current_pack(record), evidence_first=record.evidence.first if record.evidence else None,
     )
 
 

@@ -30,6 +30,7 @@ from bot.github.app import GitHubApp
 from bot.github.webhooks import MAX_BODY_BYTES, Event, WebhookError
 from bot.config.funds import FundDirectory
 from bot.jobs.context import Context, build_context, connect
+from bot.jobs.evidence import in_process_later
 from bot.jobs.routes import Ignored, process, triage
 from bot.jobs.worker import QUEUE_NAME
 from bot.jobs.queue import DeliveryQueue, InProcessQueue, Submitted
@@ -270,6 +271,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if queue is None:
         queue = InProcessQueue(functools.partial(process, context), maxsize=settings.queue_size,
                                workers=settings.workers)
+    if isinstance(queue, InProcessQueue):
+        context.later = in_process_later(queue, context)  # evidence packs, behind the deliveries waiting
     app = Flask(__name__)
     assert context.funds is not None
     directory = FundDirectory(context.github, context.funds, ttl=settings.dashboard_ttl)

@@ -26,6 +26,7 @@ from ..state.errors import GitHubError, Moved, Rejected, not_found
 from ..state.requestlog import RecordedRequest
 from ..state.sandbox import SandboxState
 from .call import Call, Listing, Reply, Route
+from .outside import outside_service, serve_outside
 from .routes import BY_METHOD, CONTENT_CREATING, R
 
 RATE_DOCS = "https://docs.github.com/rest/overview/resources-in-the-rest-api#rating-limiting"
@@ -67,6 +68,9 @@ def make_wsgi_app(sandbox: SandboxState) -> Callable:
 
     def app(environ: dict, start_response: Callable) -> Any:
         request = Request(environ)
+        service = outside_service(request)
+        if service is not None:  # a service beyond GitHub (`api/outside.py`), with its own trouble
+            return serve_outside(sandbox, service, request)(environ, start_response)
         if sandbox.faults.latency_ms:
             time.sleep(sandbox.faults.latency_ms / 1000)  # outside the lock: slow, not serial
         with sandbox.lock:

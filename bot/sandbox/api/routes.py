@@ -8,6 +8,8 @@ from .apps import (create_app_from_manifest, create_installation_token, get_app,
                    list_installation_repositories, list_installations)
 from .call import Route
 from .comments import create_comment, delete_comment, get_comment, list_comments, update_comment
+from .insights import (get_community_profile, get_contributors_stats, get_participation_stats, list_releases,
+                       list_repo_comments, list_stargazers)
 from .issues import change_assignees, create_issue, get_issue, list_issues, update_issue
 from .labels import (add_issue_labels, clear_issue_labels, create_label, delete_label, get_label, list_issue_labels,
                      list_labels, remove_issue_label, set_issue_labels, update_label)
@@ -39,6 +41,13 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", f"{R}/commits", list_commits, "sha since until per_page page"),
     _route("GET", f"{R}/contributors", list_contributors, "anon per_page page"),
     _route("GET", f"{R}/contents/{{path}}", get_contents, "ref"),
+    # what the evidence pack reads (issue 21)
+    _route("GET", f"{R}/community/profile", get_community_profile),
+    _route("GET", f"{R}/stats/contributors", get_contributors_stats),
+    _route("GET", f"{R}/stats/participation", get_participation_stats),
+    _route("GET", f"{R}/releases", list_releases, "per_page page"),
+    _route("GET", f"{R}/stargazers", list_stargazers, "per_page page"),
+    _route("GET", f"{R}/issues/comments", list_repo_comments, "sort direction since per_page page"),
     _route("GET", "/user", get_authenticated_user),
     _route("GET", f"{R}/collaborators", list_collaborators, "affiliation permission per_page page"),
     _route("GET", f"{R}/collaborators/{{username}}/permission", get_collaborator_permission),

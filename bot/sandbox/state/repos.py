@@ -44,7 +44,8 @@ class Repositories:
 
     def add_repo(self, full_name: str, *, license_spdx: str | None = "MIT", license_key: str | None = None,
                  archived: bool = False, private: bool = False, default_branch: str = "main",
-                 commits: Iterable[datetime] = (), contributors: Iterable[tuple[str, str, int]] = (),
+                 commits: Iterable[datetime | tuple[datetime, str]] = (),
+                 contributors: Iterable[tuple[str, str, int]] = (),
                  contributors_too_large: bool = False, empty: bool = False, topics: Iterable[str] = (),
                  description: str | None = None, default_labels: bool = True) -> int:
         """Create a repository and return its id. ``license_spdx`` is what GitHub's licence
@@ -67,9 +68,11 @@ class Repositories:
                         license_spdx=license_spdx, license_key=license_key, license_name=license_name,
                         empty=empty, contributors_too_large=contributors_too_large, topics=tuple(topics))
             if not empty:
-                dates = sorted(commits, key=_aware, reverse=True)
-                repo.commits = [Commit(_sha(full_name, i, d), _aware(d), repo.owner, f"Commit {len(dates) - i}")
-                                for i, d in enumerate(dates)]
+                # a date (by the owner), or (date, author login)
+                dated = sorted(((c, None) if isinstance(c, datetime) else c for c in commits),
+                               key=lambda c: _aware(c[0]), reverse=True)
+                repo.commits = [Commit(_sha(full_name, i, d), _aware(d), self.account(who) if who else repo.owner,
+                                       f"Commit {len(dated) - i}") for i, (d, who) in enumerate(dated)]
                 for who, kind, count in contributors:
                     if kind not in ("User", "Bot", "Anonymous"):
                         raise ValueError(f"contributor type must be User, Bot or Anonymous, not {kind!r}")

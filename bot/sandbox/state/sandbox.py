@@ -8,8 +8,8 @@ settable clock, so tests can travel in time.
 
 This module holds what every part shares (the lock, the clock, ids, and the stores, created here);
 each part is a module of its own: ``issues``, ``comments``, ``labels``, ``reactions``, ``repos``,
-``people``, ``apps``, ``auth``, ``limits``, ``faults``, ``requestlog`` and ``outbox``; the records
-they keep are in ``model``.
+``insights``, ``people``, ``apps``, ``auth``, ``limits``, ``faults``, ``requestlog``, ``outbox`` and
+``outside`` (the services beyond GitHub the evidence pack reads); the records they keep are in ``model``.
 """
 from __future__ import annotations
 
@@ -25,10 +25,12 @@ from .apps import Apps
 from .auth import Access
 from .comments import Comments
 from .faults import FaultInjection, Faults
+from .insights import Insights
 from .issues import Issues
 from .labels import Labels
 from .limits import ContentLimits, Limits, RateLimits
 from .outbox import Outbox
+from .outside import OutsideServices
 from .people import People
 from .reactions import Reactions
 from .repos import Repositories
@@ -40,8 +42,8 @@ if TYPE_CHECKING:  # pragma: no cover - types only
 UTC = timezone.utc
 
 
-class SandboxState(Issues, Comments, Labels, Reactions, Repositories, People, Apps, Access, Limits, FaultInjection,
-                   RequestLog, Outbox):
+class SandboxState(Issues, Comments, Labels, Reactions, Repositories, Insights, People, Apps, Access, Limits,
+                   FaultInjection, RequestLog, Outbox, OutsideServices):
     """One strict, stateful fake of GitHub's state. Thread-safe: every access holds ``lock``."""
 
     def __init__(self, now: Callable[[], datetime] | None = None, *, openapi: str | Path | None = None,
@@ -77,6 +79,10 @@ class SandboxState(Issues, Comments, Labels, Reactions, Repositories, People, Ap
         self._renamed = {}
         self._blobs = {}
         self._comments = {}
+        self._scorecards = {}
+        self._packages = {}
+        self._trouble = {}
+        self.outside_log = []
 
     # -- clock ---------------------------------------------------------------------------------
 
