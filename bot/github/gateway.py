@@ -288,7 +288,8 @@ class GitHubGateway:
         """:calls: `GET /repos/{owner}/{repo}/issues/{issue_number}/reactions?per_page=100` (conditional)"""
         path = f"{repo_path(full_name)}/issues/{number}/reactions"
         return [
-            Reaction(content=item["content"], user=User.from_api(item.get("user")))
+            Reaction(content=item["content"], user=User.from_api(item.get("user")),
+                     created_at=parse_time(item.get("created_at")))
             for item in self._pages(path, {"per_page": PER_PAGE})
         ]
 
