@@ -18,6 +18,7 @@ from bot.config.funds import Funds
 from bot.github.app import GitHubApp
 from bot.github.gateway import GitHubGateway
 from bot.github.members import TeamCache
+from bot.github.voters import VoterCache
 from bot.jobs.locks import LocalLocks, Locks
 from bot.policy.rules import Rules
 from bot.policy.seal import record_key
@@ -37,6 +38,7 @@ class Context:
     github: GitHubApp
     clock: Callable[[], dt.datetime] = utc_now
     teams: TeamCache = field(default_factory=TeamCache)
+    voters: VoterCache = field(default_factory=VoterCache)  # what was read of voters, for the rules' `voters:`
     locks: Locks = field(default_factory=LocalLocks)
     sweep_logs: dict[str, Any] = field(default_factory=dict)  # repo -> the sweep log this process last saw
     funds: Funds = None  # type: ignore[assignment]  # made from `rules` when not given

@@ -26,8 +26,10 @@ from bot.policy.markers import NoticeKey
 from bot.policy.models import Comment, Issue, RepoFacts
 from bot.policy.record import Record, iso
 from bot.policy.roles import Role, needs_team_lookup, stage_reviewer_mentions, standing
+from bot.policy.governance_rules import VoterRules
 from bot.policy.rules import Rules
 from bot.policy.triggers import Trigger, TriggerKind
+from bot.policy.votes import MAX_VOTER_LOOKUPS, closing_due, never_counted, vote_opened
 
 
 def unprocessed(comments: tuple[Comment, ...], record: Record | None, trigger: Trigger) -> list[Comment]:
@@ -87,11 +89,23 @@ class AssignAsk:
 
 
 @dataclass(frozen=True)
+class VoterAsk:
+    """The voters to look up for the rules' `voters:` once the reactions are read: each at most once (the
+    answers are cached), at most `limit` new ones a run, none of those whose reaction never counts."""
+
+    rules: VoterRules
+    opened: dt.datetime  # the day the vote opened: an account's age is taken then
+    excluded: frozenset[str] = frozenset()
+    limit: int = MAX_VOTER_LOOKUPS
+
+
+@dataclass(frozen=True)
 class Reads:
     """Everything `gather` reads for `decide`, beyond the issue and its comments."""
 
     repo: RepoRef | None = None  # the repository's facts (SPEC §3)
     reactions: bool = False
+    voters: VoterAsk | None = None  # with the reactions: whose votes the rules' `voters:` make look up
     ledger_round: str | None = None  # the round whose ledger is read ("": a rebuild, any round); None: none
     fund_state: bool = False  # a command may change the fund-state issue: read it, under the fund's lock
     load: bool = False  # the application may enter a stage that assigns reviewers by load
@@ -131,9 +145,14 @@ def plan(trigger: Trigger, issue: Issue, comments: tuple[Comment, ...], record: 
     names = {cmd.name for _, cmd in pending}
     lookups = sorted({c.user.login for c, _ in pending if needs_team_lookup(c.user.login, c.author_association, rules)})
     stage = rules.stages.stage(record.stage) if record else None
-    voting = bool(stage and stage.community_vote and record and not record.outcome)
-    # The issue's roll-up says whether any vote changed; the sweep lists reactions only then.
-    votes_moved = not record or record.reactions_seen != reactions_rollup(issue)
+    # A vote that closed for this very entry into the stage is frozen: its reactions are never read again.
+    closed_here = bool(record and record.vote and not record.vote.is_open and record.vote.stage == record.stage
+                       and record.vote.opened == record.stage_since)
+    voting = bool(stage and stage.community_vote and record and not record.outcome and not closed_here)
+    # The issue's roll-up says whether any vote changed; the sweep lists reactions only then — or when the
+    # vote's time to close has come, or voters are left to look up.
+    votes_moved = not record or record.reactions_seen != reactions_rollup(issue) or closing_due(record, now) \
+        or bool(record.votes_uncounted.get("unchecked"))
     is_stalled = stalled(record, rules, now) and not issue.assignees and record is not None \
         and not stage_reviewer_mentions(rules, record.stage)
     intake = intake_due(trigger, record, issue)
@@ -149,11 +168,16 @@ def plan(trigger: Trigger, issue: Issue, comments: tuple[Comment, ...], record: 
         bool(names & {"approve", "advance", "stage"}) or trigger.kind is TriggerKind.LABELED
         or bool(stage and stage.decides))) or (record is None and "approve" in names)
     round_name = ledger_round(record, issue.created_at, rules)
+    # With no record (a new application, or one rebuilt), whatever votes the issue has are counted.
+    reactions = (voting and (not trigger.kind.scheduled or votes_moved)) or \
+        (record is None and reactions_rollup(issue) != "0/0")
+    voter_rules = rules.stages.voters_for(record.stage if record else None)
+    opened = vote_opened(record) if record else None
     return Reads(
         repo=form.repository if intake or "recheck" in names or recheck_due(trigger, record, issue, rules) else None,
-        # With no record (a new application, or one rebuilt), whatever votes the issue has are counted.
-        reactions=(voting and (not trigger.kind.scheduled or votes_moved))
-        or (record is None and reactions_rollup(issue) != "0/0"),
+        reactions=reactions,
+        voters=VoterAsk(voter_rules, opened, never_counted(issue, form, record))
+        if reactions and record is not None and opened is not None and voter_rules.looked_up else None,
         ledger_round=round_name if ledger and (round_name or record is None) else None,
         fund_state=bool(names & {"approve", "away", "back"}) or assigning,
         load=assigning,
@@ -193,5 +217,5 @@ def _assign_asks(trigger: Trigger, issue: Issue, comments: tuple[Comment, ...], 
     return tuple(asks)
 
 
-__all__ = ["AssignAsk", "Reads", "assignment_due", "commands_of", "plan", "reactions_rollup",
+__all__ = ["AssignAsk", "Reads", "VoterAsk", "assignment_due", "commands_of", "plan", "reactions_rollup",
            "stalled", "unprocessed"]

@@ -1,0 +1,165 @@
+"""Votes and approvals end to end (SPEC §14): the real service against the sandbox GitHub — a vote of
+established accounts that closes by the sandbox's clock (reactions made after it change nothing), a grant
+two reviewers must approve (a redelivered `/approve` changes nothing), and the lookups GitHub answers
+for voters (members, teams, GraphQL's contribution graph)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import yaml
+from pipeline_world import ACTIVE_REPO, START, advance_to, frozen_world, open_application, say
+from test_governance_e2e import bot_replies, environ, use_funding
+
+from bot.cli import main
+from bot.config.rules import fund_rules
+from bot.config.settings import DEFAULT_RULES_DIR
+from bot.demo.world import FUND_OWNER, FUND_REPO, INSTALLATION_ID, World
+from bot.policy.approvals import released_with_approvers
+from bot.policy.rules import FUND_FILE
+
+DAY = dt.timedelta(days=1)
+OLD = START - 400 * DAY
+
+
+def use_stages(world: World, **changes_by_stage) -> None:
+    stages = yaml.safe_load((DEFAULT_RULES_DIR / "stages.yml").read_text())
+    for stage in stages["stages"]:
+        stage.update(changes_by_stage.get(stage["name"], {}))
+    text = yaml.safe_dump({"stages": stages})
+    world.sandbox.add_file(FUND_REPO, FUND_FILE, text)
+    world.use_rules(fund_rules(world.rules, text, {}))
+
+
+# --- a vote that closes by time ----------------------------------------------------------------------------
+
+
+def test_a_vote_of_established_accounts_closes_by_time_and_is_frozen(app_key):
+    with frozen_world(app_key) as world:
+        sb = world.sandbox
+        use_stages(world, community={"vote": {"min_days": 2, "max_days": 5},
+                                     "voters": {"who": "established", "min_account_days": 30,
+                                                "min_contributions": 3}})
+        for login, made, public, private in (("ann", OLD, 5, 0), ("ben", OLD, 0, 40), ("cal", START, 50, 0),
+                                             ("dan", OLD, 9, 0), ("eve", OLD, 9, 0)):
+            sb.add_user(login, created_at=made, contributions=public, restricted=private)
+        world.add_applicant_repo(ACTIVE_REPO)
+        number = open_application(world, "ada", "Voted On", repo=ACTIVE_REPO)
+        advance_to(world, number, "community")
+        for who, vote in (("ann", "+1"), ("ben", "+1"), ("cal", "-1"), ("ada", "+1")):
+            sb.react(FUND_REPO, number, who, vote)
+        sb.clear_log()
+        sb.travel(DAY)
+        world.sweep()
+        record = world.record(number)
+        assert (record.votes_up, record.votes_down, dict(record.votes_uncounted)) == (1, 0, {"applicant": 1,
+                                                                                         "ineligible": 2})
+        assert len(sb.requests("POST", "/graphql")) == 1  # ann, ben and cal in one query; ada never asked about
+        status = world.status_comment(number)
+        assert "The vote closes on Jan 9, 2027 (UTC)." in status and "3 reactions not counted" in status
+
+        say(world, number, "rita", "/advance")  # a day in: the vote stays open two days
+        assert world.record(number).stage == "community"
+        assert any("stays open at least 2 days, until Jan 6, 2027 (UTC)" in r for r in bot_replies(world, number))
+
+        sb.travel(5 * DAY)  # past the close (Jan 9, 09:00): dan votes after it, and only then does the sweep run
+        sb.react(FUND_REPO, number, "dan", "+1")
+        sb.clear_log()
+        world.sweep()
+        record = world.record(number)
+        assert record.vote.closed == START + 5 * DAY and record.vote.closed_by == "fund-bot"
+        assert (record.votes_up, dict(record.votes_uncounted)) == (1, {"applicant": 1, "ineligible": 2, "late": 1})
+        assert "reactions made since change nothing" in world.status_comment(number)
+
+        sb.travel(DAY)
+        sb.react(FUND_REPO, number, "eve", "+1")
+        sb.clear_log()
+        world.sweep()
+        assert sb.requests("GET", f"/repos/{FUND_REPO}/issues/{number}/reactions") == []  # frozen: never read again
+        assert world.record(number).votes_up == 1
+        say(world, number, "stan", "/tally")
+        assert any("The vote closed on Jan 9, 2027 (UTC); reactions made since change nothing." in r
+                   for r in bot_replies(world, number))
+        say(world, number, "rita", "/advance")
+        assert world.record(number).stage == "funding" and world.record(number).vote.closed == START + 5 * DAY
+
+
+def test_voters_from_a_team_or_an_organisation_are_looked_up_once(app_key):
+    with frozen_world(app_key) as world:
+        sb = world.sandbox
+        sb.add_team(FUND_OWNER, "voters", ["ann"])
+        use_stages(world, community={"voters": {"who": "team", "team": f"{FUND_OWNER}/voters"}})
+        world.add_applicant_repo(ACTIVE_REPO)
+        number = open_application(world, "ada", "Team Vote", repo=ACTIVE_REPO)
+        advance_to(world, number, "community")
+        for who in ("ann", "bob"):
+            sb.react(FUND_REPO, number, who, "+1")
+        sb.travel(DAY)
+        world.sweep()
+        record = world.record(number)
+        assert (record.votes_up, dict(record.votes_uncounted)) == (1, {"ineligible": 1})
+        asked = sb.requests("GET", f"/orgs/{FUND_OWNER}/teams/voters/memberships/*")
+        assert sorted(r.path.rsplit("/", 1)[1] for r in asked) == ["ann", "bob"]
+        sb.react(FUND_REPO, number, "cy", "-1")
+        sb.clear_log()
+        say(world, number, "stan", "/tally")
+        asked = sb.requests("GET", f"/orgs/{FUND_OWNER}/teams/voters/memberships/*")
+        assert [r.path.rsplit("/", 1)[1] for r in asked] == ["cy"]  # ann and bob are known
+
+
+def test_the_gateway_reads_members_teams_and_contribution_graphs_as_github_answers(app_key):
+    with frozen_world(app_key) as world:
+        sb = world.sandbox
+        sb.add_org_member(FUND_OWNER, "pub")
+        sb.add_org_member(FUND_OWNER, "hidden", public=False)
+        sb.add_user("elsewhere", "Organization")
+        sb.add_org_member("elsewhere", "hidden", public=False)
+        sb.add_org_member("elsewhere", "pub")
+        sb.add_team(FUND_OWNER, "voters", ["pub"])
+        sb.add_user("old", created_at=OLD, contributions=7, restricted=30)
+        gateway = world.github.for_installation(INSTALLATION_ID)
+        # The App reads its own organisation's members, private ones too; elsewhere only the public list.
+        assert [gateway.is_org_member(FUND_OWNER, who) for who in ("pub", "hidden", "nobody")] == [True, True, False]
+        assert [gateway.is_org_member("elsewhere", who) for who in ("pub", "hidden")] == [True, False]
+        assert gateway.team_exists(FUND_OWNER, "voters") and not gateway.team_exists(FUND_OWNER, "nope")
+        found = gateway.users_contributions(["old", "no-such-user"] + [f"x{i}" for i in range(30)],
+                                            START - 365 * DAY, START)
+        assert found["old"] == (OLD, 7) and found["no-such-user"] is None
+        assert len(sb.requests("POST", "/graphql")) == 2  # 32 users, 25 a query
+
+
+# --- several approvers ---------------------------------------------------------------------------------------
+
+
+def test_a_grant_two_reviewers_approve_with_a_redelivered_approve(app_key, capsys):
+    with frozen_world(app_key) as world:
+        sb = world.sandbox
+        use_funding(world, approvals={"grant": 2})
+        world.add_applicant_repo(ACTIVE_REPO)
+        number = open_application(world, "ada", "Two Keys", repo=ACTIVE_REPO)
+        advance_to(world, number, "decision")
+        first = sb.comment(FUND_REPO, number, "rita", "/approve 20000")
+        world.deliver(first)
+        world.deliver(first)  # GitHub redelivers it
+        record = world.record(number)
+        assert not record.funded and [(a.by, str(a.amount)) for a in record.approvals] == [("rita", "20000")]
+        assert sum("Approval recorded: 1 of 2" in r for r in bot_replies(world, number)) == 1
+        assert "1 of 2 approvals for $20,000" in world.status_comment(number)
+        say(world, number, "rita", "/approve 20000")  # the same person again: refused, nothing moves
+        say(world, number, "ravi", "/approve 25000")  # another amount: refused with the figures
+        assert any("approved $20,000. Approvals must be for the same amount" in r for r in bot_replies(world, number))
+        assert not world.record(number).funded and "status: funded" not in world.labels(number)
+        second = sb.comment(FUND_REPO, number, "ravi", "/approve 20000")
+        world.deliver(second)
+        world.deliver(second)
+        record = world.record(number)
+        assert record.funded and record.outcome.by == "ravi" and "status: funded" in world.labels(number)
+        assert [(a.by, str(a.amount)) for a in record.approvals] == [("rita", "20000"), ("ravi", "20000")]
+        assert released_with_approvers(record, world.rules) == []
+        assert "The grant was approved by @\u2060rita (Jan 4, 2027) and @\u2060ravi (Jan 4, 2027)." in \
+            world.status_comment(number)
+        capsys.readouterr()
+        assert main(["export", "--audit"], environ(world, app_key)) == 0
+        entries = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        approvals = [(e["by"], e["detail"]) for e in entries if e["what"] == "approve"]
+        assert approvals == [("rita", "grant 20000: 1 of 2"), ("ravi", "grant 20000: 2 of 2")]
