@@ -163,3 +163,29 @@ def test_a_grant_two_reviewers_approve_with_a_redelivered_approve(app_key, capsy
         entries = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
         approvals = [(e["by"], e["detail"]) for e in entries if e["what"] == "approve"]
         assert approvals == [("rita", "grant 20000: 1 of 2"), ("ravi", "grant 20000: 2 of 2")]
+
+
+# --- a team that does not exist ---------------------------------------------------------------------------
+
+
+def test_a_team_that_does_not_exist_is_a_listed_problem_and_the_last_valid_rules_stay(app_key, capsys):
+    from test_funds import RIVER_REPO, config_issues, environ as fund_environ, fund_file, push, section, two_funds
+
+    with two_funds(app_key) as world:
+        stages = section("stages")
+        stages["voters"] = {"who": "team", "team": "open-source-fund/voters"}
+        stages["stages"][4]["leads"] = {"teams": ["open-source-fund/leads"]}
+        push(world, FUND_REPO, FUND_FILE, fund_file(stages=stages))
+        [issue] = config_issues(world, FUND_REPO)
+        assert issue["state"] == "open"
+        assert "| stages.voters.team | the team 'open-source-fund/voters' does not exist" in issue["body"]
+        assert r"| stages.stages\[4\].leads.teams\[0\] | the team 'open-source-fund/leads' does not exist" in \
+            issue["body"]
+        world.sandbox.add_file(RIVER_REPO, FUND_FILE, fund_file(stages=stages))
+        assert main(["validate", "--repo", RIVER_REPO], fund_environ(world, app_key)) == 1
+        assert "the team 'open-source-fund/voters' does not exist" in capsys.readouterr().out
+        world.sandbox.add_team("open-source-fund", "voters", ["ann"])
+        world.sandbox.add_team("open-source-fund", "leads", ["lea"])
+        push(world, FUND_REPO, FUND_FILE, fund_file(stages=stages) + "\n")
+        [issue] = config_issues(world, FUND_REPO)
+        assert issue["state"] == "closed"
