@@ -97,6 +97,7 @@ def build_rules(docs: dict[str, dict[str, Any]], forms: dict[str, FormTemplate],
         score_max=s["scoring"].get("max", 5),
         labels=labels,
         voters=_voters(s["voters"]) if "voters" in s else VoterRules(),
+        digest=s.get("digest", False),
     )
     e = docs["eligibility"]
     eligibility = EligibilityRules(

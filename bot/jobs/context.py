@@ -41,6 +41,7 @@ class Context:
     voters: VoterCache = field(default_factory=VoterCache)  # what was read of voters, for the rules' `voters:`
     locks: Locks = field(default_factory=LocalLocks)
     sweep_logs: dict[str, Any] = field(default_factory=dict)  # repo -> the sweep log this process last saw
+    digests: dict[str, str] = field(default_factory=dict)  # repo -> the ISO week this process last wrote its digest for
     funds: Funds = None  # type: ignore[assignment]  # made from `rules` when not given
     seal_key: bytes | None = None  # seals records (derived from the App's private key); None: unsealed
     seal_previous: tuple[bytes, ...] = ()  # from GITHUB_PRIVATE_KEY_PREVIOUS: still accepted while rotating

@@ -126,7 +126,9 @@ def gather(ctx: Context, gateway: GitHubGateway, reads: Reads, rules: Rules, now
     return dataclasses.replace(known, repo_facts=facts, reactions=reactions, team_members=members,
                                assignable=assignable, collaborators=collaborators, load=load,
                                affiliations=affiliations, ledger=ledger, fund=fund if reads.fund_state else None,
-                               voters=voters)
+                               voters=voters,
+                               away=fund.state.away_on(now.astimezone(dt.timezone.utc).date())
+                               if reads.away and fund is not None else frozenset())
 
 
 # --- a progress-report issue ---------------------------------------------------------------------

@@ -102,7 +102,7 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
     record = settle(record, rules)
 
     # 5. The calendar: report reminders, stalled stages.
-    record, calendar_actions = calendar(record, issue, form, rules, now, posted, snap.collaborators, tr)
+    record, calendar_actions = calendar(record, issue, form, rules, now, posted, snap.collaborators, tr, snap.away)
     actions.extend(calendar_actions)
 
     # 6. Reviewers assigned by load on entering a stage that asks for them.

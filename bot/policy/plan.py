@@ -113,6 +113,7 @@ class Reads:
     team_lookups: tuple[str, ...] = ()  # logins whose team membership decides their role
     assign: tuple[AssignAsk, ...] = ()
     collaborators: bool = False  # a stalled stage names no one to remind
+    away: bool = False  # a reminder to the assignees is due: who is away (the fund-state issue) is left out
     org: str = ""  # the applicant's organisation as the record knows it (facts read now may name it)
     affiliation_lookups: tuple[str, ...] = ()  # reviewers whose membership of that organisation decides a conflict
     affiliation_known: frozenset[str] = frozenset()  # reviewers looked up before (the record keeps the answer)
@@ -124,7 +125,7 @@ class Reads:
     @property
     def fund(self) -> bool:
         """The fund-state issue is read: for the ledger, the reviewers' load, or a change to it."""
-        return self.fund_state or self.ledger or self.load
+        return self.fund_state or self.ledger or self.load or self.away
 
     def org_of(self, facts: RepoFacts | None) -> str:
         """The organisation whose public members are conflicted: as read now, else as recorded."""
@@ -153,8 +154,15 @@ def plan(trigger: Trigger, issue: Issue, comments: tuple[Comment, ...], record: 
     # vote's time to close has come, or voters are left to look up.
     votes_moved = not record or record.reactions_seen != reactions_rollup(issue) or closing_due(record, now) \
         or bool(record.votes_uncounted.get("unchecked"))
-    is_stalled = stalled(record, rules, now) and not issue.assignees and record is not None \
-        and not stage_reviewer_mentions(rules, record.stage)
+    # A stalled stage's reminder (or its escalation to the leads) not posted yet: the assignees away are left out.
+    since = record.stage_since.astimezone(dt.timezone.utc).date().isoformat() if record and record.stage_since else ""
+    leads = stage.leads if stage else None
+    reminding = bool(record and stalled(record, rules, now) and issue.state == "open" and (
+        NoticeKey.stalled(record.stage, since) not in record.notices
+        or (leads and record.stage_since and NoticeKey.escalated(record.stage, since) not in record.notices
+            and (now - record.stage_since).days > (stage.max_days or 0) + leads.after_days)))
+    is_stalled = stalled(record, rules, now) and record is not None and not stage_reviewer_mentions(rules, record.stage) \
+        and (not issue.assignees or reminding)
     intake = intake_due(trigger, record, issue)
     # Assignment by load: when the application may enter (or has entered, unassigned) such a stage.
     assigning = any(s.assign_count for s in rules.stages.stages) and not (record and record.outcome) and (
@@ -186,6 +194,7 @@ def plan(trigger: Trigger, issue: Issue, comments: tuple[Comment, ...], record: 
         team_lookups=tuple(lookups),
         assign=_assign_asks(trigger, issue, comments, record, form, rules),
         collaborators=is_stalled,
+        away=reminding and bool(issue.assignees),
         org=record.repo_org if record else "",
         affiliation_lookups=tuple(sorted(reviewing - set(record.affiliated + record.cleared if record else ()))),
         affiliation_known=frozenset(record.affiliated + record.cleared) if record else frozenset(),

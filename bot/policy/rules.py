@@ -102,6 +102,7 @@ class StageRules:
     score_max: int
     labels: Labels
     voters: VoterRules = VoterRules()
+    digest: bool = False  # the sweep keeps a weekly digest of what waits on whom
 
     @property
     def first(self) -> StageSpec:

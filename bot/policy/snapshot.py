@@ -40,6 +40,7 @@ class Snapshot:
     seal_key: bytes | None = None  # signs the record (None: unsigned, as in decide's tables)
     fund: FundRead | None = None  # the fund-state issue, when a change to it may be decided (under the fund's lock)
     voters: Mapping[str, VoterFacts] = field(default_factory=dict)  # lower-case login -> what GitHub said of them
+    away: frozenset[str] = frozenset()  # reviewers away today (read when a reminder is due)
 
     @property
     def record(self) -> Record | None:
