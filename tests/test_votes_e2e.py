@@ -9,7 +9,7 @@ import json
 
 import yaml
 from pipeline_world import ACTIVE_REPO, START, advance_to, frozen_world, open_application, say
-from test_governance_e2e import bot_replies, environ, use_funding
+from test_governance_e2e import bot_replies, environ, funding, use_funding
 
 from bot.cli import main
 from bot.config.rules import fund_rules
@@ -189,3 +189,55 @@ def test_a_team_that_does_not_exist_is_a_listed_problem_and_the_last_valid_rules
         push(world, FUND_REPO, FUND_FILE, fund_file(stages=stages) + "\n")
         [issue] = config_issues(world, FUND_REPO)
         assert issue["state"] == "closed"
+
+
+# --- the hostile versions ----------------------------------------------------------------------------------
+
+
+def test_two_approvers_at_once_thirty_deliveries_and_a_restart_make_one_grant(app_key):
+    with frozen_world(app_key) as world:
+        sb = world.sandbox
+        use_funding(world, approvals={"grant": 2})
+        world.add_applicant_repo(ACTIVE_REPO)
+        number = open_application(world, "ada", "Rush", repo=ACTIVE_REPO)
+        advance_to(world, number, "decision")
+        say(world, number, "rita", "/approve 20000")
+        # A restart: the pending approval lives on GitHub, in the sealed record.
+        world.runtime.queue.close(10)
+        world = World(sb, world.settings.api_url, world.settings.app_id, world.settings.private_key, seed=False)
+        try:
+            money = fund_rules(world.rules, yaml.safe_dump({"funding": funding(approvals={"grant": 2})}), {})
+            deliveries = [sb.comment(FUND_REPO, number, "ravi", "/approve 20000"),
+                          sb.comment(FUND_REPO, number, "rita", "/approve 20000")]
+            for delivery in (deliveries * 15):  # thirty at once, each redelivered many times
+                world.post(delivery, wait=False)
+            assert world.runtime.queue.join(60)
+            world.flush()
+            record = world.record(number)
+            assert record.funded and [a.by for a in record.approvals] == ["rita", "ravi"]
+            assert len(world.status_comments(number)) == 1 and released_with_approvers(record, money) == []
+            granted = [r for r in sb.requests("PATCH", f"/repos/{FUND_REPO}/issues/*") if "fund-data" in
+                       str(r.body)]
+            assert len(granted) == 1  # the ledger written once
+        finally:
+            world.close()
+
+
+def test_voter_lookups_github_refuses_leave_those_voters_unchecked_and_nothing_stuck(app_key):
+    with frozen_world(app_key) as world:
+        sb = world.sandbox
+        use_stages(world, community={"voters": {"who": "established", "min_account_days": 30}})
+        world.add_applicant_repo(ACTIVE_REPO)
+        number = open_application(world, "ada", "Refused Lookups", repo=ACTIVE_REPO)
+        advance_to(world, number, "community")
+        sb.add_user("ann", created_at=OLD, contributions=3)
+        sb.react(FUND_REPO, number, "ann", "+1")
+        sb.refuse("POST", "/graphql", 403, "Resource not accessible by integration")
+        say(world, number, "stan", "/tally")
+        assert dict(world.record(number).votes_uncounted) == {"unchecked": 1}
+        assert any("1 not checked yet" in r for r in bot_replies(world, number))
+        sb.stop_refusing()
+        sb.travel(DAY)
+        world.sweep()  # a voter left unchecked is looked up by the next run, though no vote moved
+        record = world.record(number)
+        assert (record.votes_up, dict(record.votes_uncounted)) == (1, {})
