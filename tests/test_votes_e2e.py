@@ -131,13 +131,19 @@ def test_the_gateway_reads_members_teams_and_contribution_graphs_as_github_answe
 # --- several approvers ---------------------------------------------------------------------------------------
 
 
+def at_decision_with_two_approvers(world: World, project: str) -> int:
+    """An application in the decision stage of a fund whose grants two reviewers must approve."""
+    use_funding(world, approvals={"grant": 2})
+    world.add_applicant_repo(ACTIVE_REPO)
+    number = open_application(world, "ada", project, repo=ACTIVE_REPO)
+    advance_to(world, number, "decision")
+    return number
+
+
 def test_a_grant_two_reviewers_approve_with_a_redelivered_approve(app_key, capsys):
     with frozen_world(app_key) as world:
         sb = world.sandbox
-        use_funding(world, approvals={"grant": 2})
-        world.add_applicant_repo(ACTIVE_REPO)
-        number = open_application(world, "ada", "Two Keys", repo=ACTIVE_REPO)
-        advance_to(world, number, "decision")
+        number = at_decision_with_two_approvers(world, "Two Keys")
         first = sb.comment(FUND_REPO, number, "rita", "/approve 20000")
         world.deliver(first)
         world.deliver(first)  # GitHub redelivers it
@@ -197,10 +203,7 @@ def test_a_team_that_does_not_exist_is_a_listed_problem_and_the_last_valid_rules
 def test_two_approvers_at_once_thirty_deliveries_and_a_restart_make_one_grant(app_key):
     with frozen_world(app_key) as world:
         sb = world.sandbox
-        use_funding(world, approvals={"grant": 2})
-        world.add_applicant_repo(ACTIVE_REPO)
-        number = open_application(world, "ada", "Rush", repo=ACTIVE_REPO)
-        advance_to(world, number, "decision")
+        number = at_decision_with_two_approvers(world, "Rush")
         say(world, number, "rita", "/approve 20000")
         # A restart: the pending approval lives on GitHub, in the sealed record.
         world.runtime.queue.close(10)

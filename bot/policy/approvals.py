@@ -18,12 +18,13 @@ import datetime as dt
 from decimal import Decimal
 
 from bot.policy.command_context import CommandContext, CommandResult, done, refuse
+from bot.policy.i18n import Translator
 from bot.policy.ledger import approval_problem, grant, release_tranche
 from bot.policy.record import Record, ReportEntry
 from bot.policy.record_votes import Approval
 from bot.policy.review_commands import close_for
 from bot.policy.rules import Rules
-from bot.policy.text import escape_inline
+from bot.policy.shown import person
 
 
 def pending(record: Record, kind: str, target: str = "") -> tuple[Approval, ...]:
@@ -40,8 +41,8 @@ def needed_for(kind: str, rules: Rules, amount: Decimal | None = None) -> int:
     return approvals.for_grant(amount or Decimal(0)) if kind == "grant" else approvals.tranche
 
 
-def _people(approvals: tuple[Approval, ...], tr) -> str:  # noqa: ANN001 - a Translator
-    return tr.join(escape_inline("@" + a.by, 60) for a in approvals)
+def _people(approvals: tuple[Approval, ...], tr: Translator) -> str:
+    return tr.join(person(a.by) for a in approvals)
 
 
 def _with(record: Record, approval: Approval, replaced: tuple[Approval, ...], what: str) -> Record:

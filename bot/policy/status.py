@@ -24,6 +24,7 @@ from bot.policy.markers import STATUS_MARKER, record_block
 from bot.policy.record import AuditEntry, Record
 from bot.policy.reports import ReportState, report_status
 from bot.policy.rules import Rules
+from bot.policy.shown import day, person
 from bot.policy.status_governance import approval_lines, vote_lines
 from bot.policy.text import OUTPUT_LIMIT, escape_block, escape_inline
 from bot.policy.wording import describe
@@ -33,16 +34,6 @@ SHOW_HISTORY = 15  # stage moves shown (the newest); the audit export has them a
 SHOW_REPORTS = 12
 SHOW_SCORERS = 12  # reviewers named per criterion
 STATUS_BUDGET = OUTPUT_LIMIT - 5_000  # room for the signature and any wording that grows
-
-
-def person(login: str) -> str:
-    """A login shown without mentioning (notifying) them."""
-    return escape_inline("@" + login, 60)
-
-
-def day(moment: dt.datetime | None, tr: Translator) -> str:
-    """The UTC calendar date of a moment, as the language writes dates: dates here are UTC, shown as such."""
-    return tr.date(moment.astimezone(dt.timezone.utc).date()) if moment else "—"
 
 
 @dataclass(frozen=True)

@@ -3,20 +3,14 @@ when it closes (or its frozen result), and who approved money and who is still n
 comment (`bot.policy.status`) puts them under their headings."""
 from __future__ import annotations
 
-import datetime as dt
-
 from bot.policy.governance_rules import VoterKind
 from bot.policy.approvals import needed_for, pending
 from bot.policy.i18n import Translator
 from bot.policy.record import Record
 from bot.policy.record_votes import Approval
 from bot.policy.rules import Rules
-from bot.policy.text import escape_inline
+from bot.policy.shown import day, person
 from bot.policy.votes import frozen, tally_in_words, voters_in_words, window_in_words
-
-
-def _person(login: str) -> str:
-    return escape_inline("@" + login, 60)
 
 
 def vote_lines(record: Record, rules: Rules, tr: Translator) -> list[str]:
@@ -47,12 +41,8 @@ def vote_lines(record: Record, rules: Rules, tr: Translator) -> list[str]:
     return [tally_in_words(record, rules, tr), "<sub>" + tr.sentences(*notes) + "</sub>"]
 
 
-def day(moment: dt.datetime, tr: Translator) -> str:
-    return tr.date(moment.astimezone(dt.timezone.utc).date())
-
-
 def _given(approvals: tuple[Approval, ...], tr: Translator) -> str:
-    return tr.join(tr.gettext("%(person)s (%(date)s)", person=_person(a.by), date=day(a.at, tr)) for a in approvals)
+    return tr.join(tr.gettext("%(person)s (%(date)s)", person=person(a.by), date=day(a.at, tr)) for a in approvals)
 
 
 def _still_needed(record: Record, rules: Rules, approvals: tuple[Approval, ...], missing: int, command: str,
@@ -63,7 +53,7 @@ def _still_needed(record: Record, rules: Rules, approvals: tuple[Approval, ...],
     text = tr.ngettext("Still needed: %(n)s more reviewer's `%(command)s`.",
                        "Still needed: %(n)s more reviewers' `%(command)s`.", missing, command=command)
     if named:
-        text = tr.sentences(text, tr.gettext("Any of %(people)s.", people=tr.join((_person(u) for u in named), "or")))
+        text = tr.sentences(text, tr.gettext("Any of %(people)s.", people=tr.join((person(u) for u in named), "or")))
     return text
 
 
