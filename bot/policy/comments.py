@@ -45,8 +45,11 @@ class Replay:
     give is judged as usual (refused). `/report` is answered only when refused, so one the App did not
     reply to was accepted. An `/approve` was accepted exactly when the fund's ledger, where the App
     entered the grant before the record, holds it for this application with the same amount — whatever
-    else that comment was refused — and the ledger gives the tranche plan pinned then; with no ledger
-    read (no pool) or one edited by hand, the `/approve` is judged as usual under today's rules. Every
+    else that comment was refused — and the ledger gives the tranche plan pinned then (with `approvals:`,
+    every approval of that amount is recorded again, the grant made by the last one needed; an approval
+    that could not have made the grant — more were needed — moved no money, and is judged as usual);
+    with no ledger read (no pool) or one edited by hand, the `/approve` is judged as usual under today's
+    rules. Every
     comment replayed moves the cursor, so none is judged again later. `/accept-report` and `/reject-report`
     follow from the replayed state, and release the same parts of the same plan. Nothing is said anew
     about an old comment: its reply, if any, is on the issue already."""

@@ -4,7 +4,9 @@ its comments is read. Pure.
 `plan(trigger, issue, comments, record, rules, now)` looks at what is known once the issue and its
 comments have been read again under the application's lock, and names every further read `decide`
 needs — and nothing more: repository facts only when the form is new or changed (SPEC §3), reactions
-in the community stage, the round's ledger when money may move, team memberships of commenters whose
+in the community stage (never again once its vote closed) and the voters its `voters:` rule makes look
+up (`VoterAsk`: at most `MAX_VOTER_LOOKUPS` new ones, answered from the cache after), who is away when a
+reminder is due, the round's ledger when money may move, team memberships of commenters whose
 role depends on them, the names a reviewer's `/assign` gives (only a reviewer's: a command's
 permission is checked before any lookup it needs, SPEC §11), and the reviewers whose membership of the
 applicant's organisation decides a conflict. The pipeline then reads them in one pass.
