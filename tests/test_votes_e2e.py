@@ -244,3 +244,23 @@ def test_voter_lookups_github_refuses_leave_those_voters_unchecked_and_nothing_s
         world.sweep()  # a voter left unchecked is looked up by the next run, though no vote moved
         record = world.record(number)
         assert (record.votes_up, dict(record.votes_uncounted)) == (1, {})
+
+
+def test_reading_a_vote_of_five_thousand_reactions_costs_at_most_sixty_requests(app_key):
+    with frozen_world(app_key) as world:
+        sb = world.sandbox
+        world.add_applicant_repo(ACTIVE_REPO)
+        number = open_application(world, "ada", "Popular", repo=ACTIVE_REPO)
+        advance_to(world, number, "community")
+        for i in range(5000):
+            sb.react(FUND_REPO, number, f"voter{i}", "+1" if i % 4 else "-1")
+        tail = f"/issues/{number}/reactions"
+        for step in range(2):
+            if step:
+                sb.react(FUND_REPO, number, "one-more", "+1")
+            sb.clear_log()
+            say(world, number, "stan", "/tally")
+            pages = [r for r in sb.requests("GET") if r.path.endswith(tail)]
+            assert len(pages) <= 60, len(pages)
+            assert sum(r.not_modified for r in pages) == (0 if not step else len(pages) - 1)
+        assert (world.record(number).votes_up, world.record(number).votes_down) == (3751, 1250)
