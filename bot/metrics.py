@@ -126,6 +126,9 @@ ENDPOINTS = (
     "/repos/{owner}/{repo}/collaborators",
     "/orgs/{org}/teams/{team_slug}/memberships/{username}",
     "/orgs/{org}/public_members/{username}",
+    "/orgs/{org}/members/{username}",
+    "/orgs/{org}/teams/{team_slug}",
+    "/graphql",
 )
 _NUMERIC = {"installation_id", "comment_id", "issue_number"}
 
@@ -139,7 +142,7 @@ def _pattern(template: str) -> re.Pattern[str]:
 
 
 _PATTERNS = tuple((_pattern(t), t) for t in ENDPOINTS)
-_API_PREFIX = re.compile(r"^(?:https?://[^/]+)?(?:/api/v3)?")
+_API_PREFIX = re.compile(r"^(?:https?://[^/]+)?(?:/api/v3|/api(?=/graphql))?")  # GHES: /api/v3, /api/graphql
 _BY_ID = re.compile(r"^/repositories/\d+")  # GitHub's `Link: rel="next"` names a repository by id
 
 

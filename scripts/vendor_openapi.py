@@ -27,7 +27,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.sandbox.api.routes import ROUTES  # noqa: E402  (the one list of what the sandbox serves)
+from bot.sandbox.api.routes import NOT_REST, ROUTES  # noqa: E402  (the one list of what the sandbox serves)
 
 OPENAPI = "github-rest-openapi.json"
 WEBHOOKS = "octokit-webhooks-examples.json"
@@ -47,6 +47,7 @@ SHAPES: dict[str, str] = {
     "integration": "integration",
     "integration-from-manifest": "integration-from-manifest",
     "team-membership": "team-membership-response-if-user-is-a-team-maintainer",
+    "team-full": "team-full",
     "collaborator-permission": "repository-collaborator-permission-response-if-user-has-admin-permissions",
     "content-file": "content-file-response-if-content-is-a-file",
     "rate-limit-overview": "rate-limit-overview",
@@ -134,7 +135,8 @@ def subset(spec: dict) -> tuple[dict, list[str]]:
     """The served operations, resolved, and the provenance lines for them."""
     paths: dict[str, dict] = {}
     lines: list[str] = []
-    for method, template in sorted({(r.method.lower(), r.template) for r in ROUTES}, key=lambda mt: (mt[1], mt[0])):
+    served = {(r.method.lower(), r.template) for r in ROUTES if r.template not in NOT_REST}
+    for method, template in sorted(served, key=lambda mt: (mt[1], mt[0])):
         item = spec["paths"].get(template, {})
         if method not in item:
             raise SystemExit(f"{method.upper()} {template} is served by the sandbox but not in GitHub's description")

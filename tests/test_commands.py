@@ -117,7 +117,7 @@ def test_every_command_of_the_spec_is_registered():
     # SPEC §5, and §14's governance commands
     assert set(REGISTRY) == {"help", "recheck", "withdraw", "advance", "stage", "score", "needs-info", "assign",
                              "approve", "decline", "report", "waive",
-                             "recuse", "away", "back", "accept-report", "reject-report",
+                             "recuse", "away", "back", "accept-report", "reject-report", "close-vote", "tally",
                              "evidence"}  # issue 21: the evidence read again, with the change since the application
 
 

@@ -75,6 +75,13 @@ ROUND = RULES.funding.rounds[0].name
 POOL = RULES.funding.pool(ROUND)
 assert RULES.funding.cap(ROUND) == CAP and POOL == CAP * 3 / 2  # the fund's file is what the service reads
 
+import yaml  # the money invariant's fund file (issue 23)
+from bot.config.rules import fund_rules
+from bot.config.settings import DEFAULT_RULES_DIR
+from bot.policy.approvals import released_with_approvers
+from bot.policy.rules import FUND_FILE
+
+APP = "fund-bot[bot]"
 PEOPLE = ("rita", "ravi", "applicant", "alice-dev", "stan")
 REVIEWERS = ("rita", "ravi")
 REPORT = "/report " + "Shipped the plugin API and the ARM farm; spent on CI boards and maintainer time. " * 3
@@ -514,3 +521,49 @@ class TestFundAgain(Fund.TestCase):
 def report_longest(request):
     yield
     print(f"\nlongest comment the App wrote in the property test: {longest_written[0]} characters")
+
+
+# --- money: no release without its approvers (issue 23) --------------------------------------------------------
+
+TWO_APPROVERS = yaml.safe_dump({"funding": {**yaml.safe_load((DEFAULT_RULES_DIR / "funding.yml").read_text()),
+                                            "tranches": [50, 50], "approvals": {"grant": 2, "tranche": 2}}})
+
+
+TO_DECISION = (("rita", "/score technical 4"), ("ravi", "/score technical 5"), ("rita", "/advance"),
+               ("rita", "/advance"), ("ravi", "/score funding 4"), ("rita", "/advance"))
+
+
+class FundWithTwoApprovers(Fund):
+    """The same fund, and the same GitHub, with `approvals: {grant: 2, tranche: 2}` in its `.github/fund-bot.yml`
+    (a restarted service reads it too): reviewers approve and accept reports at any moment, alone or together,
+    twice, in any order of delivery. No part of a grant is ever released without its distinct approvers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sandbox.add_file(FUND_REPO, FUND_FILE, TWO_APPROVERS)
+        self.money_rules = fund_rules(self.world.rules, TWO_APPROVERS, {})
+
+    @rule(number=Fund.applications)
+    def review_to_decision(self, number):
+        for who, text in TO_DECISION:
+            self.pending.append(self.sandbox.comment(FUND_REPO, number, who, text))
+
+    @rule(number=Fund.applications, who=st.sampled_from(("rita", "ravi", "stan")),
+          text=st.sampled_from(("/approve 20000", "/approve 30000", "/accept-report")))
+    def approve(self, number, who, text):
+        self.pending.append(self.sandbox.comment(FUND_REPO, number, who, text))
+
+    @invariant()
+    def no_release_without_its_approvers(self):
+        for number in self._applications():
+            record = self.world.record(number)
+            if record is not None:
+                assert released_with_approvers(record, self.money_rules) == [], f"#{number}: {record.tranches}"
+
+
+FundWithTwoApprovers.TestCase.settings = settings(
+    max_examples=max(int(__import__("os").environ.get("FUNDBOT_PROPERTY_EXAMPLES", "25")) // 2, 1),
+    stateful_step_count=30, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+TestFundWithTwoApprovers = FundWithTwoApprovers.TestCase

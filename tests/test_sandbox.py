@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from werkzeug.test import Client
 
 from bot.sandbox import Faults, RateLimits, Sandbox, SandboxServer
-from bot.sandbox.api.routes import ROUTES
+from bot.sandbox.api.routes import NOT_REST, ROUTES
 from bot.sandbox.deliveries import example
 from bot.sandbox.openapi import Checker
 from sandbox_fixtures import APP_ID, OPENAPI_SUBSET
@@ -638,6 +638,8 @@ def test_wrong_requests_are_refused_and_recorded(world, sandbox_server, app_key,
 def test_every_route_is_in_the_vendored_openapi_subset():
     checker = Checker.load(OPENAPI_SUBSET)
     for route in ROUTES:
+        if route.template in NOT_REST:  # GraphQL: not in the REST API's description
+            continue
         assert route.method.lower() in checker.paths[route.template], f"{route.method} {route.template}"
         for name in route.params:
             assert checker.knows_query(route.method, route.template, name), f"{route.template}?{name}"

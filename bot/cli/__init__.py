@@ -15,6 +15,7 @@ from bot.cli.check import cmd_check, cmd_demo, cmd_validate
 from bot.cli.config import cmd_config_show, cmd_schema
 from bot.cli.deploy import cmd_clock, cmd_replay, cmd_serve, cmd_setup, cmd_worker
 from bot.cli.funds import cmd_export, cmd_labels_sync, cmd_recheck, cmd_showcase_build, cmd_sweep, cmd_verify
+from bot.cli.status import cmd_status
 from bot.config.settings import DEFAULT_MANIFEST
 from bot.policy.i18n import LANGUAGES
 
@@ -176,6 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="check every application's record against its seal; exit 1 on any that fails")
     p.set_defaults(run=cmd_verify)
+
+    p = sub.add_parser("status", help="what each application waits on: on whom, since when, the next reminder")
+    p.add_argument("--repo", metavar="OWNER/NAME", help="the fund (default FUNDBOT_REPO)")
+    p.add_argument("--stalled", action="store_true", help="only those longer in their stage than the rules allow")
+    p.add_argument("--json", action="store_true", help="print them as JSON")
+    p.add_argument("--now", help="the moment to look at (ISO-8601, UTC; default the real time)")
+    p.set_defaults(run=cmd_status)
     return parser
 
 

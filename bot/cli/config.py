@@ -16,7 +16,8 @@ from bot.config.settings import REPO_NAME, Need
 
 
 def read_fund(repo: str, environ: Mapping[str, str]):
-    """(the fund's files as read, the server's rules), or an exit status after saying why not."""
+    """(the fund's files as read, the server's rules, the gateway that read them), or an exit status after
+    saying why not."""
     from bot.config.fund_files import read_fund_files
     from bot.github.app import NotInstalled
     from bot.github.transport import GitHubError, NotFound
@@ -27,7 +28,8 @@ def read_fund(repo: str, environ: Mapping[str, str]):
     rules = rules_for(settings)
     github = context_for(settings, rules).github
     try:
-        return read_fund_files(github.for_repository(repo), repo), rules
+        gateway = github.for_repository(repo)
+        return read_fund_files(gateway, repo), rules, gateway
     except NotFound as err:
         return fail(str(err) if isinstance(err, NotInstalled) else
                     f"{repo}: not found, or the App (or token) has no access to it")
@@ -48,17 +50,21 @@ def effective_lines(rules, only_the_funds: bool = False) -> list[str]:
 def validate_fund(repo: str, environ: Mapping[str, str]) -> int:
     """`fundbot validate --repo OWNER/NAME`: every problem, or the keys the fund's files set, with their files."""
     from bot.config.fund_files import rules_from
+    from bot.config.teams_check import team_problems
     from bot.policy.rules import FUND_FILE, RulesError
 
     read = read_fund(repo, environ)
     if isinstance(read, int):
         return read
-    files, server = read
+    files, server, gateway = read
     present = [path for path, found in files.files.items() if found is not None] + [key for key, _ in files.bases]
     if files.own is None:
         print(f"{repo} has no {FUND_FILE}: it is not a fund (unless FUNDBOT_REPO names it)")
     try:
         rules = rules_from(server, files)
+        missing = team_problems(gateway, rules)
+        if missing:
+            raise RulesError(missing)
     except RulesError as err:
         problems = list(dict.fromkeys(err.errors))
         for line in problems:
@@ -136,7 +142,7 @@ def cmd_config_show(args: argparse.Namespace, environ: Mapping[str, str]) -> int
     read = read_fund(args.repo, environ)
     if isinstance(read, int):
         return read
-    files, server = read
+    files, server, _ = read
     try:
         rules = rules_from(server, files)
     except RulesError as err:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from bot.config.fund_files import read_fund_files, rules_from, rules_from_texts
+from bot.config.teams_check import team_problems
 from bot.github.app import GitHubApp
 from bot.github.gateway import GitHubGateway
 from bot.github.own_issues import OwnIssues
@@ -133,6 +134,9 @@ class Funds:
         was_invalid = bool(known is not None and known.problems)
         try:
             rules = rules_from(self.server_rules, read)
+            missing = team_problems(gateway, rules)  # a team no one could be found in
+            if missing:
+                raise RulesError(missing)
         except RulesError as err:
             return self._invalid(gateway, repo, tuple(dict.fromkeys(err.errors)), shas, was_invalid, known)
         except Exception as err:  # a check that should have said so raised instead: still a problem of this fund's files

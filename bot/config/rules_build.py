@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.config.files import APPLICATION_TEMPLATE, REPORT_TEMPLATE, translations_of
 from bot.policy.form_template import FormTemplate
+from bot.policy.governance_rules import ApprovalRules, LeadRules, VoteClose, VoteWindow, VoterKind, VoterRules
 from bot.policy.rules import (
     EVIDENCE_SOURCES,
     EligibilityRules,
@@ -41,6 +42,26 @@ def _reviewers(doc: Mapping[str, Any]) -> ReviewerRules:
     )
 
 
+def _voters(doc: Mapping[str, Any]) -> VoterRules:
+    return VoterRules(who=VoterKind(doc["who"]), org=doc.get("org", ""), team=doc.get("team", ""),
+                      min_account_days=doc.get("min_account_days", 0), min_contributions=doc.get("min_contributions", 0))
+
+
+def _vote(doc: Mapping[str, Any]) -> VoteWindow:
+    return VoteWindow(min_days=doc.get("min_days", 0), max_days=doc.get("max_days"),
+                      close=VoteClose(doc.get("close", "auto")))
+
+
+def _leads(doc: Mapping[str, Any]) -> LeadRules:
+    return LeadRules(users=tuple(doc.get("users", [])), teams=tuple(doc.get("teams", [])),
+                     after_days=doc.get("after_days", 7))
+
+
+def _approvals(doc: Mapping[str, Any]) -> ApprovalRules:
+    return ApprovalRules(grant=doc.get("grant", 1), tranche=doc.get("tranche", 1),
+                         above=Decimal(str(doc["above"])) if "above" in doc else None)
+
+
 def build_rules(docs: dict[str, dict[str, Any]], forms: dict[str, FormTemplate], origins: Mapping[str, str],
                 key_origins: Mapping[str, str]) -> Rules:
     s = docs["stages"]
@@ -57,6 +78,9 @@ def build_rules(docs: dict[str, dict[str, Any]], forms: dict[str, FormTemplate],
             assign_count=d.get("assign", {}).get("count", 0),
             min_voters=d.get("min_voters", 0),
             min_approval=Decimal(str(d["min_approval"])) if "min_approval" in d else None,
+            vote=_vote(d["vote"]) if "vote" in d else None,
+            voters=_voters(d["voters"]) if "voters" in d else None,
+            leads=_leads(d["leads"]) if "leads" in d else None,
         )
         for d in s["stages"]
     )
@@ -75,6 +99,8 @@ def build_rules(docs: dict[str, dict[str, Any]], forms: dict[str, FormTemplate],
         score_min=s["scoring"].get("min", 1),
         score_max=s["scoring"].get("max", 5),
         labels=labels,
+        voters=_voters(s["voters"]) if "voters" in s else VoterRules(),
+        digest=s.get("digest", False),
     )
     e = docs["eligibility"]
     eligibility = EligibilityRules(
@@ -118,6 +144,7 @@ def build_rules(docs: dict[str, dict[str, Any]], forms: dict[str, FormTemplate],
         rounds=rounds,
         dated="rounds" in f,
         tranches=tuple(Decimal(str(t)) for t in f.get("tranches", [100])),
+        approvals=_approvals(f.get("approvals", {})),
     )
     return Rules(
         evidence=_evidence(docs.get("evidence") or {}),

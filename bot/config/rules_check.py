@@ -97,6 +97,65 @@ def cross_check(origins: Mapping[str, str], docs: dict[str, dict[str, Any]], for
     for i, stage in enumerate(stage_docs):
         if ("min_voters" in stage or "min_approval" in stage) and not stage.get("community_vote"):
             errors.append(f"{at('stages', f'stages[{i}]')}: min_voters and min_approval need community_vote: true")
+    errors += _check_votes(docs, at)
+    return errors
+
+
+# The keys of `voters:` each kind reads; any other is an error (it would be silently ignored).
+_VOTER_KEYS = {"anyone": (), "members": ("org",), "team": ("team",),
+               "established": ("min_account_days", "min_contributions")}
+_VOTER_NEEDS = {"members": "org", "team": "team", "established": "min_account_days"}
+
+
+def _check_votes(docs: dict[str, dict[str, Any]], at: Callable[[str, str], str]) -> list[str]:
+    """Votes, voters, leads and approvals (SPEC §14): what a schema cannot say, with the figures."""
+    errors: list[str] = []
+    stages = docs["stages"]
+    voter_docs = [("voters", stages["voters"])] if "voters" in stages else []
+    for i, stage in enumerate(stages["stages"]):
+        where = f"stages[{i}]"
+        vote = stage.get("vote")
+        if ("vote" in stage or "voters" in stage) and not stage.get("community_vote"):
+            errors.append(f"{at('stages', where)}: vote and voters need community_vote: true")
+        if "voters" in stage:
+            voter_docs.append((f"{where}.voters", stage["voters"]))
+        if vote is not None:
+            low, high, close = vote.get("min_days", 0), vote.get("max_days"), vote.get("close", "auto")
+            if close == "auto" and high is None:
+                errors.append(f"{at('stages', f'{where}.vote')}: close: auto needs max_days (the day the vote closes "
+                              "by itself)")
+            if high is not None and low > high:
+                errors.append(f"{at('stages', f'{where}.vote.min_days')}: {low} days is more than max_days ({high}): "
+                              "the vote would close before it may")
+            if stage.get("max_days") is not None and stage["max_days"] < low:
+                errors.append(f"{at('stages', f'{where}.max_days')}: {stage['max_days']} days is shorter than "
+                              f"vote.min_days ({low}): reviewers would be reminded to move on an application that "
+                              "may not leave the stage yet")
+        leads = stage.get("leads")
+        if leads is not None and not (leads.get("users") or leads.get("teams")):
+            errors.append(f"{at('stages', f'{where}.leads')}: name users or teams to escalate to")
+    for key, voters in voter_docs:
+        who = voters["who"]
+        for extra in sorted(set(voters) - {"who", *_VOTER_KEYS[who]}):
+            errors.append(f"{at('stages', f'{key}.{extra}')}: not read with who: {who}")
+        if who in _VOTER_NEEDS and _VOTER_NEEDS[who] not in voters:
+            errors.append(f"{at('stages', key)}: who: {who} needs {_VOTER_NEEDS[who]}")
+    approvals = docs["funding"].get("approvals", {})
+    grant, tranche = approvals.get("grant", 1), approvals.get("tranche", 1)
+    if "above" in approvals and grant < 2:
+        errors.append(f"{at('funding', 'approvals.above')}: needs grant of 2 or more (a grant up to `above` needs one "
+                      "approval anyway)")
+    deciding = [s for s in stages["stages"] if s.get("decides")]
+    for stage in deciding[:1]:
+        reviewers = stage.get("reviewers", stages["reviewers"])
+        if reviewers.get("teams") or reviewers.get("author_associations"):
+            continue  # how many people they are cannot be known here
+        people = len(reviewers.get("users", []))
+        for key, needed in (("grant", grant), ("tranche", tranche)):
+            if needed > people:
+                errors.append(f"{at('funding', f'approvals.{key}')}: {needed} approvals needed, but the {stage['name']} "
+                              f"stage has only {people} reviewers (their users, no teams or author_associations): "
+                              "nothing could ever be approved")
     return errors
 
 

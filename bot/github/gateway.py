@@ -25,6 +25,7 @@ from bot.policy.text import bounded_output
 
 log = logging.getLogger("fundbot.gateway")
 T = TypeVar("T")
+GRAPHQL_BATCH = 25  # users one GraphQL query asks about (each costs GitHub a contribution graph)
 
 
 def _decode_content(data: Any) -> str | None:
@@ -297,7 +298,8 @@ class GitHubGateway:
         """:calls: `GET /repos/{owner}/{repo}/issues/{issue_number}/reactions?per_page=100` (conditional)"""
         path = f"{repo_path(full_name)}/issues/{number}/reactions"
         return [
-            Reaction(content=item["content"], user=User.from_api(item.get("user")))
+            Reaction(content=item["content"], user=User.from_api(item.get("user")),
+                     created_at=parse_time(item.get("created_at")))
             for item in self._pages(path, {"per_page": PER_PAGE})
         ]
 
@@ -336,6 +338,61 @@ class GitHubGateway:
             return False
         return True
 
+    def is_org_member(self, org: str, login: str) -> bool:
+        """:calls: `GET /orgs/{org}/members/{username}` (204 yes, 404 no). An App installed on the organisation
+        with Members read sees private members too; for any other caller GitHub answers 302 to the public
+        list, which is asked then (`is_public_member`)."""
+        try:
+            response = self._t.request("GET", f"/orgs/{quote(org, safe='')}/members/{quote(login, safe='')}")
+        except NotFound:
+            return False
+        return self.is_public_member(org, login) if response.status == 302 else True
+
+    def team_exists(self, org: str, team_slug: str) -> bool:
+        """:calls: `GET /orgs/{org}/teams/{team_slug}` (conditional; 404: no such team, or not one the App
+        can see)"""
+        try:
+            self._t.request("GET", f"/orgs/{quote(org, safe='')}/teams/{quote(team_slug, safe='')}",
+                            conditional=True)
+        except NotFound:
+            return False
+        return True
+
+    def users_contributions(self, logins: list[str], since: dt.datetime, until: dt.datetime
+                            ) -> dict[str, tuple[dt.datetime, int] | None]:
+        """:calls: `POST /graphql`, `GRAPHQL_BATCH` users a query: each account's `createdAt` and its public
+        contributions between `since` and `until` (at most a year: the contribution graph's total less the
+        contributions it counts but cannot show, `restrictedContributionsCount`). The REST API has no count of
+        contributions; GraphQL's `contributionsCollection` is the contribution graph itself, and one query
+        answers for many users. A login GitHub does not know is None."""
+        found: dict[str, tuple[dt.datetime, int] | None] = {}
+        for start in range(0, len(logins), GRAPHQL_BATCH):
+            batch = logins[start:start + GRAPHQL_BATCH]
+            names = ", ".join(f"$l{i}: String!" for i in range(len(batch)))
+            fields = " ".join(f"u{i}: user(login: $l{i}) {{ login createdAt contributionsCollection(from: $from, "
+                              "to: $to) { contributionCalendar { totalContributions } restrictedContributionsCount } }"
+                              for i in range(len(batch)))
+            query = f"query($from: DateTime!, $to: DateTime!, {names}) {{ {fields} }}"
+            variables = {"from": since.strftime("%Y-%m-%dT%H:%M:%SZ"), "to": until.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                         **{f"l{i}": login for i, login in enumerate(batch)}}
+            data = self._t.request("POST", self._t.graphql_url(), body={"query": query, "variables": variables},
+                                   reading=True).data or {}
+            users = data.get("data") if isinstance(data, Mapping) else None
+            if not isinstance(users, Mapping):  # the query was refused as a whole
+                raise GitHubError(200, "; ".join(str(e.get("message")) for e in data.get("errors") or [])[:300]
+                                  or "GraphQL answered no data", data)
+            for i, login in enumerate(batch):
+                user = users.get(f"u{i}")
+                if user is None:
+                    found[login] = None
+                    continue
+                graph = user.get("contributionsCollection") or {}
+                total = int((graph.get("contributionCalendar") or {}).get("totalContributions") or 0)
+                created = parse_time(user.get("createdAt"))
+                if created is not None:
+                    found[login] = (created, max(total - int(graph.get("restrictedContributionsCount") or 0), 0))
+        return found
+
     def is_team_member(self, org: str, team_slug: str, login: str) -> bool:
         """:calls: `GET /orgs/{org}/teams/{team_slug}/memberships/{username}` (active membership only)"""
         path = f"/orgs/{quote(org, safe='')}/teams/{quote(team_slug, safe='')}/memberships/{quote(login, safe='')}"
@@ -348,11 +405,20 @@ class GitHubGateway:
     # --- helpers ----------------------------------------------------------------------------
 
     def _pages(self, path: str, params: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-        """Every item of a paginated list, following `Link: rel="next"` (each page conditional)."""
+        """Every item of a paginated list, following `Link: rel="next"` (each page conditional).
+
+        A page answered 304 is the page as it was, with the links it had then: when that was the last page
+        and a full one, a page may have been added after it since, so the page after it is asked for too
+        (an empty page when there is none, and a 304 after that)."""
         url: str | None = path
         page_params: Mapping[str, Any] | None = params
+        number = 1
         while url:
             response = self._t.request("GET", url, params=page_params, conditional=True)
-            yield from response.data or []
+            items = response.data or []
+            yield from items
             url = parse_link(response.headers.get("link")).get("next")
             page_params = None  # the next URL carries the query
+            number += 1
+            if url is None and response.not_modified and len(items) >= int(params.get("per_page") or 30):
+                url, page_params = path, {**params, "page": number}

@@ -214,11 +214,13 @@ class Transport:
         idempotent: bool = True,
         accept: str | None = None,
         raw: bool = False,
+        reading: bool = False,
     ) -> Response:
         """Send one request; raise `NotFound`, `GitHubError` or `GitHubUnavailable` on failure.
 
         A write that is not `idempotent` (creating a comment or an issue) is not repeated after a
-        5xx or a lost connection — GitHub may have carried it out — but raises `AnswerLost`.
+        5xx or a lost connection — GitHub may have carried it out — but raises `AnswerLost`. A POST
+        that only reads (a GraphQL query: `reading`) is counted as a read.
         `accept`: a media type GitHub offers for the resource. `raw`: sent with `requests` itself, not
         PyGithub's requester — a 202 (statistics being computed) is then answered to the caller, once."""
         key = f"{self.scope} {url} {json.dumps(params, sort_keys=True)}" + (f" {accept}" if accept else "")
@@ -255,7 +257,7 @@ class Transport:
             self._sleep(delay)
             waited += delay
         assert status is not None
-        self._count(verb)
+        self._count("GET" if reading else verb)
         if status == 304 and cached:
             with self._counting:
                 self.stats.not_modified += 1
@@ -265,6 +267,11 @@ class Transport:
         if conditional and self._cache and verb == "GET" and etag:
             self._cache.put(key, etag, response, len(json.dumps(data)) if data is not None else 0)
         return response
+
+    def graphql_url(self) -> str:
+        """GitHub's GraphQL endpoint beside the REST API's (`/graphql`; `/api/graphql` on GitHub Enterprise
+        Server), as PyGithub's requester derives it from the base URL."""
+        return str(getattr(self._requester_factory(), "graphql_url", "/graphql"))
 
     def _count(self, verb: str) -> None:
         with self._counting:

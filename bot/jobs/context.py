@@ -19,6 +19,7 @@ from bot.github.app import GitHubApp
 from bot.github.gateway import GitHubGateway
 from bot.github.members import TeamCache
 from bot.jobs.evidence_read import PackCache
+from bot.github.voters import VoterCache
 from bot.jobs.locks import LocalLocks, Locks
 from bot.outside.client import Client, Services
 from bot.policy.rules import Rules
@@ -39,8 +40,10 @@ class Context:
     github: GitHubApp
     clock: Callable[[], dt.datetime] = utc_now
     teams: TeamCache = field(default_factory=TeamCache)
+    voters: VoterCache = field(default_factory=VoterCache)  # what was read of voters, for the rules' `voters:`
     locks: Locks = field(default_factory=LocalLocks)
     sweep_logs: dict[str, Any] = field(default_factory=dict)  # repo -> the sweep log this process last saw
+    digests: dict[str, str] = field(default_factory=dict)  # repo -> the ISO week this process last wrote its digest for
     funds: Funds = None  # type: ignore[assignment]  # made from `rules` when not given
     seal_key: bytes | None = None  # seals records (derived from the App's private key); None: unsealed
     seal_previous: tuple[bytes, ...] = ()  # from GITHUB_PRIVATE_KEY_PREVIOUS: still accepted while rotating

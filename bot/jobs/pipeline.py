@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from bot.github.facts import repo_facts
 from bot.github.gateway import GitHubGateway
 from bot.github.transport import GitHubError, GitHubUnavailable, NotFound
+from bot.github.voters import voter_facts
 from bot.github.own_issues import GONE
 from bot.jobs.context import Context
 from bot.policy.assign import reviewer_load
@@ -101,6 +102,9 @@ def gather(ctx: Context, gateway: GitHubGateway, reads: Reads, rules: Rules, now
     issue, record = known.issue, known.record
     facts = repo_facts(gateway, reads.repo, rules.eligibility.window_days, now) if reads.repo is not None else None
     reactions = tuple(gateway.issue_reactions(issue.repo, issue.number)) if reads.reactions else None
+    ask = reads.voters
+    voters = voter_facts(gateway, ctx.voters, ask.rules, ask.opened, reactions, ask.excluded, ask.limit) \
+        if ask is not None and reactions is not None else {}
     team_names = all_teams(rules)
     members = {login.lower(): ctx.teams.teams_of(gateway, login, team_names) for login in reads.team_lookups}
     # Only now, with the roles known, the names a reviewer's /assign gives are looked up.
@@ -127,7 +131,10 @@ def gather(ctx: Context, gateway: GitHubGateway, reads: Reads, rules: Rules, now
     ledger = ledger_of(fund.state, reads.ledger_round or "", issue.number) if reads.ledger and fund is not None else None
     return dataclasses.replace(known, repo_facts=facts, reactions=reactions, team_members=members,
                                assignable=assignable, collaborators=collaborators, load=load,
-                               affiliations=affiliations, ledger=ledger, fund=fund if reads.fund_state else None)
+                               affiliations=affiliations, ledger=ledger, fund=fund if reads.fund_state else None,
+                               voters=voters,
+                               away=fund.state.away_on(now.astimezone(dt.timezone.utc).date())
+                               if reads.away and fund is not None else frozenset())
 
 
 # --- a progress-report issue ---------------------------------------------------------------------

@@ -32,6 +32,7 @@ from bot.github.gateway import GitHubGateway
 from bot.github.transport import GitHubError, RequestStats
 from bot.jobs.context import Context
 from bot.jobs.evidence import follow_up
+from bot.jobs.digest import keep_digest
 from bot.jobs.fund_setup import reconcile
 from bot.jobs.pipeline import apply, run_application, run_report_issue
 from bot.metrics import observe_sweep
@@ -39,6 +40,7 @@ from bot.policy.fundstate import fund_state_write
 from bot.policy.intake import to_sweep
 from bot.policy.ledger import reconcile as reconciled_ledger
 from bot.policy.lines import failure, line, refused
+from bot.policy.models import Issue
 from bot.policy.record import Note, Record
 from bot.policy.rules import Rules
 from bot.policy.sweeplog import LOG_MARKER, SweepLog, log_write, make_run, next_runs, pick_log
@@ -139,6 +141,7 @@ def _sweep(ctx: Context, gateway: GitHubGateway, repo: str, rules: Rules, result
         result.failures.append(failure("ledger", error=str(err)))
         before = None
     records: list[tuple[int, Record]] = []
+    swept: list[tuple[Issue, Record]] = []  # for the weekly digest
     complete = True
     packs = MAX_PACKS  # evidence packs a lost follow-up left unread, read here (the rest at the next sweep)
     for issue in relevant:
@@ -156,6 +159,7 @@ def _sweep(ctx: Context, gateway: GitHubGateway, repo: str, rules: Rules, result
             result.failures.extend(refused(issue.number, f.what, f.status, f.message) for f in applied.failures)
             if applied.record is not None:
                 records.append((issue.number, applied.record))
+                swept.append((issue, applied.record))
             continue
         except GitHubError as err:
             result.failures.append(failure("application", number=issue.number, error=str(err)))
@@ -166,6 +170,9 @@ def _sweep(ctx: Context, gateway: GitHubGateway, repo: str, rules: Rules, result
         complete = False
     if complete and before is not None:
         _reconcile_ledger(ctx, gateway, repo, rules, records, before, result, dry_run)
+    digest_lines, digest_failures = keep_digest(ctx, gateway, repo, rules, swept, dry_run)
+    result.lines.extend(digest_lines)
+    result.failures.extend(digest_failures)
 
     try:
         reports = gateway.issues(repo, labels=labels.report.name, state="open")

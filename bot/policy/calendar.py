@@ -8,16 +8,18 @@ issue: the reminders go on, on the closed issue, and still notify the people the
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 from bot.policy.parsed_form import ParsedForm
 from bot.policy.i18n import Translator
 from bot.policy.markers import NoticeKey
 from bot.policy.models import Action, Issue, PostComment
 from bot.policy.plan import stalled
-from bot.policy.record import BOT_ACTOR, Record
+from bot.policy.record import Record
 from bot.policy.reports import ReportState, report_status
-from bot.policy.roles import applicant_logins, stage_reviewer_mentions
+from bot.policy.roles import applicant_logins
 from bot.policy.rules import Rules
+from bot.policy.waiting import escalation_due, reminder_days, reviewers_to_remind
 
 MAX_MENTIONS = 10  # people one reminder mentions
 
@@ -32,8 +34,10 @@ def day_of(moment: dt.datetime) -> str:
 
 
 def calendar(record: Record, issue: Issue, form: ParsedForm, rules: Rules, now: dt.datetime,
-             posted: set[str], collaborators: tuple[str, ...] | None, tr: Translator) -> tuple[Record, list[Action]]:
-    """The notices due now, each noted in the record so it is never posted twice."""
+             posted: set[str], collaborators: tuple[str, ...] | None, tr: Translator,
+             away: Collection[str] = ()) -> tuple[Record, list[Action]]:
+    """The notices due now, each noted in the record so it is never posted twice (`away`: reviewers away
+    today, whom no reminder names)."""
     actions: list[Action] = []
     today = now.date()
     maintainers = mentions(list(applicant_logins(issue, form)))
@@ -63,8 +67,7 @@ def calendar(record: Record, issue: Issue, form: ParsedForm, rules: Rules, now: 
         stage = rules.stages.stage(record.stage)
         assert stage is not None and record.stage_since is not None
         since = day_of(record.stage_since)
-        people = list(issue.assignees) or list(stage_reviewer_mentions(rules, stage.name)) or \
-            _acted_on(record) or list(collaborators or ())
+        people = reviewers_to_remind(record, issue, rules, away, collaborators)
         who = mentions(people) or tr.gettext("Reviewers:")
         notice(NoticeKey.stalled(stage.name, since),
                tr.ngettext("%(mentions)s this application has been in **%(stage)s** since %(date)s (UTC), longer than "
@@ -73,13 +76,16 @@ def calendar(record: Record, issue: Issue, form: ParsedForm, rules: Rules, now: 
                            "the %(n)s days the rules allow. Please review it, or move it on with `/advance`.",
                            stage.max_days or 0, mentions=who, stage=stage.name,
                            date=tr.date(record.stage_since.astimezone(dt.timezone.utc).date())))
+        if escalation_due(record, rules, now) and stage.leads is not None:
+            first, _ = reminder_days(record, rules)
+            notice(NoticeKey.escalated(stage.name, since),
+                   tr.gettext("%(leads)s this application has been in **%(stage)s** since %(date)s (UTC), and has "
+                              "not moved since its reviewers were reminded on %(reminded)s. As the stage's leads, "
+                              "please see that it is reviewed: reassign it (`/assign @someone`) or move it on.",
+                              leads=mentions(list(stage.leads.mentions) + people), stage=stage.name,
+                              date=tr.date(record.stage_since.astimezone(dt.timezone.utc).date()),
+                              reminded=tr.date(first) if first else "—"))
     return record, actions
-
-
-def _acted_on(record: Record) -> list[str]:
-    """Reviewers who already acted on this application (moved it, scored it), newest first."""
-    people = [e.by for e in reversed(record.history) if e.by != BOT_ACTOR and e.via != "intake"]
-    return people + [s.reviewer for s in reversed(record.scores)]
 
 
 def _overdue_mentions(issue: Issue, record: Record, rules: Rules) -> str:

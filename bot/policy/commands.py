@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from bot.policy import funding_commands as money
 from bot.policy import review_commands as review
+from bot.policy import vote_commands as votes
 from bot.policy.command_context import CommandContext, CommandResult, CommandSpec, done, refuse
 from bot.policy.command_parse import MAX_ASSIGNEES, MAX_COMMANDS, ParsedCommand
 from bot.policy.evidence_flow import on_evidence
@@ -84,6 +85,10 @@ REGISTRY: dict[str, CommandSpec] = {spec.name: spec for spec in (
                                           "since the application"), [_REVIEWER], on_evidence, open_after_outcome=True),
     _spec("report", N_("/report <progress report text>"), N_("submit a progress report (the rest of the comment)"),
           [_MAINTAINER], money.on_report, open_after_outcome=True),
+    _spec("close-vote", N_("/close-vote"), N_("close the community vote (when the rules say `close: manual`)"),
+          [_REVIEWER], votes.on_close_vote),
+    _spec("tally", N_("/tally"), N_("show how the community vote stands (or what it decided)"), [_ANYONE],
+          votes.on_tally, open_after_outcome=True),
 )}
 
 

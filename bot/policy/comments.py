@@ -17,7 +17,8 @@ from bot.policy.command_parse import MAX_COMMANDS, ParsedCommand
 from bot.policy.commands import REGISTRY, conflicts_in_words, permitted, run_command
 from bot.policy.answers import AnswerError, parse_amount
 from bot.policy.parsed_form import ParsedForm
-from bot.policy.funding_commands import granted, received_report
+from bot.policy.approvals import approve_grant, needed_for, pending
+from bot.policy.funding_commands import received_report
 from bot.policy.i18n import Translator
 from bot.policy.intake import take_in
 from bot.policy.ledger import FundingLedger
@@ -26,10 +27,11 @@ from bot.policy.models import Action, Comment, Issue, PostComment, React, SetAwa
 from bot.policy.plan import commands_of, reactions_rollup
 from bot.policy.record import Record, iso
 from bot.policy.review_commands import move_problem
-from bot.policy.roles import applicant_logins, conflicts_of, count_votes, standing
+from bot.policy.roles import applicant_logins, conflicts_of, standing
 from bot.policy.rules import Rules
 from bot.policy.snapshot import Snapshot
 from bot.policy.triggers import Trigger
+from bot.policy.votes import update_votes
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,11 @@ class Replay:
     give is judged as usual (refused). `/report` is answered only when refused, so one the App did not
     reply to was accepted. An `/approve` was accepted exactly when the fund's ledger, where the App
     entered the grant before the record, holds it for this application with the same amount — whatever
-    else that comment was refused — and the ledger gives the tranche plan pinned then; with no ledger
-    read (no pool) or one edited by hand, the `/approve` is judged as usual under today's rules. Every
+    else that comment was refused — and the ledger gives the tranche plan pinned then (with `approvals:`,
+    every approval of that amount is recorded again, the grant made by the last one needed; an approval
+    that could not have made the grant — more were needed — moved no money, and is judged as usual);
+    with no ledger read (no pool) or one edited by hand, the `/approve` is judged as usual under today's
+    rules. Every
     comment replayed moves the cursor, so none is judged again later. `/accept-report` and `/reject-report`
     follow from the replayed state, and release the same parts of the same plan. Nothing is said anew
     about an old comment: its reply, if any, is on the issue already."""
@@ -83,9 +88,12 @@ class Replay:
         if self.ledger is None:
             return None  # nothing the App wrote proves a grant (an edited ledger proves nothing): as usual
         # The ledger, sealed, holds what the App granted — whatever else the same comment was refused.
-        if self.ledger.grants.get(self.number) != amount:
-            return CommandResult(record=ctx.record, ok=False)  # the App granted no such thing
-        return granted(ctx, amount, self.ledger.plans.get(self.number) or ctx.rules.funding.tranches)
+        if self.ledger.grants.get(self.number) == amount:
+            return approve_grant(ctx, amount, self.ledger.plans.get(self.number) or ctx.rules.funding.tranches,
+                                 checked=False)
+        if len(pending(ctx.record, "grant")) + 1 < needed_for("grant", ctx.rules, amount):
+            return None  # an approval that moved no money then (more were needed): judged as usual
+        return CommandResult(record=ctx.record, ok=False)  # the App granted no such thing
 
 
 
@@ -139,7 +147,7 @@ def hand_label(trigger: Trigger, record: Record, issue: Issue, form: ParsedForm,
         return record, []
     actor = trigger.actor or "someone"
     via = tr.gettext("label %(label)s", label=trigger.label)  # shown as code, as a command is: `label stage:review`
-    problem = move_problem(record, rules, stage.name, via=via, tr=tr)
+    problem = move_problem(record, rules, stage.name, via=via, tr=tr, at=now)
     conflicts = conflicts_of(actor, issue, form, record)
     if record.outcome:
         problem = tr.gettext("`%(via)s`: the review has ended (%(outcome)s).", via=via, outcome=record.outcome.name)
@@ -154,11 +162,9 @@ def hand_label(trigger: Trigger, record: Record, issue: Issue, form: ParsedForm,
     return record.moved_to(stage.name, at=now, by=actor, via="label"), []
 
 
-def count_votes_of(record: Record, snap: Snapshot, form: ParsedForm) -> Record:
-    if snap.reactions is None:
-        return record
-    up, down = count_votes(snap.reactions, snap.issue, form, record)
-    return dataclasses.replace(record, votes_up=up, votes_down=down, reactions_seen=reactions_rollup(snap.issue))
+def count_votes_of(record: Record, snap: Snapshot, form: ParsedForm, rules: Rules, now: dt.datetime) -> Record:
+    """The community vote brought up to date from the reactions read (`bot.policy.votes.update_votes`)."""
+    return update_votes(record, snap.reactions, snap.voters, snap.issue, form, rules, now, reactions_rollup(snap.issue))
 
 
 def record_affiliations(record: Record, snap: Snapshot) -> Record:

@@ -34,6 +34,7 @@ from bot.policy.seal import seal
 from bot.policy.snapshot import Snapshot
 from bot.policy.status import StatusContext, render_status
 from bot.policy.triggers import Trigger, TriggerKind
+from bot.policy.votes import settle
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
         if record.needs_info and (edited_by_applicant or (trigger.kind.scheduled and body_changed)):
             record = dataclasses.replace(record, needs_info=None)  # the applicant answered by editing
     record = record_affiliations(record, snap)
-    record = count_votes_of(record, snap, form)  # before the commands: `/advance` checks the vote's quorum
+    record = count_votes_of(record, snap, form, rules, now)  # before the commands: `/advance` checks the quorum
     waiting = rules.funding.dated and not record.round
     record, round_actions = join_round(record, issue, rules, now, posted, tr)
     actions.extend(round_actions)
@@ -86,7 +87,7 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
             record = dataclasses.replace(record, last_comment_id=max(record.last_comment_id, comment.id))
 
     if replay is not None:
-        record = count_votes_of(record, snap, form)  # again, now that the recusals are known
+        record = count_votes_of(record, snap, form, rules, now)  # again, now that the recusals are known
 
     # 3. A stage label put on by a person moves the stage — when the same checks as /stage allow it.
     if trigger.kind is TriggerKind.LABELED and trigger.label:
@@ -104,9 +105,11 @@ def decide(trigger: Trigger, snap: Snapshot, rules: Rules, now: dt.datetime) -> 
         record, evidence_actions = take_pack(record, trigger.pack, rules, posted, tr)
         record = auto_advance(record, rules, now)  # screening passed once the pack's checks are decided
         actions.extend(evidence_actions)
+    # A vote whose stage was left closes then (frozen); one opens for a stage just entered that has a window.
+    record = settle(record, rules)
 
     # 5. The calendar: report reminders, stalled stages.
-    record, calendar_actions = calendar(record, issue, form, rules, now, posted, snap.collaborators, tr)
+    record, calendar_actions = calendar(record, issue, form, rules, now, posted, snap.collaborators, tr, snap.away)
     actions.extend(calendar_actions)
 
     # 6. Reviewers assigned by load on entering a stage that asks for them.

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from decimal import Decimal
 
 from bot.policy.command_context import CommandContext, CommandResult, done, refuse, usage_of
 from bot.policy.eligibility import count_words
 from bot.policy.answers import AnswerError, parse_amount
-from bot.policy.ledger import approval_problem, grant, release_tranche
+from bot.policy.approvals import accept_report, approve_grant, reviewed
 from bot.policy.record import Record, ReportEntry
 from bot.policy.reports import report_text
 from bot.policy.review_commands import close_for
@@ -34,16 +33,7 @@ def on_approve(ctx: CommandContext, args: str, rest: str) -> CommandResult:
         problem = tr.gettext("give the amount granted as a positive number (%(why)s)",
                              why=escape_inline(answer_error(err.code, err.params, tr)))
         return refuse(ctx, usage_of(ctx, problem))
-    problem = approval_problem(amount, ctx.record, ctx.issue.number, ctx.rules, ctx.ledger, tr)
-    if problem:
-        return refuse(ctx, problem)
-    return granted(ctx, amount, ctx.rules.funding.tranches)
-
-
-def granted(ctx: CommandContext, amount: Decimal, plan: tuple[Decimal, ...]) -> CommandResult:
-    """The application funded with `amount` on the comment's word (`bot.policy.ledger.grant`)."""
-    record = grant(ctx.record, amount, plan, ctx.rules, ctx.at, ctx.actor)
-    return done(ctx, record, actions=close_for("funded", ctx.rules))
+    return approve_grant(ctx, amount, ctx.rules.funding.tranches)
 
 
 def _pending_report(record: Record) -> ReportEntry | None:
@@ -51,27 +41,11 @@ def _pending_report(record: Record) -> ReportEntry | None:
     return next((r for r in record.reports if not r.review), None)
 
 
-def _reviewed(record: Record, report: ReportEntry, verdict: str, by: str, at: dt.datetime, reason: str = "") -> Record:
-    reports = tuple(dataclasses.replace(r, review=verdict, reviewed_by=by, reviewed_at=at, reason=reason)
-                    if r is report else r for r in record.reports)
-    return dataclasses.replace(record, reports=reports).audited(at, by, "review-report",
-                                                                f"{verdict} {report.ref}" + (f": {reason}" if reason else ""))
-
-
 def on_accept_report(ctx: CommandContext, args: str, rest: str) -> CommandResult:
-    tr = ctx.tr
     report = _pending_report(ctx.record) if ctx.record.funded else None
     if report is None:
-        return refuse(ctx, tr.gettext("`/accept-report`: no progress report waits for review here."))
-    record = _reviewed(ctx.record, report, "accepted", ctx.actor, ctx.at)
-    released = release_tranche(record, ctx.rules, ctx.at, ctx.actor, report.ref)
-    if released is record:
-        return done(ctx, record, message=tr.gettext("Report accepted. Every part of the grant has been released "
-                                                     "already."))
-    tranche = released.tranches[-1]
-    return done(ctx, released, message=tr.gettext(
-        "Report accepted: part %(k)s of %(n)s of the grant, %(amount)s, is released for payment.",
-        k=tr.number(tranche.k), n=tr.number(tranche.n), amount=tr.amount(tranche.amount, ctx.rules.funding.currency)))
+        return refuse(ctx, ctx.tr.gettext("`/accept-report`: no progress report waits for review here."))
+    return accept_report(ctx, report)
 
 
 def on_reject_report(ctx: CommandContext, args: str, rest: str) -> CommandResult:
@@ -82,7 +56,7 @@ def on_reject_report(ctx: CommandContext, args: str, rest: str) -> CommandResult
     if report is None:
         return refuse(ctx, tr.gettext("`/reject-report`: no progress report waits for review here."))
     reason = shorten(args.strip(), 2000)
-    record = _reviewed(ctx.record, report, "rejected", ctx.actor, ctx.at, reason)
+    record = reviewed(ctx.record, report, "rejected", ctx.actor, ctx.at, reason)
     maintainers = " ".join(f"@{login}" for login in applicant_logins(ctx.issue, ctx.form))
     message = "\n\n".join((
         tr.gettext("The progress report of %(date)s was not accepted:",

@@ -51,6 +51,7 @@ FAILURES: dict[str, str] = {
     "failure.report": N_("report #%(number)s: %(error)s"),
     "failure.ledger": N_("reconciling the ledger: %(error)s"),
     "failure.read": N_("reading %(repo)s: %(error)s"),
+    "failure.digest": N_("writing the weekly digest: %(error)s"),
 }
 
 

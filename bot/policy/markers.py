@@ -28,9 +28,11 @@ STATUS_MARKER = f"<!-- {PREFIX}:status -->"
 SWEEP_LOG_MARKER = f"<!-- {PREFIX}:sweep-log -->"
 CONFIG_ISSUE_MARKER = f"<!-- {PREFIX}:config-problems -->"
 FUND_STATE_MARKER = f"<!-- {PREFIX}:fund-state -->"
+DIGEST_MARKER = f"<!-- {PREFIX}:digest -->"  # the weekly digest of what waits on whom
 RECORD_TAG = "record"  # the application's record, in its status comment
 LEGACY_RECORD_TAG = "data"  # wave 1's name for it
 SWEEP_TAG = "sweep-data"
+DIGEST_TAG = "digest-data"
 FUND_TAG = "fund-data"
 CONFIG_TAG = "config-data"
 
@@ -115,6 +117,11 @@ class NoticeKey:
     @staticmethod
     def stalled(stage: str, since: str) -> str:
         return f"stalled:{stage}:{since}"
+
+    @staticmethod
+    def escalated(stage: str, since: str) -> str:
+        """A stalled stage's second reminder, to its leads."""
+        return f"escalated:{stage}:{since}"
 
     @staticmethod
     def round_wait(upcoming: str | None) -> str:

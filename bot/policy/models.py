@@ -119,6 +119,7 @@ class Comment:
 class Reaction:
     content: str  # "+1", "-1", "heart", ...
     user: User
+    created_at: dt.datetime | None = None  # None: not known (then never taken for one made after a vote closed)
 
 
 @dataclass(frozen=True)

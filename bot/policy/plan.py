@@ -4,7 +4,9 @@ its comments is read. Pure.
 `plan(trigger, issue, comments, record, rules, now)` looks at what is known once the issue and its
 comments have been read again under the application's lock, and names every further read `decide`
 needs — and nothing more: repository facts only when the form is new or changed (SPEC §3), reactions
-in the community stage, the round's ledger when money may move, team memberships of commenters whose
+in the community stage (never again once its vote closed) and the voters its `voters:` rule makes look
+up (`VoterAsk`: at most `MAX_VOTER_LOOKUPS` new ones, answered from the cache after), who is away when a
+reminder is due, the round's ledger when money may move, team memberships of commenters whose
 role depends on them, the names a reviewer's `/assign` gives (only a reviewer's: a command's
 permission is checked before any lookup it needs, SPEC §11), and the reviewers whose membership of the
 applicant's organisation decides a conflict. The pipeline then reads them in one pass.
@@ -26,8 +28,10 @@ from bot.policy.markers import NoticeKey
 from bot.policy.models import Comment, Issue, RepoFacts
 from bot.policy.record import Record, iso
 from bot.policy.roles import Role, needs_team_lookup, stage_reviewer_mentions, standing
+from bot.policy.governance_rules import VoterRules
 from bot.policy.rules import Rules
 from bot.policy.triggers import Trigger, TriggerKind
+from bot.policy.votes import MAX_VOTER_LOOKUPS, closing_due, never_counted, vote_opened
 
 
 def unprocessed(comments: tuple[Comment, ...], record: Record | None, trigger: Trigger) -> list[Comment]:
@@ -87,11 +91,23 @@ class AssignAsk:
 
 
 @dataclass(frozen=True)
+class VoterAsk:
+    """The voters to look up for the rules' `voters:` once the reactions are read: each at most once (the
+    answers are cached), at most `limit` new ones a run, none of those whose reaction never counts."""
+
+    rules: VoterRules
+    opened: dt.datetime  # the day the vote opened: an account's age is taken then
+    excluded: frozenset[str] = frozenset()
+    limit: int = MAX_VOTER_LOOKUPS
+
+
+@dataclass(frozen=True)
 class Reads:
     """Everything `gather` reads for `decide`, beyond the issue and its comments."""
 
     repo: RepoRef | None = None  # the repository's facts (SPEC §3)
     reactions: bool = False
+    voters: VoterAsk | None = None  # with the reactions: whose votes the rules' `voters:` make look up
     ledger_round: str | None = None  # the round whose ledger is read ("": a rebuild, any round); None: none
     fund_state: bool = False  # a command may change the fund-state issue: read it, under the fund's lock
     load: bool = False  # the application may enter a stage that assigns reviewers by load
@@ -99,6 +115,7 @@ class Reads:
     team_lookups: tuple[str, ...] = ()  # logins whose team membership decides their role
     assign: tuple[AssignAsk, ...] = ()
     collaborators: bool = False  # a stalled stage names no one to remind
+    away: bool = False  # a reminder to the assignees is due: who is away (the fund-state issue) is left out
     org: str = ""  # the applicant's organisation as the record knows it (facts read now may name it)
     affiliation_lookups: tuple[str, ...] = ()  # reviewers whose membership of that organisation decides a conflict
     affiliation_known: frozenset[str] = frozenset()  # reviewers looked up before (the record keeps the answer)
@@ -110,7 +127,7 @@ class Reads:
     @property
     def fund(self) -> bool:
         """The fund-state issue is read: for the ledger, the reviewers' load, or a change to it."""
-        return self.fund_state or self.ledger or self.load
+        return self.fund_state or self.ledger or self.load or self.away
 
     def org_of(self, facts: RepoFacts | None) -> str:
         """The organisation whose public members are conflicted: as read now, else as recorded."""
@@ -131,11 +148,23 @@ def plan(trigger: Trigger, issue: Issue, comments: tuple[Comment, ...], record: 
     names = {cmd.name for _, cmd in pending}
     lookups = sorted({c.user.login for c, _ in pending if needs_team_lookup(c.user.login, c.author_association, rules)})
     stage = rules.stages.stage(record.stage) if record else None
-    voting = bool(stage and stage.community_vote and record and not record.outcome)
-    # The issue's roll-up says whether any vote changed; the sweep lists reactions only then.
-    votes_moved = not record or record.reactions_seen != reactions_rollup(issue)
-    is_stalled = stalled(record, rules, now) and not issue.assignees and record is not None \
-        and not stage_reviewer_mentions(rules, record.stage)
+    # A vote that closed for this very entry into the stage is frozen: its reactions are never read again.
+    closed_here = bool(record and record.vote and not record.vote.is_open and record.vote.stage == record.stage
+                       and record.vote.opened == record.stage_since)
+    voting = bool(stage and stage.community_vote and record and not record.outcome and not closed_here)
+    # The issue's roll-up says whether any vote changed; the sweep lists reactions only then — or when the
+    # vote's time to close has come, or voters are left to look up.
+    votes_moved = not record or record.reactions_seen != reactions_rollup(issue) or closing_due(record, now) \
+        or bool(record.votes_uncounted.get("unchecked"))
+    # A stalled stage's reminder (or its escalation to the leads) not posted yet: the assignees away are left out.
+    since = record.stage_since.astimezone(dt.timezone.utc).date().isoformat() if record and record.stage_since else ""
+    leads = stage.leads if stage else None
+    reminding = bool(record and stalled(record, rules, now) and issue.state == "open" and (
+        NoticeKey.stalled(record.stage, since) not in record.notices
+        or (leads and record.stage_since and NoticeKey.escalated(record.stage, since) not in record.notices
+            and (now - record.stage_since).days > (stage.max_days or 0) + leads.after_days)))
+    is_stalled = stalled(record, rules, now) and record is not None and not stage_reviewer_mentions(rules, record.stage) \
+        and (not issue.assignees or reminding)
     intake = intake_due(trigger, record, issue)
     # Assignment by load: when the application may enter (or has entered, unassigned) such a stage.
     assigning = any(s.assign_count for s in rules.stages.stages) and not (record and record.outcome) and (
@@ -149,11 +178,16 @@ def plan(trigger: Trigger, issue: Issue, comments: tuple[Comment, ...], record: 
         bool(names & {"approve", "advance", "stage"}) or trigger.kind is TriggerKind.LABELED
         or bool(stage and stage.decides))) or (record is None and "approve" in names)
     round_name = ledger_round(record, issue.created_at, rules)
+    # With no record (a new application, or one rebuilt), whatever votes the issue has are counted.
+    reactions = (voting and (not trigger.kind.scheduled or votes_moved)) or \
+        (record is None and reactions_rollup(issue) != "0/0")
+    voter_rules = rules.stages.voters_for(record.stage if record else None)
+    opened = vote_opened(record) if record else None
     return Reads(
         repo=form.repository if intake or "recheck" in names or recheck_due(trigger, record, issue, rules) else None,
-        # With no record (a new application, or one rebuilt), whatever votes the issue has are counted.
-        reactions=(voting and (not trigger.kind.scheduled or votes_moved))
-        or (record is None and reactions_rollup(issue) != "0/0"),
+        reactions=reactions,
+        voters=VoterAsk(voter_rules, opened, never_counted(issue, form, record))
+        if reactions and record is not None and opened is not None and voter_rules.looked_up else None,
         ledger_round=round_name if ledger and (round_name or record is None) else None,
         fund_state=bool(names & {"approve", "away", "back"}) or assigning,
         load=assigning,
@@ -162,6 +196,7 @@ def plan(trigger: Trigger, issue: Issue, comments: tuple[Comment, ...], record: 
         team_lookups=tuple(lookups),
         assign=_assign_asks(trigger, issue, comments, record, form, rules),
         collaborators=is_stalled,
+        away=reminding and bool(issue.assignees),
         org=record.repo_org if record else "",
         affiliation_lookups=tuple(sorted(reviewing - set(record.affiliated + record.cleared if record else ()))),
         affiliation_known=frozenset(record.affiliated + record.cleared) if record else frozenset(),
@@ -193,5 +228,5 @@ def _assign_asks(trigger: Trigger, issue: Issue, comments: tuple[Comment, ...], 
     return tuple(asks)
 
 
-__all__ = ["AssignAsk", "Reads", "assignment_due", "commands_of", "plan", "reactions_rollup",
+__all__ = ["AssignAsk", "Reads", "VoterAsk", "assignment_due", "commands_of", "plan", "reactions_rollup",
            "stalled", "unprocessed"]

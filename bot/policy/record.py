@@ -22,6 +22,7 @@ from typing import Any
 
 from bot.policy.evidence_pack import Evidence
 from bot.policy.i18n import read_back
+from bot.policy.record_votes import Approval, VoteState, approvals_from_json, counts_from_json, vote_from_json
 
 RECORD_VERSION = 4  # 3: `plan`, the tranche plan pinned at /approve; 4: a refused write is a `Note`, not English
 KEEP_FAILURES = 5  # write failures shown in the status comment (the newest)
@@ -184,6 +185,9 @@ class Record:
     votes_up: int = 0
     votes_down: int = 0
     reactions_seen: str = ""  # the issue's 👍/👎 roll-up when the votes were last counted ("up/down")
+    vote: VoteState | None = None  # the community vote's window, when the stage has one (frozen once closed)
+    votes_uncounted: Mapping[str, int] = field(default_factory=dict)  # 👍/👎 reactions not counted, by reason
+    approvals: tuple[Approval, ...] = ()  # reviewers' words that money may move (`approvals:` in funding.yml)
     reports: tuple[ReportEntry, ...] = ()
     tranches: tuple[Tranche, ...] = ()
     plan: tuple[Decimal, ...] = ()  # the grant's parts (per cent) as they were at /approve; () before version 3
@@ -385,6 +389,9 @@ def _from_v2(d: Mapping[str, Any], write: Callable[[Any], Note | None]) -> Recor
         votes_up=int(d.get("votes_up", 0)),
         votes_down=int(d.get("votes_down", 0)),
         reactions_seen=d.get("reactions_seen", ""),
+        vote=vote_from_json(d.get("vote")),
+        votes_uncounted=counts_from_json(d.get("votes_uncounted")),
+        approvals=approvals_from_json(d.get("approvals")),
         reports=tuple(ReportEntry(r["at"] and parse_iso(r["at"]), r["by"], r["ref"], r.get("review", ""),
                                   r.get("reviewed_by", ""), _time(r.get("reviewed_at")), r.get("reason", ""))
                       for r in many("reports")),

@@ -18,6 +18,7 @@ from bot.policy.record import NeedsInfo, Record, Recusal, Score, Waiver
 from bot.policy.roles import applicant_logins
 from bot.policy.rules import Rules, StageSpec
 from bot.policy.text import escape_block, shorten
+from bot.policy.votes import too_soon
 
 
 def on_recheck(ctx: CommandContext, args: str, rest: str) -> CommandResult:
@@ -68,10 +69,11 @@ def on_stage(ctx: CommandContext, args: str, rest: str) -> CommandResult:
     return move(ctx, target, via="/stage")
 
 
-def move_problem(record: Record, rules: Rules, target: str, via: str, tr: Translator) -> str | None:
-    """Why the application may not move to `target` now (None: it may), in `tr`'s language. The same
+def move_problem(record: Record, rules: Rules, target: str, via: str, tr: Translator,
+                 at: dt.datetime | None = None) -> str | None:
+    """Why the application may not move to `target` at `at` (None: it may), in `tr`'s language. The same
     checks hold for a command and for a stage label put on by hand: screening passed, the stage's
-    scores given."""
+    scores given, its vote's minimum days gone by and its quorum reached."""
     stages = rules.stages
     order = [s.name for s in stages.stages]
     current = stages.stage(record.stage)
@@ -91,7 +93,7 @@ def move_problem(record: Record, rules: Rules, target: str, via: str, tr: Transl
                            "`%(via)s`: %(stage)s needs scores from %(needed)s reviewers before it may advance; "
                            "%(n)s more needed (`/score <criterion> <n>`).", missing, via=via, stage=current.name,
                            needed=tr.number(current.min_scores))
-    return quorum_problem(record, current, via, tr)
+    return (too_soon(record, at, via, tr) if at is not None else None) or quorum_problem(record, current, via, tr)
 
 
 def quorum_problem(record: Record, stage: StageSpec, via: str, tr: Translator) -> str | None:
@@ -114,7 +116,7 @@ def quorum_problem(record: Record, stage: StageSpec, via: str, tr: Translator) -
 
 
 def move(ctx: CommandContext, target: str, via: str) -> CommandResult:
-    problem = move_problem(ctx.record, ctx.rules, target, via, ctx.tr)
+    problem = move_problem(ctx.record, ctx.rules, target, via, ctx.tr, ctx.at)
     if problem:
         return refuse(ctx, problem)
     return done(ctx, ctx.record.moved_to(target, at=ctx.at, by=ctx.actor, via=via))

@@ -11,17 +11,18 @@ two can never disagree (SPEC §11).
   reviewer who recused themselves, and the owner or a top contributor of the applicant's
   repository (SPEC §14). Being listed on someone's form takes nothing away elsewhere.
 - **Funded maintainer**: an applicant of a funded application.
-- **Voter**: anyone but bots, the author, recused reviewers, and listed maintainers who really are
-  the repository's people — so listing strangers as maintainers cannot discard their votes.
+- **Voter**: anyone but bots, the author, conflicted reviewers (recused, or found conflicted), and listed
+  maintainers who really are the repository's people — so listing strangers as maintainers cannot
+  discard their votes; the rules' `voters:` may narrow it further (`bot.policy.votes`).
 """
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.policy.i18n import N_
-from bot.policy.models import Issue, Reaction
+from bot.policy.models import Issue
 from bot.policy.parsed_form import ParsedForm
 from bot.policy.record import Record
 from bot.policy.rules import ReviewerRules, Rules
@@ -137,12 +138,15 @@ def stage_reviewer_mentions(rules: Rules, stage: str) -> tuple[str, ...]:
     return tuple(sorted(reviewers.users)) + tuple(str(t) for t in reviewers.teams)
 
 
-def count_votes(reactions: Iterable[Reaction], issue: Issue, form: ParsedForm, record: Record) -> tuple[int, int]:
-    """Community votes (👍, 👎): one per person, without bots, the author, recused reviewers, and
-    listed maintainers who are the repository's own people."""
-    excluded = {issue.user.login.lower()} | {r.reviewer.lower() for r in record.recusals}
-    excluded |= {m.lower() for m in form.maintainers if m.lower() in record.repo_people}
-    voters = [r for r in reactions if not r.user.is_bot and r.user.login.lower() not in excluded]
-    up = len({r.user.login.lower() for r in voters if r.content == "+1"})
-    down = len({r.user.login.lower() for r in voters if r.content == "-1"})
-    return up, down
+def voter_exclusion(login: str, is_bot: bool, issue: Issue, form: ParsedForm, record: Record) -> str | None:
+    """Why `login`'s reaction is never counted as a vote, whatever the rules say of voters (None: it may be):
+    "bot"; "applicant" (the author, and listed maintainers who are the repository's own people — listing a
+    stranger discards no vote); "conflicted" (a reviewer who recused, or whom the bot found conflicted)."""
+    who = login.lower()
+    if is_bot:
+        return "bot"
+    if who == issue.user.login.lower() or (who in {m.lower() for m in form.maintainers} and who in record.repo_people):
+        return "applicant"
+    if record.recused(login) or who in record.affiliated or any(c.reviewer.lower() == who for c in record.conflicts):
+        return "conflicted"
+    return None

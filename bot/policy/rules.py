@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.policy.form_body import parse_any
 from bot.policy.form_template import FormTemplate
+from bot.policy.governance_rules import ApprovalRules, LeadRules, VoteWindow, VoterRules
 from bot.policy.i18n import LANGUAGES, language_of
 from bot.policy.parsed_form import ParsedForm
 
@@ -65,6 +66,9 @@ class StageSpec:
     assign_count: int = 0  # reviewers assigned by load on entering the stage (0: none)
     min_voters: int = 0  # community vote: people who must have voted before /advance
     min_approval: Decimal | None = None  # community vote: share of 👍 among 👍 + 👎 needed
+    vote: VoteWindow | None = None  # community vote: its window (None: open while in the stage, never frozen)
+    voters: VoterRules | None = None  # None: the fund's `voters`
+    leads: LeadRules | None = None  # a stalled stage's reminder escalates to them
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,8 @@ class StageRules:
     score_min: int
     score_max: int
     labels: Labels
+    voters: VoterRules = VoterRules()
+    digest: bool = False  # the sweep keeps a weekly digest of what waits on whom
 
     @property
     def first(self) -> StageSpec:
@@ -108,6 +114,10 @@ class StageRules:
     def reviewers_for(self, stage: str | None) -> ReviewerRules:
         spec = self.stage(stage) if stage else None
         return spec.reviewers if spec and spec.reviewers else self.reviewers
+
+    def voters_for(self, stage: str | None) -> VoterRules:
+        spec = self.stage(stage) if stage else None
+        return spec.voters if spec and spec.voters else self.voters
 
     def all_labels(self) -> tuple[LabelSpec, ...]:
         """Every label the bot manages, in a stable order."""
@@ -170,6 +180,7 @@ class FundingRules:
     rounds: tuple[RoundSpec, ...]  # `rounds:`, or the one `round:` (named "default" when unnamed)
     dated: bool = False  # `rounds:` with days: an application filed outside them waits
     tranches: tuple[Decimal, ...] = (Decimal(100),)  # per cent of a grant, released in order
+    approvals: ApprovalRules = ApprovalRules()
 
     def round_on(self, day: dt.date) -> RoundSpec | None:
         """The round an application filed on `day` belongs to (None: outside every round)."""

@@ -15,6 +15,7 @@ from bot.policy.ledger import FundingLedger
 from bot.policy.markers import FoundRecord
 from bot.policy.models import Comment, Issue, Reaction, RepoFacts
 from bot.policy.record import Record
+from bot.policy.votes import VoterFacts
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class Snapshot:
     load: ReviewerLoad | None = None  # for assignment by load, when the application may enter such a stage
     seal_key: bytes | None = None  # signs the record (None: unsigned, as in decide's tables)
     fund: FundRead | None = None  # the fund-state issue, when a change to it may be decided (under the fund's lock)
+    voters: Mapping[str, VoterFacts] = field(default_factory=dict)  # lower-case login -> what GitHub said of them
+    away: frozenset[str] = frozenset()  # reviewers away today (read when a reminder is due)
 
     @property
     def record(self) -> Record | None:

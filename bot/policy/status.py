@@ -26,6 +26,8 @@ from bot.policy.markers import STATUS_MARKER, record_block
 from bot.policy.record import AuditEntry, Record
 from bot.policy.reports import ReportState, report_status
 from bot.policy.rules import Rules
+from bot.policy.shown import day, person
+from bot.policy.status_governance import approval_lines, vote_lines
 from bot.policy.text import OUTPUT_LIMIT, escape_block, escape_inline
 from bot.policy.wording import describe
 
@@ -34,16 +36,6 @@ SHOW_HISTORY = 15  # stage moves shown (the newest); the audit export has them a
 SHOW_REPORTS = 12
 SHOW_SCORERS = 12  # reviewers named per criterion
 STATUS_BUDGET = OUTPUT_LIMIT - 5_000  # room for the signature and any wording that grows
-
-
-def person(login: str) -> str:
-    """A login shown without mentioning (notifying) them."""
-    return escape_inline("@" + login, 60)
-
-
-def day(moment: dt.datetime | None, tr: Translator) -> str:
-    """The UTC calendar date of a moment, as the language writes dates: dates here are UTC, shown as such."""
-    return tr.date(moment.astimezone(dt.timezone.utc).date()) if moment else "—"
 
 
 @dataclass(frozen=True)
@@ -86,7 +78,8 @@ def _visible(record: Record, rules: Rules, context: StatusContext, template: For
     parts += [s for s in (_evidence(record, rules, tr),) if s]
     parts.append(_review(record, rules, tr))
     parts += [s for s in (_conflicts(record, tr), _scores(record, rules, tr), _votes(record, rules, tr),
-                          _decision(record, rules, context.ledger, tr), _reports(record, rules, context.today, tr),
+                          _decision(record, rules, context.ledger, tr), _approvals(record, rules, tr),
+                          _reports(record, rules, context.today, tr),
                           _failures(record, tr)) if s]
     parts.append("<sub>" + tr.gettext("Fund Bot keeps this comment up to date. Say `/help` in a comment to see the "
                                       "commands you can use.") + "</sub>")
@@ -258,21 +251,13 @@ def _scores(record: Record, rules: Rules, tr: Translator) -> str:
 
 
 def _votes(record: Record, rules: Rules, tr: Translator) -> str:
-    voting = any(s.community_vote and s.name == record.stage for s in rules.stages.stages)
-    if not voting and not (record.votes_up or record.votes_down):
-        return ""
-    note = tr.gettext("React with 👍 or 👎 on the application to vote.") if voting and not record.outcome \
-        else tr.gettext("Voting has closed.")
-    stage = rules.stages.stage(record.stage)
-    if voting and stage and not record.outcome and (stage.min_voters or stage.min_approval is not None):
-        needed = []
-        if stage.min_voters:
-            needed.append(tr.ngettext("at least %(n)s voter", "at least %(n)s voters", stage.min_voters))
-        if stage.min_approval is not None:
-            needed.append(tr.gettext("%(share)s 👍", share=tr.number(stage.min_approval, "0%")))
-        note = tr.sentences(note, tr.gettext("To move on, the vote needs %(needed)s.", needed=tr.join(needed)))
-    return _section(tr.gettext("Community vote"), f"👍 {tr.number(record.votes_up)} · 👎 {tr.number(record.votes_down)}",
-                    f"<sub>{note}</sub>")
+    shown = vote_lines(record, rules, tr)
+    return _section(tr.gettext("Community vote"), *shown) if shown else ""
+
+
+def _approvals(record: Record, rules: Rules, tr: Translator) -> str:
+    shown = approval_lines(record, rules, tr)
+    return _section(tr.gettext("Approvals"), "\n".join(f"- {line}" for line in shown)) if shown else ""
 
 
 def _decision(record: Record, rules: Rules, ledger: FundingLedger | None, tr: Translator) -> str:

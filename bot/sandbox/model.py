@@ -18,6 +18,9 @@ class Account:
     login: str
     id: int
     type: str = "User"  # User | Bot | Organization
+    created_at: datetime | None = None  # None: long ago (GitHub's example account's day)
+    contributions: int = 0  # public contributions in any year asked about (the contribution graph)
+    restricted: int = 0  # private contributions the graph counts but cannot show
 
 
 @dataclass(eq=False)

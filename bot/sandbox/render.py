@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 if TYPE_CHECKING:  # pragma: no cover - types only
-    from .model import Account, Comment, Commit, Contributor, Issue, Label, Reaction, Repo
+    from .model import Account, Comment, Commit, Contributor, Issue, Label, Reaction, Repo, Team
 
 SHAPES = Path(__file__).with_name("shapes")
 EXAMPLE_API = "https://api.github.com"
@@ -360,6 +360,17 @@ def _base64_lines(data: bytes) -> str:
     """Base64 as GitHub sends a file's content: wrapped at 60 characters, each line ending in a newline."""
     encoded = base64.b64encode(data).decode()
     return "".join(encoded[i:i + 60] + "\n" for i in range(0, len(encoded), 60))
+
+
+def team(item: "Team", urls: Urls) -> dict:
+    """A ``team-full``: its name and slug, and its organisation's login."""
+    body = template("team-full")
+    body.update(id=item.id, node_id=node_id("Team", item.id), name=item.slug, slug=item.slug,
+                url=f"{urls.api}/orgs/{item.org}/teams/{item.slug}",
+                html_url=f"{urls.web}/orgs/{item.org}/teams/{item.slug}", members_count=len(item.members))
+    if isinstance(body.get("organization"), dict):
+        body["organization"].update(login=item.org)
+    return body
 
 
 def team_membership(team_id: int, login: str, role: str, urls: Urls) -> dict:

@@ -31,10 +31,11 @@ from flask.blueprints import BlueprintSetupState
 from bot.github.gateway import GitHubGateway
 from bot.github.transport import GitHubError
 from bot.policy.evidence_view import delta_line, headline
+from bot.policy.digest import WAITING_WORDS
 from bot.policy.i18n import N_, Translator, translator
 from bot.views.words import words
 from bot.views.rows import (
-    ApplicationRow, Column, Pipeline, PipelineSource, columns, grants, in_round, median_days_to_decision,
+    ApplicationRow, Column, Pipeline, PipelineSource, columns, grants, in_round, median_days_to_decision, waiting_rows,
 )
 from bot.policy.reports import ReportState
 from bot.policy.rules import Rules
@@ -276,6 +277,16 @@ def view(pipeline: Pipeline, rules: Rules, tr: Translator, round_name: str | Non
         "last_run_counts": counts(last, tr) if last else "",
         "last_run_lines": [describe(line, tr) for line in last.lines] if last else [],
         "last_run_failures": [describe(failure, tr) for failure in last.failures] if last else [],
+        **waiting_view(pipeline, tr),
+    }
+
+
+def waiting_view(pipeline: Pipeline, tr: Translator) -> dict[str, Any]:
+    """The stalled-review view: each application that waits, on what and whom, since when, the next reminder."""
+    return {
+        "waiting": waiting_rows(pipeline.rows),
+        "waiting_text": lambda row: tr.gettext(WAITING_WORDS[row.waiting.on]),
+        "waiting_days": lambda row: (pipeline.today - row.waiting.since.astimezone(dt.timezone.utc).date()).days,
     }
 
 

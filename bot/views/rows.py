@@ -29,13 +29,15 @@ from bot.github.transport import GitHubError
 from bot.policy.evidence_flow import current_pack
 from bot.policy.evidence_pack import Pack
 from bot.policy.i18n import N_
-from bot.policy.markers import find_status
+from bot.policy.fundstate import decode
+from bot.policy.markers import FUND_STATE_MARKER, find_status, own_issues
 from bot.policy.models import Comment, Issue
 from bot.policy.record import AuditEntry, Record, Tranche
 from bot.policy.reports import ReportState, report_status
 from bot.policy.rules import Rules
 from bot.policy.seal import verified
 from bot.policy.sweeplog import SweepLog, pick_log
+from bot.policy.waiting import Waiting, waiting
 
 log = logging.getLogger("fundbot.pipeline")
 
@@ -98,6 +100,7 @@ class ApplicationRow:
     record: Record | None = field(default=None, compare=False, repr=False)
     evidence: Pack | None = None  # the latest evidence pack (issue 21), about the repository applied with
     evidence_first: Pack | None = None  # the pack read at application, to compare with
+    waiting: Waiting | None = None  # what it waits on, on whom, since when, and the next reminder
 
     @property
     def overdue(self) -> bool:
@@ -144,7 +147,8 @@ def _project(issue: Issue, answers: dict[str, object]) -> str:
 
 
 def application_row(issue: Issue, comments: Iterable[Comment], rules: Rules, today: dt.date,
-                    app_login: str, seal_key: bytes | None = None, seal_previous: tuple[bytes, ...] = ()) -> ApplicationRow:
+                    app_login: str, seal_key: bytes | None = None, seal_previous: tuple[bytes, ...] = (),
+                    away: frozenset[str] = frozenset()) -> ApplicationRow:
     """One application's row, from the issue, its comments (for the status record) and the rules.
 
     Without a record yet (the bot has not seen the issue, or a delivery was lost), the labels
@@ -182,6 +186,7 @@ def application_row(issue: Issue, comments: Iterable[Comment], rules: Rules, tod
         sealed=checked.record is not None or read.record is None,
         record=checked.record,
         evidence=current_pack(record), evidence_first=record.evidence.first if record.evidence else None,
+        waiting=waiting(found, issue, form, rules, dt.datetime.combine(today, dt.time(), dt.timezone.utc), away),
     )
 
 
@@ -195,10 +200,12 @@ def read_applications(gateway: GitHubGateway, repo: str, rules: Rules) -> Iterat
 
 
 def pipeline_rows(gateway: GitHubGateway, repo: str, rules: Rules, today: dt.date,
-                  seal_key: bytes | None = None, seal_previous: tuple[bytes, ...] = ()) -> list[ApplicationRow]:
-    """One row per application (`read_applications`'s requests)."""
+                  seal_key: bytes | None = None, seal_previous: tuple[bytes, ...] = (),
+                  away: frozenset[str] = frozenset()) -> list[ApplicationRow]:
+    """One row per application (`read_applications`'s requests). `away`: the reviewers away today, whom no
+    application waits on (`away_today`)."""
     login = gateway.app_login
-    return [application_row(issue, comments, rules, today, login, seal_key, seal_previous)
+    return [application_row(issue, comments, rules, today, login, seal_key, seal_previous, away)
             for issue, comments in read_applications(gateway, repo, rules)]
 
 
@@ -211,6 +218,19 @@ def fund(ctx: Any, repo: str) -> tuple[GitHubGateway, Rules] | None:
         print(f"fundbot: {repo} is not a fund, or has never had a valid .github/fund-bot.yml", file=sys.stderr)
         return None
     return gateway, rules
+
+
+def away_today(bot_issues: Iterable[Issue], app_login: str, today: dt.date) -> frozenset[str]:
+    """The reviewers away today, as the fund-state issue among the App's issues says (`/away` is no money: its
+    seal is not needed to leave someone out of a list of whom an application waits on)."""
+    found = own_issues(bot_issues, app_login, FUND_STATE_MARKER)
+    state = decode(found[0].body) if found else None
+    return state.away_on(today) if state is not None else frozenset()
+
+
+def waiting_rows(rows: Iterable[ApplicationRow]) -> list[ApplicationRow]:
+    """The applications that wait on someone or something, the longest waiting first."""
+    return sorted((r for r in rows if r.waiting is not None), key=lambda r: (r.waiting.since, r.number))  # type: ignore[union-attr]
 
 
 def in_round(rows: Iterable[ApplicationRow], round_name: str | None) -> list[ApplicationRow]:
@@ -352,9 +372,10 @@ class PipelineSource:
         self.refreshes += 1
         gateway = self._gateway()
         now = self._clock()
-        rows = pipeline_rows(gateway, self._repo, self.rules, now.date())
-        sweep_log = pick_log(gateway.issues(self._repo, labels=self.rules.stages.labels.bot.name, state="all"),
-                             gateway.app_login)
+        bot_issues = gateway.issues(self._repo, labels=self.rules.stages.labels.bot.name, state="all")
+        sweep_log = pick_log(bot_issues, gateway.app_login)
+        rows = pipeline_rows(gateway, self._repo, self.rules, now.date(),
+                             away=away_today(bot_issues, gateway.app_login, now.date()))
         return Pipeline(repo=self._repo, as_of=now, today=now.date(), rows=tuple(rows), sweep_log=sweep_log,
                         reads=gateway.stats.reads - gateway.stats.not_modified,
                         not_modified=gateway.stats.not_modified)

@@ -23,6 +23,7 @@ class Reply:
     status: int = 200
     body: Any = None
     media_type: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # a redirect's `Location`
 
 
 @dataclass(frozen=True)

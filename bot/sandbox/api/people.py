@@ -63,3 +63,25 @@ def get_team_membership(call: Call) -> Reply:
     if role is None:
         raise not_found()
     return Reply(200, render.team_membership(team.id, call.params["username"], role, call.urls))
+
+
+def check_org_member(call: Call) -> Reply:
+    """:calls: GET /orgs/{org}/members/{username}: 204 if a member (public or private) and 404 if not, for an
+    installation on the organisation (the App reads members); anyone else is sent to the public list (302)."""
+    org, login = call.params["org"], call.params["username"]
+    principal = call.principal
+    inside = principal.installation is not None and principal.installation.account.login.lower() == org.lower()
+    if not inside and not (principal.account and call.sandbox.is_org_member(org, principal.account.login)):
+        location = f"{call.urls.api}/orgs/{org}/public_members/{login}"
+        return Reply(302, None, headers={"Location": location})
+    if call.sandbox.is_org_member(org, login):
+        return Reply(204, None)
+    raise not_found()
+
+
+def get_team(call: Call) -> Reply:
+    """:calls: GET /orgs/{org}/teams/{team_slug} (404 if there is no such team)"""
+    team = call.sandbox.team(call.params["org"], call.params["team_slug"])
+    if team is None:
+        raise not_found()
+    return Reply(200, render.team(team, call.urls))

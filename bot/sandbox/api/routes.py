@@ -13,8 +13,9 @@ from .insights import (get_community_profile, get_contributors_stats, get_partic
 from .issues import change_assignees, create_issue, get_issue, list_issues, update_issue
 from .labels import (add_issue_labels, clear_issue_labels, create_label, delete_label, get_label, list_issue_labels,
                      list_labels, remove_issue_label, set_issue_labels, update_label)
-from .people import (check_assignee, check_public_member, get_authenticated_user, get_collaborator_permission,
-                     get_rate_limit, get_team_membership, list_collaborators)
+from .graphql import graphql_query
+from .people import (check_assignee, check_org_member, check_public_member, get_authenticated_user,
+                     get_collaborator_permission, get_rate_limit, get_team, get_team_membership, list_collaborators)
 from .reactions import create_reaction, delete_reaction, list_reactions
 from .repos import get_blob, get_contents, get_repo, list_commits, list_contributors
 
@@ -54,6 +55,9 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", f"{R}/assignees/{{assignee}}", check_assignee),
     _route("GET", "/orgs/{org}/teams/{team_slug}/memberships/{username}", get_team_membership),
     _route("GET", "/orgs/{org}/public_members/{username}", check_public_member),
+    _route("GET", "/orgs/{org}/members/{username}", check_org_member),
+    _route("GET", "/orgs/{org}/teams/{team_slug}", get_team),
+    _route("POST", "/graphql", graphql_query),
     _route("GET", f"{R}/issues", list_issues, "state labels sort direction since creator assignee per_page page"),
     _route("POST", f"{R}/issues", create_issue),
     _route("GET", ISSUE, get_issue),
@@ -82,6 +86,8 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", f"{COMMENT}/reactions", create_reaction),
     _route("DELETE", f"{COMMENT}/reactions/{{reaction_id}}", delete_reaction),
 )
+# Served, but not REST: GitHub's description of the REST API does not have them.
+NOT_REST = frozenset({"/graphql"})
 # Requests that create content: GitHub allows at most 80 a minute and 500 an hour (secondary limits).
 CONTENT_CREATING = frozenset({f"{R}/issues", f"{ISSUE}/comments"})
 BY_METHOD: dict[str, dict[str, Route]] = {}

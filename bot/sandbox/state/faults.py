@@ -51,6 +51,11 @@ class FaultInjection:
         with self.lock:
             self._refusals.append((method.upper(), path_glob, status, message))
 
+    def stop_refusing(self) -> None:
+        """GitHub takes every request again (the refusals `refuse` set are gone)."""
+        with self.lock:
+            self._refusals.clear()
+
     def refusal(self, method: str, path: str) -> GitHubError | None:
         for m, glob, status, message in self._refusals:
             if m == method and fnmatch.fnmatchcase(path, glob):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from datetime import datetime
 
 from ..model import ROLES, Account, Team
 
@@ -16,16 +17,23 @@ class People:
     _teams: dict[tuple[str, str], Team]  # (lower org, lower slug) -> team
     _org_members: dict[str, dict[str, bool]]  # lower org -> lower login -> public membership
 
-    def add_user(self, login: str, type: str = "User") -> None:  # noqa: A002 - GitHub's field name
-        """Register an account (``User``, ``Bot`` or ``Organization``)."""
+    def add_user(self, login: str, type: str = "User", *, created_at: datetime | None = None,  # noqa: A002
+                 contributions: int = 0, restricted: int = 0) -> None:
+        """Register an account (``User``, ``Bot`` or ``Organization``): when it was made, and its contribution
+        graph (public contributions, and private ones it counts without showing)."""
         if type not in ("User", "Bot", "Organization"):
             raise ValueError(f"unknown account type {type!r}")
         with self.lock:
             account = self._accounts.get(login.lower())
             if account is None:
-                self._accounts[login.lower()] = Account(login, self._next_id(), type)
-            else:
-                account.type = type
+                account = self._accounts[login.lower()] = Account(login, self._next_id(), type)
+            account.type = type
+            account.created_at = created_at or account.created_at
+            account.contributions, account.restricted = contributions, restricted
+
+    def known_account(self, login: str) -> Account | None:
+        """The account for ``login`` if GitHub knows it (never made up, unlike ``account``)."""
+        return self._accounts.get(login.lower())
 
     def account(self, login: str) -> Account:
         """The account for ``login``; unknown logins become users (``…[bot]`` ones bots)."""
