@@ -21,6 +21,7 @@ from bot.config.files import (
     translations_of,
 )
 from bot.config.forms import FormTemplateError, load_template, parse_template
+from bot.config.settings import DEFAULT_RULES_DIR
 from bot.config.fund_yaml import FundYamlError, load_fund_yaml
 from bot.config.layers import EXTENDS, Layer, merge, origin_of
 from bot.config.rules_build import build_rules
@@ -29,7 +30,6 @@ from bot.policy.form_template import FormTemplate
 from bot.policy.rules import FUND_FILE, Rules, RulesError
 
 SCHEMA_DIR = Path(__file__).parent / "schemas" / "rules"
-SHIPPED_RULES_DIR = Path(__file__).resolve().parent.parent / "defaults" / "rules"
 
 
 def load_rules(rules_dir: Path, templates_dir: Path) -> Rules:
@@ -40,7 +40,7 @@ def load_rules(rules_dir: Path, templates_dir: Path) -> Rules:
     for name in RULE_FILES:
         path = rules_dir / f"{name}.yml"
         if name in OPTIONAL_RULE_FILES and not path.exists():
-            path = SHIPPED_RULES_DIR / f"{name}.yml"  # a folder made before this file existed: the shipped one
+            path = DEFAULT_RULES_DIR / f"{name}.yml"  # a folder made before this file existed: the shipped one
         origins[name] = str(path)
         document = _read_yaml(path, errors)
         if document is not None and _valid_section(name, document, errors, _server_file(str(path))):
