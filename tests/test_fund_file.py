@@ -16,6 +16,7 @@ import yaml
 from bot.cli import main
 from bot.config.fund_schema import SCHEMA_URL, fund_file_schema
 from bot.config.layers import leaves
+from bot.config.files import RULE_FILES
 from bot.config.rules import fund_rules
 from bot.config.settings import DEFAULT_TEMPLATES_DIR
 from bot.policy.rules import RulesError
@@ -123,7 +124,7 @@ def test_validate_a_fund_file_lists_every_problem_naming_the_file_as_given(tmp_p
     assert main(["validate", "--fund-file", str(path)], {}) == 1
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
-    assert lines == [f"{path}: surprise: not a section of the rules (they are stages, eligibility, reports, funding, fund)",
+    assert lines == [f"{path}: surprise: not a section of the rules (they are {', '.join(RULE_FILES)})",
                      f"{path}: eligibility.community: Additional properties are not allowed ('min_contributor' was "
                      "unexpected)",
                      f"{path}: reports.cadence_days: 'ninety' is not of type 'integer'"]

@@ -119,6 +119,7 @@ class Fund(RuleBasedStateMachine):
     """One fund, a few applications, and GitHub delivering at its own pace."""
 
     applications = Bundle("applications")
+    fund_file = FUND_YAML  # the fund's own .github/fund-bot.yml
 
     def __init__(self) -> None:
         super().__init__()
@@ -132,7 +133,7 @@ class Fund(RuleBasedStateMachine):
             self.world.add_applicant_repo("tiny-org/tiny-inference")
             self.sandbox = self.world.sandbox
             self.sandbox.content_limits = ContentLimits(per_minute=100_000, per_hour=100_000)
-            self.sandbox.add_file(FUND_REPO, FUND_FILE, FUND_YAML)
+            self.sandbox.add_file(FUND_REPO, FUND_FILE, self.fund_file)
             # The service records the fund's configuration once, alone: first reads at once make two fund-state
             # issues, a known bug pinned by tests/test_races.py (strict xfail) that would fail every run here.
             self.world.sweep()
@@ -525,8 +526,7 @@ def report_longest(request):
 
 # --- money: no release without its approvers (issue 23) --------------------------------------------------------
 
-TWO_APPROVERS = yaml.safe_dump({"funding": {**yaml.safe_load((DEFAULT_RULES_DIR / "funding.yml").read_text()),
-                                            "tranches": [50, 50], "approvals": {"grant": 2, "tranche": 2}}})
+TWO_APPROVERS = yaml.safe_dump({"funding": {**FUNDING, "approvals": {"grant": 2, "tranche": 2}}})
 
 
 TO_DECISION = (("rita", "/score technical 4"), ("ravi", "/score technical 5"), ("rita", "/advance"),
@@ -538,9 +538,10 @@ class FundWithTwoApprovers(Fund):
     (a restarted service reads it too): reviewers approve and accept reports at any moment, alone or together,
     twice, in any order of delivery. No part of a grant is ever released without its distinct approvers."""
 
+    fund_file = TWO_APPROVERS  # the base machine's money rules, and two approvers
+
     def __init__(self) -> None:
         super().__init__()
-        self.sandbox.add_file(FUND_REPO, FUND_FILE, TWO_APPROVERS)
         self.money_rules = fund_rules(self.world.rules, TWO_APPROVERS, {})
 
     @rule(number=Fund.applications)
@@ -555,7 +556,7 @@ class FundWithTwoApprovers(Fund):
 
     @invariant()
     def no_release_without_its_approvers(self):
-        for number in self._applications():
+        for number in self._look().applications:
             record = self.world.record(number)
             if record is not None:
                 assert released_with_approvers(record, self.money_rules) == [], f"#{number}: {record.tranches}"
