@@ -25,7 +25,8 @@ from bot.policy.intake import body_sha
 from bot.policy.labels import desired_labels
 from bot.policy.markers import NoticeKey, read_record, record_block
 from bot.policy.models import PostComment, UpsertStatusComment
-from bot.policy.record import CheckResult, Note, Outcome, Record, ReportEntry, from_json, to_json
+from bot.policy.record import CheckResult, Note, Outcome, Record, ReportEntry
+from bot.policy.record_json import from_json, to_json
 from bot.policy.snapshot import Snapshot
 from bot.policy.status import StatusContext, render_status
 from bot.policy.triggers import Trigger, TriggerKind

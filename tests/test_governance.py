@@ -570,7 +570,7 @@ def test_a_grants_tranche_plan_is_pinned_at_approval(rules, tranches_now):
 
 
 def test_a_record_from_before_plans_were_pinned_follows_the_rules(rules):
-    from bot.policy.record import from_json, to_json
+    from bot.policy.record_json import from_json, to_json
 
     then = funding_rules(rules, tranches=[50, 50])
     record = with_report(funded(then))

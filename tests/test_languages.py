@@ -212,7 +212,7 @@ def test_words_kept_in_english_are_read_back_into_their_message(kind):
     # Older versions kept sweep-log lines (log v1) and refused writes (record v3) as English: read back
     # once, on reading them, into the message ids they are kept as now.
     from bot.policy.i18n import read_back
-    from bot.policy.record import _V3_WRITES
+    from bot.policy.record_json import _V3_WRITES
     from bot.policy.sweeplog import _V1_LINES
 
     messages = _V1_LINES if kind == "sweep-log-line" else _V3_WRITES
@@ -271,7 +271,8 @@ def test_a_report_issue_answered_before_its_key_named_problems_is_not_answered_a
 
 def test_an_older_sweep_log_and_record_kept_english_and_are_read_back_as_message_ids(rules):
     from bot.policy.markers import SWEEP_TAG, hidden
-    from bot.policy.record import Note, from_json, to_json
+    from bot.policy.record import Note
+    from bot.policy.record_json import from_json, to_json
     from bot.policy.status import StatusContext, render_status
     from bot.policy.sweeplog import decode_runs, render_log
 

@@ -20,7 +20,6 @@ wanting its evidence pack (its follow-up job was lost: a restart, a failure) has
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import time

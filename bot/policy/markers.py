@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.policy.models import Comment, Issue, User
-from bot.policy.record import Record, RecordError, from_json, to_json
+from bot.policy.record import Record, RecordError
+from bot.policy.record_json import from_json, to_json
 
 PREFIX = "fund-bot"
 STATUS_MARKER = f"<!-- {PREFIX}:status -->"
