@@ -1,6 +1,7 @@
 """Shared pytest fixtures: the app, its test client, and the one sandbox GitHub."""
 from sandbox_fixtures import *  # noqa: F401,F403  (sandbox, sandbox_server fixtures)
 from redis_fixtures import *  # noqa: F401,F403  (redis_server, redis_url: Debian's redis-server)
+from browser_fixtures import browser, playwright  # noqa: F401  (Debian's Chromium through Playwright)
 
 import pytest
 
@@ -16,16 +17,53 @@ def rules() -> Rules:
 
 
 @pytest.fixture
-def world(sandbox, sandbox_server, app_key):
-    """The fund's repository on the sandbox GitHub, with the real service wired to it."""
+def make_world(sandbox, sandbox_server, app_key):
+    """Makes the fund's repository on the sandbox GitHub with the real service wired to it, as a module's
+    tests need it (`workers=8`, `redis_url=...`: `World`'s options); each is closed after the test."""
     from sandbox_fixtures import APP_ID
 
     from bot.demo.world import World
 
-    w = World(sandbox, sandbox_server.url, APP_ID, app_key)
+    made = []
+
+    def make(*applicant_repos: str, **options):
+        made.append(World(sandbox, sandbox_server.url, APP_ID, app_key, **options))
+        for repo in applicant_repos:
+            made[-1].add_applicant_repo(repo)
+        return made[-1]
+
+    yield make
+    for world in made:
+        world.close()
+
+
+@pytest.fixture
+def world(make_world, sandbox):
+    """The fund's repository on the sandbox GitHub, with the real service wired to it."""
+    made = make_world()
     sandbox.clear_log()
-    yield w
-    w.close()
+    return made
+
+
+@pytest.fixture
+def frozen(request, app_key):
+    """A world whose clock stands still unless a test moves it (no midnight surprises): at the test
+    module's `START` when it has one (the sweep's day arithmetic is written for 15:00 UTC), else at
+    `pipeline_world.START`."""
+    import pipeline_world
+
+    with pipeline_world.frozen_world(app_key, getattr(request.module, "START", pipeline_world.START)) as world:
+        yield world
+
+
+@pytest.fixture(scope="module")
+def seeded_pair(app_key):
+    """A frozen world with a dozen applications in every stage (`pipeline_world.seed_pipeline`), shared
+    by a module of tests that only read it."""
+    from pipeline_world import seeded_world
+
+    with seeded_world(app_key) as pair:
+        yield pair
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shlex
 import shutil
 import socket
 import subprocess
@@ -21,13 +20,14 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
+import processes
 import requests
+from deploy_files import PROJECT_ROOT, procfile
 
 from bot.sandbox import Delivery
 from bot.demo.world import FUND_REPO, World, outside_env
 from bot.jobs.sweep import SweepResult, sweep
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout: Procfile, compose.yaml, Dockerfile
 
 # Settings the service would otherwise take from the developer's shell.
 _INHERITED = ("GITHUB_", "FUNDBOT_", "WEB_CONCURRENCY", "GUNICORN_", "HOST", "PORT")
@@ -40,14 +40,12 @@ class ServiceError(Exception):
 def procfile_command(process: str = "web", path: str | None = None) -> list[str]:
     """The command of `process` in the Procfile, split as a shell would. A program that is not on
     `path` (a user-site install) is run as this interpreter's module of that name."""
-    for line in (PROJECT_ROOT / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        if name.strip() == process:
-            argv = shlex.split(command)
-            if shutil.which(argv[0], path=path):
-                return argv
-            return [sys.executable, "-m", "bot.cli" if argv[0] == "fundbot" else argv[0], *argv[1:]]
-    raise ServiceError(f"the Procfile has no {process!r} process")
+    argv = procfile().get(process)
+    if argv is None:
+        raise ServiceError(f"the Procfile has no {process!r} process")
+    if shutil.which(argv[0], path=path):
+        return argv
+    return [sys.executable, "-m", "bot.cli" if argv[0] == "fundbot" else argv[0], *argv[1:]]
 
 
 def free_port() -> int:
@@ -106,12 +104,7 @@ class Service:
         if self._process is None:
             return
         self._http.close()  # an idle keep-alive connection would hold up gunicorn's graceful stop
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=35)  # gunicorn's graceful_timeout is 30 s
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        processes.stop(self._process, grace=35)  # gunicorn's graceful_timeout is 30 s
         self._process = None
 
     def __enter__(self) -> Service:
@@ -178,12 +171,7 @@ class Worker:
         pubsub thread on the way out; see tests/redis_fixtures.py.)"""
         if self._process is None:
             return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        processes.stop(self._process, grace=10)
         self._process = None
 
     def log(self) -> str:

@@ -8,9 +8,21 @@ import datetime as dt
 from bot.policy.models import Comment, Issue, User
 from bot.demo.samples import application_answers, application_body, report_body
 
-__all__ = ["T0", "application_answers", "application_body", "make_comment", "make_issue", "report_body"]
+__all__ = ["REVIEW_STEPS", "T0", "TO_DECISION", "application_answers", "application_body", "make_comment", "make_issue",
+           "report_body"]
 
 T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone.utc)
+
+# The reviewers' comments that take an eligible application from `technical` to `decision` under the
+# shipped rules (stages.yml: two reviewers' scores to leave technical, one to leave funding), by the
+# stage each group of comments reaches; rita and ravi are the fund's reviewers.
+REVIEW_STEPS = {
+    "community": (("rita", "/score technical 4"), ("ravi", "/score technical 5\n/score impact 3"),
+                  ("rita", "/advance")),
+    "funding": (("rita", "/advance"),),
+    "decision": (("ravi", "/score funding 4"), ("rita", "/advance")),
+}
+TO_DECISION = tuple(comment for comments in REVIEW_STEPS.values() for comment in comments)
 
 
 def make_issue(number: int = 1, body: str | None = None, *, user: str = "applicant", labels: tuple[str, ...] =

@@ -11,10 +11,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from factories import application_body
+from factories import REVIEW_STEPS, application_body
 from sandbox_fixtures import APP_ID, OPENAPI_SUBSET
 
+from bot.demo.samples import application_template
 from bot.demo.world import FUND_REPO, World, running_world
+from bot.sandbox import Delivery
+from bot.policy.markers import STATUS_MARKER
 
 ACTIVE_REPO, LATER_REPO = "tiny-org/tiny-inference", "tiny-org/later-project"
 START = dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.timezone.utc)
@@ -31,32 +34,46 @@ class Seeded:
         return self.numbers[role]
 
 
+def filed(world: World, user: str = "applicant", project: str = "Tiny", *, fund: str = FUND_REPO,
+          body: str | None = None, **answers: object) -> Delivery:
+    """`user` files the application form in `fund` (with the labels the form applies): GitHub's `opened`
+    delivery, not yet delivered. `answers` change the sample's (`repository=...`), or `body` is the whole."""
+    if body is None:
+        answers.setdefault("project_name", project)
+        body = application_body(**answers)
+    return world.sandbox.open_issue(fund, user, f"[Application]: {project}", body,
+                                    labels=list(application_template().labels))
+
+
+def number_of(delivery: Delivery) -> int:
+    return int(delivery.payload["issue"]["number"])
+
+
 def open_application(world: World, user: str, project: str, *, repo: str = LATER_REPO, fund: str = FUND_REPO,
                      **answers: object) -> int:
     """`user` files an application for `repo` in the fund's repository, and the service takes it."""
     answers.setdefault("repository", f"https://github.com/{repo}")
-    delivery = world.sandbox.open_issue(fund, user, f"[Application]: {project}",
-                                        application_body(project_name=project, **answers),
-                                        labels=["fund: application"])
+    delivery = filed(world, user, project, fund=fund, **answers)
     world.deliver(delivery)
-    return int(delivery.payload["issue"]["number"])
+    return number_of(delivery)
 
 
-def say(world: World, number: int, user: str, text: str) -> None:
-    world.deliver(world.sandbox.comment(FUND_REPO, number, user, text))
+def say(world: World, number: int, user: str, text: str) -> int:
+    """`user` comments `text` on issue `number` of the fund, and the service takes it; the comment's id."""
+    delivery = world.sandbox.comment(FUND_REPO, number, user, text)
+    world.deliver(delivery)
+    return int(delivery.payload["comment"]["id"])
 
 
-# The commands that take an application from `technical` (where an eligible one starts) onwards.
-TO = {
-    "community": [("rita", "/score technical 4"), ("ravi", "/score technical 5\n/score impact 3"), ("rita", "/advance")],
-    "funding": [("rita", "/advance")],
-    "decision": [("ravi", "/score funding 4"), ("rita", "/advance")],
-}
+def bot_replies(world: World, number: int) -> list[str]:
+    """What the App said on issue `number`, its status comment left out."""
+    return [body for body in world.bot_comments(number) if not body.startswith(STATUS_MARKER)]
 
 
 def advance_to(world: World, number: int, stage: str) -> None:
-    for step in ("community", "funding", "decision"):
-        for user, text in TO[step]:
+    """The reviewers take application `number` from `technical` to `stage` (`REVIEW_STEPS`)."""
+    for step, comments in REVIEW_STEPS.items():
+        for user, text in comments:
             say(world, number, user, text)
         if step == stage:
             return

@@ -8,18 +8,18 @@ import dataclasses
 import datetime as dt
 from decimal import Decimal
 
-import yaml
-from pipeline_world import ACTIVE_REPO, open_application, say
-from sandbox_fixtures import APP_ID
+from fund_config import fund_file, funding_section, use_fund_file
+from pipeline_world import ACTIVE_REPO, advance_to, open_application, say
 
-from bot.config.rules import fund_rules
-from bot.config.settings import DEFAULT_RULES_DIR
 from bot.demo.samples import report_body
 from bot.demo.world import FUND_REPO, World
-from bot.policy.rules import FUND_FILE
 
 HOSTILE_NAME = '<script>alert("x")</script> <b>Bold</b> \u202eevil'
 HOSTILE_REPORT = ('<script>alert("report")</script> We <b>shipped</b> the plugin API. '
+                  '<a href="https://example.com/x">a link</a> and <img src=x onerror=alert(2)> and the farm.')
+# 35,000 Chinese characters: 105,000 bytes in UTF-8, within GitHub's 65,536 characters of a comment.
+LONG_REPORT = ("我们完成了插件接口和测试农场的建设。" * 2000)[:35_000]
+REPORT = ('<script>alert("report")</script> We <b>shipped</b> the plugin API. '
                   '<a href="https://example.com/x">a link</a> and <img src=x onerror=alert(2)> and the farm.')
 # 35,000 Chinese characters: 105,000 bytes in UTF-8, within GitHub's 65,536 characters of a comment.
 LONG_REPORT = ("我们完成了插件接口和测试农场的建设。" * 2000)[:35_000]
@@ -29,29 +29,21 @@ REPORT = ("/report We shipped the plugin API and the ARM test farm, released 1.0
           "spent the first half of the grant on two maintainers.")
 
 
-def fund_file(**fund) -> str:
-    """The fund's `.github/fund-bot.yml`: grants paid in two halves."""
-    funding = yaml.safe_load((DEFAULT_RULES_DIR / "funding.yml").read_text())
-    funding["tranches"] = [50, 50]
-    return yaml.safe_dump({"funding": funding, **({"fund": fund} if fund else {})})
-
-
-def use_fund_file(world: World, text: str) -> None:
-    world.sandbox.add_file(FUND_REPO, FUND_FILE, text)
-    world.use_rules(fund_rules(world.rules, text, {}))
+def showcase_fund_file(**fund: object) -> str:
+    """The fund's `.github/fund-bot.yml`: grants paid in two halves (and `fund:` keys, when given)."""
+    return fund_file(funding=funding_section(tranches=[50, 50]), **({"fund": fund} if fund else {}))
 
 
 def funded(world: World, user: str, project: str, amount: str) -> int:
     number = open_application(world, user, project, repo=ACTIVE_REPO)
-    for who, text in TO_DECISION:
-        say(world, number, who, text)
+    advance_to(world, number, "decision")
     say(world, number, "rita", f"/approve {amount}")
     return number
 
 
 def seed_showcase(world: World) -> dict[str, int]:
     sb = world.sandbox
-    use_fund_file(world, fund_file())
+    use_fund_file(world, showcase_fund_file())
     world.add_applicant_repo(ACTIVE_REPO)
     n: dict[str, int] = {}
     n["reported"] = funded(world, "ada", "Tiny Inference", "30000")
@@ -89,8 +81,3 @@ def seed_showcase(world: World) -> dict[str, int]:
                     status["body"].replace(found.block.payload, record_payload(inflated)))
     sb.pending_deliveries()  # the edit's delivery is lost: the record stays edited for the build to find
     return n
-
-
-def environ(world: World, app_key: str) -> dict[str, str]:
-    return {"GITHUB_API_URL": world.settings.api_url, "GITHUB_APP_ID": str(APP_ID), "GITHUB_PRIVATE_KEY": app_key,
-            "FUNDBOT_REPO": FUND_REPO, "FUNDBOT_LOG_LEVEL": "WARNING"}

@@ -8,8 +8,10 @@ import dataclasses
 from decimal import Decimal
 
 import pytest
-from test_decide import REVIEWER, T1, acked, at_stage, reply_of
-from test_governance import comment_on, funding_rules, section, with_report, with_sections
+from fund_config import section
+from decide_tables import (
+    REVIEWER, T1, at_stage, comment_on, with_sections, funding_rules, reply_of, acked, with_report,
+)
 
 from bot.policy.approvals import pending, released_with_approvers
 from bot.policy.ledger import FundingLedger

@@ -20,7 +20,7 @@ from bot.policy.i18n import (
     LANGUAGES, LOCALE_DIR, _fill, format_amount, format_date, language_name, language_of, translator,
 )
 from bot.policy.roles import Role
-from e2e_harness import PROJECT_ROOT
+from deploy_files import PROJECT_ROOT
 
 TEMPLATE = LOCALE_DIR / "messages.pot"
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")

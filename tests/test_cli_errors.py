@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from e2e_harness import PROJECT_ROOT
+from deploy_files import PROJECT_ROOT
 
 
 def fundbot(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:

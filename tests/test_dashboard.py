@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from pipeline_world import HOSTILE_NAME, seeded_world
+from pipeline_world import HOSTILE_NAME
 
 from bot.config.settings import Settings, SettingsError
 from bot.demo.world import FUND_REPO, World
@@ -30,12 +30,6 @@ def app_with(world: World, **settings) -> Iterator:
         yield app.test_client()
     finally:
         shutdown(app, 5)
-
-
-@pytest.fixture(scope="module")
-def seeded_pair(app_key):
-    with seeded_world(app_key) as pair:
-        yield pair
 
 
 @pytest.fixture

@@ -7,54 +7,15 @@ installs Chromium, so CI can never skip them silently.
 """
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from pipeline_world import HOSTILE_NAME, Seeded, seeded_world
+from browser_fixtures import ARTIFACTS, need
+from pipeline_world import HOSTILE_NAME, Seeded
 from werkzeug.serving import make_server
 
-from bot.demo.world import FUND_REPO, World
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-# Chromium on a machine with no network but loopback: no background connections, no sandbox as root.
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _need(ok: bool, reason: str) -> None:
-    if ok:
-        return
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"{reason}; CI must run the browser test (.ci/run installs it)", pytrace=False)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    _need(CHROMIUM.exists(), f"{CHROMIUM} is missing (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _need(False, "the playwright package is missing (pip install -e '.[test]')")
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
-def browser(playwright):
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-    yield browser
-    browser.close()
-
-
-@pytest.fixture(scope="module")
-def seeded_pair(app_key) -> Iterator[tuple[World, Seeded]]:
-    with seeded_world(app_key) as pair:
-        yield pair
+from bot.demo.world import FUND_REPO
 
 
 @pytest.fixture(scope="module")
@@ -153,5 +114,5 @@ def test_it_reads_the_same_without_javascript(served, browser):
 def test_a_missing_browser_fails_in_ci_and_skips_elsewhere(monkeypatch, ci, outcome):
     monkeypatch.setenv("CI", ci)
     with pytest.raises(outcome, match="chromium is missing"):
-        _need(False, "/usr/bin/chromium is missing")
-    _need(True, "never said")  # present: nothing happens
+        need(False, "/usr/bin/chromium is missing")
+    need(True, "never said")  # present: nothing happens

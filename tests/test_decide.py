@@ -6,72 +6,20 @@ import datetime as dt
 
 import pytest
 from factories import T0, application_body, make_comment, make_issue
+from decide_tables import (
+    EN, GOOD, REVIEWER, STRANGER, APPLICANT, snapshot, run, writes, open_application, T1, at_stage, labels_after,
+    comment_on, reply_of, acked,
+)
 
 from decimal import Decimal
 
-from bot.policy.i18n import SOURCE, translator
-from bot.policy.decide import decide
 from bot.policy.ledger import FundingLedger
-from bot.policy.snapshot import Snapshot
 from bot.policy.triggers import Trigger, TriggerKind
-from bot.policy.markers import FoundRecord, read_record
 from bot.policy.models import (
-    AddLabels, Assign, CloseIssue, PostComment, React, Reaction, RemoveLabel, RepoFacts, RepoStatus,
-    UpsertStatusComment, User,
+    Assign, CloseIssue, Reaction, RemoveLabel, RepoFacts, RepoStatus, UpsertStatusComment, User,
 )
-from bot.policy.record import CheckResult, Note, Record, Score, parse_iso
+from bot.policy.record import CheckResult, Note, Score
 from bot.policy.wording import describe
-
-EN = translator(SOURCE)
-
-NOW = T0 + dt.timedelta(hours=1)
-GOOD = RepoFacts(requested="tiny-org/tiny-inference", status=RepoStatus.OK, full_name="tiny-org/tiny-inference",
-                 licence_spdx="MIT", default_branch="main", commits_in_window=12,
-                 last_commit_at=T0 - dt.timedelta(days=3), people=5)
-REVIEWER = dict(user="rita", association="MEMBER")
-STRANGER = dict(user="stan", association="NONE")
-APPLICANT = dict(user="applicant", association="NONE")
-
-
-def snapshot(issue, record: Record | None = None, **kw) -> Snapshot:
-    return Snapshot(issue=issue, found=FoundRecord(record, None), **kw)
-
-
-def run(snap: Snapshot, trigger: Trigger, rules, now=NOW):
-    decision = decide(trigger, snap, rules, now)
-    [upsert] = [a for a in decision.actions if isinstance(a, UpsertStatusComment)]
-    assert read_record(upsert.body).record == decision.record  # the status comment keeps the whole record
-    return decision, decision.record
-
-
-def writes(decision, snap: Snapshot):
-    """The actions that would write something (the executor skips a status comment already so)."""
-    current = snap.status_comment.body if snap.status_comment else None
-    return [a for a in decision.actions if not (isinstance(a, UpsertStatusComment) and a.body == current)]
-
-
-def open_application(rules, facts=GOOD, **issue_kw):
-    issue = make_issue(**issue_kw)
-    return run(snapshot(issue, repo_facts=facts), Trigger(TriggerKind.OPENED, actor=issue.user.login), rules)
-
-
-T1 = parse_iso("2026-11-02T10:00:00Z")
-
-
-def at_stage(rules, stage: str, **record_changes) -> Record:
-    _, record = open_application(rules)
-    record = record.moved_to(stage, at=T1, by="rita", via="/stage")
-    return dataclasses.replace(record, **record_changes)
-
-
-def labels_after(decision, issue_labels=("fund: application",)):
-    labels = {l.lower() for l in issue_labels}
-    for action in decision.actions:
-        if isinstance(action, AddLabels):
-            labels |= {n.lower() for n in action.names}
-        if isinstance(action, RemoveLabel):
-            labels.discard(action.name.lower())
-    return labels
 
 
 # --- intake ----------------------------------------------------------------------------------
@@ -159,21 +107,6 @@ def test_editing_the_body_rechecks(rules):
 # --- commands: who may do what, where ----------------------------------------------------------------
 
 
-def comment_on(rules, record: Record, body: str, who: dict, *, issue_kw=None, **snap_kw):
-    issue = make_issue(comments=2, **(issue_kw or {}))
-    comment = make_comment(1000, body, user=who["user"], association=who["association"],
-                           at=T0 + dt.timedelta(minutes=30))
-    snap = snapshot(issue, record, comments=(comment,), **snap_kw)
-    return run(snap, Trigger(TriggerKind.COMMENT, actor=who["user"], comment=comment), rules)
-
-
-def reply_of(decision) -> str:
-    return "\n".join(a.body for a in decision.actions if isinstance(a, PostComment))
-
-
-def acked(decision) -> bool:
-    return any(isinstance(a, React) and a.content == "+1" for a in decision.actions)
-
 
 @pytest.mark.parametrize(
     "stage, body, who, outcome, check",
@@ -222,13 +155,13 @@ def test_command_role_stage_table(rules, stage, body, who, outcome, check):
     if outcome == "accepted":
         assert acked(decision), reply
         assert check(after), after
-        assert after.last_comment_id == 1000
+        assert after.last_comment_id == record.last_comment_id + 1  # the comment `comment_on` made
     else:
         assert not acked(decision) or outcome == "reply"
         assert check in reply, reply
         assert reply.startswith(f"@{who['user']}")
         # Refused or not, the record says the comment was processed (so it is never run twice).
-        assert after.last_comment_id == 1000
+        assert after.last_comment_id == record.last_comment_id + 1  # the comment `comment_on` made
         assert after.stage == record.stage and after.outcome == record.outcome
 
 
@@ -237,7 +170,7 @@ def test_a_command_is_carried_out_once(rules):
     decision, after = comment_on(rules, record, "/advance", REVIEWER)
     assert after.stage == "funding"
     # The same comment seen again (a redelivery, or the sweep) does nothing.
-    again, final = comment_on(rules, after, "/advance", REVIEWER)
+    again, final = comment_on(rules, after, "/advance", REVIEWER, comment_id=after.last_comment_id)
     assert final.stage == "funding" and not acked(again) and reply_of(again) == ""
 
 

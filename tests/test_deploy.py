@@ -14,26 +14,14 @@ import tomllib
 import pytest
 import yaml
 
-from e2e_harness import PROJECT_ROOT
+from deploy_files import (PROJECT_ROOT, caddy_site, compose, dockerfile, healthcheck, procfile,  # noqa: F401
+                          render_services)
 
 PROCESSES = {"web", "worker", "clock"}
 
 
-def procfile() -> dict[str, list[str]]:
-    lines = (PROJECT_ROOT / "Procfile").read_text().splitlines()
-    return {name.strip(): shlex.split(command) for name, _, command in (l.partition(":") for l in lines if l.strip())}
-
-
-def dockerfile() -> str:
-    return (PROJECT_ROOT / "Dockerfile").read_text()
-
-
 def test_the_procfile_has_web_worker_and_clock():
     assert set(procfile()) == PROCESSES
-
-
-def compose() -> dict:
-    return yaml.safe_load((PROJECT_ROOT / "compose.yaml").read_text())
 
 
 def test_compose_runs_the_procfile_commands_with_two_workers_and_redis():
@@ -61,32 +49,10 @@ def test_compose_publishes_only_caddy_which_proxies_https_to_web():
     assert site["directives"]["reverse_proxy"] == [f"web:{port}"]
 
 
-def caddy_site() -> dict:
-    """The Caddyfile's one site block: its address and its directives with their arguments (comments
-    and nested blocks' contents left out)."""
-    lines = [l.split("#")[0].strip() for l in (PROJECT_ROOT / "Caddyfile").read_text().splitlines()]
-    lines = [l for l in lines if l]
-    assert lines[0].endswith("{") and lines[-1] == "}", "one site block"
-    directives, depth = {}, 0
-    for line in lines[1:-1]:
-        if depth == 0:
-            words = line.rstrip("{").split()
-            directives[words[0]] = words[1:]
-        depth += line.count("{") - line.count("}")
-    return {"address": lines[0].rstrip("{").strip(), "directives": directives}
-
-
 def test_the_caddyfile_takes_the_largest_delivery_github_sends():
     # GitHub caps a webhook payload at 25 MB; a proxy limit below that would refuse real deliveries.
     lines = (PROJECT_ROOT / "Caddyfile").read_text()
     assert re.search(r"request_body\s*\{\s*max_size\s+25MB\s*\}", lines)
-
-
-def healthcheck() -> str:
-    """The Dockerfile's HEALTHCHECK command (shell form), its lines joined."""
-    text = dockerfile().replace("\\\n", " ")
-    line = next(l for l in text.splitlines() if l.startswith("HEALTHCHECK "))
-    return line.split(" CMD ", 1)[1].strip()
 
 
 def test_platforms_route_by_readiness_and_restart_by_liveness():
@@ -114,11 +80,6 @@ def test_fly_runs_the_procfile_commands_and_only_web_takes_http():
     assert [check["path"] for check in service["checks"]] == ["/healthz"]
     assert fly["build"]["dockerfile"] == "Dockerfile"
     assert int(fly["env"]["WEB_CONCURRENCY"]) > 1  # so FUNDBOT_REDIS_URL (a secret) is needed, and said
-
-
-def render_services() -> dict[str, dict]:
-    blueprint = yaml.safe_load((PROJECT_ROOT / "render.yaml").read_text())
-    return {service["name"]: service for service in blueprint["services"]}
 
 
 def test_render_runs_the_procfile_commands_with_its_key_value_store():

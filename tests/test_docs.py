@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from e2e_harness import PROJECT_ROOT
+from deploy_files import PROJECT_ROOT
 
 DOCS = PROJECT_ROOT / "docs"
 SCHEMAS = PROJECT_ROOT / "bot" / "config" / "schemas" / "rules"

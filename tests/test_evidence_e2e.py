@@ -10,6 +10,7 @@ import threading
 
 import pytest
 from factories import application_body
+from pipeline_world import filed, number_of
 
 from bot.config.rules import fund_rules
 from bot.demo import evidence as demo_evidence
@@ -25,10 +26,9 @@ OUTSIDE = ("scorecard", "depsdev", "pypistats", "npm")
 
 def file(world: World, repo: str = REPO, user: str = "ada", **answers: object) -> int:
     answers.setdefault("repository", f"https://github.com/{repo}")
-    delivery = world.sandbox.open_issue(FUND_REPO, user, "[Application]: Tiny", application_body(**answers),
-                                        labels=["fund: application"])
+    delivery = filed(world, user, project_name="Tiny Inference", **answers)
     world.deliver(delivery)
-    return int(delivery.payload["issue"]["number"])
+    return number_of(delivery)
 
 
 def pack_requests(world: World, repo: str = REPO) -> list:

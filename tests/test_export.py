@@ -11,19 +11,13 @@ from decimal import Decimal
 
 import pytest
 from factories import application_body
-from pipeline_world import HOSTILE_NAME, seeded_world
+from pipeline_world import HOSTILE_NAME
 from sandbox_fixtures import APP_ID
 
 from bot.cli import main
 from bot.views.export import COLUMNS, EVIDENCE_COLUMNS, columns, render, run_export
 from bot.views.rows import pipeline_rows
 from bot.demo.world import FUND_REPO
-
-
-@pytest.fixture(scope="module")
-def seeded_pair(app_key):
-    with seeded_world(app_key) as pair:
-        yield pair
 
 
 @pytest.fixture(scope="module")

@@ -6,52 +6,25 @@ its own; the sandbox GitHub holds their files, issues and installations.
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import yaml
 from factories import application_body
+from fund_config import (APPLICANT_REPO, CONFIG_TTL, RIVER_INSTALLATION, RIVER_OWNER, RIVER_REPO, app_environ,
+                         config_issues, fund_file, push, section, strict, two_funds)
 from pipeline_world import open_application
 from sandbox_fixtures import APP_ID, OPENAPI_SUBSET
 
 from bot.cli import main
-from bot.config.settings import DEFAULT_RULES_DIR, Settings
-from bot.demo.world import FUND_REPO, INSTALLATION_ID, World, running_world
+from bot.config.settings import DEFAULT_RULES_DIR
+from bot.demo.world import FUND_REPO, World, running_world
 from bot.config.funds import discover
-from bot.policy.configissue import CONFIG_ISSUE_TITLE
 from bot.policy.fundstate import decode, render
 from bot.policy.i18n import translator
 from bot.policy.markers import FUND_STATE_MARKER, STATUS_MARKER, read_record
 from bot.policy.rules import FUND_FILE
 from bot.policy.seal import fund_state_holds
-
-RIVER_REPO, RIVER_OWNER, RIVER_INSTALLATION = "river-fund/grants", "river-fund", 88
-APPLICANT_REPO = "tiny-org/five-people"  # five contributors
-
-
-def section(name: str, **changes: object) -> dict:
-    """A whole section of the shipped rules (a fund's file replaces a section whole), with `changes`
-    set by dotted path (`community.min_contributors=10`)."""
-    data = yaml.safe_load((DEFAULT_RULES_DIR / f"{name}.yml").read_text())
-    for path, value in changes.items():
-        *parents, leaf = path.split("__")
-        node = data
-        for key in parents:
-            node = node[key]
-        node[leaf] = value
-    return data
-
-
-def fund_file(**sections: dict) -> str:
-    return yaml.safe_dump(sections, sort_keys=False)
-
-
-def strict(min_contributors: int) -> str:
-    return fund_file(eligibility=section("eligibility", community__min_contributors=min_contributors))
 
 
 def status_record(world: World, repo: str, number: int):
@@ -62,44 +35,6 @@ def status_record(world: World, repo: str, number: int):
 
 def apply(world: World, fund: str, user: str = "applicant", project: str = "Tiny") -> int:
     return open_application(world, user, project, repo=APPLICANT_REPO, fund=fund)
-
-
-def config_issues(world: World, repo: str) -> list[dict]:
-    return [i for i in world.sandbox.issues(repo) if i["title"] == CONFIG_ISSUE_TITLE]
-
-
-def environ(world: World, app_key: str, **more: str) -> dict[str, str]:
-    """What a deployment of `fundbot` sets to reach this world's GitHub as the App (no FUNDBOT_REPO)."""
-    return {"GITHUB_API_URL": world.settings.api_url, "GITHUB_APP_ID": str(APP_ID), "GITHUB_PRIVATE_KEY": app_key,
-            "FUNDBOT_LOG_LEVEL": "WARNING", **more}
-
-
-CONFIG_TTL = Settings.config_ttl
-
-
-def push(world: World, repo: str, path: str, text: str) -> None:
-    """An administrator's push, a while after the last one (pushes within the configuration's TTL of one
-    that was read are read when it ends: `test_a_storm_of_pushes_reads_the_files_once_per_ttl`)."""
-    world.sandbox.travel(dt.timedelta(seconds=CONFIG_TTL + 1))
-    world.deliver(world.sandbox.commit_file(repo, path, text, repo.split("/")[0]))
-
-
-@contextlib.contextmanager
-def two_funds(app_key: str, **world_kw) -> Iterator[World]:
-    """Two funds in two installations, served by one service: the fund's own (10 contributors needed)
-    and river-fund's (2 needed), which installs the App on a repository that already has its file."""
-    with running_world(openapi=OPENAPI_SUBSET, app_id=APP_ID, app_key=app_key, settings={"repo": None},
-                       **world_kw) as world:
-        sb = world.sandbox
-        push(world, FUND_REPO, FUND_FILE, strict(10))
-        sb.add_user(RIVER_OWNER, "Organization")
-        sb.add_repo(RIVER_REPO)
-        sb.add_file(RIVER_REPO, FUND_FILE, strict(2))
-        sb.set_permission(RIVER_REPO, "rosa", "write")
-        world.deliver(sb.install(RIVER_INSTALLATION, RIVER_OWNER, [RIVER_REPO], RIVER_OWNER))
-        world.add_applicant_repo(APPLICANT_REPO, people=5)
-        yield world
-    assert not world.sandbox.violations, world.sandbox.violations
 
 
 def test_two_funds_with_different_thresholds_judge_the_same_repository_by_their_own_rules(app_key):
@@ -152,7 +87,7 @@ def test_the_sweep_walks_every_installation_and_repairs_both_funds(app_key, caps
                                                 labels=["fund: application"])
             world.sandbox.pending_deliveries()  # lost as well: the label's delivery
             lost[repo] = int(delivery.payload["issue"]["number"])
-        assert main(["sweep"], environ(world, app_key)) == 0
+        assert main(["sweep"], app_environ(world, app_key, repo=None)) == 0
         out = capsys.readouterr().out
         assert f"of {FUND_REPO}" in out and f"of {RIVER_REPO}" in out
         for repo, number in lost.items():
@@ -169,7 +104,7 @@ def test_one_funds_failure_does_not_stop_the_sweep_of_the_others(app_key, capsys
             project_name="Lost", repository=f"https://github.com/{APPLICANT_REPO}"), labels=["fund: application"])
         world.sandbox.pending_deliveries()
         # GitHub keeps answering 502 there: the sweep gives up on that fund after FUNDBOT_MAX_RETRY_WAIT.
-        assert main(["sweep"], environ(world, app_key, FUNDBOT_MAX_RETRY_WAIT="1")) == 1  # said, and exit 1
+        assert main(["sweep"], app_environ(world, app_key, repo=None, FUNDBOT_MAX_RETRY_WAIT="1")) == 1  # said, and exit 1
         captured = capsys.readouterr()
         assert FUND_REPO in captured.err
         assert status_record(world, RIVER_REPO, int(number.payload["issue"]["number"]))[1] == 1
@@ -183,7 +118,7 @@ def test_with_redis_the_sweep_queues_one_job_per_fund_for_the_workers(app_key, r
                 project_name="Lost", repository=f"https://github.com/{APPLICANT_REPO}"), labels=["fund: application"])
             world.sandbox.pending_deliveries()
             numbers[repo] = int(delivery.payload["issue"]["number"])
-        env = environ(world, app_key, FUNDBOT_REDIS_URL=redis_url)
+        env = app_environ(world, app_key, repo=None, FUNDBOT_REDIS_URL=redis_url)
         assert main(["sweep"], env) == 0
         out = capsys.readouterr().out
         assert out.count("queued for the workers") == 2
@@ -244,7 +179,7 @@ def test_a_file_whose_values_cannot_be_read_is_refused_and_the_other_funds_are_s
         lost = sb.open_issue(RIVER_REPO, "applicant", "[Application]: Lost", application_body(
             project_name="Lost", repository=f"https://github.com/{APPLICANT_REPO}"), labels=["fund: application"])
         sb.pending_deliveries()
-        assert main(["sweep"], environ(world, app_key)) == 1  # the invalid configuration is said
+        assert main(["sweep"], app_environ(world, app_key, repo=None)) == 1  # the invalid configuration is said
         assert "the configuration has 1 problems" in capsys.readouterr().err
         assert status_record(world, RIVER_REPO, int(lost.payload["issue"]["number"]))[1] == 1
 
@@ -282,7 +217,7 @@ def test_uninstalling_stops_all_work_there(app_key, capsys):
         world.sandbox.clear_log()
         world.deliver(late)
         assert world.sandbox.requests("POST", f"/repos/{RIVER_REPO}/*") == []
-        assert main(["sweep"], environ(world, app_key)) == 0
+        assert main(["sweep"], app_environ(world, app_key, repo=None)) == 0
         assert RIVER_REPO not in capsys.readouterr().out
         assert [f.repo for f in discover(world.github, world.context.funds)] == [FUND_REPO]
 
@@ -355,7 +290,7 @@ def test_a_ledger_edited_by_hand_is_not_trusted_until_the_sweep_rebuilds_it(app_
         assert status_record(world, FUND_REPO, second)[0].outcome is None
         assert "changed by someone other than Fund Bot" in world.bot_comments(second)[-1]
 
-        assert main(["sweep"], environ(world, app_key)) == 0
+        assert main(["sweep"], app_environ(world, app_key, repo=None)) == 0
         assert "put the ledger in step" in capsys.readouterr().out
         rebuilt = decode(sb.issue(FUND_REPO, ledger["number"])["body"],
                          lambda payload, sig: fund_state_holds(world.context.seal_key, FUND_REPO, payload, sig))
@@ -409,7 +344,7 @@ def test_a_refusal_names_the_file_the_rule_came_from(app_key):
 
 def test_validate_repo_reads_a_funds_file_and_lists_every_problem(app_key, capsys):
     with two_funds(app_key) as world:
-        env = environ(world, app_key)
+        env = app_environ(world, app_key, repo=None)
         assert main(["validate", "--repo", RIVER_REPO], env) == 0
         assert "valid" in capsys.readouterr().out
         world.sandbox.add_file(RIVER_REPO, FUND_FILE, "funding: {pool: lots}\nstagez: 1\n")
@@ -454,12 +389,12 @@ def test_export_takes_the_fund_by_name(app_key, capsys, tmp_path):
     with two_funds(app_key) as world:
         apply(world, RIVER_REPO, project="River Project")
         out = tmp_path / "river.csv"
-        assert main(["export", "--repo", RIVER_REPO, "--output", str(out)], environ(world, app_key)) == 0
+        assert main(["export", "--repo", RIVER_REPO, "--output", str(out)], app_environ(world, app_key, repo=None)) == 0
         assert "River Project" in out.read_text()
         world.sandbox.add_repo("river-fund/website")
         world.deliver(world.sandbox.change_installation_repos(RIVER_INSTALLATION, RIVER_OWNER,
                                                               add=["river-fund/website"]))
-        assert main(["export", "--repo", "river-fund/website"], environ(world, app_key)) == 1
+        assert main(["export", "--repo", "river-fund/website"], app_environ(world, app_key, repo=None)) == 1
         assert "not a fund" in capsys.readouterr().err
 
 
@@ -495,7 +430,7 @@ def test_a_fund_state_issue_deleted_or_moved_wedges_nothing_and_no_grant_passes_
             assert status_record(serving, FUND_REPO, second)[0].outcome is None
             assert "is missing: it was deleted or moved" in serving.bot_comments(second)[-1]
 
-            assert main(["sweep"], environ(world, app_key)) == 0  # rebuilt from the sealed records
+            assert main(["sweep"], app_environ(world, app_key, repo=None)) == 0  # rebuilt from the sealed records
             assert "put the ledger in step" in capsys.readouterr().out
             rebuilt = fund_state_issue(world)
             assert rebuilt is not None and rebuilt["number"] != ledger["number"]
@@ -542,7 +477,7 @@ def test_a_fund_file_sets_only_what_differs_from_the_servers_rules(app_key, caps
         assert not config_issues(world, FUND_REPO) or config_issues(world, FUND_REPO)[0]["state"] == "closed"
         assert not status_record(world, FUND_REPO, apply(world, FUND_REPO))[0].eligible  # 5 people, 20 needed
 
-        assert main(["config", "show", "--repo", FUND_REPO], environ(world, app_key)) == 0
+        assert main(["config", "show", "--repo", FUND_REPO], app_environ(world, app_key, repo=None)) == 0
         shown = capsys.readouterr().out.splitlines()
         assert "eligibility.community.min_contributors = 20  (.github/fund-bot.yml)" in shown
         assert any(line.startswith("eligibility.activity.") and line.endswith("eligibility.yml)") for line in shown)
@@ -564,7 +499,7 @@ def test_funds_of_one_organisation_share_defaults_through_extends(app_key, capsy
                     "eligibility:\n  community:\n    min_contributors: 20\nfunding:\n  max_per_project: 7000\n")
         push(world, FUND_REPO, FUND_FILE, "_extends: .github\nfunding:\n  max_per_project: 9000\n")
         assert not status_record(world, FUND_REPO, apply(world, FUND_REPO))[0].eligible  # the organisation's 20
-        assert main(["config", "show", "--repo", FUND_REPO], environ(world, app_key)) == 0
+        assert main(["config", "show", "--repo", FUND_REPO], app_environ(world, app_key, repo=None)) == 0
         shown = capsys.readouterr().out.splitlines()
         assert "eligibility.community.min_contributors = 20  (open-source-fund/.github:.github/fund-bot.yml)" in shown
         assert "funding.max_per_project = 9000  (.github/fund-bot.yml)" in shown  # the fund's own, over the base

@@ -8,9 +8,13 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-import yaml
+import factories
 from factories import T0, application_body, make_comment, make_issue
-from test_decide import APPLICANT, GOOD, NOW, REVIEWER, T1, acked, at_stage, labels_after, open_application, reply_of, run, snapshot
+from fund_config import section
+from decide_tables import (
+    NOW, GOOD, REVIEWER, APPLICANT, snapshot, run, open_application, T1, at_stage, labels_after, comment_on,
+    with_sections, stage_rules, funding_rules, reply_of, acked, funded, with_report,
+)
 
 from bot.policy.assign import ReviewerLoad, pick_reviewers
 from bot.policy.decide import decide
@@ -19,44 +23,8 @@ from bot.policy.markers import FoundRecord, read_record, record_payload
 from bot.policy.models import (
     Assign, PostComment, Reaction, RecordAssignment, RecordGrant, SetAway, UpsertStatusComment, User,
 )
-from bot.config.rules import fund_rules
-from bot.config.settings import DEFAULT_RULES_DIR
-from bot.policy.record import Record, ReportEntry
+from bot.policy.record import Record
 from bot.policy.seal import seal, verified
-
-
-def comment_on(rules, record: Record, body: str, who: dict, *, issue_kw=None, **snap_kw):
-    """`who` comments `body` on the application: a comment newer than any the record has processed."""
-    issue = make_issue(comments=2, **(issue_kw or {}))
-    comment_id = record.last_comment_id + 1
-    comment = make_comment(comment_id, body, user=who["user"], association=who["association"],
-                           at=T0 + dt.timedelta(minutes=30, seconds=comment_id % 1000))
-    snap = snapshot(issue, record, comments=(comment,), **snap_kw)
-    return run(snap, Trigger(TriggerKind.COMMENT, actor=who["user"], comment=comment), rules)
-
-
-def with_sections(rules, **sections):
-    """The shipped rules with whole sections replaced, as a fund's `.github/fund-bot.yml` would."""
-    return fund_rules(rules, yaml.safe_dump(sections, sort_keys=False), {})
-
-
-def section(name: str) -> dict:
-    return yaml.safe_load((DEFAULT_RULES_DIR / f"{name}.yml").read_text())
-
-
-def stage_rules(rules, **changes_by_stage):
-    stages = section("stages")
-    for stage in stages["stages"]:
-        stage.update(changes_by_stage.get(stage["name"], {}))
-    return with_sections(rules, stages=stages)
-
-
-def funding_rules(rules, **changes):
-    funding = section("funding")
-    funding.update(changes)
-    if "rounds" in changes:
-        funding.pop("round", None)
-    return with_sections(rules, funding=funding)
 
 
 # --- conflicts of interest ---------------------------------------------------------------------
@@ -171,15 +139,6 @@ def test_a_stranger_cannot_say_a_reviewer_is_away(rules):
 
 
 # --- tranches ------------------------------------------------------------------------------------
-
-
-def funded(rules, amount: str = "30000"):
-    _, record = comment_on(rules, at_stage(rules, "decision"), f"/approve {amount}", REVIEWER)
-    return record
-
-
-def with_report(record: Record, ref: str = "comment:77") -> Record:
-    return dataclasses.replace(record, reports=record.reports + (ReportEntry(at=T1, by="applicant", ref=ref),))
 
 
 def test_a_grant_in_tranches_releases_the_first_at_approval(rules):
@@ -408,8 +367,7 @@ def test_a_stage_label_refused_on_a_chinese_application_names_the_label_in_chine
 
 REPORT = "/report " + "We shipped the plugin API and the ARM test farm, and two releases. " * 3
 RAVI = dict(user="ravi", association="MEMBER")
-TO_DECISION = [(REVIEWER, "/score technical 4"), (RAVI, "/score technical 5\n/score impact 3"), (REVIEWER, "/advance"),
-               (REVIEWER, "/advance"), (RAVI, "/score funding 4"), (REVIEWER, "/advance")]
+TO_DECISION = [({"rita": REVIEWER, "ravi": RAVI}[user], text) for user, text in factories.TO_DECISION]
 
 
 def history(*said):

@@ -8,43 +8,13 @@ import datetime as dt
 import json
 from decimal import Decimal
 
-import yaml
-from pipeline_world import ACTIVE_REPO, frozen_world, open_application, say
+from fund_config import app_environ, fund_file, funding_section, use_funding
+from pipeline_world import ACTIVE_REPO, advance_to, bot_replies, frozen_world, open_application, say
 from sandbox_fixtures import APP_ID
 
 from bot.cli import main
 from bot.config.rules import fund_rules
-from bot.config.settings import DEFAULT_RULES_DIR
 from bot.demo.world import FUND_REPO, World
-from bot.policy.rules import FUND_FILE
-
-TO_DECISION = [("rita", "/score technical 4"), ("ravi", "/score technical 5\n/score impact 3"), ("rita", "/advance"),
-               ("rita", "/advance"), ("ravi", "/score funding 4"), ("rita", "/advance")]
-
-
-def funding(**changes) -> dict:
-    data = yaml.safe_load((DEFAULT_RULES_DIR / "funding.yml").read_text())
-    data.update(changes)
-    if "rounds" in changes:
-        data.pop("round")
-    return data
-
-
-def use_funding(world: World, **changes) -> None:
-    """The fund's `funding` section, in its `.github/fund-bot.yml` (as `fundbot` commands read it) and
-    in the service's rules."""
-    text = yaml.safe_dump({"funding": funding(**changes)})
-    world.sandbox.add_file(FUND_REPO, FUND_FILE, text)
-    world.use_rules(fund_rules(world.rules, text, {}))
-
-
-def environ(world: World, app_key: str) -> dict[str, str]:
-    return {"GITHUB_API_URL": world.settings.api_url, "GITHUB_APP_ID": str(APP_ID), "GITHUB_PRIVATE_KEY": app_key,
-            "FUNDBOT_REPO": FUND_REPO, "FUNDBOT_LOG_LEVEL": "WARNING"}
-
-
-def bot_replies(world: World, number: int) -> list[str]:
-    return [b for b in world.bot_comments(number) if not b.startswith("<!-- fund-bot:status")]
 
 
 def test_a_reviewer_from_the_applicants_organisation_is_refused_with_one_lookup(app_key):
@@ -73,8 +43,7 @@ def at_decision_in_two_tranches(world: World) -> int:
     use_funding(world, tranches=[50, 50])
     world.add_applicant_repo(ACTIVE_REPO)
     number = open_application(world, "ada", "Two Parts", repo=ACTIVE_REPO)
-    for user, text in TO_DECISION:
-        say(world, number, user, text)
+    advance_to(world, number, "decision")
     return number
 
 
@@ -98,7 +67,7 @@ def test_a_grant_in_two_tranches_is_paid_after_an_accepted_report_and_never_twic
             (1, 2, "15000.00", "rita"), (2, 2, "15000.00", "ravi")]
         assert any("no progress report waits" in r for r in bot_replies(world, number))
         out = tmp_path / "payouts.csv"
-        assert main(["export", "--payouts", "-o", str(out)], environ(world, app_key)) == 0
+        assert main(["export", "--payouts", "-o", str(out)], app_environ(world, app_key)) == 0
         lines = out.read_text().splitlines()
         assert lines[0] == "date,application,project,payee,amount,currency,tranche"
         assert [line.split(",")[3:] for line in lines[1:]] == [["ada", "15000.00", "USD", "1 of 2"],
@@ -114,7 +83,7 @@ def test_a_grant_in_two_tranches_is_paid_after_an_accepted_report_and_never_twic
         sb.edit_comment(FUND_REPO, status["id"], "open-source-fund",
                         status["body"].replace(found.block.payload, record_payload(inflated)))
         sb.pending_deliveries()
-        assert main(["export", "--payouts", "-o", str(out)], environ(world, app_key)) == 1
+        assert main(["export", "--payouts", "-o", str(out)], app_environ(world, app_key)) == 1
         assert out.read_text().splitlines() == [lines[0]]  # left out, and said on stderr
 
 
@@ -139,9 +108,9 @@ def test_an_application_filed_between_rounds_waits_for_the_next(app_key, capsys)
         assert "round: spring" in world.labels(number)
         assert len(bot_replies(world, number)) == 2  # told once; the refused /stage answered once
         capsys.readouterr()
-        assert main(["export", "--round", "spring", "--format", "json"], environ(world, app_key)) == 0
+        assert main(["export", "--round", "spring", "--format", "json"], app_environ(world, app_key)) == 0
         assert [a["number"] for a in json.loads(capsys.readouterr().out)["applications"]] == [number]
-        assert main(["export", "--round", "Spring "], environ(world, app_key)) == 2  # no such round: said, not empty
+        assert main(["export", "--round", "Spring "], app_environ(world, app_key)) == 2  # no such round: said, not empty
         assert "no funding round named 'Spring '" in capsys.readouterr().err
 
 
@@ -151,7 +120,7 @@ def test_an_edited_record_is_detected_rebuilt_and_said(app_key, capsys):
         world.add_applicant_repo(ACTIVE_REPO)
         number = open_application(world, "ada", "Honest", repo=ACTIVE_REPO)
         say(world, number, "rita", "/score technical 2")
-        assert main(["verify"], environ(world, app_key)) == 0
+        assert main(["verify"], app_environ(world, app_key)) == 0
         # An admin edits the status comment's record: moves it to decision and fakes a second score.
         [status] = world.status_comments(number)
         from bot.policy.markers import read_record, record_payload
@@ -162,15 +131,15 @@ def test_an_edited_record_is_detected_rebuilt_and_said(app_key, capsys):
         sb.edit_comment(FUND_REPO, status["id"], "open-source-fund", body)
         sb.pending_deliveries()
         capsys.readouterr()
-        assert main(["verify"], environ(world, app_key)) == 1
+        assert main(["verify"], app_environ(world, app_key)) == 1
         assert f"{FUND_REPO}#{number}" in capsys.readouterr().out
         say(world, number, "ravi", "/score impact 4")  # the next delivery finds the record untrustworthy
         record = world.record(number)
         assert record.stage == "technical" and {s.reviewer for s in record.scores} == {"rita", "ravi"}
         assert "could not be verified" in world.status_comment(number)
-        assert main(["verify"], environ(world, app_key)) == 0
+        assert main(["verify"], app_environ(world, app_key)) == 0
         capsys.readouterr()
-        assert main(["export", "--audit"], environ(world, app_key)) == 0
+        assert main(["export", "--audit"], app_environ(world, app_key)) == 0
         entries = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
         assert {"rebuilt", "score", "stage"} <= {e["what"] for e in entries}
         assert all(e["application"] == number and e["sealed"] for e in entries)
@@ -189,7 +158,7 @@ def test_a_private_key_rotated_as_the_readme_says_keeps_every_seal(app_key, caps
         replies = bot_replies(world, number)
         new_key = throwaway_app_key()
         sb.register_app(APP_ID, new_key)
-        changed = yaml.safe_dump({"funding": funding(tranches=[20, 80], max_per_project=1000)})
+        changed = fund_file(funding=funding_section(tranches=[20, 80], max_per_project=1000))
         rotating = World(sb, world.settings.api_url, APP_ID, new_key, seed=False,
                          settings={"private_key_previous": app_key})
         try:
@@ -205,7 +174,7 @@ def test_a_private_key_rotated_as_the_readme_says_keeps_every_seal(app_key, caps
         rotated = World(sb, world.settings.api_url, APP_ID, new_key, seed=False)  # the old key gone
         try:
             rotated.use_rules(fund_rules(rotated.rules, changed, {}))
-            env = {**environ(world, app_key), "GITHUB_PRIVATE_KEY": new_key}
+            env = {**app_environ(world, app_key), "GITHUB_PRIVATE_KEY": new_key}
             capsys.readouterr()
             assert main(["verify"], env) == 0  # every record sealed anew by the sweep
             sb.travel(dt.timedelta(days=70))

@@ -12,7 +12,6 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import site
 import subprocess
 import sys
@@ -20,12 +19,13 @@ import time
 import zipfile
 from pathlib import Path
 
+import processes
 import pytest
 import requests
 import yaml
 
-from e2e_harness import PROJECT_ROOT, free_port
-from test_deploy import healthcheck
+from deploy_files import PROJECT_ROOT, healthcheck
+from e2e_harness import free_port
 
 WORKFLOW = PROJECT_ROOT / ".github" / "workflows" / "sweep.yml"
 
@@ -267,9 +267,5 @@ def test_serve_binds_as_the_procfile_does(venv, world, sandbox_server, app_key):
         assert f"WARNING fundbot.funds an installed repository is ignored repo={FUND_REPO} reason=no " \
                ".github/fund-bot.yml" in log.read_text(errors="replace")
     finally:
-        process.terminate()  # gunicorn's master (serve became it), which stops its worker
-        try:
-            process.wait(timeout=35)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)  # its own session: the master and its worker
-            process.wait()
+        # gunicorn's master (serve became it) stops its worker; it runs in its own session
+        processes.stop(process, grace=35, group=True)

@@ -1,6 +1,7 @@
 """Intake end to end: an application filed on the sandbox GitHub, delivered to the real service
 through the Flask test client, answered with one status comment and labels, in few requests."""
 from factories import application_body
+from pipeline_world import filed, number_of
 
 from bot.demo.world import FUND_REPO
 
@@ -8,10 +9,9 @@ from bot.demo.world import FUND_REPO
 def file_application(world, body=None, user="applicant"):
     world.add_applicant_repo("tiny-org/tiny-inference")
     world.sandbox.clear_log()
-    delivery = world.sandbox.open_issue(FUND_REPO, user, "[Application]: Tiny Inference",
-                                        body or application_body(), labels=["fund: application"])
+    delivery = filed(world, user, "Tiny Inference", body=body)
     answer = world.deliver(delivery)
-    return delivery.payload["issue"]["number"], answer
+    return number_of(delivery), answer
 
 
 def test_a_filed_application_gets_one_status_comment_and_labels(world):

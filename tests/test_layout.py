@@ -33,6 +33,9 @@ FORBIDDEN = {
     # the services beyond GitHub the evidence pack reads (issue 21): plain HTTP, knowing nothing of the bot
     "outside": {"web", "jobs", "policy", "github", "views", "sandbox", "demo", "config", "cli"},
 }
+TESTS = Path(__file__).resolve().parent
+
+
 def imports_of(path: Path) -> set[str]:
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -55,6 +58,16 @@ def test_imports_run_one_way(layer):
             parts = name.split(".")
             if parts[0] == "bot" and len(parts) > 1 and parts[1] in FORBIDDEN[layer]:
                 wrong.append(f"{path.relative_to(BOT.parent)} imports {name}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_test_modules_share_helpers_never_each_other():
+    # What several test modules need lives once: fixtures in conftest.py (and the *_fixtures modules it
+    # loads), the vocabulary of the tables over decide in decide_tables.py, worlds in pipeline_world.py,
+    # a fund's configuration in fund_config.py. A test module importing another would run its tests'
+    # neighbours twice under a name pytest did not collect, and hide the helper where nobody looks.
+    wrong = [f"tests/{path.name} imports {name}" for path in sorted(TESTS.glob("*.py"))
+             for name in sorted(imports_of(path)) if name.split(".")[0].startswith("test_")]
     assert not wrong, "\n".join(wrong)
 
 

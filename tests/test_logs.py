@@ -10,8 +10,8 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from factories import application_body
 from sandbox_fixtures import APP_ID
+from pipeline_world import filed
 
 from bot.demo.world import FUND_REPO, INSTALLATION_ID, WEBHOOK_SECRET, World
 from bot.logs import JsonFormatter, KeyValueFormatter, LogFormat, configure_logging
@@ -59,8 +59,7 @@ def make_world(sandbox, sandbox_server, app_key, log_format: LogFormat) -> World
 
 
 def open_application(world: World) -> Delivery:
-    delivery = world.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Tiny", application_body(),
-                                        labels=["fund: application"])
+    delivery = filed(world)
     assert world.deliver(delivery).status == 202
     return delivery
 

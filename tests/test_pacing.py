@@ -8,10 +8,9 @@ import threading
 
 import pytest
 from factories import application_body
-from sandbox_fixtures import APP_ID
 
 from bot.config.settings import Need, Settings
-from bot.demo.world import FUND_REPO, World
+from bot.demo.world import FUND_REPO
 from bot.github.app import GitHubApp
 from bot.github.pacing import Limits, LocalPacer, RedisPacer, wait_for_slot
 from bot.github.transport import RetryPolicy
@@ -77,13 +76,11 @@ def test_processes_share_the_windows_through_redis(redis_url):
 
 
 @pytest.fixture
-def world(sandbox, sandbox_server, app_key):
+def world(make_world, sandbox):
     sandbox.content_limits = SANDBOX
-    w = World(sandbox, sandbox_server.url, APP_ID, app_key, workers=4)
-    w.github.pacer = LocalPacer(SHORT)
-    w.add_applicant_repo("tiny-org/tiny-inference")
-    yield w
-    w.close()
+    made = make_world("tiny-org/tiny-inference", workers=4)
+    made.github.pacer = LocalPacer(SHORT)
+    return made
 
 
 def test_a_rush_of_applications_meets_no_secondary_limit(world):

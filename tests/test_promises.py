@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 from factories import application_body, report_body
+from pipeline_world import bot_replies, filed, number_of, say
 
 from bot.policy.wording import english
 from bot.policy.markers import STATUS_MARKER, record_block
@@ -16,40 +17,24 @@ from decimal import Decimal
 
 from bot.policy.record import Outcome, Record, parse_iso
 from bot.sandbox import Faults
-from bot.demo.world import FUND_REPO, INSTALLATION_ID, World
+from bot.demo.world import FUND_REPO, World
 
 APP_LOGIN = "fund-bot[bot]"
 
 
 @pytest.fixture
-def world(sandbox, sandbox_server, app_key):
-    from sandbox_fixtures import APP_ID
-
-    w = World(sandbox, sandbox_server.url, APP_ID, app_key, workers=8)
-    w.add_applicant_repo("tiny-org/tiny-inference")
-    yield w
-    w.close()
+def world(make_world):
+    return make_world("tiny-org/tiny-inference", workers=8)
 
 
 def file(world: World, user: str = "applicant") -> tuple[int, list]:
     """An application filed; returns its number and every delivery GitHub sent for it (not posted)."""
-    opened = world.sandbox.open_issue(FUND_REPO, user, "[Application]: Tiny", application_body(),
-                                      labels=["fund: application"])
-    return opened.payload["issue"]["number"], [opened] + world.sandbox.pending_deliveries()
-
-
-def say(world: World, number: int, user: str, text: str) -> int:
-    delivery = world.sandbox.comment(FUND_REPO, number, user, text)
-    world.deliver(delivery)
-    return delivery.payload["comment"]["id"]
+    opened = filed(world, user)
+    return number_of(opened), [opened] + world.sandbox.pending_deliveries()
 
 
 def own_comments(world: World, number: int) -> list[dict]:
     return [c for c in world.sandbox.comments(FUND_REPO, number) if c["user"]["login"] == APP_LOGIN]
-
-
-def replies(world: World, number: int) -> list[str]:
-    return [c["body"] for c in own_comments(world, number) if not c["body"].startswith(STATUS_MARKER)]
 
 
 def post_all(world: World, deliveries: list) -> None:
@@ -145,7 +130,7 @@ def test_a_strangers_twenty_kilobyte_comment_costs_a_handful_of_requests(world):
     counts = world.sandbox.request_counts()
     assert counts.reads + counts.not_modified + counts.writes <= 4  # issue, comments, one reply, the status
     assert world.sandbox.requests(path=f"/repos/{FUND_REPO}/assignees/*") == []  # no lookup for a stranger
-    [reply] = replies(world, number)
+    [reply] = bot_replies(world, number)
     assert len(reply) < 5_000 and "did not carry out" in reply
 
 
@@ -156,9 +141,9 @@ def test_ten_commands_a_comment_and_ten_names_an_assign(world):
     names = " ".join(f"@user{i}" for i in range(11))
     say(world, number, "rita", f"/assign {names}")
     assert world.sandbox.requests(path=f"/repos/{FUND_REPO}/assignees/*") == []  # refused before any lookup
-    assert "name one to 10 GitHub users" in replies(world, number)[-1]
+    assert "name one to 10 GitHub users" in bot_replies(world, number)[-1]
     say(world, number, "rita", "\n".join(["/score technical 4"] * 12))
-    assert "2 more commands that I did not carry out" in replies(world, number)[-1]
+    assert "2 more commands that I did not carry out" in bot_replies(world, number)[-1]
 
 
 def test_a_refused_reply_leaves_nothing_stuck(world):
@@ -181,9 +166,9 @@ def test_a_comment_posted_but_answered_502_is_not_posted_twice(world):
     world.sandbox.faults = Faults(lost_answer_rate=1.0)  # every write is done, and answered 502
     say(world, number, "stan", "/frobnicate")
     world.sandbox.faults = Faults()
-    assert len(replies(world, number)) == 1 and len(world.status_comments(number)) == 1
+    assert len(bot_replies(world, number)) == 1 and len(world.status_comments(number)) == 1
     world.sweep()
-    assert len(replies(world, number)) == 1
+    assert len(bot_replies(world, number)) == 1
 
 
 # --- every sweep finishes; grants stay accountable; someone is reminded -------------------------------------
@@ -200,7 +185,7 @@ def test_one_poisoned_application_fails_one_sweep_for_itself_only(world):
     world.sandbox.travel(dt.timedelta(days=30))  # every application stalls: each gets a reminder
     first = world.sweep()
     assert [english(f).split(":")[0] for f in first.failures] == [f"#{poisoned}"]
-    assert all(any(r.startswith("@") for r in replies(world, n)) for n in numbers if n != poisoned)
+    assert all(any(r.startswith("@") for r in bot_replies(world, n)) for n in numbers if n != poisoned)
     assert world.sweep().ok
 
 
@@ -214,11 +199,11 @@ def test_a_funded_application_closed_by_anyone_still_owes_its_reports(world):
     world.deliver(world.sandbox.close_issue(FUND_REPO, number, "applicant"))
     world.sandbox.travel(dt.timedelta(days=80))
     world.sweep()
-    assert any("a progress report is due" in r for r in replies(world, number))
+    assert any("a progress report is due" in r for r in bot_replies(world, number))
     world.sandbox.travel(dt.timedelta(days=20))
     world.sweep()
     assert "report: overdue" in world.labels(number)
-    assert any("is overdue" in r for r in replies(world, number))
+    assert any("is overdue" in r for r in bot_replies(world, number))
     assert world.sandbox.issue(FUND_REPO, number)["state"] == "closed"  # reminded where it is: not reopened
 
 
@@ -227,7 +212,7 @@ def test_a_stalled_stage_names_someone_with_the_default_rules(world):
     post_all(world, sent)
     world.sandbox.travel(dt.timedelta(days=30))  # technical allows 21 days; nobody is assigned or named
     world.sweep()
-    [reminder] = [r for r in replies(world, number) if "longer than the 21 days" in r]
+    [reminder] = [r for r in bot_replies(world, number) if "longer than the 21 days" in r]
     assert "@rita" in reminder and "@ravi" in reminder  # the repository's collaborators
 
 

@@ -49,11 +49,13 @@ import yaml
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, precondition, rule
+from factories import TO_DECISION
 
 from bot.demo.samples import application_body
 import bot.demo.world as world_module
 from bot.demo.world import FUND_REPO, World, running_world
 from bot.jobs.sweep import sweep
+from bot.policy.approvals import released_with_approvers
 from bot.policy.command_parse import parse_commands
 from bot.policy.intake import body_sha
 from bot.policy.fundstate import decode
@@ -75,12 +77,6 @@ ROUND = RULES.funding.rounds[0].name
 POOL = RULES.funding.pool(ROUND)
 assert RULES.funding.cap(ROUND) == CAP and POOL == CAP * 3 / 2  # the fund's file is what the service reads
 
-import yaml  # the money invariant's fund file (issue 23)
-from bot.config.rules import fund_rules
-from bot.config.settings import DEFAULT_RULES_DIR
-from bot.policy.approvals import released_with_approvers
-from bot.policy.rules import FUND_FILE
-
 APP = "fund-bot[bot]"
 PEOPLE = ("rita", "ravi", "applicant", "alice-dev", "stan")
 REVIEWERS = ("rita", "ravi")
@@ -97,10 +93,6 @@ COMMANDS = (
 # The cap; half of it (with the cap: all of the pool) and a cent more (a cent over the pool); just over
 # the cap (within the pool), far over both; a cent.
 AMOUNTS = (CAP, CAP / 2, CAP / 2 + Decimal("0.01"), CAP + 1, Decimal(9_999_999), Decimal("0.01"))
-# What takes an eligible application from `technical` to `decision` (stages.yml: two scores to leave
-# technical, one to leave funding).
-TO_DECISION = (("rita", "/score technical 4"), ("ravi", "/score technical 5\n/score impact 3"), ("rita", "/advance"),
-               ("rita", "/advance"), ("ravi", "/score funding 4"), ("rita", "/advance"))
 BODIES = (
     application_body(),
     application_body(license="Apache-2.0"),
@@ -527,10 +519,6 @@ def report_longest(request):
 # --- money: no release without its approvers (issue 23) --------------------------------------------------------
 
 TWO_APPROVERS = yaml.safe_dump({"funding": {**FUNDING, "approvals": {"grant": 2, "tranche": 2}}})
-
-
-TO_DECISION = (("rita", "/score technical 4"), ("ravi", "/score technical 5"), ("rita", "/advance"),
-               ("rita", "/advance"), ("ravi", "/score funding 4"), ("rita", "/advance"))
 
 
 class FundWithTwoApprovers(Fund):

@@ -8,8 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-import pytest
 import yaml
+from factories import TO_DECISION
+from pipeline_world import filed, number_of
 
 import bot.config.funds as funds_module
 import bot.jobs.sweep as sweep_module
@@ -23,8 +24,6 @@ SHIPPED = yaml.safe_load((DEFAULT_RULES_DIR / "funding.yml").read_text())
 CAP = SHIPPED["max_per_project"]
 # The shipped funding rules, with a pool that holds one grant at the cap and half of another.
 FUND_YAML = yaml.safe_dump({"funding": {**SHIPPED, "round": {**SHIPPED["round"], "pool": CAP * 3 // 2}}})
-TO_DECISION = (("rita", "/score technical 4"), ("ravi", "/score technical 5\n/score impact 3"), ("rita", "/advance"),
-               ("rita", "/advance"), ("ravi", "/score funding 4"), ("rita", "/advance"))
 FUND_STATE_BUG = ("bug: Funds._valid_now reads and writes the fund-state issue outside the fund's lock; two deliveries "
                   "reading a fund's configuration for the first time at once each create a fund-state issue; the "
                   "process goes on with the newest, a restarted one reads the oldest, whose ledger lacks the grants")
@@ -117,7 +116,6 @@ def test_a_grant_made_while_the_sweep_runs_stays_in_the_ledger(monkeypatch):
 
 
 def file_application(world, name: str) -> int:
-    delivery = world.sandbox.open_issue(FUND_REPO, "applicant", f"[Application]: {name}", application_body(),
-                                        labels=["fund: application"])
+    delivery = filed(world, "applicant", name, project_name="Tiny Inference")
     world.deliver(delivery)
-    return delivery.payload["issue"]["number"]
+    return number_of(delivery)

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 import pytest
 import redis
 from factories import application_body
+from pipeline_world import filed, number_of
 from redis_fixtures import RedisServer
 from rq import Queue
 from rq.job import Job
@@ -33,17 +34,13 @@ from bot.sandbox import Faults
 
 
 @pytest.fixture
-def world(sandbox, sandbox_server, app_key, redis_url):
-    w = World(sandbox, sandbox_server.url, APP_ID, app_key, redis_url=redis_url)
-    w.add_applicant_repo("tiny-org/tiny-inference")
-    yield w
-    w.close()
+def world(make_world, redis_url):
+    return make_world("tiny-org/tiny-inference", redis_url=redis_url)
 
 
 def file(world):
-    opened = world.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Tiny", application_body(),
-                                      labels=["fund: application"])
-    return opened, opened.payload["issue"]["number"]
+    opened = filed(world)
+    return opened, number_of(opened)
 
 
 def post_together(world, delivery, copies: int) -> list[str]:

@@ -9,7 +9,7 @@ from importlib.metadata import version
 import pytest
 
 from bot.cli import main
-from e2e_harness import PROJECT_ROOT
+from deploy_files import PROJECT_ROOT
 
 CHANGELOG = (PROJECT_ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
 RELEASE = re.compile(r"^## (\d+\.\d+\.\d+) — (\d{4}-\d{2}-\d{2})", re.MULTILINE)

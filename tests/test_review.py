@@ -3,7 +3,7 @@ a refused stranger, community votes, team reviewers and `fundbot labels sync`.""
 import dataclasses
 from decimal import Decimal
 
-from factories import application_body
+from pipeline_world import bot_replies, open_application, say
 
 from bot.jobs.fund_setup import sync_labels
 from bot.policy.rules import TeamRef
@@ -12,20 +12,7 @@ from bot.demo.world import FUND_REPO, INSTALLATION_ID
 
 def apply_for(world, user="applicant"):
     world.add_applicant_repo("tiny-org/tiny-inference")
-    delivery = world.sandbox.open_issue(FUND_REPO, user, "[Application]: Tiny Inference", application_body(),
-                                        labels=["fund: application"])
-    world.deliver(delivery)
-    return delivery.payload["issue"]["number"]
-
-
-def say(world, number, user, text):
-    delivery = world.sandbox.comment(FUND_REPO, number, user, text)
-    world.deliver(delivery)
-    return delivery.payload["comment"]["id"]
-
-
-def replies(world, number):
-    return [b for b in world.bot_comments(number) if "fund-bot:status" not in b]
+    return open_application(world, user, "Tiny Inference", repo="tiny-org/tiny-inference")
 
 
 def test_screening_to_funded(world):
@@ -34,7 +21,7 @@ def test_screening_to_funded(world):
 
     say(world, number, "rita", "/score technical 4\n/score impact 5")
     say(world, number, "stan", "/advance")  # a stranger: refused, with a reply that says why
-    assert "is for reviewers" in replies(world, number)[-1]
+    assert "is for reviewers" in bot_replies(world, number)[-1]
     say(world, number, "ravi", "/score technical 3")
     say(world, number, "rita", "/advance")
     assert world.record(number).stage == "community"
@@ -58,7 +45,7 @@ def test_screening_to_funded(world):
     assert world.sandbox.issue(FUND_REPO, number)["state"] == "open"  # reports come here
     # One status comment for the whole review, and one reply: the stranger's.
     assert len([b for b in world.bot_comments(number) if "fund-bot:status" in b]) == 1
-    assert len(replies(world, number)) == 1
+    assert len(bot_replies(world, number)) == 1
 
 
 def test_accepted_commands_get_a_thumbs_up(world):
@@ -90,7 +77,7 @@ def test_a_stage_label_put_on_by_hand_moves_the_stage_when_the_rules_allow(world
     # Technical needs two reviewers' scores first: the label is taken off again, and the reply says why.
     assert world.record(number).stage == "technical"
     assert world.labels(number) == {"fund: application", "stage: technical", "eligibility: passed"}
-    assert "needs scores from 2 reviewers" in replies(world, number)[-1]
+    assert "needs scores from 2 reviewers" in bot_replies(world, number)[-1]
     say(world, number, "rita", "/score technical 4")
     say(world, number, "ravi", "/score technical 3")
     world.deliver(world.sandbox.label_issue(FUND_REPO, number, "rita", "stage: community"))
@@ -119,7 +106,7 @@ def test_team_members_are_reviewers_looked_up_once(world):
     assert [r.path.rsplit("/", 1)[-1] for r in lookups] == ["tess", "rita"]  # tess looked up once
     record = world.record(number)
     assert sorted((s.reviewer, s.criterion) for s in record.scores) == [("tess", "impact"), ("tess", "technical")]
-    assert "is for reviewers" in replies(world, number)[-1]
+    assert "is for reviewers" in bot_replies(world, number)[-1]
 
 
 def test_labels_sync_is_idempotent(world):

@@ -17,9 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser_fixtures import ARTIFACTS, need
 from pipeline_world import frozen_world
-from showcase_world import HOSTILE_NAME, environ, seed_showcase
-from test_dashboard_browser import ARTIFACTS, _need, browser, playwright  # noqa: F401 - the fixtures
+from fund_config import app_environ
+from showcase_world import HOSTILE_NAME, seed_showcase
 
 from bot.cli import main
 
@@ -31,7 +32,7 @@ def axe():
     try:
         from axe_playwright_python.sync_playwright import Axe
     except ImportError:
-        _need(False, "the axe-playwright-python package is missing (pip install -e '.[test]')")
+        need(False, "the axe-playwright-python package is missing (pip install -e '.[test]')")
     return Axe()
 
 
@@ -41,7 +42,7 @@ def built(app_key, tmp_path_factory) -> tuple[Path, dict[str, int]]:
     with frozen_world(app_key) as world:
         numbers = seed_showcase(world)
         with contextlib.redirect_stdout(io.StringIO()):
-            assert main(["showcase", "build", str(out)], environ(world, app_key)) == 0
+            assert main(["showcase", "build", str(out)], app_environ(world, app_key)) == 0
     return out, numbers
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 from pipeline_world import frozen_world
-from showcase_world import HOSTILE_NAME, LONG_REPORT, environ, fund_file, seed_showcase, use_fund_file
+from fund_config import app_environ, use_fund_file
+from showcase_world import HOSTILE_NAME, LONG_REPORT, seed_showcase, showcase_fund_file
 
 from bot.cli import main
 from bot.demo.world import FUND_REPO
@@ -38,7 +39,7 @@ def site(fund, app_key, tmp_path_factory):
 
     said = io.StringIO()
     with contextlib.redirect_stdout(said):
-        assert main(["showcase", "build", str(out), "--base-url", BASE], environ(world, app_key)) == 0
+        assert main(["showcase", "build", str(out), "--base-url", BASE], app_environ(world, app_key)) == 0
     return out, said.getvalue()
 
 
@@ -215,32 +216,32 @@ def test_a_build_replaces_the_last_one_and_refuses_a_folder_that_holds_something
                                                                                       capsys):
     world, _ = fund
     out = tmp_path / "site"
-    assert main(["showcase", "build", str(out)], environ(world, app_key)) == 0
+    assert main(["showcase", "build", str(out)], app_environ(world, app_key)) == 0
     (out / "en" / "grants" / "999.html").write_text("a grant taken back")  # stale: gone after the next build
-    assert main(["showcase", "build", str(out)], environ(world, app_key)) == 0
+    assert main(["showcase", "build", str(out)], app_environ(world, app_key)) == 0
     assert not (out / "en" / "grants" / "999.html").exists()
     assert json.loads(read(out, "en/feed.json")).get("feed_url") is None  # no --base-url: links to GitHub
     other = tmp_path / "photos"
     other.mkdir()
     (other / "holiday.jpg").write_text("not a showcase")
     capsys.readouterr()
-    assert main(["showcase", "build", str(other)], environ(world, app_key)) == 2
+    assert main(["showcase", "build", str(other)], app_environ(world, app_key)) == 2
     assert "holds no showcase built before" in capsys.readouterr().err
     assert [p.name for p in other.iterdir()] == ["holiday.jpg"]
 
 
 def test_the_build_needs_the_apps_key_to_check_the_seals(fund, app_key, tmp_path, capsys):
     world, _ = fund
-    env = {k: v for k, v in environ(world, app_key).items() if k not in ("GITHUB_APP_ID", "GITHUB_PRIVATE_KEY")}
+    env = {k: v for k, v in app_environ(world, app_key).items() if k not in ("GITHUB_APP_ID", "GITHUB_PRIVATE_KEY")}
     assert main(["showcase", "build", str(tmp_path / "site")], {**env, "GITHUB_TOKEN": "a-token"}) == 2
     assert "GITHUB_APP_ID" in capsys.readouterr().err and not (tmp_path / "site").exists()
 
 
 def test_a_fund_can_switch_its_showcase_off(app_key, tmp_path, capsys):
     with frozen_world(app_key) as world:
-        use_fund_file(world, fund_file(language="en", showcase=False))
+        use_fund_file(world, showcase_fund_file(language="en", showcase=False))
         capsys.readouterr()
-        assert main(["showcase", "build", str(tmp_path / "site")], environ(world, app_key)) == 0
+        assert main(["showcase", "build", str(tmp_path / "site")], app_environ(world, app_key)) == 0
         said = capsys.readouterr().out
         assert "switches its showcase off (fund.showcase: false in .github/fund-bot.yml): nothing built" in said
         assert not (tmp_path / "site").exists()
@@ -250,15 +251,15 @@ def test_when_github_fails_nothing_is_written_and_the_last_site_stays(app_key, t
     from showcase_world import funded
 
     with frozen_world(app_key) as world:
-        use_fund_file(world, fund_file())
+        use_fund_file(world, showcase_fund_file())
         world.add_applicant_repo("tiny-org/tiny-inference")
         funded(world, "ada", "Tiny Inference", "30000")
         out = tmp_path / "site"
-        assert main(["showcase", "build", str(out)], environ(world, app_key)) == 0
+        assert main(["showcase", "build", str(out)], app_environ(world, app_key)) == 0
         before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
         world.sandbox.refuse("GET", "/repos/*/issues/*/comments", 403, "Resource not accessible by integration")
         capsys.readouterr()
-        assert main(["showcase", "build", str(out)], environ(world, app_key)) == 1
+        assert main(["showcase", "build", str(out)], app_environ(world, app_key)) == 1
         assert "could not read the applications" in capsys.readouterr().err
         assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
         assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # nothing left half-written beside it

@@ -19,7 +19,7 @@ from showcase_world import fund_file, funded, use_fund_file
 from bot.cli import build_parser, main
 from bot.config.settings import Settings
 from bot.demo.world import FUND_REPO
-from e2e_harness import PROJECT_ROOT
+from deploy_files import PROJECT_ROOT
 
 WORKFLOWS = PROJECT_ROOT / ".github" / "workflows"
 

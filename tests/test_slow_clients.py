@@ -12,7 +12,7 @@ import requests
 from e2e_harness import Service
 from sandbox_fixtures import APP_ID
 
-from bot.demo.world import FUND_REPO, World
+from bot.demo.world import FUND_REPO
 
 pytestmark = pytest.mark.e2e
 SLOW = 20
@@ -34,13 +34,6 @@ def slow_senders(url: str, count: int) -> Iterator[list[socket.socket]]:
     finally:
         for sock in opened:
             sock.close()
-
-
-@pytest.fixture
-def world(sandbox, sandbox_server, app_key):
-    w = World(sandbox, sandbox_server.url, APP_ID, app_key)
-    yield w
-    w.close()
 
 
 def test_twenty_slow_bodies_do_not_block_healthz_or_deliveries(world, sandbox_server, app_key, tmp_path):

@@ -7,25 +7,13 @@ import re
 
 import pytest
 from factories import application_body, report_body
-from sandbox_fixtures import APP_ID, OPENAPI_SUBSET
+from pipeline_world import say
+from sandbox_fixtures import APP_ID
 
 from bot.policy.wording import english
 from bot.demo.world import FUND_REPO, running_world
 
-START = dt.datetime(2027, 1, 4, 15, 0, tzinfo=dt.timezone.utc)
-
-
-@pytest.fixture
-def frozen(app_key):
-    """A world whose clock stands still unless a test moves it (no midnight surprises)."""
-    with running_world(now=lambda: START, openapi=OPENAPI_SUBSET, app_id=APP_ID, app_key=app_key,
-                       quiet=False) as world:
-        yield world
-    assert not world.sandbox.violations, world.sandbox.violations
-
-
-def say(world, number, user, text):
-    world.deliver(world.sandbox.comment(FUND_REPO, number, user, text))
+START = dt.datetime(2027, 1, 4, 15, 0, tzinfo=dt.timezone.utc)  # the `frozen` fixture's moment
 
 
 def funded_application(world) -> int:

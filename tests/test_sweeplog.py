@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 from factories import application_body, report_body
-from pipeline_world import frozen_world
 
 from bot.policy.lines import failure, line
 from bot.demo.world import FUND_REPO
@@ -15,13 +14,7 @@ from bot.policy.sweeplog import (
     KEEP_RUNS, LOG_MARKER, SweepRun, decode_runs, make_run, render_log, should_log,
 )
 
-START = dt.datetime(2027, 1, 4, 15, 0, tzinfo=dt.timezone.utc)
-
-
-@pytest.fixture
-def frozen(app_key):
-    with frozen_world(app_key, START) as world:
-        yield world
+START = dt.datetime(2027, 1, 4, 15, 0, tzinfo=dt.timezone.utc)  # the `frozen` fixture's moment
 
 
 def log_issues(world) -> list[dict]:

@@ -18,7 +18,7 @@ from bot.config.layers import EXTENDS
 from bot.config.rules import fund_rules, load_rules
 from bot.config.settings import DEFAULT_RULES_DIR, DEFAULT_TEMPLATES_DIR
 from bot.policy.rules import FUND_FILE
-from e2e_harness import PROJECT_ROOT
+from deploy_files import PROJECT_ROOT
 
 RULES = PROJECT_ROOT / "rules"
 FORMS = PROJECT_ROOT / ".github" / "ISSUE_TEMPLATE"

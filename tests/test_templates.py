@@ -14,7 +14,7 @@ import yaml
 
 from bot.config.forms import ISSUE_FORMS_SCHEMA_PATH, load_template, validate_template_file
 from bot.config.settings import DEFAULT_TEMPLATES_DIR
-from bot.policy.form_template import FieldType, FormTemplate
+from bot.policy.form_template import FieldType
 from bot.policy.i18n import LANGUAGES, language_name
 
 TEMPLATE_DIR = DEFAULT_TEMPLATES_DIR

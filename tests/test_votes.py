@@ -9,38 +9,17 @@ import datetime as dt
 
 import pytest
 from factories import make_issue
-from test_decide import REVIEWER, STRANGER, T1, at_stage, acked, reply_of, run, snapshot
-from test_governance import comment_on, section, stage_rules, with_sections
+from fund_config import section
+from decide_tables import (
+    REVIEWER, STRANGER, snapshot, run, T1, at_stage, with_sections, stage_rules, reply_of, acked, DAY,
+    windowed, votes, swept, status_of,
+)
 
 from bot.policy.markers import read_record
-from bot.policy.models import Reaction, UpsertStatusComment, User
+from bot.policy.models import Reaction, User
 from bot.policy.record import Recusal
 from bot.policy.triggers import Trigger, TriggerKind
 from bot.policy.votes import MAX_VOTER_LOOKUPS, VoterFacts, to_look_up
-
-DAY = dt.timedelta(days=1)
-SWEEP = Trigger(TriggerKind.SWEEP)
-
-
-def windowed(rules, **vote):
-    return stage_rules(rules, community={"vote": {"min_days": 3, "max_days": 7, **vote}})
-
-
-def votes(up: int = 0, down: int = 0, at=T1 + DAY, prefix: str = "v") -> tuple[Reaction, ...]:
-    return tuple(Reaction("+1", User(f"{prefix}up{i}"), at) for i in range(up)) + \
-        tuple(Reaction("-1", User(f"{prefix}down{i}"), at) for i in range(down))
-
-
-def swept(rules, record, now, reactions=None, **snap_kw):
-    """A sweep at `now`, with the issue's reactions as GitHub lists them then."""
-    issue = make_issue(comments=2)
-    return run(snapshot(issue, record, reactions=reactions, **snap_kw), SWEEP, rules, now)
-
-
-def status_of(decision) -> str:
-    [upsert] = [a for a in decision.actions if isinstance(a, UpsertStatusComment)]
-    return upsert.body
-
 
 # --- the window ----------------------------------------------------------------------------------------
 

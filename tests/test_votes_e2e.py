@@ -7,28 +7,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import yaml
-from pipeline_world import ACTIVE_REPO, START, advance_to, frozen_world, open_application, say
-from test_governance_e2e import bot_replies, environ, funding, use_funding
+from fund_config import (RIVER_REPO, app_environ, config_issues, fund_file, funding_section, push, section,
+                         two_funds, use_funding, use_stages)
+from pipeline_world import ACTIVE_REPO, START, advance_to, bot_replies, frozen_world, open_application, say
 
 from bot.cli import main
 from bot.config.rules import fund_rules
-from bot.config.settings import DEFAULT_RULES_DIR
 from bot.demo.world import FUND_OWNER, FUND_REPO, INSTALLATION_ID, World
 from bot.policy.approvals import released_with_approvers
 from bot.policy.rules import FUND_FILE
 
 DAY = dt.timedelta(days=1)
 OLD = START - 400 * DAY
-
-
-def use_stages(world: World, **changes_by_stage) -> None:
-    stages = yaml.safe_load((DEFAULT_RULES_DIR / "stages.yml").read_text())
-    for stage in stages["stages"]:
-        stage.update(changes_by_stage.get(stage["name"], {}))
-    text = yaml.safe_dump({"stages": stages})
-    world.sandbox.add_file(FUND_REPO, FUND_FILE, text)
-    world.use_rules(fund_rules(world.rules, text, {}))
 
 
 # --- a vote that closes by time ----------------------------------------------------------------------------
@@ -165,7 +155,7 @@ def test_a_grant_two_reviewers_approve_with_a_redelivered_approve(app_key, capsy
         assert "The grant was approved by @\u2060rita (Jan 4, 2027) and @\u2060ravi (Jan 4, 2027)." in \
             world.status_comment(number)
         capsys.readouterr()
-        assert main(["export", "--audit"], environ(world, app_key)) == 0
+        assert main(["export", "--audit"], app_environ(world, app_key)) == 0
         entries = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
         approvals = [(e["by"], e["detail"]) for e in entries if e["what"] == "approve"]
         assert approvals == [("rita", "grant 20000: 1 of 2"), ("ravi", "grant 20000: 2 of 2")]
@@ -175,8 +165,6 @@ def test_a_grant_two_reviewers_approve_with_a_redelivered_approve(app_key, capsy
 
 
 def test_a_team_that_does_not_exist_is_a_listed_problem_and_the_last_valid_rules_stay(app_key, capsys):
-    from test_funds import RIVER_REPO, config_issues, environ as fund_environ, fund_file, push, section, two_funds
-
     with two_funds(app_key) as world:
         stages = section("stages")
         stages["voters"] = {"who": "team", "team": "open-source-fund/voters"}
@@ -188,7 +176,7 @@ def test_a_team_that_does_not_exist_is_a_listed_problem_and_the_last_valid_rules
         assert r"| stages.stages\[4\].leads.teams\[0\] | the team 'open-source-fund/leads' does not exist" in \
             issue["body"]
         world.sandbox.add_file(RIVER_REPO, FUND_FILE, fund_file(stages=stages))
-        assert main(["validate", "--repo", RIVER_REPO], fund_environ(world, app_key)) == 1
+        assert main(["validate", "--repo", RIVER_REPO], app_environ(world, app_key, repo=None)) == 1
         assert "the team 'open-source-fund/voters' does not exist" in capsys.readouterr().out
         world.sandbox.add_team("open-source-fund", "voters", ["ann"])
         world.sandbox.add_team("open-source-fund", "leads", ["lea"])
@@ -209,7 +197,7 @@ def test_two_approvers_at_once_thirty_deliveries_and_a_restart_make_one_grant(ap
         world.runtime.queue.close(10)
         world = World(sb, world.settings.api_url, world.settings.app_id, world.settings.private_key, seed=False)
         try:
-            money = fund_rules(world.rules, yaml.safe_dump({"funding": funding(approvals={"grant": 2})}), {})
+            money = fund_rules(world.rules, fund_file(funding=funding_section(approvals={"grant": 2})), {})
             deliveries = [sb.comment(FUND_REPO, number, "ravi", "/approve 20000"),
                           sb.comment(FUND_REPO, number, "rita", "/approve 20000")]
             for delivery in (deliveries * 15):  # thirty at once, each redelivered many times

@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from test_governance import funding_rules, section, stage_rules, with_sections
+from fund_config import section
+from decide_tables import with_sections, stage_rules, funding_rules
 
 from bot.policy.governance_rules import ApprovalRules, VoteClose, VoterKind
 from bot.policy.rules import RulesError

@@ -10,9 +10,9 @@ from decimal import Decimal
 
 import pytest
 from factories import make_issue
-from test_decide import T1, at_stage, reply_of, run, snapshot
-from test_governance import comment_on, funding_rules, stage_rules
-from test_votes import DAY, windowed
+from decide_tables import (
+    snapshot, run, T1, at_stage, comment_on, stage_rules, funding_rules, reply_of, DAY, windowed, swept,
+)
 
 from bot.policy.markers import NoticeKey
 from bot.policy.models import PostComment
@@ -57,7 +57,6 @@ def test_the_next_reminder_then_the_escalation_then_none(rules):
 def test_an_open_vote_a_pending_approval_and_reports_are_waited_on(rules):
     ruled = windowed(rules)
     voting = at_stage(ruled, "community")
-    from test_votes import swept
     _, voting = swept(ruled, voting, T1 + DAY)
     found = waits(ruled, voting, T1 + DAY)
     assert (found.on, found.since, found.next_reminder) == (WaitingOn.VOTE, T1, dt.date(2026, 11, 9))

@@ -8,17 +8,12 @@ import datetime as dt
 import json
 import re
 
-import yaml
+from fund_config import app_environ, fund_file, stages_section, use_fund_file
 from pipeline_world import ACTIVE_REPO, advance_to, frozen_world, open_application, say
-from test_governance_e2e import environ
-from test_votes_e2e import use_stages
 
 from bot.cli import main
-from bot.config.rules import fund_rules
-from bot.config.settings import DEFAULT_RULES_DIR
 from bot.demo.world import FUND_REPO, World
 from bot.policy.markers import DIGEST_MARKER
-from bot.policy.rules import FUND_FILE
 
 DAY = dt.timedelta(days=1)
 
@@ -32,14 +27,9 @@ def digests(world: World) -> list[dict]:
 
 
 def with_leads_and_digest(world: World) -> None:
-    stages = yaml.safe_load((DEFAULT_RULES_DIR / "stages.yml").read_text())
-    for stage in stages["stages"]:
-        if stage["name"] == "decision":
-            stage["leads"] = {"users": ["lea"], "after_days": 7}
+    stages = stages_section(decision={"leads": {"users": ["lea"], "after_days": 7}})
     stages["digest"] = True
-    text = yaml.safe_dump({"stages": stages})
-    world.sandbox.add_file(FUND_REPO, FUND_FILE, text)
-    world.use_rules(fund_rules(world.rules, text, {}))
+    use_fund_file(world, fund_file(stages=stages))
 
 
 def test_a_stalled_stage_escalates_to_its_leads_and_the_views_say_who_is_waited_on(app_key, capsys):
@@ -61,7 +51,7 @@ def test_a_stalled_stage_escalates_to_its_leads_and_the_views_say_who_is_waited_
         assert notices(world, number, "escalated") == []
 
         capsys.readouterr()
-        assert main(["status", "--json", "--now", sb.now().isoformat()], environ(world, app_key)) == 0
+        assert main(["status", "--json", "--now", sb.now().isoformat()], app_environ(world, app_key)) == 0
         [row] = [r for r in json.loads(capsys.readouterr().out) if r["number"] == number]
         assert row["stalled"] and row["waiting_on"] == "reviewers" and row["people"] == ["ravi"]
         assert row["next_reminder"] == "2027-01-26" and not row["escalated"]
@@ -74,7 +64,7 @@ def test_a_stalled_stage_escalates_to_its_leads_and_the_views_say_who_is_waited_
         world.sweep()
         assert len(notices(world, number, "escalated")) == 1 and len(notices(world, number, "stalled")) == 1
 
-        assert main(["status", "--stalled", "--now", sb.now().isoformat()], environ(world, app_key)) == 0
+        assert main(["status", "--stalled", "--now", sb.now().isoformat()], app_environ(world, app_key)) == 0
         out = capsys.readouterr().out
         assert re.search(rf"#{number}\s+decision\s+waiting for its reviewers\s+on @ravi, @lea", out), out
         assert "[stalled, escalated to the leads]" in out
