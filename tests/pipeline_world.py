@@ -16,7 +16,7 @@ from sandbox_fixtures import APP_ID, OPENAPI_SUBSET
 
 from bot.demo.samples import application_template
 from bot.demo.world import FUND_REPO, World, running_world
-from bot.sandbox import Delivery
+from bot.sandbox import Delivery, Sandbox
 from bot.policy.markers import STATUS_MARKER
 
 ACTIVE_REPO, LATER_REPO = "tiny-org/tiny-inference", "tiny-org/later-project"
@@ -34,15 +34,14 @@ class Seeded:
         return self.numbers[role]
 
 
-def filed(world: World, user: str = "applicant", project: str = "Tiny", *, fund: str = FUND_REPO,
+def filed(sandbox: Sandbox, user: str = "applicant", project: str = "Tiny", *, fund: str = FUND_REPO,
           body: str | None = None, **answers: object) -> Delivery:
-    """`user` files the application form in `fund` (with the labels the form applies): GitHub's `opened`
-    delivery, not yet delivered. `answers` change the sample's (`repository=...`), or `body` is the whole."""
+    """`user` files the application form titled `project` in `fund` (with the labels the form applies):
+    GitHub's `opened` delivery, not yet delivered. The body is the sample's, with `answers` changed
+    (`repository=...`, `project_name=...`), or `body` whole."""
     if body is None:
-        answers.setdefault("project_name", project)
         body = application_body(**answers)
-    return world.sandbox.open_issue(fund, user, f"[Application]: {project}", body,
-                                    labels=list(application_template().labels))
+    return sandbox.open_issue(fund, user, f"[Application]: {project}", body, labels=list(application_template().labels))
 
 
 def number_of(delivery: Delivery) -> int:
@@ -53,7 +52,7 @@ def open_application(world: World, user: str, project: str, *, repo: str = LATER
                      **answers: object) -> int:
     """`user` files an application for `repo` in the fund's repository, and the service takes it."""
     answers.setdefault("repository", f"https://github.com/{repo}")
-    delivery = filed(world, user, project, fund=fund, **answers)
+    delivery = filed(world.sandbox, user, project, fund=fund, project_name=project, **answers)
     world.deliver(delivery)
     return number_of(delivery)
 

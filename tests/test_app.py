@@ -9,10 +9,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from factories import application_body
+from pipeline_world import filed
 
 from bot.config.settings import SettingsError
-from bot.demo.world import FUND_REPO, WEBHOOK_SECRET
+from bot.demo.world import WEBHOOK_SECRET
 from bot.github.webhooks import MAX_BODY_BYTES, signature_for
 from bot.jobs.queue import InProcessQueue
 from bot.policy.rules import RulesError
@@ -175,8 +175,7 @@ def test_while_the_secret_is_rotated_both_are_accepted(world, signed_with, statu
     app = create_app({"SETTINGS": rotating, "RULES": world.rules, "GITHUB": world.github})
     try:
         world.add_applicant_repo("tiny-org/tiny-inference")
-        delivery = world.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Tiny", application_body(),
-                                            labels=["fund: application"])
+        delivery = filed(world.sandbox)
         body = delivery.body()
         headers = signed(body, delivery=delivery.id, **{"X-Hub-Signature-256": signature_for(signed_with.encode(), body)})
         assert app.test_client().post("/webhook", data=body, headers=headers).status_code == status

@@ -4,6 +4,7 @@ import shutil
 
 import pytest
 from factories import application_body
+from pipeline_world import filed
 
 from bot.cli import main
 from bot.config.settings import DEFAULT_RULES_DIR
@@ -106,8 +107,7 @@ def test_labels_sync_reports_what_it_changed(world, app_env, capsys):
 def test_sweep_dry_run_writes_nothing(world, app_env, capsys):
     world.add_applicant_repo("tiny-org/tiny-inference")
     # An application whose delivery was lost: no status comment yet.
-    world.deliver(world.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Tiny", application_body(),
-                                           labels=["fund: application"]), lose=True)
+    world.deliver(filed(world.sandbox), lose=True)
     world.sandbox.clear_log()
     assert main(["sweep", "--dry-run"], app_env) == 0
     out = capsys.readouterr().out
@@ -120,8 +120,7 @@ def test_sweep_dry_run_writes_nothing(world, app_env, capsys):
 def test_a_sweep_in_the_future_previews_unless_told_to_write(world, app_env, capsys):
     # Time travel posts reminders and overdue notices not due yet, mentioning real people: a preview.
     world.add_applicant_repo("tiny-org/tiny-inference")
-    world.deliver(world.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Tiny", application_body(),
-                                           labels=["fund: application"]), lose=True)
+    world.deliver(filed(world.sandbox), lose=True)
     world.sandbox.clear_log()
     future = "2100-01-01"
     assert main(["sweep", "--now", future], app_env) == 2
@@ -145,8 +144,7 @@ def test_sweep_needs_its_settings(capsys):
 
 def test_a_scheduled_sweep_keeps_its_etags_between_runs(world, app_env, tmp_path, capsys):
     world.add_applicant_repo("tiny-org/tiny-inference")
-    world.deliver(world.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Tiny", application_body(),
-                                           labels=["fund: application"]))
+    world.deliver(filed(world.sandbox))
     env = {**app_env, "FUNDBOT_CACHE_FILE": str(tmp_path / "etags.json")}
     assert main(["sweep"], env) == 0  # first run: fills the cache file, and starts the sweep log
     assert main(["sweep"], env) == 0  # reads the log it started (a quiet run on the same day: no write)
@@ -180,8 +178,7 @@ def test_labels_sync_renames_a_renamed_label_in_place_twice_and_deletes_nothing(
     from bot.config.settings import DEFAULT_TEMPLATES_DIR
 
     world.add_applicant_repo("tiny-org/tiny-inference")
-    world.deliver(world.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Tiny", application_body(),
-                                           labels=["fund: application"]))
+    world.deliver(filed(world.sandbox))
     assert _stage_labels(world, 1) == ["stage: technical"]
     count = len(world.sandbox.labels(FUND_REPO))
     renamed = _rules_with(tmp_path, "renamed", ("name: \"stage: technical\"", "name: \"stage: tech review\""))
@@ -230,8 +227,7 @@ def test_recheck_previews_then_judges_again_only_open_applications_in_screening(
     world.add_applicant_repo("tiny-org/tiny-inference")
     small = application_body(repository="https://github.com/tiny-org/small")
     for author, body in (("ann", small), ("bob", application_body()), ("cid", small)):
-        world.deliver(world.sandbox.open_issue(FUND_REPO, author, "[Application]: P", body,
-                                               labels=["fund: application"]))
+        world.deliver(filed(world.sandbox, author, "P", body=body))
     world.deliver(world.sandbox.close_issue(FUND_REPO, 3, "cid"))  # closed while in screening
     assert [world.record(n).stage for n in (1, 2, 3)] == ["screening", "technical", "screening"]
     checked = {n: world.record(n).checked_at for n in (1, 2, 3)}

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from e2e_harness import Fund, Service
 from sandbox_fixtures import APP_ID
+from pipeline_world import filed
 
 from bot.policy.intake import body_sha
 from bot.policy.record import Record, decision_date
@@ -115,8 +116,7 @@ def lifecycle(fund: Fund) -> Run:
     fund.world.add_applicant_repo("tiny-org/tiny-inference")
 
     # Filed with a mistake: the status comment says what to fix.
-    opened = sb.open_issue(FUND_REPO, APPLICANT, "[Application]: Tiny Inference",
-                           application_body(funding_amount="forty thousand dollars"), labels=["fund: application"])
+    opened = filed(sb, APPLICANT, "Tiny Inference", funding_amount="forty thousand dollars")
     run.application = opened.payload["issue"]["number"]
     assert fund.act(opened, intake_done(fund, run.application))["status"] == "queued"
     assert "is not an amount in US dollars" in fund.world.status_comment(run.application)
@@ -266,19 +266,18 @@ def test_sigterm_finishes_or_hands_back_and_the_sweep_loses_nothing(sandbox, san
                       FUNDBOT_WORKERS="1", GUNICORN_GRACEFUL_TIMEOUT="6").start()
     fund = Fund(world, service)
     sandbox.faults = Faults(latency_ms=2000)  # an intake takes ~10 s: the others must wait in the queue
-    filed = [sandbox.open_issue(FUND_REPO, f"applicant{i}", f"[Application]: P{i}", application_body(),
-                                labels=["fund: application"]) for i in range(3)]
-    for delivery in filed:
+    opened = [filed(sandbox, f"applicant{i}", f"P{i}") for i in range(3)]
+    for delivery in opened:
         assert fund.post(delivery)["status"] == "queued"
     service.stop()  # SIGTERM, as a deploy or a scale-down sends it
     sandbox.faults = Faults()
     handed_back = re.findall(r"delivery not processed before shutdown.*?delivery=(\S+)", service.log())
-    assert sorted(handed_back) == sorted(d.id for d in filed[1:])  # the first one was being processed
+    assert sorted(handed_back) == sorted(d.id for d in opened[1:])  # the first one was being processed
     assert "Traceback" not in service.log()
 
     # The service is gone: the sweep (run here, as `fundbot sweep` would) completes every one.
     assert sweep(world.context, world.github.for_repository(FUND_REPO), FUND_REPO).ok
-    for delivery in filed:
+    for delivery in opened:
         number = delivery.payload["issue"]["number"]
         record = world.record(number)
         assert record is not None and record.stage == "technical"

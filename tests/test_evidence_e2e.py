@@ -26,7 +26,7 @@ OUTSIDE = ("scorecard", "depsdev", "pypistats", "npm")
 
 def file(world: World, repo: str = REPO, user: str = "ada", **answers: object) -> int:
     answers.setdefault("repository", f"https://github.com/{repo}")
-    delivery = filed(world, user, project_name="Tiny Inference", **answers)
+    delivery = filed(world.sandbox, user, **answers)
     world.deliver(delivery)
     return number_of(delivery)
 
@@ -252,9 +252,7 @@ def test_thirty_applications_get_their_first_answers_whatever_the_packs_do(sandb
         world.runtime.queue.submit_job("hold", gate.wait)  # the packs' thread is busy, for as long as it takes
         numbers = []
         for i in range(30):
-            delivery = sandbox.open_issue(FUND_REPO, f"applicant{i}", "[Application]: Tiny",
-                                          application_body(repository=f"https://github.com/{REPO}"),
-                                          labels=["fund: application"])
+            delivery = filed(sandbox, f"applicant{i}", repository=f"https://github.com/{REPO}")
             world.post(delivery, wait=False)
             numbers.append(int(delivery.payload["issue"]["number"]))
         answered = threading.Event()
@@ -332,8 +330,7 @@ def test_with_redis_the_pack_is_an_rq_job_of_its_own_queue_taken_after_the_deliv
         world.add_applicant_repo(REPO)
         demo_evidence.seed(sandbox, REPO)
         client = Redis.from_url(redis_url)
-        delivery = sandbox.open_issue(FUND_REPO, "ada", "[Application]: Tiny", application_body(),
-                                      labels=["fund: application"])
+        delivery = filed(sandbox, "ada")
         world.post(delivery, wait=False)
         assert Queue(QUEUE_NAME, connection=client).count == 1 and Queue(LATER_QUEUE, connection=client).count == 0
         world.work()  # `fundbot worker --burst`: the delivery, then the pack it queued

@@ -10,8 +10,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from factories import application_body
-from pipeline_world import HOSTILE_NAME
+from pipeline_world import HOSTILE_NAME, filed
 from sandbox_fixtures import APP_ID
 
 from bot.cli import main
@@ -117,8 +116,7 @@ def test_an_unknown_format_is_refused(rules):
 
 def test_the_cli_writes_the_export_to_standard_output(world, app_key, capsys):
     world.add_applicant_repo("tiny-org/tiny-inference")
-    world.deliver(world.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Tiny", application_body(),
-                                           labels=["fund: application"]))
+    world.deliver(filed(world.sandbox))
     environ = {"GITHUB_API_URL": world.settings.api_url, "GITHUB_APP_ID": str(APP_ID),
                "GITHUB_PRIVATE_KEY": app_key, "FUNDBOT_REPO": FUND_REPO}
     assert main(["export", "--format", "csv"], environ) == 0

@@ -10,10 +10,9 @@ import datetime as dt
 import threading
 
 import pytest
-from factories import application_body
 from fund_config import (APPLICANT_REPO, CONFIG_TTL, RIVER_INSTALLATION, RIVER_OWNER, RIVER_REPO, app_environ,
                          config_issues, fund_file, push, section, strict, two_funds)
-from pipeline_world import open_application
+from pipeline_world import filed, open_application
 from sandbox_fixtures import APP_ID, OPENAPI_SUBSET
 
 from bot.cli import main
@@ -81,10 +80,8 @@ def test_the_sweep_walks_every_installation_and_repairs_both_funds(app_key, caps
     with two_funds(app_key) as world:
         lost = {}
         for repo in (FUND_REPO, RIVER_REPO):  # each fund loses an application's delivery
-            delivery = world.sandbox.open_issue(repo, "applicant", "[Application]: Lost",
-                                                application_body(project_name="Lost",
-                                                                 repository=f"https://github.com/{APPLICANT_REPO}"),
-                                                labels=["fund: application"])
+            delivery = filed(world.sandbox, "applicant", "Lost", fund=repo, project_name="Lost",
+                             repository=f"https://github.com/{APPLICANT_REPO}")
             world.sandbox.pending_deliveries()  # lost as well: the label's delivery
             lost[repo] = int(delivery.payload["issue"]["number"])
         assert main(["sweep"], app_environ(world, app_key, repo=None)) == 0
@@ -100,8 +97,8 @@ def test_the_sweep_walks_every_installation_and_repairs_both_funds(app_key, caps
 def test_one_funds_failure_does_not_stop_the_sweep_of_the_others(app_key, capsys):
     with two_funds(app_key) as world:
         world.sandbox.refuse("GET", f"/repos/{FUND_REPO}/issues", 502, "Server Error")
-        number = world.sandbox.open_issue(RIVER_REPO, "applicant", "[Application]: Lost", application_body(
-            project_name="Lost", repository=f"https://github.com/{APPLICANT_REPO}"), labels=["fund: application"])
+        number = filed(world.sandbox, "applicant", "Lost", fund=RIVER_REPO, project_name="Lost",
+                       repository=f"https://github.com/{APPLICANT_REPO}")
         world.sandbox.pending_deliveries()
         # GitHub keeps answering 502 there: the sweep gives up on that fund after FUNDBOT_MAX_RETRY_WAIT.
         assert main(["sweep"], app_environ(world, app_key, repo=None, FUNDBOT_MAX_RETRY_WAIT="1")) == 1  # said, and exit 1
@@ -114,8 +111,8 @@ def test_with_redis_the_sweep_queues_one_job_per_fund_for_the_workers(app_key, r
     with two_funds(app_key, redis_url=redis_url) as world:
         numbers = {}
         for repo in (FUND_REPO, RIVER_REPO):
-            delivery = world.sandbox.open_issue(repo, "applicant", "[Application]: Lost", application_body(
-                project_name="Lost", repository=f"https://github.com/{APPLICANT_REPO}"), labels=["fund: application"])
+            delivery = filed(world.sandbox, "applicant", "Lost", fund=repo, project_name="Lost",
+                             repository=f"https://github.com/{APPLICANT_REPO}")
             world.sandbox.pending_deliveries()
             numbers[repo] = int(delivery.payload["issue"]["number"])
         env = app_environ(world, app_key, repo=None, FUNDBOT_REDIS_URL=redis_url)
@@ -176,8 +173,8 @@ def test_a_file_whose_values_cannot_be_read_is_refused_and_the_other_funds_are_s
         assert "line 3" in issue["body"] and "day is out of range for month" in issue["body"]
         number = apply(world, FUND_REPO)  # still answered, under the last valid rules (10 contributors)
         assert not status_record(world, FUND_REPO, number)[0].eligible
-        lost = sb.open_issue(RIVER_REPO, "applicant", "[Application]: Lost", application_body(
-            project_name="Lost", repository=f"https://github.com/{APPLICANT_REPO}"), labels=["fund: application"])
+        lost = filed(sb, "applicant", "Lost", fund=RIVER_REPO, project_name="Lost",
+                     repository=f"https://github.com/{APPLICANT_REPO}")
         sb.pending_deliveries()
         assert main(["sweep"], app_environ(world, app_key, repo=None)) == 1  # the invalid configuration is said
         assert "the configuration has 1 problems" in capsys.readouterr().err

@@ -26,6 +26,7 @@ import yaml
 
 from deploy_files import PROJECT_ROOT, healthcheck
 from e2e_harness import free_port
+from pipeline_world import filed
 
 WORKFLOW = PROJECT_ROOT / ".github" / "workflows" / "sweep.yml"
 
@@ -206,15 +207,14 @@ def test_without_redis_the_sweep_workflow_sweeps_here(venv, world, sandbox_serve
 def test_with_redis_the_sweep_workflow_queues_the_sweep_for_the_services_workers(venv, world, sandbox_server, app_key,
                                                                                 redis_url):
     # The service's workers hold the locks and the key: the workflow only queues, and needs no App secret.
-    from factories import application_body
+    pass
 
     from bot.demo.world import FUND_REPO
     from bot.jobs.context import connect
     from bot.jobs.worker import run_worker
 
     world.add_applicant_repo("tiny-org/tiny-inference")
-    lost = world.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Lost", application_body(),
-                                    labels=["fund: application"])
+    lost = filed(world.sandbox, "applicant", "Lost")
     world.deliver(lost, lose=True)
     world.sandbox.pending_deliveries()  # the label's delivery, lost as well
     env = _sweep_environ(venv, app_key, sandbox_server.url, FUNDBOT_REDIS_URL=redis_url, FUND_BOT_APP_ID="",

@@ -9,7 +9,7 @@ from bot.demo.world import FUND_REPO
 def file_application(world, body=None, user="applicant"):
     world.add_applicant_repo("tiny-org/tiny-inference")
     world.sandbox.clear_log()
-    delivery = filed(world, user, "Tiny Inference", body=body)
+    delivery = filed(world.sandbox, user, "Tiny Inference", body=body)
     answer = world.deliver(delivery)
     return number_of(delivery), answer
 
@@ -73,8 +73,7 @@ def test_an_edit_rechecks_and_edits_the_same_comment(world):
 
 def test_a_repeated_delivery_is_processed_once(world):
     world.add_applicant_repo("tiny-org/tiny-inference")
-    delivery = world.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Tiny", application_body(),
-                                        labels=["fund: application"])
+    delivery = filed(world.sandbox)
     first = world.post(delivery)
     world.sandbox.clear_log()
     second = world.post(delivery)  # GitHub's "Redeliver" keeps the X-GitHub-Delivery id

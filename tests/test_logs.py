@@ -59,7 +59,7 @@ def make_world(sandbox, sandbox_server, app_key, log_format: LogFormat) -> World
 
 
 def open_application(world: World) -> Delivery:
-    delivery = filed(world)
+    delivery = filed(world.sandbox)
     assert world.deliver(delivery).status == 202
     return delivery
 

@@ -13,9 +13,9 @@ import pytest
 import requests
 from e2e_harness import Fund, Service, Worker
 from prometheus_client.parser import text_string_to_metric_families
+from pipeline_world import filed
 
-from bot.demo.samples import application_body
-from bot.demo.world import FUND_REPO, World
+from bot.demo.world import World
 from bot.metrics import ENDPOINTS, endpoint_template
 
 BOUNDED = {"event", "action", "outcome", "method", "endpoint", "status", "installation", "result"}
@@ -59,8 +59,7 @@ def assert_no_unbounded_values(text: str) -> None:
 def test_metrics_after_real_deliveries_through_the_web_app(world: World):
     before = scrape(world.client.get("/metrics").get_data(as_text=True))
     world.add_applicant_repo("tiny-org/tiny-inference")
-    opened = world.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Tiny", application_body(),
-                                      labels=["fund: application"])
+    opened = filed(world.sandbox)
     world.deliver(opened)
     assert world.post(opened).json["status"] == "duplicate"  # GitHub's redelivery of the same id
     stranger = world.client.post("/webhook", data=b"{}", headers={"X-GitHub-Event": "issues/../../12345",
@@ -141,8 +140,7 @@ def test_two_web_processes_and_a_worker_report_together(world, sandbox_server, a
             Worker(sandbox_server.url, APP_ID, app_key, redis_url, tmp_path / "worker.log", **env):
         fund = Fund(world, web)
         for i in range(3):
-            opened = world.sandbox.open_issue(FUND_REPO, f"dev{i}", f"[Application]: P{i}", application_body(),
-                                              labels=["fund: application"])
+            opened = filed(world.sandbox, f"dev{i}", f"P{i}")
             fund.act(opened, lambda n=i + 1: world.status_comment(n) is not None)
         fund.post(opened)  # the last one again: a duplicate
         pages = [_scrape_until(web.url, lambda s: _processed(s) >= 3) for _ in range(6)]  # both processes answer

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from factories import application_body
 from sandbox_fixtures import APP_ID, OPENAPI_SUBSET
+from pipeline_world import filed
 
 from bot.demo.world import FUND_OWNER, FUND_REPO, INSTALLATION_ID, World, running_world
 from bot.policy.markers import STATUS_MARKER, notice
@@ -65,8 +66,7 @@ def test_edited_ten_times_it_is_still_one_answer_and_the_edits_cost_nothing(app_
 
 def test_filed_and_labelled_at_once_or_delivered_again_it_is_one_answer(app_key):
     with every_fund(app_key) as world:
-        opened = world.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Tiny", application_body(),
-                                          labels=["fund: application"])
+        opened = filed(world.sandbox)
         labelled = world.sandbox.pending_deliveries()  # the form's label: `issues.labeled`, sent with it
         assert [d.event for d in labelled] == ["issues"]
         for delivery in [opened, *labelled]:  # both at once, on two queue workers

@@ -7,7 +7,7 @@ import datetime as dt
 import threading
 
 import pytest
-from factories import application_body
+from pipeline_world import filed
 
 from bot.config.settings import Need, Settings
 from bot.demo.world import FUND_REPO
@@ -86,8 +86,7 @@ def world(make_world, sandbox):
 def test_a_rush_of_applications_meets_no_secondary_limit(world):
     numbers = []
     for i in range(12):
-        opened = world.sandbox.open_issue(FUND_REPO, f"dev{i}", f"[Application]: P{i}", application_body(),
-                                          labels=["fund: application"])
+        opened = filed(world.sandbox, f"dev{i}", f"P{i}")
         world.post(opened, wait=False)
         numbers.append(opened.payload["issue"]["number"])
     assert world.runtime.queue.join(120)

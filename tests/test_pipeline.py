@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from factories import T0, application_body, make_comment, make_issue
+from pipeline_world import filed
 
 from bot.github.transport import GitHubError
 from bot.views.rows import (
@@ -183,8 +184,7 @@ class Ticks:
 def _filed(world, count: int) -> None:
     world.add_applicant_repo("tiny-org/tiny-inference")
     for i in range(count):
-        world.deliver(world.sandbox.open_issue(FUND_REPO, f"applicant{i}", f"[Application]: P{i}",
-                                               application_body(project_name=f"P{i}"), labels=["fund: application"]))
+        world.deliver(filed(world.sandbox, f"applicant{i}", f"P{i}", project_name=f"P{i}"))
 
 
 def test_views_inside_the_ttl_ask_nothing_and_after_it_unchanged_data_costs_only_304s(world):

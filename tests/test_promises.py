@@ -29,7 +29,7 @@ def world(make_world):
 
 def file(world: World, user: str = "applicant") -> tuple[int, list]:
     """An application filed; returns its number and every delivery GitHub sent for it (not posted)."""
-    opened = filed(world, user)
+    opened = filed(world.sandbox, user)
     return number_of(opened), [opened] + world.sandbox.pending_deliveries()
 
 

@@ -50,6 +50,7 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, precondition, rule
 from factories import TO_DECISION
+from pipeline_world import filed
 
 from bot.demo.samples import application_body
 import bot.demo.world as world_module
@@ -164,11 +165,10 @@ class Fund(RuleBasedStateMachine):
 
     @initialize(target=applications)
     def two_applications_at_decision(self):
-        filed = [self.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Tiny", BODIES[0],
-                                         labels=["fund: application"]) for _ in range(2)]
-        numbers = [opened.payload["issue"]["number"] for opened in filed]
+        opened = [filed(self.sandbox, body=BODIES[0]) for _ in range(2)]
+        numbers = [delivery.payload["issue"]["number"] for delivery in opened]
         said = [self.sandbox.comment(FUND_REPO, number, who, text) for number in numbers for who, text in TO_DECISION]
-        self._post(filed + self.sandbox.pending_deliveries() + said)  # each run reads every comment, in order
+        self._post(opened + self.sandbox.pending_deliveries() + said)  # each run reads every comment, in order
         for number in numbers:
             record = self._record(number)
             assert record is not None and record.stage == "decision", f"#{number} did not reach the decision stage"
@@ -177,8 +177,7 @@ class Fund(RuleBasedStateMachine):
 
     @rule(target=applications, body=st.sampled_from(BODIES))
     def file(self, body):
-        opened = self.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Tiny", body,
-                                         labels=["fund: application"])
+        opened = filed(self.sandbox, body=body)
         self.pending += [opened] + self.sandbox.pending_deliveries()
         return opened.payload["issue"]["number"]
 

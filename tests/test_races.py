@@ -14,7 +14,6 @@ from pipeline_world import filed, number_of
 
 import bot.config.funds as funds_module
 import bot.jobs.sweep as sweep_module
-from bot.demo.samples import application_body
 from bot.demo.world import FUND_REPO, World, running_world
 from bot.policy.markers import FUND_STATE_MARKER
 from bot.policy.rules import FUND_FILE
@@ -47,8 +46,7 @@ def two_applications_read_the_configuration_together(world, monkeypatch) -> tupl
         return files
 
     monkeypatch.setattr(funds_module, "read_fund_files", read_together)
-    opened = [sandbox.open_issue(FUND_REPO, "applicant", f"[Application]: {name}", application_body(),
-                                 labels=["fund: application"]) for name in ("One", "Two")]
+    opened = [filed(sandbox, "applicant", name) for name in ("One", "Two")]
     sandbox.pending_deliveries()  # the labels' deliveries: not needed here
     for delivery in opened:
         world.post(delivery, wait=False)
@@ -116,6 +114,6 @@ def test_a_grant_made_while_the_sweep_runs_stays_in_the_ledger(monkeypatch):
 
 
 def file_application(world, name: str) -> int:
-    delivery = filed(world, "applicant", name, project_name="Tiny Inference")
+    delivery = filed(world.sandbox, "applicant", name)
     world.deliver(delivery)
     return number_of(delivery)

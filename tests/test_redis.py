@@ -17,7 +17,6 @@ from urllib.parse import urlencode
 
 import pytest
 import redis
-from factories import application_body
 from pipeline_world import filed, number_of
 from redis_fixtures import RedisServer
 from rq import Queue
@@ -39,7 +38,7 @@ def world(make_world, redis_url):
 
 
 def file(world):
-    opened = filed(world)
+    opened = filed(world.sandbox)
     return opened, number_of(opened)
 
 
@@ -140,8 +139,7 @@ def test_a_redis_outage_is_answered_503_never_202(sandbox, sandbox_server, app_k
     with RedisServer(tmp_path) as server:
         w = World(sandbox, sandbox_server.url, APP_ID, app_key, redis_url=server.url)
     try:  # the server is stopped now
-        opened = sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Tiny", application_body(),
-                                    labels=["fund: application"])
+        opened = filed(sandbox)
         answer = w.post(opened, wait=False)
         response = w.client.post("/webhook", data=opened.body(), headers=opened.headers(WEBHOOK_SECRET))
         assert answer.status == 503 and response.status_code == 503 and response.headers["Retry-After"]
@@ -149,8 +147,7 @@ def test_a_redis_outage_is_answered_503_never_202(sandbox, sandbox_server, app_k
             assert w.post(opened, wait=False).json["status"] == "queued"
             assert w.post(opened, wait=False).json["status"] == "duplicate"
             # Stopped between two requests, and back: the web process's connections find it again.
-        opened_again = sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Other", application_body(),
-                                          labels=["fund: application"])
+        opened_again = filed(sandbox, "applicant", "Other")
         assert w.post(opened_again, wait=False).status == 503
         with RedisServer(tmp_path, port=server.port):
             assert w.post(opened_again, wait=False).json["status"] == "queued"

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from factories import application_body
+from pipeline_world import filed
 
 from bot.cli import main
 from bot.demo.world import FUND_REPO, WEBHOOK_SECRET
@@ -18,8 +18,7 @@ from bot.sandbox import Delivery
 def lost(world) -> Delivery:
     """An application whose `issues.opened` delivery never reached the service."""
     world.add_applicant_repo("tiny-org/tiny-inference")
-    delivery = world.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Tiny", application_body(),
-                                        labels=["fund: application"])
+    delivery = filed(world.sandbox)
     world.deliver(delivery, lose=True)
     world.sandbox.clear_log()
     return delivery

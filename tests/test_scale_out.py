@@ -16,8 +16,8 @@ import redis
 from e2e_harness import Service, Worker
 from rq import Queue, Worker as RQWorker
 from sandbox_fixtures import APP_ID, OPENAPI_SUBSET
+from pipeline_world import filed
 
-from bot.demo.samples import application_body
 from bot.demo.world import FUND_REPO, World, running_world
 from bot.jobs.context import build_context
 from bot.jobs.sweep import sweep
@@ -38,8 +38,7 @@ def story(world: World) -> list:
     world.add_applicant_repo("tiny-org/tiny-inference")
     deliveries = []
     for i in range(APPLICATIONS):
-        opened = world.sandbox.open_issue(FUND_REPO, f"dev{i}", f"[Application]: Project {i}", application_body(),
-                                          labels=["fund: application"])
+        opened = filed(world.sandbox, f"dev{i}", f"Project {i}")
         deliveries += [opened] + world.sandbox.pending_deliveries()
         number = opened.payload["issue"]["number"]
         deliveries += [world.sandbox.comment(FUND_REPO, number, who, text) for who, text in COMMENTS]

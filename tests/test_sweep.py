@@ -7,7 +7,7 @@ import re
 
 import pytest
 from factories import application_body, report_body
-from pipeline_world import say
+from pipeline_world import filed, say
 from sandbox_fixtures import APP_ID
 
 from bot.policy.wording import english
@@ -18,8 +18,7 @@ START = dt.datetime(2027, 1, 4, 15, 0, tzinfo=dt.timezone.utc)  # the `frozen` f
 
 def funded_application(world) -> int:
     world.add_applicant_repo("tiny-org/tiny-inference")
-    world.deliver(world.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Tiny", application_body(),
-                                           labels=["fund: application"]))
+    world.deliver(filed(world.sandbox))
     for reviewer in ("rita", "ravi"):
         say(world, 1, reviewer, "/score technical 4")
     say(world, 1, "rita", "/stage community")
@@ -138,8 +137,7 @@ def test_sweeping_twice_or_dry_changes_nothing_more(frozen):
 def test_a_stalled_stage_reminds_the_assignees_once(frozen):
     world = frozen
     world.add_applicant_repo("tiny-org/tiny-inference")
-    world.deliver(world.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Tiny", application_body(),
-                                           labels=["fund: application"]))
+    world.deliver(filed(world.sandbox))
     say(world, 1, "rita", "/assign @ravi")
     world.sandbox.travel(dt.timedelta(days=21))
     world.sweep()
@@ -160,10 +158,8 @@ def scenario(world, lose: set[int]):
     world.add_applicant_repo("tiny-org/tiny-inference")
     world.add_applicant_repo("tiny-org/no-licence", license_spdx=None)
     steps = [
-        lambda: world.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: A", application_body(),
-                                         labels=["fund: application"]),
-        lambda: world.sandbox.open_issue(FUND_REPO, "bea", "[Application]: B", application_body(
-            repository="https://github.com/tiny-org/no-licence"), labels=["fund: application"]),
+        lambda: filed(world.sandbox, "applicant", "A"),
+        lambda: filed(world.sandbox, "bea", "B", repository="https://github.com/tiny-org/no-licence"),
         lambda: world.sandbox.comment(FUND_REPO, 1, "rita", "/score technical 4"),
         lambda: world.sandbox.comment(FUND_REPO, 1, "stan", "/advance"),
         lambda: world.sandbox.comment(FUND_REPO, 1, "ravi", "/score technical 5\n/score impact 3"),
@@ -171,8 +167,7 @@ def scenario(world, lose: set[int]):
         lambda: world.sandbox.comment(FUND_REPO, 1, "rita", "/advance"),
         lambda: world.sandbox.comment(FUND_REPO, 2, "rita", "/needs-info What is the ARM port's status?"),
         lambda: world.sandbox.comment(FUND_REPO, 2, "bea", "It ships next month."),
-        lambda: world.sandbox.open_issue(FUND_REPO, "cy", "[Application]: C", application_body(
-            project_name="C"), labels=["fund: application"]),
+        lambda: filed(world.sandbox, "cy", "C", project_name="C"),
         lambda: world.sandbox.comment(FUND_REPO, 3, "cy", "/withdraw"),
         lambda: world.sandbox.comment(FUND_REPO, 1, "rita", "/advance"),
     ]

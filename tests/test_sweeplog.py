@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from factories import application_body, report_body
+from factories import report_body
+from pipeline_world import filed
 
 from bot.policy.lines import failure, line
 from bot.demo.world import FUND_REPO
@@ -39,8 +40,7 @@ def log_writes(world) -> list[str]:
 
 def apply_once(world) -> int:
     world.add_applicant_repo("tiny-org/tiny-inference")
-    delivery = world.sandbox.open_issue(FUND_REPO, "applicant", "[Application]: Tiny", application_body(),
-                                        labels=["fund: application"])
+    delivery = filed(world.sandbox)
     world.deliver(delivery)
     return int(delivery.payload["issue"]["number"])
 
